@@ -1,0 +1,80 @@
+#pragma once
+// gpuembed: sentence embeddings from BERT-family sentence-transformers models.
+//
+//   auto e = gpuembed::Embedder::load("models/all-MiniLM-L6-v2");   // a Hugging Face folder as it is
+//   std::vector<float> v = e.embed("The quick brown fox");           // e.dimension() floats
+//
+// Errors are thrown as gpuembed::Error (see error.h) with a message naming the file and the problem.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gpuembed/error.h"
+
+namespace gpuembed {
+
+enum class Precision {
+  kFloat32,  // exact float32 arithmetic (the default)
+  kBFloat16, // matmuls in bfloat16 with float32 accumulation where the CPU has native support
+};
+
+struct Options {
+  std::string backend = "cpu";   // "cpu" natively
+  int threads = 0;               // 0: all cores
+  Precision precision = Precision::kFloat32;
+  size_t max_batch = 32;         // texts per forward pass (texts are bucketed by length first)
+};
+
+struct ModelInfo {
+  std::string path;
+  int hidden_size = 0, num_layers = 0, num_heads = 0, intermediate_size = 0, vocab_size = 0;
+  size_t max_seq_length = 0;
+  size_t dimension = 0;
+  std::string pooling;           // e.g. "mean" or "cls" ("cls+mean" when several are enabled)
+  bool normalize = false;
+  std::string backend;           // what actually runs, e.g. "cpu-avx512"
+  std::string precision;         // "fp32" or "bf16"
+};
+
+struct TokenizedText {
+  std::vector<int32_t> ids;
+  std::vector<std::string> tokens;
+};
+
+// Called after each forward pass with (texts done, texts total).
+using Progress = std::function<void(size_t done, size_t total)>;
+
+class Embedder {
+ public:
+  static Embedder load(const std::filesystem::path& model_dir, const Options& options = {});
+
+  std::vector<float> embed(std::string_view text);
+  // Returns texts.size() * dimension() floats, row i for texts[i].
+  std::vector<float> embed_batch(const std::vector<std::string>& texts, const Progress& progress = {});
+  // The transformer's last hidden state for one text: [tokens, hidden_size].
+  std::vector<float> token_embeddings(std::string_view text);
+  TokenizedText tokenize(std::string_view text) const;
+
+  size_t dimension() const;
+  const ModelInfo& info() const;
+  void set_normalize(bool normalize);  // override the model's Normalize module
+
+  Embedder(Embedder&&) noexcept;
+  Embedder& operator=(Embedder&&) noexcept;
+  ~Embedder();
+
+ private:
+  struct Impl;
+  explicit Embedder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Cosine similarity of two equal-length vectors.
+float cosine_similarity(const float* a, const float* b, size_t n);
+
+}  // namespace gpuembed

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Generates the deterministic random-weight models from ../shared once and caches them in .cache/models.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${GPUEMBED_SHARED_DIR:-$root/../shared}
+out=$root/.cache/models
+if [ -f "$out/minilm-l6-random/model.safetensors" ] && [ -f "$out/tiny-bert-cls/model.safetensors" ] \
+   && [ -f "$out/.complete" ]; then
+  exit 0
+fi
+echo "gpuembed: generating random-weight models into $out (about 30 s)..." >&2
+rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+python3 "$shared/tools/gen_model.py" "$shared/models/all-MiniLM-L6-v2" "$out.tmp" >&2
+rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/.complete"

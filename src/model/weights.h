@@ -1,0 +1,39 @@
+#pragma once
+// BERT weights as float32 views. Natively an F32 checkpoint is used in place from the memory map;
+// F16/BF16 (or misaligned) tensors are converted once on load into owned storage.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model_spec.h"
+
+namespace gpuembed {
+
+struct TensorView {
+  const float* data = nullptr;
+  std::vector<int64_t> shape;
+  size_t numel() const {
+    size_t n = 1;
+    for (auto d : shape) n *= static_cast<size_t>(d);
+    return n;
+  }
+};
+
+struct LayerWeights {
+  TensorView q_w, q_b, k_w, k_b, v_w, v_b;    // weights [out, in] as in PyTorch Linear
+  TensorView attn_out_w, attn_out_b, attn_ln_w, attn_ln_b;
+  TensorView ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, out_ln_w, out_ln_b;
+};
+
+struct BertWeights {
+  TensorView word_embeddings, position_embeddings, token_type_embeddings, emb_ln_w, emb_ln_b;
+  std::vector<LayerWeights> layers;
+  std::shared_ptr<const void> storage;  // keeps the mapping / converted buffers alive
+};
+
+class SafeTensors;
+// Picks the BertModel tensors (with or without a "bert." prefix) and checks every shape against config.
+BertWeights bind_bert_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& config);
+
+}  // namespace gpuembed
