@@ -28,6 +28,7 @@ struct Options {
   int threads = 0;               // 0: all cores
   Precision precision = Precision::kFloat32;
   size_t max_batch = 32;         // texts per forward pass (texts are bucketed by length first)
+  int normalize = -1;            // -1: as the model's modules.json says; 0: never; 1: always L2-normalize
 };
 
 struct ModelInfo {
@@ -62,7 +63,6 @@ class Embedder {
 
   size_t dimension() const;
   const ModelInfo& info() const;
-  void set_normalize(bool normalize);  // override the model's Normalize module
 
   Embedder(Embedder&&) noexcept;
   Embedder& operator=(Embedder&&) noexcept;

@@ -1,6 +1,23 @@
 #pragma once
 // BERT WordPiece tokenizer that reproduces Hugging Face `tokenizers` exactly (BertNormalizer,
 // BertPreTokenizer, WordPiece, TemplateProcessing with [CLS]/[SEP]). Knows nothing about the model.
+//
+// Text handling, in HF's order:
+//  * Bytes -> characters: invalid UTF-8 never throws; each ill-formed subsequence becomes one U+FFFD exactly as
+//    Python's bytes.decode("utf-8", errors="replace") does (maximal subpart rule; see tokenizer/utf8.h).
+//  * Added tokens (tokenizer.json "added_tokens": [PAD] [UNK] [CLS] [SEP] [MASK] for BERT) written literally in
+//    the text are matched before normalization, leftmost-longest, case-sensitive: "a [SEP] b" encodes as
+//    [CLS] a [SEP] b [SEP] with the [SEP] id, as HF does (split_special_tokens=false). "[sep]" is plain text.
+//  * clean_text (on for BERT) removes NUL, U+FFFD (so invalid bytes vanish: "a\xFFb" -> "ab") and control /
+//    format / private-use characters (Cc, Cf, Co; e.g. \x07, ESC, U+200B, U+FEFF, U+00AD) and turns every
+//    whitespace character (incl. \t \n \r) into a space; NUL therefore joins its neighbours into one word.
+//  * CJK ideographs are split one per character; accents are stripped after NFD when lowercasing (strip_accents
+//    null); lowercasing is Rust's char::to_lowercase (U+0130 -> "i\u0307").
+//  * Pre-tokenization splits on whitespace and isolates punctuation (ASCII punctuation plus Unicode P*).
+//  * WordPiece: longest match first; a word of more than max_input_chars_per_word characters or one that cannot
+//    be split completely is a single [UNK].
+// The tokenizer.json "truncation" and "padding" blocks are ignored: truncation is only the max_length argument,
+// and there is never padding. Encoding is thread-safe (const, no shared mutable state).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -39,16 +56,23 @@ class Tokenizer {
                               const std::string& origin = "vocab.txt");
 
   // Invalid UTF-8 byte sequences are replaced by U+FFFD (as Python's errors="replace" would),
-  // never read past the end. max_length counts [CLS] and [SEP]; 0 means no truncation.
+  // never read past the end. max_length counts [CLS] and [SEP]; 0 means no truncation. Truncation keeps the
+  // first max_length - 2 tokens of the text and still ends with [SEP] (HF "longest_first" on one sequence).
+  // Throws Error(kInvalidInput) if 0 < max_length < 2 (the template's special tokens would not fit).
   Encoding encode(std::string_view text, size_t max_length) const;
   std::vector<int32_t> encode_ids(std::string_view text, size_t max_length) const;
 
+  // Largest token id + 1 over the WordPiece vocabulary and the added tokens (30522 for all-MiniLM-L6-v2).
   size_t vocab_size() const;
+  // Ids of the pad / [CLS] / [SEP] / unk tokens (-1 where the files have no such token, e.g. no [PAD]).
   int32_t pad_id() const;
   int32_t cls_id() const;
   int32_t sep_id() const;
   int32_t unk_id() const;
+  // Added tokens first (as HF), then the WordPiece vocabulary; throws Error(kInvalidInput) for an unknown id.
   const std::string& id_to_token(int32_t id) const;
+  // The normalizer / model settings in effect (strip_accents as written in the file: -1 = follow lowercase).
+  const TokenizerOptions& options() const;
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

@@ -12,9 +12,20 @@ namespace gpuembed::cpu {
 
 enum class Epilogue { kNone, kGelu };
 
+// Which matmul engine a Linear runs. kAuto (the default) picks by CPU and precision, see matmul_engine_name();
+// the others exist for tests and benchmarks and fall back to kAuto where not available in this build/CPU.
+enum class MatmulEngine {
+  kAuto,
+  kOneDnn,    // oneDNN matmul primitive, blocked weights, fused bias/GELU (natively, when linked)
+  kAvx512,    // hand-written AVX-512 packed GEMM (x86-64 CPUs with AVX-512F/BW/VL/DQ)
+  kPortable,  // portable packed GEMM (GCC/Clang vector extensions; WebAssembly SIMD128 under Emscripten)
+};
+
 class Linear {
  public:
+  // bias may be empty (data == nullptr): zeros.
   Linear(const TensorView& weight, const TensorView& bias, Precision precision);
+  Linear(const TensorView& weight, const TensorView& bias, Precision precision, MatmulEngine engine);
   ~Linear();
   Linear(Linear&&) noexcept;
   Linear& operator=(Linear&&) noexcept;
@@ -22,16 +33,21 @@ class Linear {
   void forward(const float* x, size_t m, float* y, Epilogue epilogue = Epilogue::kNone) const;
   size_t in_features() const;
   size_t out_features() const;
+  // What this instance runs, in the words of matmul_engine_name().
+  std::string engine_name() const;
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Name of the engine and ISA that runs, e.g. "onednn-avx512_core" (for ModelInfo::backend).
+// Name of the engine and ISA that kAuto runs for this precision (for ModelInfo::backend), e.g. "packed-avx512"
+// (fp32 and bf16 alike on an AVX-512 CPU without bf16 hardware: bf16 then runs in fp32), "onednn-bf16-avx512_core_amx",
+// "onednn-avx2", "packed-portable-simd128".
 std::string matmul_engine_name(Precision precision);
-// Sets the worker threads used by the CPU path (0: all cores).
+// Sets the worker threads used by the CPU path (0: all cores): parallel_for (backend/cpu/parallel.h) and oneDNN.
 void set_cpu_threads(int threads);
+// The thread count in effect (>= 1; the resolved core count when set to 0).
 int cpu_threads();
 
 }  // namespace gpuembed::cpu

@@ -1,0 +1,113 @@
+# The WebAssembly build (included by CMakeLists.txt when configured with emcmake; Emscripten 3.1.6 from Debian).
+# Outputs in the build folder:
+#   gpuembed.mjs + gpuembed.wasm          the module (ES6, MODULARIZE; loads in Node >= 20.16 and browsers)
+#   gpuembed_ops.mjs + gpuembed_ops.wasm  the WebGPU kernel test harness (tests/wasm, not shipped)
+# Driven by scripts/build_wasm.sh, which also fetches utf8proc's source (GPUEMBED_UTF8PROC_SRC).
+#
+# Also runnable as a script: cmake -DGPUEMBED_EMBED_OUT=x.cpp -DGPUEMBED_EMBED_DIR=src/backend/webgpu/kernels -P wasm.cmake
+# writes the WGSL files into a C++ source (kernels/*.wgsl -> gpuembed::webgpu::wgsl_source()).
+if(CMAKE_SCRIPT_MODE_FILE AND GPUEMBED_EMBED_OUT)
+  set(body "// Generated from src/backend/webgpu/kernels/*.wgsl by cmake/wasm.cmake. Do not edit.\n")
+  string(APPEND body "#include \"backend/webgpu/kernel_sources.h\"\n\nnamespace gpuembed::webgpu {\nnamespace {\n")
+  string(APPEND body "struct Entry { const char* name; const char* text; };\nconst Entry kEntries[] = {\n")
+  file(GLOB _wgsl_files "${GPUEMBED_EMBED_DIR}/*.wgsl")
+  list(SORT _wgsl_files)
+  foreach(f IN LISTS _wgsl_files)
+    get_filename_component(name "${f}" NAME_WE)
+    file(READ "${f}" text)
+    string(FIND "${text}" ")wgsl\"" bad)
+    if(NOT bad EQUAL -1)
+      message(FATAL_ERROR "${f} contains the raw-string delimiter )wgsl\"")
+    endif()
+    string(APPEND body "    {\"${name}\", R\"wgsl(${text})wgsl\"},\n")
+  endforeach()
+  string(APPEND body "};\n}  // namespace\n\nconst char* wgsl_source(std::string_view name) {\n")
+  string(APPEND body "  for (const Entry& e : kEntries) if (name == e.name) return e.text;\n  return nullptr;\n}\n\n")
+  string(APPEND body "}  // namespace gpuembed::webgpu\n")
+  file(WRITE "${GPUEMBED_EMBED_OUT}.tmp" "${body}")
+  file(COPY_FILE "${GPUEMBED_EMBED_OUT}.tmp" "${GPUEMBED_EMBED_OUT}" ONLY_IF_DIFFERENT)
+  file(REMOVE "${GPUEMBED_EMBED_OUT}.tmp")
+  return()
+endif()
+
+set(GPUEMBED_UTF8PROC_SRC "${CMAKE_SOURCE_DIR}/.cache/utf8proc-src" CACHE PATH
+    "utf8proc source tree (scripts/fetch_utf8proc_src.sh fetches Debian's)")
+if(NOT EXISTS "${GPUEMBED_UTF8PROC_SRC}/utf8proc.c")
+  message(FATAL_ERROR "utf8proc source not found in ${GPUEMBED_UTF8PROC_SRC}: run scripts/fetch_utf8proc_src.sh "
+                      "(scripts/build_wasm.sh does)")
+endif()
+
+# nlohmann/json is header-only: expose only its folder, never the host's /usr/include, to emcc.
+get_target_property(_nlohmann_inc nlohmann_json::nlohmann_json INTERFACE_INCLUDE_DIRECTORIES)
+set(GPUEMBED_JSON_INC "${CMAKE_BINARY_DIR}/json_include")
+foreach(d IN LISTS _nlohmann_inc)
+  if(EXISTS "${d}/nlohmann/json.hpp" AND NOT EXISTS "${GPUEMBED_JSON_INC}/nlohmann")
+    file(MAKE_DIRECTORY "${GPUEMBED_JSON_INC}")
+    file(CREATE_LINK "${d}/nlohmann" "${GPUEMBED_JSON_INC}/nlohmann" SYMBOLIC)
+  endif()
+endforeach()
+if(NOT EXISTS "${GPUEMBED_JSON_INC}/nlohmann/json.hpp")
+  message(FATAL_ERROR "nlohmann/json.hpp not found (apt-get install nlohmann-json3-dev)")
+endif()
+
+set(GPUEMBED_WASM_OPT "-O3" CACHE STRING "optimisation flag of the WASM build")
+set(GPUEMBED_WASM_COMMON_FLAGS ${GPUEMBED_WASM_OPT} -msimd128 -fexceptions)
+
+# --- WGSL kernels embedded as C++ -------------------------------------------------------------------------------
+file(GLOB GPUEMBED_WGSL CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/backend/webgpu/kernels/*.wgsl)
+set(GPUEMBED_WGSL_CPP ${CMAKE_BINARY_DIR}/generated/wgsl_sources.cpp)
+add_custom_command(
+  OUTPUT ${GPUEMBED_WGSL_CPP}
+  COMMAND ${CMAKE_COMMAND} -DGPUEMBED_EMBED_OUT=${GPUEMBED_WGSL_CPP} -DGPUEMBED_EMBED_DIR=${CMAKE_SOURCE_DIR}/src/backend/webgpu/kernels
+          -P ${CMAKE_SOURCE_DIR}/cmake/wasm.cmake
+  DEPENDS ${GPUEMBED_WGSL} ${CMAKE_SOURCE_DIR}/cmake/wasm.cmake
+  COMMENT "Embedding WGSL kernels")
+
+# --- utf8proc (C, from the Debian source package) ---------------------------------------------------------------
+add_library(gpuembed_utf8proc STATIC ${GPUEMBED_UTF8PROC_SRC}/utf8proc.c)
+target_include_directories(gpuembed_utf8proc PUBLIC ${GPUEMBED_UTF8PROC_SRC})
+target_compile_definitions(gpuembed_utf8proc PUBLIC UTF8PROC_STATIC)
+target_compile_options(gpuembed_utf8proc PRIVATE ${GPUEMBED_WASM_OPT})
+
+# --- the C++ core: model, tokenizer, pooling, pipeline, CPU backend (portable SIMD128 matmul), WebGPU backend -----
+file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
+  ${CMAKE_SOURCE_DIR}/src/model/*.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp ${CMAKE_SOURCE_DIR}/src/pooling/*.cpp
+  ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
+# The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
+list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
+add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})
+target_include_directories(gpuembed_core PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${GPUEMBED_JSON_INC})
+target_link_libraries(gpuembed_core PUBLIC gpuembed_utf8proc)
+target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})
+
+file(GLOB GPUEMBED_WEBGPU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp)
+add_library(gpuembed_webgpu STATIC ${GPUEMBED_WEBGPU_SOURCES} ${GPUEMBED_WGSL_CPP})
+target_include_directories(gpuembed_webgpu PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
+target_compile_options(gpuembed_webgpu PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS} -sUSE_WEBGPU=1)
+
+# --- the modules ------------------------------------------------------------------------------------------------
+set(GPUEMBED_WASM_DIR ${CMAKE_SOURCE_DIR}/src/wasm)
+set(GPUEMBED_WASM_LINK_FLAGS
+  ${GPUEMBED_WASM_COMMON_FLAGS}
+  -sUSE_WEBGPU=1 -sMODULARIZE=1 -sEXPORT_ES6=1 -sENVIRONMENT=web,worker,node
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=33554432 -sMAXIMUM_MEMORY=4294967296 -sFILESYSTEM=0
+  -sEXPORTED_RUNTIME_METHODS=['UTF8ToString']
+  --js-library ${GPUEMBED_WASM_DIR}/webgpu_compat.js --pre-js ${GPUEMBED_WASM_DIR}/pre.js
+  --post-js ${GPUEMBED_WASM_DIR}/post.js)
+set(GPUEMBED_WASM_LINK_DEPS ${GPUEMBED_WASM_DIR}/webgpu_compat.js ${GPUEMBED_WASM_DIR}/pre.js
+    ${GPUEMBED_WASM_DIR}/post.js)
+
+add_executable(gpuembed_wasm ${GPUEMBED_WASM_DIR}/exports.cpp)
+target_link_libraries(gpuembed_wasm PRIVATE gpuembed_webgpu gpuembed_core)
+set_target_properties(gpuembed_wasm PROPERTIES OUTPUT_NAME gpuembed SUFFIX ".mjs" LINK_DEPENDS "${GPUEMBED_WASM_LINK_DEPS}")
+target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NAME=createGpuEmbedModule)
+
+add_executable(gpuembed_ops ${GPUEMBED_WASM_DIR}/ops_exports.cpp)
+target_link_libraries(gpuembed_ops PRIVATE gpuembed_webgpu gpuembed_core)
+set_target_properties(gpuembed_ops PROPERTIES SUFFIX ".mjs" LINK_DEPENDS "${GPUEMBED_WASM_LINK_DEPS}")
+target_link_options(gpuembed_ops PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NAME=createGpuEmbedOps)
+
+# Size report (the budget is 300 KB gzipped for .mjs + .wasm together).
+add_custom_command(TARGET gpuembed_wasm POST_BUILD
+  COMMAND sh -c "js=$(gzip -9c gpuembed.mjs | wc -c); w=$(gzip -9c gpuembed.wasm | wc -c); echo \"gpuembed WASM size: gpuembed.mjs $(wc -c < gpuembed.mjs) B ($js B gz) + gpuembed.wasm $(wc -c < gpuembed.wasm) B ($w B gz) = $((js + w)) B gzipped (budget 307200)\""
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR} VERBATIM)

@@ -1,0 +1,133 @@
+#include <cmath>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "api/pipeline.h"
+#include "backend/cpu/cpu_backend.h"
+#include "backend/cpu/linear.h"
+#include "gpuembed/gpuembed.h"
+
+namespace gpuembed {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Reads a whole file; an absent file gives "" (callers decide whether it was required).
+std::string read_optional(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string join_pooling(const std::vector<PoolingMode>& modes) {
+  std::string s;
+  for (PoolingMode m : modes) s += (s.empty() ? "" : "+") + std::string(pooling_mode_name(m));
+  return s;
+}
+
+}  // namespace
+
+struct Embedder::Impl {
+  std::unique_ptr<Pipeline> pipeline;
+  ModelInfo info;
+  std::mutex mutex;  // the backend's buffers serve one request at a time
+};
+
+Embedder::Embedder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Embedder::Embedder(Embedder&&) noexcept = default;
+Embedder& Embedder::operator=(Embedder&&) noexcept = default;
+Embedder::~Embedder() = default;
+
+Embedder Embedder::load(const fs::path& dir, const Options& options) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) throw Error(ErrorCode::kModelNotFound, dir.string() + ": model folder not found");
+  if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::kModelNotFound, dir.string() + ": not a folder");
+  if (options.backend != "cpu" && options.backend != "auto") {
+    throw Error(ErrorCode::kBackendUnavailable, "backend '" + options.backend +
+                                                    "' is not available in the native library (use 'cpu'; WebGPU runs "
+                                                    "in the WASM build)");
+  }
+  if (options.threads < 0) throw Error(ErrorCode::kInvalidInput, "threads must be >= 0");
+
+  ModelFiles files;
+  files.origin = dir.string();
+  files.config_json = read_optional(dir / "config.json");
+  if (files.config_json.empty()) {
+    throw Error(ErrorCode::kModelNotFound, (dir / "config.json").string() + ": missing (is this a Hugging Face model folder?)");
+  }
+  files.modules_json = read_optional(dir / "modules.json");
+  files.pooling_config_json = read_optional(dir / pooling_dir_from_modules(files.modules_json, files.origin) / "config.json");
+  files.sentence_bert_config_json = read_optional(dir / "sentence_bert_config.json");
+
+  const fs::path weights_path = dir / "model.safetensors";
+  if (!fs::is_regular_file(weights_path, ec)) {
+    const bool has_bin = fs::exists(dir / "pytorch_model.bin", ec);
+    throw Error(ErrorCode::kModelNotFound,
+                weights_path.string() + ": missing" +
+                    (has_bin ? " (only pytorch_model.bin is present; convert it to safetensors first)" : ""));
+  }
+  auto st = SafeTensors::open(weights_path);
+  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize);
+
+  cpu::set_cpu_threads(options.threads);
+  auto backend = make_cpu_backend(model.spec, model.weights, options.precision);
+
+  auto impl = std::make_unique<Impl>();
+  const ModelSpec& s = model.spec;
+  impl->info.path = dir.string();
+  impl->info.hidden_size = s.config.hidden_size;
+  impl->info.num_layers = s.config.num_hidden_layers;
+  impl->info.num_heads = s.config.num_attention_heads;
+  impl->info.intermediate_size = s.config.intermediate_size;
+  impl->info.vocab_size = s.config.vocab_size;
+  impl->info.max_seq_length = s.max_seq_length;
+  impl->info.dimension = s.dimension();
+  impl->info.pooling = join_pooling(s.pooling);
+  impl->info.normalize = s.normalize;
+  impl->info.backend = backend->name();
+  impl->info.precision = options.precision == Precision::kBFloat16 ? "bf16" : "fp32";
+  impl->pipeline = std::make_unique<Pipeline>(std::move(model), std::move(backend), options.max_batch);
+  return Embedder(std::move(impl));
+}
+
+std::vector<float> Embedder::embed(std::string_view text) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->pipeline->embed({text});
+}
+
+std::vector<float> Embedder::embed_batch(const std::vector<std::string>& texts, const Progress& progress) {
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->pipeline->embed(views, progress);
+}
+
+std::vector<float> Embedder::token_embeddings(std::string_view text) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->pipeline->token_embeddings(text);
+}
+
+TokenizedText Embedder::tokenize(std::string_view text) const {
+  Encoding e = impl_->pipeline->tokenize(text);
+  return TokenizedText{std::move(e.ids), std::move(e.tokens)};
+}
+
+size_t Embedder::dimension() const { return impl_->info.dimension; }
+const ModelInfo& Embedder::info() const { return impl_->info; }
+
+float cosine_similarity(const float* a, const float* b, size_t n) {
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < n; ++i) {
+    dot += static_cast<double>(a[i]) * b[i];
+    na += static_cast<double>(a[i]) * a[i];
+    nb += static_cast<double>(b[i]) * b[i];
+  }
+  const double denom = std::sqrt(na) * std::sqrt(nb);
+  return denom > 0 ? static_cast<float>(dot / denom) : 0.0f;
+}
+
+}  // namespace gpuembed

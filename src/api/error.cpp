@@ -1,0 +1,17 @@
+#include "gpuembed/error.h"
+
+namespace gpuembed {
+
+const char* error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kModelNotFound: return "MODEL_NOT_FOUND";
+    case ErrorCode::kModelInvalid: return "MODEL_INVALID";
+    case ErrorCode::kInvalidInput: return "INVALID_INPUT";
+    case ErrorCode::kBackendUnavailable: return "BACKEND_UNAVAILABLE";
+    case ErrorCode::kDeviceLost: return "DEVICE_LOST";
+    case ErrorCode::kInternal: return "INTERNAL";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace gpuembed

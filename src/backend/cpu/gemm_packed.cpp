@@ -1,0 +1,219 @@
+#include "backend/cpu/gemm_packed.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "backend/cpu/parallel.h"
+
+namespace gpuembed::cpu {
+
+// erf(x) ≈ x·P(x²)/Q(x²) on [-4, 4] (±1 beyond, where float erf rounds to ±1); the rational approximation
+// used by Eigen / XLA for float erf.
+float erf_approx(float x) {
+  x = std::min(4.0f, std::max(-4.0f, x));
+  const float x2 = x * x;
+  float p = -2.72614225801306e-10f;
+  p = p * x2 + 2.77068142495902e-08f;
+  p = p * x2 + -2.10102402082508e-06f;
+  p = p * x2 + -5.69250639462346e-05f;
+  p = p * x2 + -7.34990630326855e-04f;
+  p = p * x2 + -2.95459980854025e-03f;
+  p = p * x2 + -1.60960333262415e-02f;
+  p *= x;
+  float q = -1.45660718464996e-05f;
+  q = q * x2 + -2.13374055278905e-04f;
+  q = q * x2 + -1.68282697438203e-03f;
+  q = q * x2 + -7.37332916720468e-03f;
+  q = q * x2 + -1.42647390514189e-02f;
+  return p / q;
+}
+
+float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f)); }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Portable micro-kernel: MR rows × (NV·4) columns with 4-float vectors.
+namespace {
+
+#if defined(__GNUC__) || defined(__clang__)
+typedef float v4f __attribute__((vector_size(16)));
+inline v4f load4(const float* p) {
+  v4f v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void store4(float* p, v4f v) { std::memcpy(p, &v, sizeof(v)); }
+inline v4f splat4(float s) { return v4f{s, s, s, s}; }
+#define GPUEMBED_UNROLL _Pragma("GCC unroll 16")
+#else
+#error "the portable GEMM kernel needs GCC or Clang vector extensions"
+#endif
+
+template <size_t MR, size_t NV>
+void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr, size_t nr,
+                     const float* bias, bool accumulate, bool gelu) {
+  constexpr size_t NR = NV * 4;
+  v4f acc[MR][NV];
+  GPUEMBED_UNROLL
+  for (size_t i = 0; i < MR; ++i) {
+    GPUEMBED_UNROLL
+    for (size_t j = 0; j < NV; ++j) acc[i][j] = splat4(0.0f);
+  }
+  for (size_t k = 0; k < kc; ++k) {
+    v4f bv[NV];
+    GPUEMBED_UNROLL
+    for (size_t j = 0; j < NV; ++j) bv[j] = load4(b + j * 4);
+    GPUEMBED_UNROLL
+    for (size_t i = 0; i < MR; ++i) {
+      const v4f av = splat4(a[i]);
+      GPUEMBED_UNROLL
+      for (size_t j = 0; j < NV; ++j) acc[i][j] += av * bv[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  if (mr == MR && nr == NR) {
+    GPUEMBED_UNROLL
+    for (size_t i = 0; i < MR; ++i) {
+      float* row = c + i * ldc;
+      GPUEMBED_UNROLL
+      for (size_t j = 0; j < NV; ++j) {
+        v4f v = acc[i][j] + (accumulate ? load4(row + j * 4) : load4(bias + j * 4));
+        if (gelu) {
+          float t[4];
+          store4(t, v);
+          for (float& e : t) e = gelu_erf(e);
+          v = load4(t);
+        }
+        store4(row + j * 4, v);
+      }
+    }
+    return;
+  }
+  float tile[MR][NR];
+  GPUEMBED_UNROLL
+  for (size_t i = 0; i < MR; ++i) {
+    GPUEMBED_UNROLL
+    for (size_t j = 0; j < NV; ++j) store4(&tile[i][j * 4], acc[i][j]);
+  }
+  for (size_t i = 0; i < mr; ++i) {
+    float* row = c + i * ldc;
+    for (size_t j = 0; j < nr; ++j) {
+      float v = tile[i][j] + (accumulate ? row[j] : bias[j]);
+      row[j] = gelu ? gelu_erf(v) : v;
+    }
+  }
+}
+
+constexpr size_t kPortableMR = 6, kPortableNV = 2;
+
+}  // namespace
+
+const GemmKernel& portable_gemm_kernel() {
+  static const GemmKernel kernel{"portable", kPortableMR, kPortableNV * 4, 16,
+                                 &portable_kernel<kPortableMR, kPortableNV>};
+  return kernel;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Packing and the blocked driver.
+namespace {
+
+constexpr size_t kMaxKBlock = 384;
+
+size_t k_block(size_t k) {
+  if (k <= kMaxKBlock + kMaxKBlock / 3) return k;
+  const size_t blocks = (k + kMaxKBlock - 1) / kMaxKBlock;
+  return (k + blocks - 1) / blocks;
+}
+
+struct PackBuffer {
+  std::vector<float> data;
+  float* get(size_t n) {
+    if (data.size() < n + 16) data.resize(n + 16);
+    auto addr = reinterpret_cast<uintptr_t>(data.data());
+    return data.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  }
+};
+
+}  // namespace
+
+PackedLinear::PackedLinear(const GemmKernel& kernel, const float* weight, const float* bias, size_t n, size_t k)
+    : kernel_(kernel), n_(n), k_(k) {
+  const size_t nr = kernel_.nr;
+  panels_ = (n + nr - 1) / nr;
+  const size_t packed_size = panels_ * k * nr, bias_size = panels_ * nr;
+  storage_.assign(packed_size + bias_size + 16, 0.0f);
+  auto addr = reinterpret_cast<uintptr_t>(storage_.data());
+  float* base = storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  for (size_t p = 0; p < panels_; ++p) {
+    float* dst = base + p * k * nr;
+    const size_t cols = std::min(nr, n - p * nr);
+    for (size_t j = 0; j < cols; ++j) {
+      const float* src = weight + (p * nr + j) * k;
+      for (size_t kk = 0; kk < k; ++kk) dst[kk * nr + j] = src[kk];
+    }
+  }
+  float* packed_bias = base + packed_size;
+  if (bias != nullptr) std::copy(bias, bias + n, packed_bias);
+  packed_ = base;
+  bias_ = packed_bias;
+}
+
+void PackedLinear::forward(const float* x, size_t m, float* y, bool gelu) const {
+  if (m == 0 || n_ == 0) return;
+  const size_t mr = kernel_.mr, nr = kernel_.nr;
+  if (k_ == 0) {
+    for (size_t i = 0; i < m; ++i)
+      for (size_t j = 0; j < n_; ++j) y[i * n_ + j] = gelu ? gelu_erf(bias_[j]) : bias_[j];
+    return;
+  }
+  const size_t kc_max = k_block(k_);
+  const size_t m_tiles = (m + mr - 1) / mr;
+  const size_t block_tiles = kernel_.row_block_tiles;
+  const size_t m_blocks = (m_tiles + block_tiles - 1) / block_tiles;
+  const size_t threads = static_cast<size_t>(parallel_threads());
+  // Enough work items for every thread (4 per thread when rows are few; then panels are split between them).
+  size_t n_blocks = 1;
+  if (threads > 1 && m_blocks < 4 * threads)
+    n_blocks = std::min(panels_, (4 * threads + m_blocks - 1) / m_blocks);
+  const size_t panels_per_block = (panels_ + n_blocks - 1) / n_blocks;
+  n_blocks = (panels_ + panels_per_block - 1) / panels_per_block;
+  const size_t items = m_blocks * n_blocks;
+
+  parallel_for(items, [&](size_t item_begin, size_t item_end) {
+    thread_local PackBuffer buffer;
+    for (size_t item = item_begin; item < item_end; ++item) {
+      const size_t mb = item / n_blocks, nb = item % n_blocks;
+      const size_t tile0 = mb * block_tiles, tile1 = std::min(m_tiles, tile0 + block_tiles);
+      const size_t p0 = nb * panels_per_block, p1 = std::min(panels_, p0 + panels_per_block);
+      for (size_t k0 = 0; k0 < k_; k0 += kc_max) {
+        const size_t kc = std::min(kc_max, k_ - k0);
+        const bool last = k0 + kc == k_;
+        float* a = buffer.get((tile1 - tile0) * kc * mr);
+        // Pack the rows of this block: tile t, [kc][mr], rows past m are zero.
+        for (size_t t = tile0; t < tile1; ++t) {
+          float* dst = a + (t - tile0) * kc * mr;
+          const size_t rows = std::min(mr, m - t * mr);
+          for (size_t i = 0; i < rows; ++i) {
+            const float* src = x + (t * mr + i) * k_ + k0;
+            for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr + i] = src[kk];
+          }
+          for (size_t i = rows; i < mr; ++i)
+            for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr + i] = 0.0f;
+        }
+        for (size_t p = p0; p < p1; ++p) {
+          const float* b = panel(p) + k0 * nr;
+          const size_t cols = std::min(nr, n_ - p * nr);
+          for (size_t t = tile0; t < tile1; ++t) {
+            const size_t rows = std::min(mr, m - t * mr);
+            kernel_.fn(kc, a + (t - tile0) * kc * mr, b, y + t * mr * n_ + p * nr, n_, rows, cols, bias_ + p * nr,
+                       k0 > 0, gelu && last);
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace gpuembed::cpu

@@ -1,0 +1,120 @@
+#include "backend/cpu/linear.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/gemm_onednn.h"
+#include "backend/cpu/gemm_packed.h"
+#include "backend/cpu/parallel.h"
+
+namespace gpuembed::cpu {
+namespace {
+
+// The engine kAuto resolves to, per precision. Chosen by measurement (bench/gemm_bench.cpp, bench/RESULTS.md):
+//  fp32: the hand-written AVX-512 kernel where the CPU has AVX-512, else oneDNN (AVX2 and others), else portable.
+//  bf16: oneDNN bf16 where the CPU has AVX512_BF16 or AMX; elsewhere exactly the fp32 engine (oneDNN's bf16 path
+//        without hardware bf16 measured slower than fp32 here, and it would only lose precision).
+// GPUEMBED_MATMUL_ENGINE=onednn|avx512|portable overrides the fp32 choice (for benchmarks and bug hunts).
+MatmulEngine env_override() {
+  const char* env = std::getenv("GPUEMBED_MATMUL_ENGINE");
+  if (env == nullptr) return MatmulEngine::kAuto;
+  if (std::strcmp(env, "onednn") == 0 && onednn_available()) return MatmulEngine::kOneDnn;
+  if (std::strcmp(env, "avx512") == 0 && avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
+  if (std::strcmp(env, "portable") == 0) return MatmulEngine::kPortable;
+  return MatmulEngine::kAuto;
+}
+
+MatmulEngine resolve(MatmulEngine requested, Precision precision) {
+  if (requested == MatmulEngine::kOneDnn && !onednn_available()) requested = MatmulEngine::kAuto;
+  if (requested == MatmulEngine::kAvx512 && avx512_gemm_kernel() == nullptr) requested = MatmulEngine::kAuto;
+  if (requested != MatmulEngine::kAuto) return requested;
+  if (precision == Precision::kBFloat16 && onednn_available() && onednn_native_bf16()) return MatmulEngine::kOneDnn;
+  static const MatmulEngine forced = env_override();
+  if (forced != MatmulEngine::kAuto) return forced;
+  if (avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
+  if (onednn_available()) return MatmulEngine::kOneDnn;
+  return MatmulEngine::kPortable;
+}
+
+bool uses_bf16(MatmulEngine engine, Precision precision) {
+  return engine == MatmulEngine::kOneDnn && precision == Precision::kBFloat16 && onednn_native_bf16();
+}
+
+std::string engine_label(MatmulEngine engine, Precision precision) {
+  switch (engine) {
+    case MatmulEngine::kOneDnn:
+      return std::string("onednn-") + (uses_bf16(engine, precision) ? "bf16-" : "") + onednn_isa_name();
+    case MatmulEngine::kAvx512: return "packed-avx512";
+    case MatmulEngine::kPortable:
+#if defined(__wasm_simd128__)
+      return "packed-portable-simd128";
+#else
+      return "packed-portable";
+#endif
+    case MatmulEngine::kAuto: break;
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+struct Linear::Impl {
+  size_t in = 0, out = 0;
+  MatmulEngine engine = MatmulEngine::kAuto;
+  Precision precision = Precision::kFloat32;
+  std::unique_ptr<OneDnnMatmul> onednn;
+  std::unique_ptr<PackedLinear> packed;
+};
+
+Linear::Linear(const TensorView& weight, const TensorView& bias, Precision precision)
+    : Linear(weight, bias, precision, MatmulEngine::kAuto) {}
+
+Linear::Linear(const TensorView& weight, const TensorView& bias, Precision precision, MatmulEngine engine)
+    : impl_(std::make_unique<Impl>()) {
+  if (weight.data == nullptr || weight.shape.size() != 2 || weight.shape[0] <= 0 || weight.shape[1] <= 0)
+    throw Error(ErrorCode::kModelInvalid, "Linear: weight must be a non-empty [out, in] matrix");
+  const auto out = static_cast<size_t>(weight.shape[0]), in = static_cast<size_t>(weight.shape[1]);
+  if (bias.data != nullptr && bias.numel() != out)
+    throw Error(ErrorCode::kModelInvalid, "Linear: bias has " + std::to_string(bias.numel()) + " values for " +
+                                              std::to_string(out) + " outputs");
+  Impl& s = *impl_;
+  s.in = in;
+  s.out = out;
+  s.precision = precision;
+  s.engine = resolve(engine, precision);
+  switch (s.engine) {
+    case MatmulEngine::kOneDnn:
+      s.onednn = std::make_unique<OneDnnMatmul>(weight.data, bias.data, out, in, uses_bf16(s.engine, precision));
+      break;
+    case MatmulEngine::kAvx512:
+      s.packed = std::make_unique<PackedLinear>(*avx512_gemm_kernel(), weight.data, bias.data, out, in);
+      break;
+    default:
+      s.packed = std::make_unique<PackedLinear>(portable_gemm_kernel(), weight.data, bias.data, out, in);
+      break;
+  }
+}
+
+Linear::~Linear() = default;
+Linear::Linear(Linear&&) noexcept = default;
+Linear& Linear::operator=(Linear&&) noexcept = default;
+
+void Linear::forward(const float* x, size_t m, float* y, Epilogue epilogue) const {
+  const bool gelu = epilogue == Epilogue::kGelu;
+  if (impl_->onednn)
+    impl_->onednn->forward(x, m, y, gelu);
+  else
+    impl_->packed->forward(x, m, y, gelu);
+}
+
+size_t Linear::in_features() const { return impl_->in; }
+size_t Linear::out_features() const { return impl_->out; }
+std::string Linear::engine_name() const { return engine_label(impl_->engine, impl_->precision); }
+
+std::string matmul_engine_name(Precision precision) {
+  return engine_label(resolve(MatmulEngine::kAuto, precision), precision);
+}
+
+}  // namespace gpuembed::cpu

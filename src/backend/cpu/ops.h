@@ -1,0 +1,28 @@
+#pragma once
+// The encoder's non-matmul ops on packed token rows (padding never stored: row r of a batch is
+// token t of text b, texts back to back), so no work is spent on padding and a text's result cannot
+// depend on its batch-mates.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "model/weights.h"
+
+namespace gpuembed::cpu {
+
+struct PackedRows {
+  std::vector<size_t> offsets;  // first row of each text; offsets.back() == total rows
+  size_t texts() const { return offsets.size() - 1; }
+  size_t rows() const { return offsets.back(); }
+  size_t length(size_t b) const { return offsets[b + 1] - offsets[b]; }
+};
+
+// x[r] = LayerNorm(word[id] + position[t] + token_type[0]).
+void embed_tokens(const BertWeights& w, const int32_t* ids, const PackedRows& rows, size_t hidden, float eps, float* x);
+// x[r] = LayerNorm(x[r] + delta[r]) in place.
+void add_layer_norm(float* x, const float* delta, size_t rows, size_t hidden, const float* gamma, const float* beta,
+                    float eps);
+// Multi-head self-attention per text. qkv: [rows, 3*hidden] (Q | K | V); ctx: [rows, hidden].
+void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, float* ctx);
+
+}  // namespace gpuembed::cpu

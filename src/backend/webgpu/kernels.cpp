@@ -1,0 +1,185 @@
+#include "backend/webgpu/kernels.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "backend/webgpu/kernel_sources.h"
+#include "gpuembed/error.h"
+
+namespace gpuembed::webgpu {
+
+namespace {
+struct KernelDesc {
+  const char* name;     // kernels/<name>.wgsl
+  bool needs_erf;       // prepend kernels/erf.wgsl
+  int storage;          // storage bindings after the uniform (the last is read_write)
+};
+constexpr KernelDesc kDescs[] = {
+    {"embed_layernorm", false, 7}, {"layernorm", false, 4}, {"matmul", true, 5},  {"attention", false, 3},
+    {"gelu", true, 2},             {"residual_add", false, 3}, {"pooling", false, 3}, {"l2_normalize", false, 2},
+};
+static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
+
+std::string source_of(const char* name) {
+  const char* s = wgsl_source(name);
+  if (!s) throw Error(ErrorCode::kInternal, std::string("WGSL kernel not embedded: ") + name);
+  return s;
+}
+}  // namespace
+
+const char* kernel_name(Kernel k) { return kDescs[static_cast<int>(k)].name; }
+int Kernels::storage_bindings(Kernel k) { return kDescs[static_cast<int>(k)].storage; }
+
+Kernels::Kernels(GpuContext& ctx, uint32_t head_dim) : ctx_(ctx), head_dim_(head_dim) {
+  if (head_dim == 0 || head_dim > 128) {
+    throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..128)");
+  }
+  if (uint64_t(256) * head_dim > ctx.info().max_workgroup_storage) {
+    throw Error(ErrorCode::kBackendUnavailable,
+                "WebGPU device limit too small: maxComputeWorkgroupStorageSize " +
+                    std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(256 * head_dim) +
+                    " bytes that attention needs for head dimension " + std::to_string(head_dim));
+  }
+  const std::string erf = source_of("erf");
+  for (int i = 0; i < static_cast<int>(Kernel::kCount); ++i) {
+    const KernelDesc& d = kDescs[i];
+    std::string src = source_of(d.name);
+    if (d.needs_erf) src = erf + "\n" + src;
+    if (static_cast<Kernel>(i) == Kernel::kAttention) {
+      const std::string from = "const HEAD_DIM: u32 = 64u;";
+      const auto pos = src.find(from);
+      if (pos == std::string::npos) throw Error(ErrorCode::kInternal, "attention.wgsl: HEAD_DIM line not found");
+      src.replace(pos, from.size(), "const HEAD_DIM: u32 = " + std::to_string(head_dim) + "u;");
+    }
+    WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, d.name);
+
+    std::vector<WGPUBindGroupLayoutEntry> entries(static_cast<size_t>(d.storage) + 1);
+    for (size_t b = 0; b < entries.size(); ++b) {
+      WGPUBindGroupLayoutEntry& e = entries[b];
+      e = {};
+      e.binding = static_cast<uint32_t>(b);
+      e.visibility = WGPUShaderStage_Compute;
+      e.buffer.type = b == 0                     ? WGPUBufferBindingType_Uniform
+                      : b + 1 == entries.size() ? WGPUBufferBindingType_Storage
+                                                 : WGPUBufferBindingType_ReadOnlyStorage;
+    }
+    WGPUBindGroupLayoutDescriptor bgld = {};
+    bgld.label = d.name;
+    bgld.entryCount = static_cast<uint32_t>(entries.size());
+    bgld.entries = entries.data();
+    layouts_[i] = wgpuDeviceCreateBindGroupLayout(ctx.device(), &bgld);
+
+    // An explicit layout: 3.1.6 passes a null layout as `undefined`, which today's WebGPU rejects.
+    WGPUPipelineLayoutDescriptor pld = {};
+    pld.bindGroupLayoutCount = 1;
+    pld.bindGroupLayouts = &layouts_[i];
+    WGPUPipelineLayout pl = wgpuDeviceCreatePipelineLayout(ctx.device(), &pld);
+
+    WGPUComputePipelineDescriptor cpd = {};
+    cpd.label = d.name;
+    cpd.layout = pl;
+    cpd.compute.module = module;
+    cpd.compute.entryPoint = "main";
+    pipelines_[i] = wgpuDeviceCreateComputePipeline(ctx.device(), &cpd);
+    wgpuPipelineLayoutRelease(pl);
+    wgpuShaderModuleRelease(module);
+  }
+}
+
+Kernels::~Kernels() {
+  for (auto p : pipelines_) if (p) wgpuComputePipelineRelease(p);
+  for (auto l : layouts_) if (l) wgpuBindGroupLayoutRelease(l);
+}
+
+std::array<uint32_t, 3> grid_for(uint64_t n, uint32_t max_per_dim) {
+  if (n == 0) return {0, 1, 1};
+  const uint64_t x = std::min<uint64_t>(n, max_per_dim);
+  const uint64_t y = (n + x - 1) / x;
+  return {static_cast<uint32_t>(x), static_cast<uint32_t>(y), 1};
+}
+
+Recorder::Recorder(GpuContext& ctx, const Kernels& kernels)
+    : ctx_(ctx), kernels_(kernels), slot_(std::max<uint32_t>(256, ctx.info().min_uniform_offset_alignment)) {}
+
+Recorder::~Recorder() {
+  if (uniform_buffer_) wgpuBufferRelease(uniform_buffer_);
+}
+
+void Recorder::clear() {
+  ops_.clear();
+  copies_.clear();
+  uniforms_.clear();
+}
+
+void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
+                        std::array<uint32_t, 3> groups) {
+  if (n_storage != Kernels::storage_bindings(k) || params_size > 256) {
+    throw Error(ErrorCode::kInternal, std::string("bad dispatch of ") + kernel_name(k));
+  }
+  Op op{k, {}, n_storage, groups};
+  for (int i = 0; i < n_storage; ++i) op.storage[i] = storage[i];
+  ops_.push_back(op);
+  const size_t at = uniforms_.size();
+  uniforms_.resize(at + slot_, 0);
+  std::memcpy(uniforms_.data() + at, params, params_size);
+}
+
+void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst) { copies_.push_back(Copy{src, dst}); }
+
+void Recorder::submit() {
+  if (uniforms_.size() > uniform_capacity_) {
+    if (uniform_buffer_) {
+      wgpuBufferDestroy(uniform_buffer_);
+      wgpuBufferRelease(uniform_buffer_);
+    }
+    uniform_capacity_ = std::max<uint64_t>(uniforms_.size(), 64 * slot_);
+    uniform_buffer_ =
+        ctx_.create_buffer(uniform_capacity_, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, "gpuembed uniforms");
+  }
+  if (!uniforms_.empty()) wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, 0, uniforms_.data(), uniforms_.size());
+
+  std::vector<WGPUBindGroup> groups;
+  groups.reserve(ops_.size());
+  WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
+  if (!ops_.empty()) {
+    WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, nullptr);
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      const Op& op = ops_[i];
+      std::array<WGPUBindGroupEntry, 9> e{};
+      e[0].binding = 0;
+      e[0].buffer = uniform_buffer_;
+      e[0].offset = i * slot_;
+      e[0].size = 256;
+      for (int b = 0; b < op.n_storage; ++b) {
+        e[b + 1].binding = static_cast<uint32_t>(b + 1);
+        e[b + 1].buffer = op.storage[b].buffer;
+        e[b + 1].offset = op.storage[b].offset;
+        e[b + 1].size = (op.storage[b].size + 3) & ~uint64_t(3);
+      }
+      WGPUBindGroupDescriptor bgd = {};
+      bgd.layout = kernels_.layout(op.kernel);
+      bgd.entryCount = static_cast<uint32_t>(op.n_storage + 1);
+      bgd.entries = e.data();
+      WGPUBindGroup bg = wgpuDeviceCreateBindGroup(ctx_.device(), &bgd);
+      groups.push_back(bg);
+      if (op.groups[0] == 0 || op.groups[1] == 0 || op.groups[2] == 0) continue;
+      wgpuComputePassEncoderSetPipeline(pass, kernels_.pipeline(op.kernel));
+      wgpuComputePassEncoderSetBindGroup(pass, 0, bg, 0, nullptr);
+      port::dispatch(pass, op.groups[0], op.groups[1], op.groups[2]);
+    }
+    wgpuComputePassEncoderEnd(pass);
+    wgpuComputePassEncoderRelease(pass);
+  }
+  for (const Copy& c : copies_) {
+    wgpuCommandEncoderCopyBufferToBuffer(enc, c.src.buffer, c.src.offset, c.dst, 0, (c.src.size + 3) & ~uint64_t(3));
+  }
+  WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
+  wgpuQueueSubmit(ctx_.queue(), 1, &cmd);
+  wgpuCommandBufferRelease(cmd);
+  wgpuCommandEncoderRelease(enc);
+  for (WGPUBindGroup bg : groups) wgpuBindGroupRelease(bg);
+  clear();
+}
+
+}  // namespace gpuembed::webgpu

@@ -1,0 +1,104 @@
+#pragma once
+// The compute pipelines (one per WGSL kernel file) and a recorder that turns a list of dispatches into one
+// command buffer: per-dispatch parameters go into one uniform buffer (256-byte slots), bind groups are made at
+// submit time and released right after.
+#include <webgpu/webgpu.h>
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "backend/webgpu/gpu_context.h"
+
+namespace gpuembed::webgpu {
+
+enum class Kernel : int {
+  kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
+  kLayerNorm,           // layernorm.wgsl
+  kMatmul,              // matmul.wgsl (+ erf.wgsl)
+  kAttention,           // attention.wgsl (HEAD_DIM substituted)
+  kGelu,                // gelu.wgsl (+ erf.wgsl)
+  kResidualAdd,         // residual_add.wgsl
+  kPooling,             // pooling.wgsl
+  kL2Normalize,         // l2_normalize.wgsl
+  kCount
+};
+const char* kernel_name(Kernel k);
+
+class Kernels {
+ public:
+  // Compiles every kernel; attention is specialised for head_dim (<= 128; its K/V tiles use 256*head_dim bytes of
+  // workgroup memory). Throws gpuembed::Error when the device cannot.
+  Kernels(GpuContext& ctx, uint32_t head_dim);
+  ~Kernels();
+  Kernels(const Kernels&) = delete;
+  Kernels& operator=(const Kernels&) = delete;
+
+  WGPUComputePipeline pipeline(Kernel k) const { return pipelines_[static_cast<int>(k)]; }
+  WGPUBindGroupLayout layout(Kernel k) const { return layouts_[static_cast<int>(k)]; }
+  // Storage bindings after the uniform at binding 0 (the last one is read_write).
+  static int storage_bindings(Kernel k);
+  uint32_t head_dim() const { return head_dim_; }
+
+ private:
+  GpuContext& ctx_;
+  uint32_t head_dim_;
+  std::array<WGPUComputePipeline, static_cast<int>(Kernel::kCount)> pipelines_{};
+  std::array<WGPUBindGroupLayout, static_cast<int>(Kernel::kCount)> layouts_{};
+};
+
+struct BufferRef {
+  WGPUBuffer buffer = nullptr;
+  uint64_t offset = 0;
+  uint64_t size = 0;  // bytes bound (> 0)
+};
+
+struct Copy {
+  BufferRef src;
+  WGPUBuffer dst = nullptr;
+};
+
+// Work groups for `n` independent rows/blocks when one dimension holds at most max_per_dim
+// (kernels compute row = wid.x + wid.y * num_workgroups.x and skip rows >= n).
+std::array<uint32_t, 3> grid_for(uint64_t n, uint32_t max_per_dim);
+
+class Recorder {
+ public:
+  Recorder(GpuContext& ctx, const Kernels& kernels);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  void clear();
+  // params: up to 256 bytes (the kernel's Params struct); storage: the kernel's storage bindings in order.
+  void dispatch(Kernel k, const void* params, size_t params_size, std::initializer_list<BufferRef> storage,
+                std::array<uint32_t, 3> groups) {
+    dispatch(k, params, params_size, storage.begin(), static_cast<int>(storage.size()), groups);
+  }
+  void dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
+                std::array<uint32_t, 3> groups);
+  // A copy recorded after all dispatches (readback).
+  void copy_after(const BufferRef& src, WGPUBuffer dst);
+  // Uploads the parameters, encodes one compute pass + the copies into one command buffer, submits it.
+  void submit();
+  size_t dispatch_count() const { return ops_.size(); }
+
+ private:
+  struct Op {
+    Kernel kernel;
+    std::array<BufferRef, 8> storage;
+    int n_storage;
+    std::array<uint32_t, 3> groups;
+  };
+  GpuContext& ctx_;
+  const Kernels& kernels_;
+  uint32_t slot_;  // uniform slot stride
+  std::vector<Op> ops_;
+  std::vector<Copy> copies_;
+  std::vector<uint8_t> uniforms_;
+  WGPUBuffer uniform_buffer_ = nullptr;
+  uint64_t uniform_capacity_ = 0;
+};
+
+}  // namespace gpuembed::webgpu

@@ -1,0 +1,44 @@
+// y[row] = LayerNorm(x[row]) * gamma + beta over `hidden` columns. One workgroup per row; mean first, then the
+// variance of the centred values, both in f32 (two passes).
+struct Params { rows: u32, hidden: u32, eps: f32, _p0: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+const WG: u32 = 128u;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s = s / 2u) {
+    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(128)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) { return; }
+  let H = p.hidden;
+  let base = row * H;
+  var s = 0.0;
+  for (var h = lid; h < H; h = h + WG) { s = s + x[base + h]; }
+  let mean = reduce_sum(s, lid) / f32(H);
+  var q = 0.0;
+  for (var h = lid; h < H; h = h + WG) {
+    let d = x[base + h] - mean;
+    q = q + d * d;
+  }
+  let inv = 1.0 / sqrt(reduce_sum(q, lid) / f32(H) + p.eps);
+  for (var h = lid; h < H; h = h + WG) {
+    y[base + h] = (x[base + h] - mean) * inv * gamma[h] + beta[h];
+  }
+}

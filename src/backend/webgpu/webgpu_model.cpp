@@ -1,0 +1,321 @@
+#include "backend/webgpu/webgpu_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "gpuembed/error.h"
+
+namespace gpuembed::webgpu {
+
+struct WebGpuModel::Inflight {
+  int pending = 0;         // callbacks still to come (the map and the error scopes)
+  bool map_ok = false;
+  std::string error;       // first WebGPU error seen
+  WGPUBuffer readback = nullptr;
+  uint64_t bytes = 0;
+  bool done() const { return pending == 0; }
+};
+
+namespace {
+constexpr WGPUBufferUsageFlags kStorage = WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst | WGPUBufferUsage_CopySrc;
+
+// Each callback owns one reference to the in-flight record, so it may outlive the model.
+using InflightRef = std::shared_ptr<WebGpuModel::Inflight>;
+void on_map(bool ok, void* user) {
+  auto* ref = static_cast<InflightRef*>(user);
+  (*ref)->map_ok = ok;
+  if (!ok && (*ref)->error.empty()) (*ref)->error = "mapAsync of the readback buffer failed";
+  --(*ref)->pending;
+  delete ref;
+  port::notify_host();
+}
+void on_scope(int type, const char* message, void* user) {
+  auto* ref = static_cast<InflightRef*>(user);
+  if (type != 0 && (*ref)->error.empty()) {
+    (*ref)->error = std::string(type == 2 ? "WebGPU out of memory: " : "WebGPU error: ") + message;
+  }
+  --(*ref)->pending;
+  delete ref;
+  port::notify_host();
+}
+
+struct EmbedParams { uint32_t rows, seq, hidden, vocab, max_pos, p0; float eps; uint32_t p1; };
+struct LnParams { uint32_t rows, hidden; float eps; uint32_t p0; };
+struct MatmulParams { uint32_t M, N, K, flags; };
+struct AttnParams { uint32_t batch, seq, heads, hidden; float scale; uint32_t p0, p1, p2; };
+struct PoolParams { uint32_t batch, seq, hidden, mode, out_dim, out_offset, p0, p1; };
+struct NormParams { uint32_t rows, dim, p0, p1; };
+
+BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
+uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
+uint32_t pool_mode_code(PoolingMode m) {
+  switch (m) {
+    case PoolingMode::kCls: return 0;
+    case PoolingMode::kMean: return 1;
+    case PoolingMode::kMax: return 2;
+    case PoolingMode::kMeanSqrtLen: return 3;
+  }
+  return 1;
+}
+}  // namespace
+
+WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& w)
+    : ctx_(std::move(ctx)),
+      spec_(spec),
+      kernels_(*ctx_, static_cast<uint32_t>(spec.config.head_dim())),
+      recorder_(*ctx_, kernels_) {
+  const BertConfig& c = spec_.config;
+  if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0) {
+    throw Error(ErrorCode::kModelInvalid, "hidden_size must be a multiple of num_attention_heads");
+  }
+  if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, ctx_->lost_message());
+  const uint64_t largest = uint64_t(c.vocab_size) * c.hidden_size * 4;
+  if (largest > ctx_->info().max_storage_binding || largest > ctx_->info().max_buffer_size) {
+    throw Error(ErrorCode::kBackendUnavailable,
+                "WebGPU device limits too small for the word-embedding table (" + std::to_string(largest) + " bytes)");
+  }
+  word_ = upload(w.word_embeddings, "word_embeddings");
+  pos_ = upload(w.position_embeddings, "position_embeddings");
+  type_ = upload(w.token_type_embeddings, "token_type_embeddings");
+  emb_g_ = upload(w.emb_ln_w, "embeddings.LayerNorm.weight");
+  emb_b_ = upload(w.emb_ln_b, "embeddings.LayerNorm.bias");
+  for (const LayerWeights& l : w.layers) {
+    LayerBuffers b{};
+    b.qkv_w = upload_concat({&l.q_w, &l.k_w, &l.v_w}, "qkv.weight");
+    b.qkv_b = upload_concat({&l.q_b, &l.k_b, &l.v_b}, "qkv.bias");
+    b.ao_w = upload(l.attn_out_w, "attention.output.dense.weight");
+    b.ao_b = upload(l.attn_out_b, "attention.output.dense.bias");
+    b.ln1_g = upload(l.attn_ln_w, "attention.output.LayerNorm.weight");
+    b.ln1_b = upload(l.attn_ln_b, "attention.output.LayerNorm.bias");
+    b.fi_w = upload(l.ffn_in_w, "intermediate.dense.weight");
+    b.fi_b = upload(l.ffn_in_b, "intermediate.dense.bias");
+    b.fo_w = upload(l.ffn_out_w, "output.dense.weight");
+    b.fo_b = upload(l.ffn_out_b, "output.dense.bias");
+    b.ln2_g = upload(l.out_ln_w, "output.LayerNorm.weight");
+    b.ln2_b = upload(l.out_ln_b, "output.LayerNorm.bias");
+    layers_.push_back(b);
+  }
+}
+
+WebGpuModel::~WebGpuModel() {
+  release_activations();
+  for (WGPUBuffer b : owned_weights_) {
+    wgpuBufferDestroy(b);
+    wgpuBufferRelease(b);
+  }
+}
+
+WGPUBuffer WebGpuModel::upload(const TensorView& t, const char* what) {
+  return upload_concat({&t}, what);
+}
+
+WGPUBuffer WebGpuModel::upload_concat(const std::vector<const TensorView*>& parts, const char* what) {
+  uint64_t bytes = 0;
+  for (const TensorView* p : parts) {
+    if (!p->data) throw Error(ErrorCode::kModelInvalid, std::string("missing weight tensor ") + what);
+    bytes += p->numel() * sizeof(float);
+  }
+  WGPUBuffer b = ctx_->create_buffer(bytes, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, what);
+  owned_weights_.push_back(b);
+  uint64_t at = 0;
+  for (const TensorView* p : parts) {
+    const uint64_t n = p->numel() * sizeof(float);
+    wgpuQueueWriteBuffer(ctx_->queue(), b, at, p->data, static_cast<size_t>(n));
+    at += n;
+  }
+  weight_bytes_ += bytes;
+  return b;
+}
+
+size_t WebGpuModel::max_tokens() const {
+  const BertConfig& c = spec_.config;
+  const uint64_t widest = uint64_t(std::max(c.intermediate_size, 3 * c.hidden_size)) * 4;
+  const uint64_t limit = std::min(ctx_->info().max_storage_binding, ctx_->info().max_buffer_size);
+  return static_cast<size_t>(std::max<uint64_t>(1, limit / widest));
+}
+
+void WebGpuModel::release_activations() {
+  for (WGPUBuffer* b : {&ids_, &lengths_, &x_, &qkv_, &ctxb_, &tmp_, &x2_, &ffn_, &pooled_, &normed_, &readback_}) {
+    if (*b) {
+      wgpuBufferDestroy(*b);
+      wgpuBufferRelease(*b);
+      *b = nullptr;
+    }
+  }
+  cap_tokens_ = cap_batch_ = 0;
+  readback_capacity_ = 0;
+  activation_bytes_ = 0;
+}
+
+void WebGpuModel::ensure_activations(size_t batch, size_t tokens) {
+  const BertConfig& c = spec_.config;
+  const uint64_t H = c.hidden_size, F = c.intermediate_size, D = spec_.dimension();
+  if (tokens > cap_tokens_ || batch > cap_batch_) {
+    // Grow to at least the request, and geometrically, so a slowly rising size does not reallocate every call.
+    const size_t nt = std::max(tokens, cap_tokens_ ? std::min(max_tokens(), cap_tokens_ * 2) : tokens);
+    const size_t nb = std::max(batch, cap_batch_ * 2);
+    release_activations();
+    cap_tokens_ = std::max(nt, tokens);
+    cap_batch_ = nb;
+    const uint64_t T = cap_tokens_, B = cap_batch_;
+    ids_ = ctx_->create_buffer(T * 4, kStorage, "ids");
+    lengths_ = ctx_->create_buffer(B * 4, kStorage, "lengths");
+    x_ = ctx_->create_buffer(T * H * 4, kStorage, "x");
+    qkv_ = ctx_->create_buffer(T * 3 * H * 4, kStorage, "qkv");
+    ctxb_ = ctx_->create_buffer(T * H * 4, kStorage, "context");
+    tmp_ = ctx_->create_buffer(T * H * 4, kStorage, "tmp");
+    x2_ = ctx_->create_buffer(T * H * 4, kStorage, "x2");
+    ffn_ = ctx_->create_buffer(T * F * 4, kStorage, "ffn");
+    pooled_ = ctx_->create_buffer(B * D * 4, kStorage, "pooled");
+    normed_ = ctx_->create_buffer(B * D * 4, kStorage, "normalized");
+    readback_capacity_ = std::max(T * H, B * D) * 4;
+    readback_ = ctx_->create_buffer(readback_capacity_, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, "readback");
+    activation_bytes_ = T * 4 + B * 4 + T * H * 4 * 4 + T * 3 * H * 4 + T * F * 4 + 2 * B * D * 4 + readback_capacity_;
+  }
+}
+
+void WebGpuModel::submit(const TokenBatch& batch, Output output) {
+  if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, ctx_->lost_message());
+  if (inflight_ && !inflight_->done()) {
+    throw Error(ErrorCode::kInternal, "WebGPU forward pass submitted while another is in flight");
+  }
+  inflight_.reset();
+  const BertConfig& c = spec_.config;
+  const size_t B = batch.batch, S = batch.seq, T = B * S;
+  if (B == 0 || S == 0) throw Error(ErrorCode::kInvalidInput, "empty batch");
+  if (batch.ids.size() != T || batch.lengths.size() != B) {
+    throw Error(ErrorCode::kInvalidInput, "token batch shape mismatch");
+  }
+  if (S > static_cast<size_t>(c.max_position_embeddings)) {
+    throw Error(ErrorCode::kInvalidInput, "sequence of " + std::to_string(S) + " tokens exceeds the model's " +
+                                              std::to_string(c.max_position_embeddings) + " positions");
+  }
+  if (T > max_tokens()) {
+    throw Error(ErrorCode::kInvalidInput, "batch of " + std::to_string(T) + " tokens exceeds this device's limit of " +
+                                              std::to_string(max_tokens()) + " per forward pass");
+  }
+  std::vector<uint32_t> ids(T), lengths(B);
+  for (size_t i = 0; i < T; ++i) {
+    if (batch.ids[i] < 0 || batch.ids[i] >= c.vocab_size) {
+      throw Error(ErrorCode::kInvalidInput, "token id " + std::to_string(batch.ids[i]) + " outside the vocabulary");
+    }
+    ids[i] = static_cast<uint32_t>(batch.ids[i]);
+  }
+  for (size_t b = 0; b < B; ++b) {
+    if (batch.lengths[b] < 1 || static_cast<size_t>(batch.lengths[b]) > S) {
+      throw Error(ErrorCode::kInvalidInput, "row length out of range");
+    }
+    lengths[b] = static_cast<uint32_t>(batch.lengths[b]);
+  }
+  ensure_activations(B, T);
+
+  const uint32_t H = c.hidden_size, F = c.intermediate_size, NH = c.num_attention_heads;
+  const uint32_t D = static_cast<uint32_t>(spec_.dimension());
+  const uint32_t maxdim = ctx_->info().max_workgroups_per_dim;
+  const uint64_t tH = uint64_t(T) * H * 4;
+  wgpuQueueWriteBuffer(ctx_->queue(), ids_, 0, ids.data(), T * 4);
+  wgpuQueueWriteBuffer(ctx_->queue(), lengths_, 0, lengths.data(), B * 4);
+
+  port::push_error_scopes(ctx_->device());
+  Recorder& r = recorder_;
+  r.clear();
+  {
+    EmbedParams p{static_cast<uint32_t>(T), static_cast<uint32_t>(S), H, static_cast<uint32_t>(c.vocab_size),
+                  static_cast<uint32_t>(c.max_position_embeddings), 0, c.layer_norm_eps, 0};
+    r.dispatch(Kernel::kEmbedLayerNorm, &p, sizeof p,
+               {ref(ids_, T * 4), ref(word_, uint64_t(c.vocab_size) * H * 4),
+                ref(pos_, uint64_t(c.max_position_embeddings) * H * 4), ref(type_, uint64_t(H) * 4),
+                ref(emb_g_, H * 4), ref(emb_b_, H * 4), ref(x_, tH)},
+               grid_for(T, maxdim));
+  }
+  auto matmul = [&](WGPUBuffer in, uint32_t K, WGPUBuffer w, WGPUBuffer bias, uint32_t N, WGPUBuffer residual,
+                    uint32_t flags, WGPUBuffer out) {
+    MatmulParams p{static_cast<uint32_t>(T), N, K, flags};
+    r.dispatch(Kernel::kMatmul, &p, sizeof p,
+               {ref(in, uint64_t(T) * K * 4), ref(w, uint64_t(N) * K * 4), ref(bias, uint64_t(N) * 4),
+                residual ? ref(residual, uint64_t(T) * N * 4) : ref(bias, uint64_t(N) * 4),
+                ref(out, uint64_t(T) * N * 4)},
+               {ceil_div(N, 64), ceil_div(T, 64), 1});
+  };
+  auto layernorm = [&](WGPUBuffer in, WGPUBuffer g, WGPUBuffer b, WGPUBuffer out) {
+    LnParams p{static_cast<uint32_t>(T), H, c.layer_norm_eps, 0};
+    r.dispatch(Kernel::kLayerNorm, &p, sizeof p, {ref(in, tH), ref(g, H * 4), ref(b, H * 4), ref(out, tH)},
+               grid_for(T, maxdim));
+  };
+  for (const LayerBuffers& l : layers_) {
+    matmul(x_, H, l.qkv_w, l.qkv_b, 3 * H, nullptr, 0, qkv_);
+    AttnParams ap{static_cast<uint32_t>(B), static_cast<uint32_t>(S), NH, H,
+                  1.0f / std::sqrt(static_cast<float>(c.head_dim())), 0, 0, 0};
+    r.dispatch(Kernel::kAttention, &ap, sizeof ap,
+               {ref(qkv_, uint64_t(T) * 3 * H * 4), ref(lengths_, B * 4), ref(ctxb_, tH)},
+               {ceil_div(S, 64), NH, static_cast<uint32_t>(B)});
+    matmul(ctxb_, H, l.ao_w, l.ao_b, H, x_, 2, tmp_);
+    layernorm(tmp_, l.ln1_g, l.ln1_b, x2_);
+    matmul(x2_, H, l.fi_w, l.fi_b, F, nullptr, 1, ffn_);
+    matmul(ffn_, F, l.fo_w, l.fo_b, H, x2_, 2, tmp_);
+    layernorm(tmp_, l.ln2_g, l.ln2_b, x_);
+  }
+  uint64_t bytes;
+  if (output == Output::kHiddenStates) {
+    bytes = tH;
+    r.copy_after(ref(x_, bytes), readback_);
+  } else {
+    uint32_t offset = 0;
+    for (PoolingMode m : spec_.pooling) {
+      PoolParams p{static_cast<uint32_t>(B), static_cast<uint32_t>(S), H, pool_mode_code(m), D, offset, 0, 0};
+      r.dispatch(Kernel::kPooling, &p, sizeof p, {ref(x_, tH), ref(lengths_, B * 4), ref(pooled_, uint64_t(B) * D * 4)},
+                 {ceil_div(H, 64), static_cast<uint32_t>(B), 1});
+      offset += H;
+    }
+    WGPUBuffer result = pooled_;
+    if (spec_.normalize) {
+      NormParams p{static_cast<uint32_t>(B), D, 0, 0};
+      r.dispatch(Kernel::kL2Normalize, &p, sizeof p,
+                 {ref(pooled_, uint64_t(B) * D * 4), ref(normed_, uint64_t(B) * D * 4)}, grid_for(B, maxdim));
+      result = normed_;
+    }
+    bytes = uint64_t(B) * D * 4;
+    r.copy_after(ref(result, bytes), readback_);
+  }
+  r.submit();
+
+  inflight_ = std::make_shared<Inflight>();
+  inflight_->pending = 2;
+  inflight_->readback = readback_;
+  inflight_->bytes = bytes;
+  result_floats_ = static_cast<size_t>(bytes / 4);
+  port::pop_error_scopes(ctx_->device(), on_scope, new InflightRef(inflight_));
+  port::map_read_async(readback_, bytes, on_map, new InflightRef(inflight_));
+}
+
+WebGpuModel::State WebGpuModel::poll() const {
+  if (!inflight_) return State::kIdle;
+  if (!inflight_->done()) return ctx_->lost() ? State::kFailed : State::kPending;
+  return inflight_->map_ok && inflight_->error.empty() && !ctx_->lost() ? State::kReady : State::kFailed;
+}
+
+const std::string& WebGpuModel::failure() const {
+  static const std::string none;
+  if (ctx_->lost()) return ctx_->lost_message();
+  return inflight_ ? inflight_->error : none;
+}
+
+void WebGpuModel::read(float* out) {
+  const State s = poll();
+  if (s == State::kIdle) throw Error(ErrorCode::kInternal, "no WebGPU result to read");
+  if (s == State::kPending) throw Error(ErrorCode::kInternal, "WebGPU result read before it was ready");
+  if (s == State::kFailed) {
+    const std::string msg = failure();
+    if (inflight_->done()) {
+      if (inflight_->map_ok) wgpuBufferUnmap(inflight_->readback);
+      inflight_.reset();
+    }
+    if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, msg);
+    throw Error(ErrorCode::kInternal, msg.empty() ? "WebGPU forward pass failed" : msg);
+  }
+  port::read_mapped(inflight_->readback, inflight_->bytes, out);
+  inflight_.reset();
+}
+
+}  // namespace gpuembed::webgpu

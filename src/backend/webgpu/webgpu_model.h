@@ -1,0 +1,82 @@
+#pragma once
+// The BERT encoder on WebGPU: weights uploaded once at construction, activation buffers kept and reused across
+// calls (they grow only when a larger batch arrives), a whole batch recorded into one command buffer with one
+// submit and one readback (pooled + normalized on the GPU, so only [batch, dimension] floats come back).
+//
+// WebGPU is asynchronous and this build has no JSPI/ASYNCIFY, so a forward pass is split in three:
+//   submit(batch)  -> records + submits, starts mapAsync of the readback buffer        (C++)
+//   poll()         -> kPending until the map and the error scopes have called back     (JS awaits
+//                     Module.gpuembedWait() between polls)
+//   read(out)      -> copies the result out, or throws the failure (kDeviceLost, ...)  (C++)
+// Only one forward pass may be in flight per model.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backend/webgpu/gpu_context.h"
+#include "backend/webgpu/kernels.h"
+#include "model/model_spec.h"
+#include "model/weights.h"
+
+namespace gpuembed::webgpu {
+
+class WebGpuModel {
+ public:
+  enum class Output { kEmbeddings, kHiddenStates };
+  enum class State { kIdle, kPending, kReady, kFailed };
+
+  // Throws gpuembed::Error (kBackendUnavailable when the device cannot hold the model, kDeviceLost if lost).
+  WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& weights);
+  ~WebGpuModel();
+  WebGpuModel(const WebGpuModel&) = delete;
+  WebGpuModel& operator=(const WebGpuModel&) = delete;
+
+  // The most batch * seq tokens one submit may hold on this device (binding-size limits); callers split larger work.
+  size_t max_tokens() const;
+
+  void submit(const TokenBatch& batch, Output output);
+  State poll() const;
+  // Floats read() writes: [batch, dimension] for embeddings, [batch * seq, hidden] for hidden states.
+  size_t result_floats() const { return result_floats_; }
+  void read(float* out);
+  const std::string& failure() const;
+
+  GpuContext& context() { return *ctx_; }
+  const ModelSpec& spec() const { return spec_; }
+  uint64_t weight_bytes() const { return weight_bytes_; }
+  uint64_t activation_bytes() const { return activation_bytes_; }
+
+  struct Inflight;  // shared with the WebGPU callbacks
+
+ private:
+  struct LayerBuffers {
+    WGPUBuffer qkv_w, qkv_b, ao_w, ao_b, ln1_g, ln1_b, fi_w, fi_b, fo_w, fo_b, ln2_g, ln2_b;
+  };
+  WGPUBuffer upload(const TensorView& t, const char* what);
+  WGPUBuffer upload_concat(const std::vector<const TensorView*>& parts, const char* what);
+  void ensure_activations(size_t batch, size_t tokens);
+  void release_activations();
+
+  std::shared_ptr<GpuContext> ctx_;
+  ModelSpec spec_;
+  Kernels kernels_;
+  Recorder recorder_;
+  WGPUBuffer word_ = nullptr, pos_ = nullptr, type_ = nullptr, emb_g_ = nullptr, emb_b_ = nullptr;
+  std::vector<LayerBuffers> layers_;
+  std::vector<WGPUBuffer> owned_weights_;
+  uint64_t weight_bytes_ = 0;
+
+  size_t cap_tokens_ = 0, cap_batch_ = 0;
+  WGPUBuffer ids_ = nullptr, lengths_ = nullptr, x_ = nullptr, qkv_ = nullptr, ctxb_ = nullptr, tmp_ = nullptr,
+             x2_ = nullptr, ffn_ = nullptr, pooled_ = nullptr, normed_ = nullptr, readback_ = nullptr;
+  uint64_t readback_capacity_ = 0;
+  uint64_t activation_bytes_ = 0;
+
+  std::shared_ptr<Inflight> inflight_;
+  size_t result_floats_ = 0;
+};
+
+}  // namespace gpuembed::webgpu

@@ -1,0 +1,158 @@
+// Emscripten 3.1.6 (webgpu.h of early 2022) implementation of wgpu_port.h. See webgpu_compat.js for the JS side:
+// the device request (this webgpu.h has no maxBufferSize limit and wgpuAdapterGetLimits is unimplemented) and the
+// dispatch -> dispatchWorkgroups rename.
+#include "backend/webgpu/wgpu_port.h"
+
+#include <cstring>
+#include <string>
+
+#ifndef __EMSCRIPTEN__
+#error "wgpu_port.cpp targets Emscripten's webgpu.h; write a wgpu_port_dawn.cpp for native Dawn"
+#endif
+#include <emscripten.h>
+
+extern "C" {
+// From src/wasm/webgpu_compat.js.
+void gpuembedjs_request_device(double min_storage_binding, void (*cb)(int, int, const char*, const uint32_t*, void*),
+                               void* user);
+void gpuembedjs_notify();
+}
+
+namespace gpuembed::webgpu::port {
+
+const char* init_status_name(InitStatus s) {
+  switch (s) {
+    case InitStatus::kOk: return "ok";
+    case InitStatus::kNoWebGPU: return "no_webgpu";
+    case InitStatus::kNoAdapter: return "no_adapter";
+    case InitStatus::kLimitsTooSmall: return "limits_too_small";
+    case InitStatus::kDeviceRefused: return "device_refused";
+  }
+  return "unknown";
+}
+
+namespace {
+struct PendingRequest {
+  DeviceCallback cb;
+  void* user;
+};
+void on_device(int status, int device_id, const char* message, const uint32_t* limits, void* user) {
+  auto* p = static_cast<PendingRequest*>(user);
+  DeviceInfo info;
+  info.status = static_cast<InitStatus>(status);
+  info.device = reinterpret_cast<WGPUDevice>(static_cast<uintptr_t>(device_id));
+  info.message = message ? message : "";
+  if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim]
+    info.max_storage_binding = limits[0] | (uint64_t(limits[1]) << 32);
+    info.max_buffer_size = limits[2] | (uint64_t(limits[3]) << 32);
+    info.max_workgroup_storage = limits[4];
+    info.max_invocations = limits[5];
+    info.min_uniform_offset_alignment = limits[6];
+    info.max_workgroups_per_dim = limits[7];
+  }
+  DeviceCallback cb = p->cb;
+  void* u = p->user;
+  delete p;
+  cb(info, u);
+}
+}  // namespace
+
+void request_device(const DeviceRequest& request, DeviceCallback callback, void* user) {
+  gpuembedjs_request_device(static_cast<double>(request.min_storage_binding), on_device,
+                            new PendingRequest{callback, user});
+}
+
+WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label) {
+  WGPUShaderModuleWGSLDescriptor wgsl = {};
+  wgsl.chain.sType = WGPUSType_ShaderModuleWGSLDescriptor;
+  wgsl.source = source.c_str();  // renamed `code` in later webgpu.h
+  WGPUShaderModuleDescriptor desc = {};
+  desc.nextInChain = &wgsl.chain;
+  desc.label = label;
+  return wgpuDeviceCreateShaderModule(device, &desc);
+}
+
+void dispatch(WGPUComputePassEncoder pass, uint32_t x, uint32_t y, uint32_t z) {
+  // Named wgpuComputePassEncoderDispatchWorkgroups in later webgpu.h; webgpu_compat.js maps it onto
+  // GPUComputePassEncoder.dispatchWorkgroups for today's browsers and Dawn.
+  wgpuComputePassEncoderDispatch(pass, x, y, z);
+}
+
+namespace {
+struct PendingMap {
+  MapCallback cb;
+  void* user;
+};
+void on_mapped(WGPUBufferMapAsyncStatus status, void* user) {
+  auto* p = static_cast<PendingMap*>(user);
+  MapCallback cb = p->cb;
+  void* u = p->user;
+  delete p;
+  cb(status == WGPUBufferMapAsyncStatus_Success, u);
+}
+}  // namespace
+
+void map_read_async(WGPUBuffer buffer, uint64_t size, MapCallback callback, void* user) {
+  wgpuBufferMapAsync(buffer, WGPUMapMode_Read, 0, static_cast<size_t>(size), on_mapped, new PendingMap{callback, user});
+}
+
+void read_mapped(WGPUBuffer buffer, uint64_t size, void* out) {
+  // 3.1.6 copies the mapped ArrayBuffer into a malloc'd block on the heap; it is freed by Unmap.
+  const void* src = wgpuBufferGetConstMappedRange(buffer, 0, static_cast<size_t>(size));
+  if (src && out) std::memcpy(out, src, static_cast<size_t>(size));
+  wgpuBufferUnmap(buffer);
+}
+
+void push_error_scopes(WGPUDevice device) {
+  wgpuDevicePushErrorScope(device, WGPUErrorFilter_OutOfMemory);
+  wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+}
+
+namespace {
+struct PendingScopes {
+  ErrorCallback cb;
+  void* user;
+  int left = 2;
+  int type = 0;
+  std::string message;
+};
+void on_scope(WGPUErrorType type, const char* message, void* user) {
+  auto* p = static_cast<PendingScopes*>(user);
+  if (type != WGPUErrorType_NoError && p->type == 0) {
+    p->type = static_cast<int>(type);
+    p->message = message ? message : "";
+  }
+  if (--p->left > 0) return;
+  p->cb(p->type, p->message.c_str(), p->user);
+  delete p;
+}
+}  // namespace
+
+void pop_error_scopes(WGPUDevice device, ErrorCallback callback, void* user) {
+  auto* p = new PendingScopes{callback, user};
+  wgpuDevicePopErrorScope(device, on_scope, p);
+  wgpuDevicePopErrorScope(device, on_scope, p);
+}
+
+namespace {
+struct LostHook {
+  LostCallback cb;
+  void* user;
+};
+void on_lost(WGPUDeviceLostReason reason, const char* message, void* user) {
+  auto* h = static_cast<LostHook*>(user);
+  h->cb(reason == WGPUDeviceLostReason_Destroyed, message ? message : "", h->user);
+}
+}  // namespace
+
+void set_lost_callback(WGPUDevice device, LostCallback callback, void* user) {
+  // The hook lives as long as the module: device.lost may resolve after the context that asked is gone, so
+  // `user` must be something that outlives it (GpuContext passes a registry id, not a pointer).
+  wgpuDeviceSetDeviceLostCallback(device, on_lost, new LostHook{callback, user});
+}
+
+void destroy_device(WGPUDevice device) { wgpuDeviceDestroy(device); }
+
+void notify_host() { gpuembedjs_notify(); }
+
+}  // namespace gpuembed::webgpu::port

@@ -1,0 +1,66 @@
+#pragma once
+// Every call whose shape differs between WebGPU C API versions lives behind this header (implemented in
+// wgpu_port.cpp for Emscripten 3.1.6's early-2022 webgpu.h + src/wasm/webgpu_compat.js). A newer Emscripten
+// (emdawnwebgpu) or native Dawn needs a new wgpu_port.cpp only: the rest of backend/webgpu uses plain
+// webgpu.h object calls whose signatures did not change (buffers, bind groups, pipelines, passes, queue).
+#include <webgpu/webgpu.h>
+
+#include <cstdint>
+#include <string>
+
+namespace gpuembed::webgpu::port {
+
+// Why device initialisation failed (the JS layer maps these onto its error codes).
+enum class InitStatus : int {
+  kOk = 0,
+  kNoWebGPU = 1,        // no navigator.gpu (and no `gpu` object handed in)
+  kNoAdapter = 2,       // requestAdapter() gave null or threw
+  kLimitsTooSmall = 3,  // the adapter cannot bind the model's largest tensor
+  kDeviceRefused = 4,   // requestDevice() rejected
+};
+const char* init_status_name(InitStatus s);
+
+struct DeviceRequest {
+  uint64_t min_storage_binding = 0;  // bytes the largest single binding needs (e.g. the word-embedding table)
+};
+
+struct DeviceInfo {
+  InitStatus status = InitStatus::kNoWebGPU;
+  WGPUDevice device = nullptr;
+  std::string message;       // error text, or the adapter description on success
+  uint64_t max_storage_binding = 0;
+  uint64_t max_buffer_size = 0;
+  uint32_t max_workgroup_storage = 0;
+  uint32_t max_invocations = 0;
+  uint32_t min_uniform_offset_alignment = 256;
+  uint32_t max_workgroups_per_dim = 65535;
+};
+
+using DeviceCallback = void (*)(const DeviceInfo& info, void* user);
+// Asks for an adapter and a device with the adapter's largest storage-buffer limits (the JS host may hand in a
+// device of its own instead: Module.gpuembedDevice). Calls back exactly once, from the event loop.
+void request_device(const DeviceRequest& request, DeviceCallback callback, void* user);
+
+WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label);
+void dispatch(WGPUComputePassEncoder pass, uint32_t x, uint32_t y, uint32_t z);
+
+// Readback: maps [0, size) for reading; callback(ok) from the event loop. read_mapped copies it out and unmaps.
+using MapCallback = void (*)(bool ok, void* user);
+void map_read_async(WGPUBuffer buffer, uint64_t size, MapCallback callback, void* user);
+void read_mapped(WGPUBuffer buffer, uint64_t size, void* out);
+
+// Error scopes (validation + out-of-memory) around a submit; the callback gets 0 for no error.
+using ErrorCallback = void (*)(int error_type, const char* message, void* user);
+void push_error_scopes(WGPUDevice device);
+void pop_error_scopes(WGPUDevice device, ErrorCallback callback, void* user);  // one callback, first error
+
+// Device loss (device.lost resolves: driver reset, destroy(), ...). `destroyed` when the app destroyed it.
+using LostCallback = void (*)(bool destroyed, const char* message, void* user);
+void set_lost_callback(WGPUDevice device, LostCallback callback, void* user);
+void destroy_device(WGPUDevice device);
+
+// Wakes the host's event loop waiter after a callback changed some state (Emscripten: resolves the promise the
+// JS side awaits in Module.gpuembedWait()).
+void notify_host();
+
+}  // namespace gpuembed::webgpu::port

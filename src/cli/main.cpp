@@ -1,0 +1,223 @@
+// gpuembed command-line tool: embed, tokenize, similarity, info.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/text_input.h"
+#include "cli/vector_output.h"
+#include "gpuembed/gpuembed.h"
+
+namespace {
+
+using namespace gpuembed;
+
+struct Common {
+  std::string model;
+  int threads = 0;
+  size_t batch = 32;
+  std::string precision = "fp32";
+  bool normalize = false, no_normalize = false;
+  std::string input = "-";
+  std::string input_format = "auto";
+
+  void add_model(CLI::App* app) {
+    app->add_option("-m,--model", model, "Hugging Face model folder (default: $GPUEMBED_MODEL)");
+    app->add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  }
+  void add_inputs(CLI::App* app) {
+    app->add_option("-i,--input", input, "input file, '-' for stdin");
+    app->add_option("--input-format", input_format, "lines | jsonl ({\"text\": ...} per line) | auto");
+  }
+  Embedder load() const {
+    std::string dir = model;
+    if (dir.empty()) {
+      const char* env = std::getenv("GPUEMBED_MODEL");
+      if (!env) throw Error(ErrorCode::kModelNotFound, "no model given: pass --model DIR or set GPUEMBED_MODEL");
+      dir = env;
+    }
+    Options o;
+    o.threads = threads;
+    o.max_batch = batch;
+    if (precision == "bf16") o.precision = Precision::kBFloat16;
+    else if (precision != "fp32") throw Error(ErrorCode::kInvalidInput, "unknown precision '" + precision + "' (fp32, bf16)");
+    if (normalize) o.normalize = 1;
+    if (no_normalize) o.normalize = 0;
+    return Embedder::load(dir, o);
+  }
+};
+
+std::istream& open_input(const std::string& path, std::ifstream& file) {
+  if (path == "-") return std::cin;
+  file.open(path, std::ios::binary);
+  if (!file) throw Error(ErrorCode::kInvalidInput, path + ": cannot open input file");
+  return file;
+}
+
+// A one-line progress bar on stderr, only when a person is watching it.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO)) {}
+  void update(size_t done) {
+    if (!enabled_) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "\rembedded %zu texts (%.0f texts/s)", done, s > 0 ? done / s : 0.0);
+  }
+  void finish(size_t done) {
+    if (!enabled_) return;
+    update(done);
+    std::fputc('\n', stderr);
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+int run_embed(const Common& c, const std::string& output, std::string format, bool progress) {
+  Embedder e = c.load();
+  std::ifstream file;
+  cli::TextReader reader(open_input(c.input, file), cli::parse_input_format(c.input_format), c.input);
+  if (format.empty()) format = output.size() > 4 && output.ends_with(".npy") ? "npy" : "jsonl";
+  std::FILE* out = stdout;
+  if (!output.empty() && output != "-") {
+    out = std::fopen(output.c_str(), "wb");
+    if (!out) throw Error(ErrorCode::kInvalidInput, output + ": cannot create output file");
+  }
+  std::unique_ptr<cli::VectorWriter> writer;
+  if (format == "npy") {
+    if (out == stdout) throw Error(ErrorCode::kInvalidInput, "--format npy needs --output FILE");
+    writer = cli::make_npy_writer(out, output);
+  } else if (format == "jsonl") {
+    writer = cli::make_jsonl_writer(out);
+  } else {
+    throw Error(ErrorCode::kInvalidInput, "unknown output format '" + format + "' (jsonl, npy)");
+  }
+  // Texts are read and embedded a chunk at a time, so memory stays flat for any input size.
+  const size_t chunk = std::max<size_t>(c.batch * 32, 1024);
+  ProgressBar bar(progress);
+  std::vector<std::string> texts;
+  size_t done = 0;
+  while (texts.clear(), reader.next_chunk(chunk, texts)) {
+    const std::vector<float> v = e.embed_batch(texts, [&](size_t d, size_t) { bar.update(done + d); });
+    writer->write(v.data(), texts.size(), e.dimension());
+    done += texts.size();
+  }
+  writer->finish();
+  bar.finish(done);
+  if (out != stdout) std::fclose(out);
+  return 0;
+}
+
+int run_tokenize(const Common& c) {
+  Embedder e = c.load();
+  std::ifstream file;
+  cli::TextReader reader(open_input(c.input, file), cli::parse_input_format(c.input_format), c.input);
+  std::vector<std::string> texts;
+  while (texts.clear(), reader.next_chunk(1024, texts)) {
+    for (const auto& t : texts) {
+      const TokenizedText tt = e.tokenize(t);
+      nlohmann::json j{{"ids", tt.ids}, {"tokens", tt.tokens}};
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    }
+  }
+  return 0;
+}
+
+int run_info(const Common& c) {
+  Embedder e = c.load();
+  const ModelInfo& i = e.info();
+  nlohmann::json j{{"path", i.path},           {"hidden_size", i.hidden_size}, {"num_layers", i.num_layers},
+                   {"num_heads", i.num_heads}, {"intermediate_size", i.intermediate_size},
+                   {"vocab_size", i.vocab_size}, {"max_seq_length", i.max_seq_length}, {"dimension", i.dimension},
+                   {"pooling", i.pooling},     {"normalize", i.normalize},   {"backend", i.backend},
+                   {"precision", i.precision}};
+  std::cout << j.dump(2) << '\n';
+  return 0;
+}
+
+const std::vector<std::string> kSampleSentences = {
+    "The quick brown fox jumps over the lazy dog.", "A man is eating food.", "A man is eating a piece of bread.",
+    "A man is riding a horse.", "What is the capital of France?", "Paris is the capital and most populous city of France."};
+
+int run_similarity(const Common& c, std::vector<std::string> texts) {
+  Embedder e = c.load();
+  if (texts.empty()) texts = kSampleSentences;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<float> v = e.embed_batch(texts);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const size_t d = e.dimension();
+  std::printf("model %s: %s pooling, %s, dimension %zu, backend %s\n", e.info().path.c_str(), e.info().pooling.c_str(),
+              e.info().normalize ? "normalized" : "not normalized", d, e.info().backend.c_str());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::printf("[%zu] %s\n    [", i, texts[i].c_str());
+    for (size_t k = 0; k < std::min<size_t>(d, 6); ++k) std::printf("%s%.5f", k ? ", " : "", v[i * d + k]);
+    std::printf(", ...]\n");
+  }
+  std::printf("cosine similarity:\n     ");
+  for (size_t j = 0; j < texts.size(); ++j) std::printf("  [%zu] ", j);
+  std::printf("\n");
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::printf("[%zu] ", i);
+    for (size_t j = 0; j < texts.size(); ++j) std::printf(" %6.3f", cosine_similarity(&v[i * d], &v[j * d], d));
+    std::printf("\n");
+  }
+  std::printf("embedded %zu texts in %.1f ms\n", texts.size(), ms);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gpuembed: sentence embeddings from BERT-family sentence-transformers models"};
+  app.require_subcommand(1);
+  Common c;
+  std::string output, format, precision;
+  bool progress = true;
+  std::vector<std::string> texts;
+
+  auto* embed = app.add_subcommand("embed", "embed texts (one per line, or JSONL) and write JSONL or .npy");
+  c.add_model(embed);
+  c.add_inputs(embed);
+  embed->add_option("-o,--output", output, "output file (default stdout); .npy → NumPy float32");
+  embed->add_option("-f,--format", format, "jsonl | npy (default: from --output's extension)");
+  embed->add_option("-b,--batch", c.batch, "texts per forward pass")->check(CLI::PositiveNumber);
+  embed->add_option("--precision", c.precision, "fp32 | bf16 (bf16 matmuls where the CPU supports them)");
+  auto* norm = embed->add_flag("--normalize", c.normalize, "always L2-normalize");
+  embed->add_flag("--no-normalize", c.no_normalize, "never L2-normalize")->excludes(norm);
+  embed->add_flag("!--no-progress", progress, "no progress bar on stderr");
+
+  auto* tokenize = app.add_subcommand("tokenize", "print token ids and tokens as JSONL");
+  c.add_model(tokenize);
+  c.add_inputs(tokenize);
+
+  auto* info = app.add_subcommand("info", "print a model summary as JSON");
+  c.add_model(info);
+
+  auto* sim = app.add_subcommand("similarity", "embed texts (default: sample sentences) and print their cosine matrix");
+  c.add_model(sim);
+  sim->add_option("texts", texts, "texts to compare");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (*embed) return run_embed(c, output, format, progress);
+    if (*tokenize) return run_tokenize(c);
+    if (*info) return run_info(c);
+    if (*sim) return run_similarity(c, texts);
+  } catch (const gpuembed::Error& e) {
+    std::fprintf(stderr, "gpuembed: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gpuembed: error: %s\n", e.what());
+    return 2;
+  }
+  return 1;
+}

@@ -1,0 +1,178 @@
+#include "model/model_spec.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gpuembed/error.h"
+
+namespace gpuembed {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
+  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
+}
+
+json parse_object(const std::string& text, const std::string& origin) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    invalid(origin, std::string("invalid JSON: ") + e.what());
+  }
+  if (!j.is_object()) invalid(origin, "expected a JSON object");
+  return j;
+}
+
+int positive_int(const json& j, const char* key, const std::string& origin) {
+  if (!j.contains(key)) invalid(origin, std::string("missing field '") + key + "'");
+  const auto& v = j[key];
+  if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > (1 << 24)) {
+    invalid(origin, std::string("field '") + key + "' must be a positive integer");
+  }
+  return v.get<int>();
+}
+
+}  // namespace
+
+const char* pooling_mode_name(PoolingMode mode) {
+  switch (mode) {
+    case PoolingMode::kCls: return "cls";
+    case PoolingMode::kMax: return "max";
+    case PoolingMode::kMean: return "mean";
+    case PoolingMode::kMeanSqrtLen: return "mean_sqrt_len_tokens";
+  }
+  return "?";
+}
+
+BertConfig parse_bert_config(const std::string& text, const std::string& origin) {
+  const json j = parse_object(text, origin);
+  if (j.contains("model_type") && j["model_type"].is_string()) {
+    const auto mt = j["model_type"].get<std::string>();
+    if (mt != "bert") invalid(origin, "model_type '" + mt + "' is not supported (only 'bert')");
+  }
+  BertConfig c;
+  c.hidden_size = positive_int(j, "hidden_size", origin);
+  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
+  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
+  c.intermediate_size = positive_int(j, "intermediate_size", origin);
+  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
+  c.vocab_size = positive_int(j, "vocab_size", origin);
+  c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
+  if (j.contains("layer_norm_eps")) {
+    if (!j["layer_norm_eps"].is_number() || j["layer_norm_eps"].get<double>() <= 0) {
+      invalid(origin, "field 'layer_norm_eps' must be a positive number");
+    }
+    c.layer_norm_eps = j["layer_norm_eps"].get<float>();
+  }
+  if (j.contains("hidden_act")) {
+    if (!j["hidden_act"].is_string()) invalid(origin, "field 'hidden_act' must be a string");
+    c.hidden_act = j["hidden_act"].get<std::string>();
+  }
+  if (c.hidden_act != "gelu") {
+    invalid(origin, "hidden_act '" + c.hidden_act + "' is not supported (only 'gelu', the erf form)");
+  }
+  if (c.hidden_size % c.num_attention_heads != 0) {
+    invalid(origin, "hidden_size " + std::to_string(c.hidden_size) + " is not a multiple of num_attention_heads " +
+                        std::to_string(c.num_attention_heads));
+  }
+  if (j.contains("position_embedding_type") && j["position_embedding_type"] != "absolute") {
+    invalid(origin, "only absolute position embeddings are supported");
+  }
+  return c;
+}
+
+std::string pooling_dir_from_modules(const std::string& modules_json, const std::string& origin) {
+  if (modules_json.empty()) return "1_Pooling";
+  json j;
+  try {
+    j = json::parse(modules_json);
+  } catch (const json::exception& e) {
+    invalid(origin + "/modules.json", std::string("invalid JSON: ") + e.what());
+  }
+  if (!j.is_array()) invalid(origin + "/modules.json", "expected a JSON array of modules");
+  for (const auto& m : j) {
+    if (m.is_object() && m.value("type", "").find("Pooling") != std::string::npos) return m.value("path", "1_Pooling");
+  }
+  return "1_Pooling";
+}
+
+ModelSpec parse_model_spec(const ModelFiles& f) {
+  if (f.config_json.empty()) throw Error(ErrorCode::kModelNotFound, f.origin + "/config.json: missing");
+  ModelSpec spec;
+  spec.config = parse_bert_config(f.config_json, f.origin + "/config.json");
+  // Without sentence-transformers metadata, sentence-transformers itself builds Transformer + mean Pooling
+  // and uses the model's position limit.
+  spec.max_seq_length = static_cast<size_t>(spec.config.max_position_embeddings);
+  spec.pooling = {PoolingMode::kMean};
+  spec.normalize = false;
+
+  if (!f.modules_json.empty()) {
+    const std::string origin = f.origin + "/modules.json";
+    json mods;
+    try {
+      mods = json::parse(f.modules_json);
+    } catch (const json::exception& e) {
+      invalid(origin, std::string("invalid JSON: ") + e.what());
+    }
+    if (!mods.is_array()) invalid(origin, "expected a JSON array of modules");
+    bool has_transformer = false;
+    for (const auto& m : mods) {
+      if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) invalid(origin, "module without a type");
+      const std::string type = m["type"].get<std::string>();
+      if (type.find("models.Transformer") != std::string::npos) {
+        has_transformer = true;
+      } else if (type.find("models.Normalize") != std::string::npos) {
+        spec.normalize = true;
+      } else if (type.find("models.Pooling") == std::string::npos) {
+        invalid(origin, "module type '" + type + "' is not supported (Transformer, Pooling, Normalize are)");
+      }
+    }
+    if (!has_transformer) invalid(origin, "no Transformer module");
+  }
+
+  if (!f.pooling_config_json.empty()) {
+    const std::string origin = f.origin + "/" + pooling_dir_from_modules(f.modules_json, f.origin) + "/config.json";
+    const json p = parse_object(f.pooling_config_json, origin);
+    if (p.contains("pooling_mode") && p["pooling_mode"].is_string()) {
+      const std::string m = p["pooling_mode"].get<std::string>();
+      if (m == "mean") spec.pooling = {PoolingMode::kMean};
+      else if (m == "cls") spec.pooling = {PoolingMode::kCls};
+      else if (m == "max") spec.pooling = {PoolingMode::kMax};
+      else if (m == "mean_sqrt_len_tokens") spec.pooling = {PoolingMode::kMeanSqrtLen};
+      else invalid(origin, "pooling_mode '" + m + "' is not supported");
+    } else {
+      spec.pooling.clear();
+      const std::pair<const char*, PoolingMode> kFlags[] = {{"pooling_mode_cls_token", PoolingMode::kCls},
+                                                             {"pooling_mode_max_tokens", PoolingMode::kMax},
+                                                             {"pooling_mode_mean_tokens", PoolingMode::kMean},
+                                                             {"pooling_mode_mean_sqrt_len_tokens", PoolingMode::kMeanSqrtLen}};
+      for (const auto& [key, mode] : kFlags) {
+        if (p.contains(key) && !p[key].is_boolean()) invalid(origin, std::string("'") + key + "' must be true or false");
+        if (p.value(key, false)) spec.pooling.push_back(mode);
+      }
+      for (const char* key : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
+        if (p.value(key, false)) invalid(origin, std::string("'") + key + "' is not supported");
+      }
+      if (spec.pooling.empty()) invalid(origin, "no pooling mode is enabled");
+    }
+    if (p.contains("word_embedding_dimension") && p["word_embedding_dimension"] != spec.config.hidden_size) {
+      invalid(origin, "word_embedding_dimension does not match hidden_size " + std::to_string(spec.config.hidden_size));
+    }
+  }
+
+  if (!f.sentence_bert_config_json.empty()) {
+    const std::string origin = f.origin + "/sentence_bert_config.json";
+    const json s = parse_object(f.sentence_bert_config_json, origin);
+    if (s.contains("max_seq_length") && !s["max_seq_length"].is_null()) {
+      spec.max_seq_length = static_cast<size_t>(positive_int(s, "max_seq_length", origin));
+    }
+  }
+  if (spec.max_seq_length > static_cast<size_t>(spec.config.max_position_embeddings)) {
+    spec.max_seq_length = static_cast<size_t>(spec.config.max_position_embeddings);
+  }
+  if (spec.max_seq_length < 2) invalid(f.origin, "max_seq_length must leave room for [CLS] and [SEP]");
+  return spec;
+}
+
+}  // namespace gpuembed

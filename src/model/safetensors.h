@@ -1,0 +1,64 @@
+#pragma once
+// The safetensors format: 8-byte little-endian header length, a JSON header
+// {name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {...}}, then the data.
+// Everything in the header is validated before any tensor is touched: offsets inside the file,
+// sizes matching dtype × shape, no two tensors overlapping.
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "model/weights.h"
+
+namespace gpuembed {
+
+enum class DType { kF32, kF16, kBF16, kF64, kI64, kI32, kI16, kI8, kU8, kBool };
+size_t dtype_size(DType dtype);
+const char* dtype_name(DType dtype);
+
+struct TensorInfo {
+  DType dtype;
+  std::vector<int64_t> shape;
+  size_t begin = 0, end = 0;  // byte range within the data section
+};
+
+class SafeTensors {
+ public:
+  // Memory-maps the file (natively); `max_bytes` guards against absurd files.
+  static std::shared_ptr<SafeTensors> open(const std::filesystem::path& path);
+  // Takes ownership of bytes already in memory (WASM, tests).
+  static std::shared_ptr<SafeTensors> from_bytes(std::vector<uint8_t> bytes, const std::string& origin);
+  ~SafeTensors();
+
+  const std::string& origin() const { return origin_; }
+  const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
+  const TensorInfo* find(const std::string& name) const;
+  // A float32 view of a floating-point tensor: in place for aligned F32 data, otherwise converted
+  // once and kept for the lifetime of this object. Throws kModelInvalid for non-float dtypes.
+  TensorView f32(const std::string& name) const;
+
+ private:
+  SafeTensors(std::string origin);
+  void parse();
+
+  std::string origin_;
+  const uint8_t* bytes_ = nullptr;
+  size_t size_ = 0;
+  const uint8_t* data_ = nullptr;  // start of the data section
+  std::vector<uint8_t> owned_;
+  void* mapping_ = nullptr;
+  size_t mapping_size_ = 0;
+  std::map<std::string, TensorInfo> tensors_;
+  mutable std::mutex convert_mutex_;
+  mutable std::map<std::string, std::unique_ptr<float[]>> converted_;
+};
+
+// IEEE half / bfloat16 → float32 (exact).
+float half_to_float(uint16_t h);
+float bf16_to_float(uint16_t b);
+
+}  // namespace gpuembed

@@ -1,0 +1,354 @@
+// Tokenizer::encode: a streaming form of Hugging Face's pipeline
+//   added tokens -> BertNormalizer -> BertPreTokenizer -> WordPiece -> TemplateProcessing
+// that yields the same ids. The text is normalized one whitespace-delimited run at a time. This is exact: every
+// normalization step works per character except NFD's canonical reordering, which never moves a character across
+// a starter (combining class 0) such as whitespace, and BertPreTokenizer splits at every whitespace anyway.
+// Tokens come out in order, so encoding stops as soon as the truncation limit is reached (same result).
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "gpuembed/error.h"
+#include "tokenizer/bert_unicode.h"
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/utf8.h"
+
+namespace gpuembed {
+
+using tok::AddedToken;
+
+namespace {
+
+// Rust regex `\w` (used by HF for single_word added tokens): Alphabetic, marks, Nd, Pc, Join_Control.
+// Approximated with general categories L*, M*, Nd, Nl, Pc and U+200C/U+200D.
+bool is_regex_word_char(char32_t c) {
+  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  if (c == 0x200C || c == 0x200D) return true;
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_PC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Leftmost-longest matching of the added vocabulary at `pos` of `text` (whose part before `piece_begin` belongs
+// to an earlier piece). Returns the index of the token or -1. HF applies the single_word filter after the
+// leftmost-longest search, so a rejected match is simply not a match (and the caller treats it as text).
+struct AddedMatch {
+  int index = -1;
+  size_t length = 0;
+};
+
+AddedMatch match_added(const std::vector<AddedToken>& tokens,
+                       const std::unordered_map<char32_t, std::vector<uint32_t>>& first, std::u32string_view text,
+                       size_t pos) {
+  auto it = first.find(text[pos]);
+  if (it == first.end()) return {};
+  for (uint32_t idx : it->second) {  // longest first
+    const std::u32string& c = tokens[idx].content;
+    if (c.size() <= text.size() - pos && text.compare(pos, c.size(), c) == 0) return {static_cast<int>(idx), c.size()};
+  }
+  return {};
+}
+
+bool single_word_ok(std::u32string_view text, size_t piece_begin, size_t start, size_t stop) {
+  const bool start_ok = start == piece_begin || !is_regex_word_char(text[start - 1]);
+  const bool stop_ok = stop == text.size() || !is_regex_word_char(text[stop]);
+  return start_ok && stop_ok;
+}
+
+class Encoder {
+ public:
+  Encoder(const tok::TokenizerData& t, std::vector<int32_t>& ids, std::vector<std::string>* tokens, size_t limit)
+      : t_(t), ids_(ids), tokens_(tokens), limit_(limit), full_(limit == 0) {}
+
+  void run(std::u32string_view text) {
+    const bool has_raw = !t_.raw_added.empty();
+    size_t last_match_end = 0;
+    size_t i = 0;
+    while (i < text.size() && !full_) {
+      if (has_raw) {
+        AddedMatch m = match_added(t_.raw_added, t_.raw_first, text, i);
+        if (m.index >= 0) {
+          const AddedToken& tok = t_.raw_added[static_cast<size_t>(m.index)];
+          size_t start = i, stop = i + m.length;
+          if (!tok.single_word || single_word_ok(text, 0, start, stop)) {
+            // lstrip/rstrip take neighbouring whitespace into the token; BertPreTokenizer would drop that
+            // whitespace anyway, so only the token string changes.
+            if (tok.lstrip) {
+              while (start > last_match_end && tok::is_rust_whitespace(text[start - 1])) --start;
+            }
+            if (tok.rstrip) {
+              while (stop < text.size() && tok::is_rust_whitespace(text[stop])) ++stop;
+            }
+            flush_run();
+            if (full_) break;
+            emit_added(tok, text.substr(start, stop - start));
+            i = stop;
+            last_match_end = stop;
+            continue;
+          }
+          // Rejected single_word match: HF's match iterator has consumed it, so it is plain text.
+          for (size_t k = i; k < i + m.length; ++k) feed(text[k]);
+          i += m.length;
+          continue;
+        }
+      }
+      feed(text[i]);
+      ++i;
+    }
+    flush_run();
+  }
+
+ private:
+  // BertNormalizer's per-character steps (clean_text, handle_chinese_chars), then run splitting at whitespace.
+  void feed(char32_t c) {
+    const TokenizerOptions& o = t_.options;
+    if (o.clean_text) {
+      if (c == 0 || c == tok::kReplacementChar || tok::is_bert_control(c)) return;
+      if (tok::is_bert_whitespace(c)) c = ' ';
+    }
+    if (o.handle_chinese_chars && tok::is_chinese_char(c)) {  // " c ": a run of its own
+      flush_run();
+      run_.push_back(c);
+      flush_run();
+      return;
+    }
+    if (tok::is_rust_whitespace(c)) {
+      flush_run();
+      return;
+    }
+    run_.push_back(c);
+  }
+
+  // The rest of BertNormalizer (strip accents, lowercase) on one run, then the normalized added tokens, then
+  // BertPreTokenizer and WordPiece.
+  void flush_run() {
+    if (run_.empty() || full_) {
+      run_.clear();
+      return;
+    }
+    const std::u32string* cur = &run_;
+    if (t_.strip_accents) {
+      nfd_.clear();
+      tok::append_nfd(run_, nfd_);
+      nfd_.erase(std::remove_if(nfd_.begin(), nfd_.end(), tok::is_mark_nonspacing), nfd_.end());
+      cur = &nfd_;
+    }
+    if (t_.options.lowercase) {
+      lower_.clear();
+      for (char32_t c : *cur) tok::append_lowercase(c, lower_);
+      cur = &lower_;
+    }
+    std::u32string_view seq(*cur);
+    if (t_.normalized_added.empty()) {
+      pre_tokenize(seq);
+    } else {
+      size_t piece = 0, i = 0;
+      while (i < seq.size() && !full_) {
+        AddedMatch m = match_added(t_.normalized_added, t_.normalized_first, seq, i);
+        if (m.index >= 0) {
+          const AddedToken& tok = t_.normalized_added[static_cast<size_t>(m.index)];
+          if (!tok.single_word || single_word_ok(seq, 0, i, i + m.length)) {
+            pre_tokenize(seq.substr(piece, i - piece));
+            if (full_) break;
+            emit_added(tok, seq.substr(i, m.length));
+            i += m.length;
+            piece = i;
+            continue;
+          }
+          i += m.length;
+          continue;
+        }
+        ++i;
+      }
+      if (!full_) pre_tokenize(seq.substr(piece));
+    }
+    run_.clear();
+  }
+
+  // BertPreTokenizer: split on whitespace (removed) and punctuation (isolated).
+  void pre_tokenize(std::u32string_view seq) {
+    size_t word_start = 0;
+    for (size_t i = 0; i < seq.size() && !full_; ++i) {
+      const char32_t c = seq[i];
+      if (tok::is_rust_whitespace(c)) {
+        word(seq.substr(word_start, i - word_start));
+        word_start = i + 1;
+      } else if (tok::is_bert_punctuation(c)) {
+        word(seq.substr(word_start, i - word_start));
+        word(seq.substr(i, 1));
+        word_start = i + 1;
+      }
+    }
+    if (!full_) word(seq.substr(word_start));
+  }
+
+  void word(std::u32string_view w) {
+    if (w.empty() || full_) return;
+    word_.clear();
+    starts_.clear();
+    for (char32_t c : w) {
+      starts_.push_back(static_cast<uint32_t>(word_.size()));
+      tok::append_utf8(word_, c);
+    }
+    pieces_.clear();
+    t_.model.tokenize(word_, starts_, pieces_);
+    for (int32_t id : pieces_) {
+      ids_.push_back(id);
+      if (tokens_) tokens_->push_back(t_.model_tokens[static_cast<size_t>(id)]);
+      if (++count_ >= limit_) {
+        full_ = true;
+        return;
+      }
+    }
+  }
+
+  void emit_added(const AddedToken& tok, std::u32string_view matched) {
+    ids_.push_back(tok.id);
+    if (tokens_) tokens_->push_back(tok::to_utf8(matched));
+    if (++count_ >= limit_) full_ = true;
+  }
+
+  const tok::TokenizerData& t_;
+  std::vector<int32_t>& ids_;
+  std::vector<std::string>* tokens_;
+  size_t limit_;
+  size_t count_ = 0;
+  bool full_;
+  std::u32string run_, nfd_, lower_;
+  std::string word_;
+  std::vector<uint32_t> starts_;
+  std::vector<int32_t> pieces_;
+};
+
+void encode_impl(const tok::TokenizerData& t, std::string_view text, size_t max_length, std::vector<int32_t>& ids,
+                 std::vector<std::string>* tokens) {
+  size_t limit = std::numeric_limits<size_t>::max();
+  if (max_length != 0) {
+    if (max_length < t.n_special_ids) {
+      throw Error(ErrorCode::kInvalidInput, "tokenizer: max_length " + std::to_string(max_length) +
+                                                " is smaller than the " + std::to_string(t.n_special_ids) +
+                                                " special tokens the template adds");
+    }
+    limit = max_length - t.n_special_ids;
+  }
+  for (const auto& p : t.prefix) {
+    ids.insert(ids.end(), p.ids.begin(), p.ids.end());
+    if (tokens) tokens->insert(tokens->end(), p.tokens.begin(), p.tokens.end());
+  }
+  std::u32string cps;
+  cps.reserve(text.size());
+  tok::decode_utf8_replace(text, cps);
+  Encoder(t, ids, tokens, limit).run(cps);
+  for (const auto& p : t.suffix) {
+    ids.insert(ids.end(), p.ids.begin(), p.ids.end());
+    if (tokens) tokens->insert(tokens->end(), p.tokens.begin(), p.tokens.end());
+  }
+}
+
+}  // namespace
+
+std::u32string tok::TokenizerData::normalize(std::u32string_view text) const {
+  std::u32string a;
+  for (char32_t c : text) {
+    if (options.clean_text) {
+      if (c == 0 || c == tok::kReplacementChar || tok::is_bert_control(c)) continue;
+      if (tok::is_bert_whitespace(c)) c = ' ';
+    }
+    if (options.handle_chinese_chars && tok::is_chinese_char(c)) {
+      a.push_back(' ');
+      a.push_back(c);
+      a.push_back(' ');
+    } else {
+      a.push_back(c);
+    }
+  }
+  if (strip_accents) {
+    std::u32string b;
+    tok::append_nfd(a, b);
+    b.erase(std::remove_if(b.begin(), b.end(), tok::is_mark_nonspacing), b.end());
+    a.swap(b);
+  }
+  if (options.lowercase) {
+    std::u32string b;
+    for (char32_t c : a) tok::append_lowercase(c, b);
+    a.swap(b);
+  }
+  return a;
+}
+
+void tok::TokenizerData::finalize() {
+  strip_accents = options.strip_accents < 0 ? options.lowercase : options.strip_accents != 0;
+  auto index = [](const std::vector<AddedToken>& list, std::unordered_map<char32_t, std::vector<uint32_t>>& first) {
+    first.clear();
+    for (uint32_t i = 0; i < list.size(); ++i) {
+      if (!list[i].content.empty()) first[list[i].content[0]].push_back(i);
+    }
+    for (auto& [c, v] : first) {
+      std::stable_sort(v.begin(), v.end(),
+                       [&](uint32_t a, uint32_t b) { return list[a].content.size() > list[b].content.size(); });
+    }
+  };
+  index(raw_added, raw_first);
+  index(normalized_added, normalized_first);
+  vocab_size = model_tokens.size();
+  added_id_to_token.clear();
+  for (const auto* list : {&raw_added, &normalized_added}) {
+    for (const auto& a : *list) {
+      added_id_to_token[a.id] = a.text;
+      vocab_size = std::max(vocab_size, static_cast<size_t>(a.id) + 1);
+    }
+  }
+  n_special_ids = 0;
+  for (const auto* list : {&prefix, &suffix}) {
+    for (const auto& p : *list) n_special_ids += p.ids.size();
+  }
+}
+
+Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+Encoding Tokenizer::encode(std::string_view text, size_t max_length) const {
+  Encoding e;
+  encode_impl(*impl_, text, max_length, e.ids, &e.tokens);
+  return e;
+}
+
+std::vector<int32_t> Tokenizer::encode_ids(std::string_view text, size_t max_length) const {
+  std::vector<int32_t> ids;
+  encode_impl(*impl_, text, max_length, ids, nullptr);
+  return ids;
+}
+
+size_t Tokenizer::vocab_size() const { return impl_->vocab_size; }
+int32_t Tokenizer::pad_id() const { return impl_->pad; }
+int32_t Tokenizer::cls_id() const { return impl_->cls; }
+int32_t Tokenizer::sep_id() const { return impl_->sep; }
+int32_t Tokenizer::unk_id() const { return impl_->unk; }
+const TokenizerOptions& Tokenizer::options() const { return impl_->options; }
+
+const std::string& Tokenizer::id_to_token(int32_t id) const {
+  auto it = impl_->added_id_to_token.find(id);
+  if (it != impl_->added_id_to_token.end()) return it->second;
+  if (id >= 0 && static_cast<size_t>(id) < impl_->model_tokens.size() && !impl_->model_tokens[id].empty()) {
+    return impl_->model_tokens[static_cast<size_t>(id)];
+  }
+  throw Error(ErrorCode::kInvalidInput, "tokenizer: token id " + std::to_string(id) + " is not in the vocabulary");
+}
+
+}  // namespace gpuembed
