@@ -83,7 +83,7 @@ target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})
 file(GLOB GPUEMBED_WEBGPU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp)
 add_library(gpuembed_webgpu STATIC ${GPUEMBED_WEBGPU_SOURCES} ${GPUEMBED_WGSL_CPP})
 target_include_directories(gpuembed_webgpu PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src)
-target_compile_options(gpuembed_webgpu PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS} -sUSE_WEBGPU=1)
+target_compile_options(gpuembed_webgpu PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})
 
 # --- the modules ------------------------------------------------------------------------------------------------
 set(GPUEMBED_WASM_DIR ${CMAKE_SOURCE_DIR}/src/wasm)

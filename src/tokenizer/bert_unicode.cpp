@@ -10,30 +10,25 @@ namespace {
 inline utf8proc_category_t category(char32_t c) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(c));
 }
-inline bool is_ascii_punct(char32_t c) {
-  return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
-}
 inline int combining_class(char32_t c) {
   return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class;
 }
 }  // namespace
 
-bool is_rust_whitespace(char32_t c) {
-  if (c < 0x80) return c == ' ' || (c >= 0x09 && c <= 0x0D);
+namespace detail {
+
+bool is_rust_whitespace_slow(char32_t c) {
   if (c == 0x85) return true;
   const auto cat = category(c);
   return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP;
 }
 
-bool is_bert_control(char32_t c) {
-  if (c == '\t' || c == '\n' || c == '\r') return false;
-  if (c < 0x80) return c < 0x20 || c == 0x7F;
+bool is_bert_control_slow(char32_t c) {
   const auto cat = category(c);
   return cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_CO;
 }
 
-bool is_bert_punctuation(char32_t c) {
-  if (c < 0x80) return is_ascii_punct(c);
+bool is_bert_punctuation_slow(char32_t c) {
   switch (category(c)) {
     case UTF8PROC_CATEGORY_PC:
     case UTF8PROC_CATEGORY_PD:
@@ -48,13 +43,9 @@ bool is_bert_punctuation(char32_t c) {
   }
 }
 
-bool is_chinese_char(char32_t c) {
-  return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF) ||
-         (c >= 0x2A700 && c <= 0x2B73F) || (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B920 && c <= 0x2CEAF) ||
-         (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
-}
+bool is_mark_nonspacing_slow(char32_t c) { return category(c) == UTF8PROC_CATEGORY_MN; }
 
-bool is_mark_nonspacing(char32_t c) { return c >= 0x300 && category(c) == UTF8PROC_CATEGORY_MN; }
+}  // namespace detail
 
 void append_nfd(std::u32string_view in, std::u32string& out) {
   const size_t start = out.size();

@@ -79,7 +79,8 @@ class Encoder {
     size_t last_match_end = 0;
     size_t i = 0;
     while (i < text.size() && !full_) {
-      if (has_raw) {
+      const char32_t c = text[i];
+      if (has_raw && (c < 0x80 ? t_.raw_first_ascii[c] : t_.raw_first_non_ascii)) {
         AddedMatch m = match_added(t_.raw_added, t_.raw_first, text, i);
         if (m.index >= 0) {
           const AddedToken& tok = t_.raw_added[static_cast<size_t>(m.index)];
@@ -106,7 +107,7 @@ class Encoder {
           continue;
         }
       }
-      feed(text[i]);
+      feed(c);
       ++i;
     }
     flush_run();
@@ -130,6 +131,7 @@ class Encoder {
       flush_run();
       return;
     }
+    run_ascii_ = run_ascii_ && c < 0x80;
     run_.push_back(c);
   }
 
@@ -137,17 +139,21 @@ class Encoder {
   // BertPreTokenizer and WordPiece.
   void flush_run() {
     if (run_.empty() || full_) {
-      run_.clear();
+      clear_run();
       return;
     }
     const std::u32string* cur = &run_;
-    if (t_.strip_accents) {
+    if (run_ascii_) {  // ASCII has no decompositions and no marks; lowercase in place
+      if (t_.options.lowercase) {
+        for (char32_t& c : run_) c = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+      }
+    } else if (t_.strip_accents) {
       nfd_.clear();
       tok::append_nfd(run_, nfd_);
       nfd_.erase(std::remove_if(nfd_.begin(), nfd_.end(), tok::is_mark_nonspacing), nfd_.end());
       cur = &nfd_;
     }
-    if (t_.options.lowercase) {
+    if (t_.options.lowercase && !run_ascii_) {
       lower_.clear();
       for (char32_t c : *cur) tok::append_lowercase(c, lower_);
       cur = &lower_;
@@ -176,7 +182,12 @@ class Encoder {
       }
       if (!full_) pre_tokenize(seq.substr(piece));
     }
+    clear_run();
+  }
+
+  void clear_run() {
     run_.clear();
+    run_ascii_ = true;
   }
 
   // BertPreTokenizer: split on whitespace (removed) and punctuation (isolated).
@@ -229,6 +240,7 @@ class Encoder {
   size_t count_ = 0;
   bool full_;
   std::u32string run_, nfd_, lower_;
+  bool run_ascii_ = true;
   std::string word_;
   std::vector<uint32_t> starts_;
   std::vector<int32_t> pieces_;
@@ -303,6 +315,12 @@ void tok::TokenizerData::finalize() {
     }
   };
   index(raw_added, raw_first);
+  raw_first_ascii.fill(false);
+  raw_first_non_ascii = false;
+  for (const auto& [c, v] : raw_first) {
+    if (c < 0x80) raw_first_ascii[c] = true;
+    else raw_first_non_ascii = true;
+  }
   index(normalized_added, normalized_first);
   vocab_size = model_tokens.size();
   added_id_to_token.clear();

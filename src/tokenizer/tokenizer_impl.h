@@ -1,5 +1,6 @@
 #pragma once
 // Internal state of gpuembed::Tokenizer, shared by the loaders (tokenizer_load.cpp) and encode (tokenizer.cpp).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -45,6 +46,8 @@ struct TokenizerData {
   std::unordered_map<char32_t, std::vector<uint32_t>> raw_first;         // first char -> indices, longest first
   std::unordered_map<char32_t, std::vector<uint32_t>> normalized_first;  // same for normalized_added
   std::unordered_map<int32_t, std::string> added_id_to_token;
+  std::array<bool, 128> raw_first_ascii{};  // quick filter: can a raw added token start with this character?
+  bool raw_first_non_ascii = false;
 
   // Post-processor (single sequence): prefix pieces + sequence + suffix pieces.
   std::vector<tok::SpecialPiece> prefix;

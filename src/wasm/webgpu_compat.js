@@ -12,7 +12,7 @@ mergeInto(LibraryManager.library, {
   // cb(status, deviceId, message, limitsPtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits too small,
   // 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
   // invocations per workgroup, min uniform offset alignment, workgroups per dimension].
-  gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback', '$allocateUTF8',
+  gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
   gpuembedjs_request_device: function(minBinding, cb, user) {
     var TWO32 = 4294967296;

@@ -1,4 +1,4 @@
-// The AVX-512 micro-kernel of the packed GEMM (12 rows × 32 columns, 24 zmm accumulators), with bias and GELU
+// The AVX-512 micro-kernel of the packed GEMM (14 rows × 32 columns, 28 zmm accumulators), with bias and GELU
 // fused into the tile store. Compiled with a function-level target so the rest of the binary stays baseline
 // x86-64; avx512_gemm_kernel() hands it out only when cpuid reports AVX-512F/BW/VL/DQ. Only raw pointers and
 // intrinsics are used under the AVX-512 target (no std templates, whose shared instantiations could otherwise
@@ -19,7 +19,7 @@
 namespace gpuembed::cpu {
 namespace {
 
-constexpr size_t kMR = 12, kNR = 32;
+constexpr size_t kMR = 14, kNR = 32;  // 28 accumulators + 2 weight vectors + 1 broadcast = 31 zmm
 
 GPUEMBED_AVX512 inline __m512 erf16(__m512 x) {
   x = _mm512_min_ps(_mm512_set1_ps(4.0f), _mm512_max_ps(_mm512_set1_ps(-4.0f), x));
@@ -45,10 +45,10 @@ GPUEMBED_AVX512 inline __m512 gelu16(__m512 v) {
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
-GPUEMBED_AVX512 void kernel_12x32(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
+GPUEMBED_AVX512 void kernel_14x32(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
                                   size_t nr, const float* bias, bool accumulate, bool gelu) {
   __m512 acc[kMR][2];
-#pragma GCC unroll 12
+#pragma GCC unroll 14
   for (size_t i = 0; i < kMR; ++i) {
     acc[i][0] = _mm512_setzero_ps();
     acc[i][1] = _mm512_setzero_ps();
@@ -57,7 +57,7 @@ GPUEMBED_AVX512 void kernel_12x32(size_t kc, const float* a, const float* b, flo
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * kNR + 16), _MM_HINT_T0);
-#pragma GCC unroll 12
+#pragma GCC unroll 14
     for (size_t i = 0; i < kMR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
@@ -70,7 +70,7 @@ GPUEMBED_AVX512 void kernel_12x32(size_t kc, const float* a, const float* b, flo
   const __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
   const __m512 bias0 = accumulate ? _mm512_setzero_ps() : _mm512_load_ps(bias);
   const __m512 bias1 = accumulate ? _mm512_setzero_ps() : _mm512_load_ps(bias + 16);
-#pragma GCC unroll 12
+#pragma GCC unroll 14
   for (size_t i = 0; i < kMR; ++i) {
     if (i < mr) {
       float* row = c + i * ldc;
@@ -95,7 +95,7 @@ GPUEMBED_AVX512 void kernel_12x32(size_t kc, const float* a, const float* b, flo
 }  // namespace
 
 const GemmKernel* avx512_gemm_kernel() {
-  static const GemmKernel kernel{"avx512", kMR, kNR, 8, &kernel_12x32};
+  static const GemmKernel kernel{"avx512", kMR, kNR, 6, &kernel_14x32};
   return cpu_features().avx512_core() ? &kernel : nullptr;
 }
 

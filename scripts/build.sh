@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs dependencies, generates the default models and builds the native library, CLI and tests.
+#   BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON" scripts/build.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/install_deps.sh
+scripts/gen_models.sh
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} >/dev/null
+cmake --build "$build" -j"$(nproc)"

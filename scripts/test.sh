@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every default test suite: native (GoogleTest via ctest), the same suite under ASan+UBSan, and the
+# WebAssembly / WebGPU suites in Node. Slow suites (full software-GPU golden runs) need GPUEMBED_SLOW=1.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+
+step "native build + tests"
+scripts/build.sh
+(cd build && ctest --output-on-failure -j1)
+
+step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" scripts/build.sh
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j1)
+
+if [ -x scripts/test_wasm.sh ]; then
+  step "WebAssembly + WebGPU tests (Node)"
+  scripts/test_wasm.sh
+fi
+step "all tests passed"
