@@ -1,8 +1,12 @@
 // Matmul engines of the CPU backend, shape by shape: median wall ms, GFLOP/s, and CPU-time GFLOP/s per core
 // (process CPU seconds, which excludes time the threads were descheduled: steadier on a shared machine).
 //
-//   gemm_bench [--threads 1,2] [--reps 9] [--engines sgemm,onednn,onednn-bf16,avx512,portable] [--model-only]
+//   gemm_bench [--threads 1,2] [--reps 9] [--engines sgemm,onednn,onednn-bf16,avx512,avx512-bf16w,portable]
+//              [--model-only]
 //
+// Engines: sgemm = dnnl_sgemm on the row-major weights (+ bias/GELU pass); onednn = oneDNN matmul primitive, blocked
+// weights, fused bias/GELU; onednn-bf16 = the same in bf16 (activations converted per call); avx512 / portable = the
+// packed GEMM with the AVX-512 / portable micro-kernel; "-bf16w" = packed weights stored as bf16, math in fp32.
 // "model" rows run the 24 Linear layers of a 6-layer MiniLM (fused QKV 1152×384, out 384×384, FFN 1536×384 + GELU,
 // FFN 384×1536) with distinct weights one after another, as a forward pass does (42 MB of fp32 weights: for a
 // 12-token sentence this is a memory/cache-bound test).
@@ -88,8 +92,9 @@ EngineRun build(const std::string& engine, std::vector<Layer>& layers) {
       auto mm = std::make_shared<OneDnnMatmul>(w, b, n, k, engine == "onednn-bf16");
       run.fns.push_back([=](const float* x, size_t m, float* y) { mm->forward(x, m, y, gelu); });
     } else {
-      const GemmKernel* kernel = engine == "avx512" ? avx512_gemm_kernel() : &portable_gemm_kernel();
-      auto pl = std::make_shared<PackedLinear>(*kernel, w, b, n, k);
+      const bool bf16w = engine.size() > 6 && engine.compare(engine.size() - 6, 6, "-bf16w") == 0;
+      const GemmKernel* kernel = engine.rfind("avx512", 0) == 0 ? avx512_gemm_kernel() : &portable_gemm_kernel();
+      auto pl = std::make_shared<PackedLinear>(*kernel, w, b, n, k, bf16w);
       run.fns.push_back([=](const float* x, size_t m, float* y) { pl->forward(x, m, y, gelu); });
     }
   }
@@ -100,7 +105,7 @@ EngineRun build(const std::string& engine, std::vector<Layer>& layers) {
 
 int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
-  std::vector<std::string> engines = {"sgemm", "onednn", "onednn-bf16", "avx512", "portable"};
+  std::vector<std::string> engines = {"sgemm", "onednn", "onednn-bf16", "avx512", "avx512-bf16w", "portable"};
   int reps = 9;
   bool model_only = false;
   for (int i = 1; i < argc; ++i) {
@@ -123,7 +128,7 @@ int main(int argc, char** argv) {
                                [](const std::string& e) {
                                  if ((e == "sgemm" || e == "onednn" || e == "onednn-bf16") && !onednn_available())
                                    return true;
-                                 return e == "avx512" && avx512_gemm_kernel() == nullptr;
+                                 return e.rfind("avx512", 0) == 0 && avx512_gemm_kernel() == nullptr;
                                }),
                 engines.end());
   std::printf("cpu features: %s\n", cpu_features_string().c_str());

@@ -4,13 +4,17 @@
 #
 #   bench/run_peers.sh [--engines tjs-cpu,ort-web-wasm[,tjs-webgpu]] [--cases short,b32x128|all] [--threads 2[,1]]
 #                      [--repeats R] [--warmup W] [--golden N] [--wait-idle S] [--timeout-s S]
-#                      [--model DIR] [--out FILE] [--reinstall]
+#                      [--model DIR] [--out FILE] [--reinstall] [--nice N]
 #
 # Defaults: engines tjs-cpu,ort-web-wasm; cases short,b32x128; threads 2; per-case repeats from run_peer.mjs
 # (a case may carry its own repeats: b256x128:2). --threads takes a list: each CPU engine runs once per value
 # (tjs-webgpu runs once). Each engine run is a fresh Node process (its cold start is measured there).
 # --wait-idle S: before cold start and each case wait up to S s for other processes to leave the CPUs
 # (< 0.25 cores busy); each case reports other_cpu_util (cores used by other processes while it was timed).
+# --nice N: run each engine in its own session (setsid) whose scheduler autogroup gets nice N, and under nice -n N
+# (N < 0 needs root). With kernel.sched_autogroup_enabled=1 a plain `nice` only ranks processes inside one session,
+# so on a machine shared with other people's builds only the autogroup nice keeps the timed process on the CPUs;
+# each result records host.nice and host.autogroup. Use the same setting for our side of a comparison.
 # Needs: node >= 20, npm, xz, sha256sum; ../shared beside the repo (or GPUEMBED_SHARED_DIR).
 # Install: ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts (onnxruntime-node's postinstall would only try to
 # fetch CUDA binaries; its CPU + WebGPU linux-x64 binaries are in the npm tarball). Re-installs only when
@@ -25,6 +29,7 @@ THREADS="2"
 MODEL="$REPO/.cache/peer-model"
 OUT=""
 REINSTALL=0
+NICE=""
 PASS=()
 
 log() { echo "run_peers: $*" >&2; }
@@ -38,8 +43,9 @@ while [ $# -gt 0 ]; do
     --model) MODEL="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --reinstall) REINSTALL=1; shift ;;
+    --nice) NICE="$2"; shift 2 ;;
     --repeats|--warmup|--golden|--wait-idle|--timeout-s) PASS+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+    -h|--help) sed -n "2,24p" "$0" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -89,7 +95,12 @@ for e in "${ENG_LIST[@]}"; do
   [ "$e" = "tjs-webgpu" ] && thr=("${THR_LIST[0]}")
   for t in "${thr[@]}"; do
     log "engine $e, threads $t, cases $CASES"
-    R="$(cd "$REPO" && node bench/peer/run_peer.mjs --engine "$e" --threads "$t" --model "$MODEL" --cases "$CASES" ${PASS[@]+"${PASS[@]}"})" \
+    PRE=()
+    if [ -n "$NICE" ]; then
+      # new session => new autogroup; set its nice, then exec the engine at that nice too
+      PRE=(setsid -w bash -c 'echo "$0" > /proc/$$/autogroup 2>/dev/null || echo "run_peers: cannot set autogroup nice $0" >&2; exec nice -n "$0" "$@"' "$NICE")
+    fi
+    R="$(cd "$REPO" && ${PRE[@]+"${PRE[@]}"} node bench/peer/run_peer.mjs --engine "$e" --threads "$t" --model "$MODEL" --cases "$CASES" ${PASS[@]+"${PASS[@]}"})" \
       || R="{\"engine\":\"$e\",\"threads\":$t,\"ok\":false,\"error\":\"run_peer.mjs exited with an error (see stderr)\"}"
     RESULTS+=("$R")
   done

@@ -131,3 +131,24 @@ TEST(Cli, ClearErrors) {
 
 }  // namespace
 }  // namespace gpuembed
+
+namespace gpuembed {
+namespace {
+
+TEST(Cli, SearchCorpusAndSavedIndexAgree) {
+  fs::path dir = temp_dir("clisearch");
+  write_file(dir / "corpus.txt", "Paris is the capital of France.\nThe cat sat on the mat.\nGPUs run compute shaders.\n");
+  const std::string base = "search --model " + model() + " --corpus " + (dir / "corpus.txt").string();
+  RunResult r = run(base + " -q 'The cat sat on the mat.' -k 2 --save-index " + (dir / "i.gpeidx").string());
+  ASSERT_EQ(r.status, 0);
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["hits"].size(), 2u);
+  EXPECT_EQ(j["hits"][0]["id"], 1);
+  EXPECT_EQ(j["hits"][0]["text"], "The cat sat on the mat.");
+  r = run(base + " --index " + (dir / "i.gpeidx").string() + " -q 'The cat sat on the mat.' -k 2");
+  ASSERT_EQ(r.status, 0);
+  EXPECT_EQ(nlohmann::json::parse(r.out), j);
+}
+
+}  // namespace
+}  // namespace gpuembed

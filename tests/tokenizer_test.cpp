@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,8 +42,9 @@ class TempDir {
  public:
   TempDir() {
     static std::atomic<int> counter{0};
+    static const unsigned salt = std::random_device{}();
     path_ = fs::temp_directory_path() /
-            ("gpuembed_tok_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+            ("gpuembed_tok_" + std::to_string(salt) + "_" + std::to_string(counter++));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -65,12 +68,15 @@ const Tokenizer& minilm() {
   return t;
 }
 
-std::string minilm_tokenizer_json() { return read_text(minilm_dir() / "tokenizer.json"); }
+const json& minilm_tokenizer_json() {
+  static const json j = json::parse(read_text(minilm_dir() / "tokenizer.json"));
+  return j;
+}
 
 // tokenizer.json of all-MiniLM-L6-v2 with `edit` applied.
 template <class F>
 Tokenizer edited_minilm(F edit) {
-  json j = json::parse(minilm_tokenizer_json());
+  json j = minilm_tokenizer_json();
   edit(j);
   return Tokenizer::from_tokenizer_json(j.dump());
 }
@@ -323,11 +329,20 @@ TEST(TokenizerEdge, LowercaseAndAccents) {
 }
 
 TEST(TokenizerEdge, ChineseCharsOption) {
-  // handle_chinese_chars false: "北京" stays one word; the vocabulary has 北 and 京 but not "##京" -> check
-  // against the default (split) behaviour, which gives the two single-character tokens.
+  // Default: each CJK ideograph is its own word: 北 (1781) 京 (1755).
   const Tokenizer& t = minilm();
   const Encoding split = t.encode("\xE5\x8C\x97\xE4\xBA\xAC", 0);
+  EXPECT_EQ(split.ids, ids({101, 1781, 1755, 102}));
   EXPECT_EQ(split.tokens, (std::vector<std::string>{"[CLS]", "\xE5\x8C\x97", "\xE4\xBA\xAC", "[SEP]"}));
+  // handle_chinese_chars false: "北京" stays one word; the vocabulary has no "北京", so WordPiece gives
+  // 北 (1781) ##京 (30281).
+  const Tokenizer joined = edited_minilm([](json& j) { j["normalizer"]["handle_chinese_chars"] = false; });
+  EXPECT_EQ(joined.encode_ids("\xE5\x8C\x97\xE4\xBA\xAC", 0), ids({101, 1781, 30281, 102}));
+  // CJK compatibility ideograph U+F902 is split like any ideograph and then NFD (strip_accents) maps it to
+  // U+8ECA 車 (1954); with accents kept it stays U+F902, which is not in the vocabulary -> [UNK].
+  EXPECT_EQ(t.encode_ids("a\xEF\xA4\x82" "b", 0), ids({101, 1037, 1954, 1038, 102}));
+  const Tokenizer keep = edited_minilm([](json& j) { j["normalizer"]["strip_accents"] = false; });
+  EXPECT_EQ(keep.encode_ids("a\xEF\xA4\x82" "b", 0), ids({101, 1037, 100, 1038, 102}));
 }
 
 TEST(TokenizerTruncation, KeepsSepLast) {
@@ -446,7 +461,13 @@ TEST(TokenizerErrors, MalformedVocabFallback) {
   const auto bad = ErrorCode::kModelInvalid;
   expect_error([] { Tokenizer::from_vocab("", ""); }, bad, "vocab.txt: empty vocabulary");
   expect_error([] { Tokenizer::from_vocab("a\nb\n", ""); }, bad, "unk_token \"[UNK]\" is not in the vocabulary");
-  expect_error([] { Tokenizer::from_vocab("[UNK]\n[CLS]\na\n", ""); }, bad, "sep_token \"[SEP]\"");
+  // Special tokens missing from vocab.txt get new ids after the vocabulary, as HF's AddedVocabulary assigns them
+  // ([SEP] -> 3, [PAD] -> 4, [MASK] -> 5), so such a vocabulary still loads.
+  const Tokenizer no_sep = Tokenizer::from_vocab("[UNK]\n[CLS]\na\n", "");
+  EXPECT_EQ(no_sep.encode_ids("a b", 0), ids({1, 2, 0, 3}));
+  EXPECT_EQ(no_sep.sep_id(), 3);
+  EXPECT_EQ(no_sep.pad_id(), 4);
+  EXPECT_EQ(no_sep.vocab_size(), 6u);
   expect_error([] { Tokenizer::from_vocab("[UNK]\n", "{oops", "m/vocab.txt"); }, bad,
                "m/tokenizer_config.json: invalid JSON");
   expect_error([] { Tokenizer::from_vocab("[UNK]\n", R"({"do_lower_case": "no"})"); }, bad,
@@ -454,7 +475,7 @@ TEST(TokenizerErrors, MalformedVocabFallback) {
   // A small vocabulary with CRLF line endings (Python's universal newlines).
   const Tokenizer t = Tokenizer::from_vocab("[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nhello\r\n##s\r\n", "");
   EXPECT_EQ(t.encode_ids("Hellos there", 0), ids({2, 4, 5, 1, 3}));
-  EXPECT_EQ(t.vocab_size(), 6u);
+  EXPECT_EQ(t.vocab_size(), 7u);  // [MASK] is not in the file: it gets id 6
   EXPECT_EQ(t.pad_id(), 0);
 }
 

@@ -128,7 +128,10 @@ async function main() {
   }
   const w = get('--write');
   if (w) {
-    fs.writeFileSync(w, JSON.stringify(doc, null, 1) + '\n');
+    // One line per text / per id row (readable diffs, small file); any JSON parser reads it.
+    const text = JSON.stringify(doc, (k, v) => (Array.isArray(v) && v.every((x) => typeof x === 'number') ? `@@${JSON.stringify(v)}@@` : v), 1)
+      .replace(/"@@(\[[0-9,]*\])@@"/g, '$1');
+    fs.writeFileSync(w, text + '\n');
     console.error(`wrote ${w} (${fs.statSync(w).size} bytes)`);
   }
   const summary = {};

@@ -33,7 +33,7 @@ const ENGINES = ['tjs-cpu', 'ort-web-wasm', 'tjs-webgpu'];
 const DEFAULTS = {
   short: [3, 20],
   b32x128: [1, 5],
-  b256x128: [1, 3],
+  b256x128: [1, 2],
   s512x1: [2, 10],
   s512x2: [1, 5],
   s512x4: [1, 5],
@@ -118,6 +118,13 @@ async function waitIdle(maxS, threshold = 0.25) {
     if (other < threshold || (performance.now() - t0) / 1000 >= maxS) return { waited_s: r3((performance.now() - t0) / 1000), other_cpu: r3(other) };
   }
 }
+const readTrim = (f) => {
+  try {
+    return fs.readFileSync(f, 'utf8').trim();
+  } catch {
+    return null;
+  }
+};
 const pkgVersion = (name) => {
   try {
     return JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules', name, 'package.json'), 'utf8')).version;
@@ -255,7 +262,8 @@ async function runChild(args) {
     engine: args.engine, ok: false, threads: args.threads, model: path.relative(REPO_ROOT, args.model) || args.model,
     versions: { node: process.version, '@huggingface/transformers': pkgVersion('@huggingface/transformers'),
       'onnxruntime-node': pkgVersion('onnxruntime-node'), 'onnxruntime-web': pkgVersion('onnxruntime-web') },
-    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}` },
+    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
+      nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) },
   };
   if (args.engine !== 'tjs-webgpu') result.threads_note = args.engine === 'tjs-cpu' ? 'onnxruntime-node intraOpNumThreads' : 'onnxruntime-web env.wasm.numThreads';
   else { result.threads_note = 'not applicable (GPU)'; }

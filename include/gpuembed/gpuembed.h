@@ -29,6 +29,7 @@ struct Options {
   Precision precision = Precision::kFloat32;
   size_t max_batch = 32;         // texts per forward pass (texts are bucketed by length first)
   int normalize = -1;            // -1: as the model's modules.json says; 0: never; 1: always L2-normalize
+  size_t max_seq_length = 0;     // 0: sentence_bert_config.json's; else tokens per text (capped by the model's positions)
 };
 
 struct ModelInfo {

@@ -72,7 +72,7 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
                     (has_bin ? " (only pytorch_model.bin is present; convert it to safetensors first)" : ""));
   }
   auto st = SafeTensors::open(weights_path);
-  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize);
+  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize, options.max_seq_length);
 
   cpu::set_cpu_threads(options.threads);
   auto backend = make_cpu_backend(model.spec, model.weights, options.precision);

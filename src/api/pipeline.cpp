@@ -6,10 +6,14 @@
 namespace gpuembed {
 
 LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::shared_ptr<const SafeTensors> weights,
-                           int normalize) {
+                           int normalize, size_t max_seq_length) {
   LoadedModel m;
   m.spec = parse_model_spec(files);
   if (normalize >= 0) m.spec.normalize = normalize != 0;
+  if (max_seq_length > 0) {
+    if (max_seq_length < 2) throw Error(ErrorCode::kInvalidInput, "max_seq_length must be at least 2");
+    m.spec.max_seq_length = std::min(max_seq_length, static_cast<size_t>(m.spec.config.max_position_embeddings));
+  }
   if (tokenizer.vocab_size() > static_cast<size_t>(m.spec.config.vocab_size)) {
     throw Error(ErrorCode::kModelInvalid, files.origin + ": the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
                                               " tokens but config.json vocab_size is " +

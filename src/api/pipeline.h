@@ -29,7 +29,7 @@ struct LoadedModel {
 // `tokenizer` is built by the caller (from tokenizer.json or vocab.txt); `normalize` -1 keeps the
 // model's setting.
 LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::shared_ptr<const SafeTensors> weights,
-                           int normalize);
+                           int normalize, size_t max_seq_length = 0);
 
 class Pipeline {
  public:

@@ -11,6 +11,7 @@
 #include "cli/text_input.h"
 #include "cli/vector_output.h"
 #include "gpuembed/gpuembed.h"
+#include "gpuembed/index.h"
 
 namespace {
 
@@ -170,6 +171,57 @@ int run_similarity(const Common& c, std::vector<std::string> texts) {
   return 0;
 }
 
+struct SearchArgs {
+  std::string corpus, index_in, index_out, storage = "f32";
+  std::vector<std::string> queries;
+  size_t k = 5;
+};
+
+// Embeds the corpus (or loads a saved index), then prints one JSON line per query with its top-k passages.
+int run_search(const Common& c, const SearchArgs& a) {
+  if (a.queries.empty()) throw Error(ErrorCode::kInvalidInput, "search needs at least one --query");
+  if (a.corpus.empty() && a.index_in.empty()) throw Error(ErrorCode::kInvalidInput, "search needs --corpus FILE or --index FILE");
+  Embedder e = c.load();
+  std::vector<std::string> texts;
+  if (!a.corpus.empty()) {
+    std::ifstream file;
+    cli::TextReader reader(open_input(a.corpus, file), cli::parse_input_format(c.input_format), a.corpus);
+    while (reader.next_chunk(1u << 16, texts)) {
+    }
+  }
+  Index index(e.dimension());
+  if (!a.index_in.empty()) {
+    index = Index::load(a.index_in);
+    if (index.dimension() != e.dimension()) {
+      throw Error(ErrorCode::kInvalidInput, a.index_in + ": index dimension " + std::to_string(index.dimension()) +
+                                                " does not match the model's " + std::to_string(e.dimension()));
+    }
+    if (!texts.empty() && texts.size() != index.size()) {
+      throw Error(ErrorCode::kInvalidInput, a.index_in + ": index holds " + std::to_string(index.size()) +
+                                                " vectors but the corpus has " + std::to_string(texts.size()) + " texts");
+    }
+  } else {
+    ProgressBar bar(texts.size() >= 256);
+    index.add(e.embed_batch(texts, [&](size_t d, size_t) { bar.update(d); }));
+    bar.finish(texts.size());
+  }
+  if (!a.index_out.empty()) {
+    if (a.storage != "f32" && a.storage != "f16") throw Error(ErrorCode::kInvalidInput, "--storage must be f32 or f16");
+    index.save(a.index_out, a.storage == "f16" ? IndexStorage::kFloat16 : IndexStorage::kFloat32);
+  }
+  for (const std::string& q : a.queries) {
+    nlohmann::json hits = nlohmann::json::array();
+    for (const SearchHit& h : index.search(e.embed(q), a.k)) {
+      nlohmann::json hit{{"id", h.id}, {"score", h.score}};
+      if (h.id < texts.size()) hit["text"] = texts[h.id];
+      hits.push_back(hit);
+    }
+    nlohmann::json line{{"query", q}, {"hits", hits}};
+    std::cout << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,6 +254,17 @@ int main(int argc, char** argv) {
   c.add_model(sim);
   sim->add_option("texts", texts, "texts to compare");
 
+  SearchArgs search_args;
+  auto* search = app.add_subcommand("search", "semantic search: top-k passages of a corpus for each query (cosine)");
+  c.add_model(search);
+  search->add_option("--corpus", search_args.corpus, "passages, one per line or JSONL");
+  search->add_option("--input-format", c.input_format, "corpus format: lines | jsonl | auto");
+  search->add_option("-q,--query", search_args.queries, "query text (repeatable)");
+  search->add_option("-k", search_args.k, "results per query")->check(CLI::PositiveNumber);
+  search->add_option("--index", search_args.index_in, "load a saved index instead of embedding the corpus");
+  search->add_option("--save-index", search_args.index_out, "write the index to this file");
+  search->add_option("--storage", search_args.storage, "index file storage: f32 | f16");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -212,6 +275,7 @@ int main(int argc, char** argv) {
     if (*tokenize) return run_tokenize(c);
     if (*info) return run_info(c);
     if (*sim) return run_similarity(c, texts);
+    if (*search) return run_search(c, search_args);
   } catch (const gpuembed::Error& e) {
     std::fprintf(stderr, "gpuembed: error: %s\n", e.what());
     return 2;

@@ -123,6 +123,7 @@ class Encoder {
     }
     if (o.handle_chinese_chars && tok::is_chinese_char(c)) {  // " c ": a run of its own
       flush_run();
+      run_ascii_ = false;
       run_.push_back(c);
       flush_run();
       return;
@@ -209,14 +210,23 @@ class Encoder {
 
   void word(std::u32string_view w) {
     if (w.empty() || full_) return;
+    pieces_.clear();
+    if (w.size() > static_cast<size_t>(t_.options.max_input_chars_per_word)) {
+      pieces_.push_back(t_.model.unk_id());  // WordPiece's first check, without building the string
+      emit_pieces();
+      return;
+    }
     word_.clear();
     starts_.clear();
     for (char32_t c : w) {
       starts_.push_back(static_cast<uint32_t>(word_.size()));
       tok::append_utf8(word_, c);
     }
-    pieces_.clear();
     t_.model.tokenize(word_, starts_, pieces_);
+    emit_pieces();
+  }
+
+  void emit_pieces() {
     for (int32_t id : pieces_) {
       ids_.push_back(id);
       if (tokens_) tokens_->push_back(t_.model_tokens[static_cast<size_t>(id)]);

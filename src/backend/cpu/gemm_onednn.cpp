@@ -40,15 +40,6 @@ struct ByteBuffer {
   }
 };
 
-// Round-to-nearest-even float -> bfloat16 (NaN kept quiet).
-inline uint16_t to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof(u));
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
 }  // namespace
 
 bool onednn_available() { return true; }
@@ -156,7 +147,7 @@ void OneDnnMatmul::forward(const float* x, size_t m, float* y, bool gelu) const 
   if (s.bf16) {
     auto* xb = static_cast<uint16_t*>(src_buffer.get(m * s.k * sizeof(uint16_t)));
     parallel_for(m * s.k, 4096, [&](size_t b, size_t end) {
-      for (size_t i = b; i < end; ++i) xb[i] = to_bf16(x[i]);
+      for (size_t i = b; i < end; ++i) xb[i] = float_to_bf16(x[i]);
     });
     src_data = xb;
   }

@@ -29,6 +29,23 @@ float erf_approx(float x) {
   return p / q;
 }
 
+uint16_t float_to_bf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof(u));
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+namespace {
+inline float bf16_to_float(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+}  // namespace
+
 float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f)); }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -127,36 +144,54 @@ size_t k_block(size_t k) {
   return (k + blocks - 1) / blocks;
 }
 
+template <class T>
+T* align64(T* p) {
+  auto addr = reinterpret_cast<uintptr_t>(p);
+  return p + ((64 - addr % 64) % 64) / sizeof(T);
+}
+
 struct PackBuffer {
   std::vector<float> data;
   float* get(size_t n) {
     if (data.size() < n + 16) data.resize(n + 16);
-    auto addr = reinterpret_cast<uintptr_t>(data.data());
-    return data.data() + ((64 - addr % 64) % 64) / sizeof(float);
+    return align64(data.data());
   }
 };
 
 }  // namespace
 
-PackedLinear::PackedLinear(const GemmKernel& kernel, const float* weight, const float* bias, size_t n, size_t k)
-    : kernel_(kernel), n_(n), k_(k) {
+PackedLinear::PackedLinear(const GemmKernel& kernel, const float* weight, const float* bias, size_t n, size_t k,
+                           bool bf16_weights)
+    : kernel_(kernel), n_(n), k_(k), bf16_(bf16_weights) {
   const size_t nr = kernel_.nr;
   panels_ = (n + nr - 1) / nr;
   const size_t packed_size = panels_ * k * nr, bias_size = panels_ * nr;
-  storage_.assign(packed_size + bias_size + 16, 0.0f);
-  auto addr = reinterpret_cast<uintptr_t>(storage_.data());
-  float* base = storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+  storage_.assign((bf16_ ? 0 : packed_size) + bias_size + 16, 0.0f);
+  float* base = align64(storage_.data());
+  float* packed = nullptr;
+  uint16_t* packed16 = nullptr;
+  if (bf16_) {
+    storage_bf16_.assign(packed_size + 32, 0);
+    packed16 = align64(storage_bf16_.data());
+  } else {
+    packed = base;
+  }
   for (size_t p = 0; p < panels_; ++p) {
-    float* dst = base + p * k * nr;
     const size_t cols = std::min(nr, n - p * nr);
     for (size_t j = 0; j < cols; ++j) {
       const float* src = weight + (p * nr + j) * k;
-      for (size_t kk = 0; kk < k; ++kk) dst[kk * nr + j] = src[kk];
+      const size_t offset = p * k * nr + j;
+      if (bf16_) {
+        for (size_t kk = 0; kk < k; ++kk) packed16[offset + kk * nr] = float_to_bf16(src[kk]);
+      } else {
+        for (size_t kk = 0; kk < k; ++kk) packed[offset + kk * nr] = src[kk];
+      }
     }
   }
-  float* packed_bias = base + packed_size;
+  float* packed_bias = base + (bf16_ ? 0 : packed_size);
   if (bias != nullptr) std::copy(bias, bias + n, packed_bias);
-  packed_ = base;
+  packed_ = packed;
+  packed_bf16_ = packed16;
   bias_ = packed_bias;
 }
 
@@ -182,7 +217,7 @@ void PackedLinear::forward(const float* x, size_t m, float* y, bool gelu) const 
   const size_t items = m_blocks * n_blocks;
 
   parallel_for(items, [&](size_t item_begin, size_t item_end) {
-    thread_local PackBuffer buffer;
+    thread_local PackBuffer buffer, weight_buffer;
     for (size_t item = item_begin; item < item_end; ++item) {
       const size_t mb = item / n_blocks, nb = item % n_blocks;
       const size_t tile0 = mb * block_tiles, tile1 = std::min(m_tiles, tile0 + block_tiles);
@@ -202,8 +237,16 @@ void PackedLinear::forward(const float* x, size_t m, float* y, bool gelu) const 
           for (size_t i = rows; i < mr; ++i)
             for (size_t kk = 0; kk < kc; ++kk) dst[kk * mr + i] = 0.0f;
         }
+        float* widened = bf16_ ? weight_buffer.get(kc * nr) : nullptr;
         for (size_t p = p0; p < p1; ++p) {
-          const float* b = panel(p) + k0 * nr;
+          const float* b;
+          if (bf16_) {
+            const uint16_t* src = packed_bf16_ + (p * k_ + k0) * nr;
+            for (size_t e = 0; e < kc * nr; ++e) widened[e] = bf16_to_float(src[e]);
+            b = widened;
+          } else {
+            b = packed_ + (p * k_ + k0) * nr;
+          }
           const size_t cols = std::min(nr, n_ - p * nr);
           for (size_t t = tile0; t < tile1; ++t) {
             const size_t rows = std::min(mr, m - t * mr);

@@ -10,6 +10,7 @@
 //    WebAssembly SIMD128 under Emscripten -msimd128 (or scalar code elsewhere); always compiled.
 //  - "avx512": AVX-512F intrinsics (x86-64 only; compiled with a function-level target, dispatched by cpuid).
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace gpuembed::cpu {
@@ -32,25 +33,33 @@ const GemmKernel* avx512_gemm_kernel();
 
 class PackedLinear {
  public:
-  // weight [n, k] row-major; bias [n] or nullptr (zeros).
-  PackedLinear(const GemmKernel& kernel, const float* weight, const float* bias, size_t n, size_t k);
+  // weight [n, k] row-major; bias [n] or nullptr (zeros). bf16_weights: the packed weights are stored as bfloat16
+  // (rounded to nearest even; half the memory traffic) and widened to float per panel before the micro-kernel,
+  // so activations, products and sums stay float32.
+  PackedLinear(const GemmKernel& kernel, const float* weight, const float* bias, size_t n, size_t k,
+               bool bf16_weights = false);
   // x [m, k], y [m, n]; thread-safe; runs on parallel_for's threads.
   void forward(const float* x, size_t m, float* y, bool gelu) const;
   const GemmKernel& kernel() const { return kernel_; }
+  bool bf16_weights() const { return bf16_; }
   size_t n() const { return n_; }
   size_t k() const { return k_; }
 
  private:
-  const float* panel(size_t p) const { return packed_ + p * k_ * kernel_.nr; }
   GemmKernel kernel_;
   size_t n_, k_, panels_;
-  std::vector<float> storage_;  // packed W then padded bias, 64-byte aligned inside
+  bool bf16_ = false;
+  std::vector<float> storage_;  // fp32: packed W then padded bias, 64-byte aligned inside; bf16: padded bias only
+  std::vector<uint16_t> storage_bf16_;  // bf16: packed W, 64-byte aligned inside
   const float* packed_ = nullptr;
+  const uint16_t* packed_bf16_ = nullptr;
   const float* bias_ = nullptr;
 };
 
 // GELU with an erf accurate to a few float ulps (rational approximation; same formula in every kernel).
 float gelu_erf(float x);
+// float -> bfloat16, round to nearest even (NaN stays NaN).
+uint16_t float_to_bf16(float f);
 float erf_approx(float x);
 
 }  // namespace gpuembed::cpu

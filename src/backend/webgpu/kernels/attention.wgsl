@@ -25,14 +25,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let len = min(lengths[b], p.seq);
   let stride = 3u * p.hidden;
   let row0 = b * p.seq;
-  let active = qi < len;
+  let is_valid = qi < len;
 
   var q: array<f32, HEAD_DIM>;
   var acc: array<f32, HEAD_DIM>;
   for (var d = 0u; d < HEAD_DIM; d = d + 1u) {
     acc[d] = 0.0;
     q[d] = 0.0;
-    if (active) { q[d] = qkv[(row0 + qi) * stride + h * HEAD_DIM + d] * p.scale; }
+    if (is_valid) { q[d] = qkv[(row0 + qi) * stride + h * HEAD_DIM + d] * p.scale; }
   }
   var m = -3.0e38;
   var l = 0.0;
@@ -53,7 +53,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       vs[e] = vv;
     }
     workgroupBarrier();
-    if (active) {
+    if (is_valid) {
       var s: array<f32, KT>;
       var tmax = -3.0e38;
       for (var j = 0u; j < nk; j = j + 1u) {
@@ -78,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   if (qi < p.seq) {
     var inv = 0.0;
-    if (active && l > 0.0) { inv = 1.0 / l; }
+    if (is_valid && l > 0.0) { inv = 1.0 / l; }
     for (var d = 0u; d < HEAD_DIM; d = d + 1u) {
       ctx[(row0 + qi) * p.hidden + h * HEAD_DIM + d] = acc[d] * inv;
     }

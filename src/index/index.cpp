@@ -1,0 +1,127 @@
+#include "gpuembed/index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "gpuembed/error.h"
+#include "model/safetensors.h"  // half_to_float
+#include "pooling/pooling.h"    // l2_normalize
+
+namespace gpuembed {
+namespace {
+
+constexpr char kMagic[8] = {'G', 'P', 'E', 'M', 'B', 'I', 'D', 'X'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
+
+uint16_t float_to_half(float f) {
+  _Float16 h = static_cast<_Float16>(f);  // IEEE round to nearest even
+  uint16_t bits;
+  std::memcpy(&bits, &h, 2);
+  return bits;
+}
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <typename T>
+T get(const std::string& in, size_t at) {
+  T v;
+  std::memcpy(&v, in.data() + at, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+Index::Index(size_t dimension) : dim_(dimension) {
+  if (dimension == 0) throw Error(ErrorCode::kInvalidInput, "index dimension must be positive");
+}
+
+void Index::add(const std::vector<float>& rows) {
+  if (rows.size() % dim_) {
+    throw Error(ErrorCode::kInvalidInput, "index add: " + std::to_string(rows.size()) +
+                                              " values are not a whole number of " + std::to_string(dim_) + "-d rows");
+  }
+  add(rows.data(), rows.size() / dim_);
+}
+
+void Index::add(const float* rows, size_t count) {
+  const size_t start = data_.size();
+  data_.insert(data_.end(), rows, rows + count * dim_);
+  for (size_t i = 0; i < count; ++i) l2_normalize(data_.data() + start + i * dim_, dim_);
+  count_ += count;
+}
+
+std::vector<SearchHit> Index::search(const std::vector<float>& query, size_t k) const {
+  if (query.size() != dim_) {
+    throw Error(ErrorCode::kInvalidInput, "query has " + std::to_string(query.size()) + " values, index dimension is " +
+                                              std::to_string(dim_));
+  }
+  return search(query.data(), k);
+}
+
+std::vector<SearchHit> Index::search(const float* query, size_t k) const {
+  std::vector<float> q(query, query + dim_);
+  l2_normalize(q.data(), dim_);
+  std::vector<SearchHit> hits(count_);
+  for (size_t i = 0; i < count_; ++i) {
+    const float* r = row(i);
+    float dot = 0;
+    for (size_t d = 0; d < dim_; ++d) dot += r[d] * q[d];
+    hits[i] = {i, dot};
+  }
+  k = std::min(k, hits.size());
+  // Ties keep the lower id first, so results are deterministic.
+  auto better = [](const SearchHit& a, const SearchHit& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); };
+  std::partial_sort(hits.begin(), hits.begin() + static_cast<ptrdiff_t>(k), hits.end(), better);
+  hits.resize(k);
+  return hits;
+}
+
+void Index::save(const std::filesystem::path& path, IndexStorage storage) const {
+  std::string out(kMagic, 8);
+  put<uint32_t>(out, kVersion);
+  put<uint32_t>(out, storage == IndexStorage::kFloat16 ? 1u : 0u);
+  put<uint64_t>(out, count_);
+  put<uint64_t>(out, dim_);
+  if (storage == IndexStorage::kFloat16) {
+    for (float f : data_) put<uint16_t>(out, float_to_half(f));
+  } else {
+    out.append(reinterpret_cast<const char*>(data_.data()), data_.size() * sizeof(float));
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f || !f.write(out.data(), static_cast<std::streamsize>(out.size()))) {
+    throw Error(ErrorCode::kInvalidInput, path.string() + ": cannot write index");
+  }
+}
+
+Index Index::load(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw Error(ErrorCode::kModelNotFound, path.string() + ": cannot open index");
+  const std::string in((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string where = path.string() + ": ";
+  if (in.size() < kHeaderBytes || std::memcmp(in.data(), kMagic, 8) != 0) {
+    throw Error(ErrorCode::kModelInvalid, where + "not a gpuembed index file");
+  }
+  const auto version = get<uint32_t>(in, 8), dtype = get<uint32_t>(in, 12);
+  const auto count = get<uint64_t>(in, 16), dim = get<uint64_t>(in, 24);
+  if (version != kVersion) throw Error(ErrorCode::kModelInvalid, where + "index version " + std::to_string(version) + " is not supported");
+  if (dtype > 1) throw Error(ErrorCode::kModelInvalid, where + "unknown index dtype " + std::to_string(dtype));
+  const size_t width = dtype == 1 ? 2 : 4;
+  if (dim == 0 || dim > (1u << 20) || count > (in.size() - kHeaderBytes) / (dim * width) ||
+      in.size() - kHeaderBytes != count * dim * width) {
+    throw Error(ErrorCode::kModelInvalid, where + "size does not match its header (truncated?)");
+  }
+  Index index(dim);
+  index.count_ = count;
+  index.data_.resize(count * dim);
+  for (size_t i = 0; i < count * dim; ++i) {
+    index.data_[i] = dtype == 1 ? half_to_float(get<uint16_t>(in, kHeaderBytes + 2 * i)) : get<float>(in, kHeaderBytes + 4 * i);
+  }
+  return index;
+}
+
+}  // namespace gpuembed

@@ -1,0 +1,194 @@
+// Low-level JS binding of gpuembed.mjs's C exports (see README.md). It marshals only: model files in, texts in,
+// Float32Arrays out, C++ errors turned into CoreError {code, message}. The public GpuEmbedder API (js/) builds on it.
+//
+//   import createGpuEmbedModule from '../../build-wasm/gpuembed.mjs';
+//   import { GpuEmbedCore } from './core.mjs';
+//   const core = await GpuEmbedCore.create(createGpuEmbedModule, { gpu });     // gpu: optional GPU object (Node)
+//   const model = core.loadModel({ config, modules, pooling, sentenceBert, tokenizer, safetensors });
+//   model.embedCpu(['a', 'b']);                 // Float32Array [2 * dim] (synchronous)
+//   await model.initGpu();                      // throws CoreError('WEBGPU_UNAVAILABLE' | ...)
+//   await model.embedGpu(['a', 'b']);           // Float32Array [2 * dim]
+const ERROR_CODES = ['OK', 'MODEL_NOT_FOUND', 'MODEL_INVALID', 'INVALID_INPUT', 'BACKEND_UNAVAILABLE', 'DEVICE_LOST',
+                     'INTERNAL'];
+// ge_gpu_state() < 0
+const GPU_FAILURES = { '-1': 'no_webgpu', '-2': 'no_adapter', '-3': 'limits_too_small', '-4': 'device_refused',
+                       '-5': 'device_lost', '-6': 'gpu_error' };
+
+export class CoreError extends Error {
+  constructor(code, message, detail) {
+    super(message);
+    this.name = 'CoreError';
+    this.code = code;      // MODEL_INVALID, DEVICE_LOST, WEBGPU_UNAVAILABLE, ...
+    this.detail = detail;  // for WebGPU init failures: no_webgpu | no_adapter | limits_too_small | device_refused | ...
+  }
+}
+
+const enc = new TextEncoder();
+
+export class GpuEmbedCore {
+  // factory: the default export of gpuembed.mjs. options.gpu: a GPU object (navigator.gpu is used otherwise);
+  // options.device: a GPUDevice to use as is. Other options go to the Emscripten module.
+  static async create(factory, options = {}) {
+    const { gpu, device, ...rest } = options;
+    const M = await factory({ ...rest, ...(gpu ? { gpu } : {}), ...(device ? { gpuembedDevice: device } : {}) });
+    return new GpuEmbedCore(M);
+  }
+  constructor(M) { this.M = M; }
+
+  lastError() {
+    const M = this.M;
+    const code = M._ge_last_error_code();
+    return new CoreError(ERROR_CODES[code] || 'INTERNAL', M.UTF8ToString(M._ge_last_error_message()));
+  }
+
+  // NUL-terminated UTF-8 copy on the heap (caller frees).
+  cstr(s) {
+    const b = typeof s === 'string' ? enc.encode(s) : s || new Uint8Array(0);
+    const p = this.M._malloc(b.length + 1);
+    this.M.HEAPU8.set(b, p);
+    this.M.HEAPU8[p + b.length] = 0;
+    return p;
+  }
+
+  // Texts as one UTF-8 blob + n+1 offsets. Returns [blobPtr, offsetsPtr].
+  texts(list) {
+    const parts = list.map((t) => enc.encode(String(t)));
+    const total = parts.reduce((a, p) => a + p.length, 0);
+    const blob = this.M._malloc(Math.max(1, total));
+    const offs = this.M._malloc(4 * (parts.length + 1));
+    let at = 0;
+    parts.forEach((p, i) => {
+      this.M.HEAPU8.set(p, blob + at);
+      this.M.HEAPU32[(offs >> 2) + i] = at;
+      at += p.length;
+    });
+    this.M.HEAPU32[(offs >> 2) + parts.length] = at;
+    return [blob, offs];
+  }
+
+  // files: { config, modules, pooling, sentenceBert, tokenizer | (vocab, tokenizerConfig), safetensors, origin }
+  // (strings or Uint8Arrays; safetensors a Uint8Array/ArrayBuffer). options: { normalize: -1|0|1, maxBatch }.
+  loadModel(files, { normalize = -1, maxBatch = 32 } = {}) {
+    const M = this.M;
+    const st = files.safetensors instanceof Uint8Array ? files.safetensors : new Uint8Array(files.safetensors || 0);
+    const strs = [files.config, files.modules, files.pooling, files.sentenceBert, files.tokenizer, files.vocab,
+                  files.tokenizerConfig].map((s) => this.cstr(s));
+    const origin = this.cstr(files.origin || 'model');
+    const stPtr = M._malloc(Math.max(1, st.length));
+    M.HEAPU8.set(st, stPtr);
+    const h = M._ge_load(...strs, stPtr, st.length, normalize, maxBatch, origin);
+    [...strs, origin, stPtr].forEach((p) => M._free(p));
+    if (!h) throw this.lastError();
+    return new CoreModel(this, h);
+  }
+}
+
+export class CoreModel {
+  constructor(core, handle) {
+    this.core = core;
+    this.M = core.M;
+    this.h = handle;
+    this.info = JSON.parse(this.M.UTF8ToString(this.M._ge_info_json(handle)));
+    this.dimension = this.info.dimension;
+    this.hiddenSize = this.info.hidden_size;
+  }
+
+  tokenize(text) {
+    const M = this.M;
+    const b = enc.encode(String(text));
+    const p = this.core.cstr(b);
+    const cap = this.info.max_seq_length + 2;
+    const out = M._malloc(4 * cap);
+    const n = M._ge_tokenize(this.h, p, b.length, out, cap);
+    const ids = n >= 0 ? M.HEAP32.slice(out >> 2, (out >> 2) + n) : null;
+    M._free(p);
+    M._free(out);
+    if (!ids) throw this.core.lastError();
+    return ids;
+  }
+
+  embedCpu(texts) {
+    const M = this.M;
+    const [blob, offs] = this.core.texts(texts);
+    const out = M._malloc(Math.max(4, 4 * texts.length * this.dimension));
+    const rc = M._ge_embed_cpu(this.h, blob, offs, texts.length, out);
+    const res = rc === 0 ? M.HEAPF32.slice(out >> 2, (out >> 2) + texts.length * this.dimension) : null;
+    [blob, offs, out].forEach((p) => M._free(p));
+    if (!res) throw this.core.lastError();
+    return res;
+  }
+
+  hiddenCpu(text) {
+    const M = this.M;
+    const b = enc.encode(String(text));
+    const p = this.core.cstr(b);
+    const cap = (this.info.max_seq_length + 2) * this.hiddenSize;
+    const out = M._malloc(4 * cap);
+    const n = M._ge_hidden_cpu(this.h, p, b.length, out, cap);
+    const res = n >= 0 ? M.HEAPF32.slice(out >> 2, (out >> 2) + n * this.hiddenSize) : null;
+    M._free(p);
+    M._free(out);
+    if (!res) throw this.core.lastError();
+    return res;
+  }
+
+  gpuState() { return this.M._ge_gpu_state(this.h); }
+  gpuMessage() { return this.M.UTF8ToString(this.M._ge_gpu_message(this.h)); }
+  gpuStats() { return JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_stats_json(this.h))); }
+
+  // Requests the adapter + device and uploads the weights. Resolves with the adapter description.
+  async initGpu() {
+    if (this.M._ge_gpu_init(this.h) < 0) throw this.core.lastError();
+    let s;
+    while ((s = this.gpuState()) === 1) await this.M.gpuembedWait();
+    if (s !== 2) {
+      const detail = GPU_FAILURES[String(s)] || 'gpu_error';
+      const code = detail === 'device_lost' ? 'DEVICE_LOST' : 'WEBGPU_UNAVAILABLE';
+      throw new CoreError(code, this.gpuMessage(), detail);
+    }
+    return this.gpuMessage();
+  }
+
+  async runGpuJob(begin) {
+    const M = this.M;
+    if (begin() < 0) throw this.core.lastError();
+    let r;
+    while ((r = M._ge_gpu_step(this.h)) === 1) await M.gpuembedWait();
+    if (r < 0) throw this.core.lastError();
+    const n = M._ge_gpu_result(this.h, 0);
+    const out = M._malloc(Math.max(4, 4 * n));
+    M._ge_gpu_result(this.h, out);
+    const res = M.HEAPF32.slice(out >> 2, (out >> 2) + n);
+    M._free(out);
+    return res;
+  }
+
+  // [texts.length * dimension] in input order. Throws CoreError('DEVICE_LOST') when the device was lost: the
+  // caller may redo the same texts with embedCpu().
+  async embedGpu(texts) {
+    const [blob, offs] = this.core.texts(texts);
+    try {
+      return await this.runGpuJob(() => this.M._ge_gpu_embed_begin(this.h, blob, offs, texts.length));
+    } finally {
+      this.M._free(blob);
+      this.M._free(offs);
+    }
+  }
+
+  async hiddenGpu(text) {
+    const b = enc.encode(String(text));
+    const p = this.core.cstr(b);
+    try {
+      return await this.runGpuJob(() => this.M._ge_gpu_hidden_begin(this.h, p, b.length));
+    } finally {
+      this.M._free(p);
+    }
+  }
+
+  destroyGpuDevice() { this.M._ge_gpu_destroy_device(this.h); }
+  releaseGpu() { this.M._ge_gpu_release(this.h); }
+  free() {
+    if (this.h) this.M._ge_free(this.h);
+    this.h = 0;
+  }
+}

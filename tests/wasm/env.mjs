@@ -1,0 +1,100 @@
+// Shared set-up of the WASM tests: paths (repo root from this file, ../shared beside it), the built modules,
+// the generated models, and WebGPU in Node (npm `webgpu` = Dawn on a software Vulkan driver).
+//   GPUEMBED_SHARED_DIR   shared/ folder (default: <repo>/../shared)
+//   GPUEMBED_WASM_BUILD   build folder of scripts/build_wasm.sh (default: <repo>/build-wasm)
+//   GPUEMBED_VK           lavapipe | swiftshader | system (default: lavapipe when scripts/setup_webgpu_node.sh
+//                         fetched it, else swiftshader from Debian's chromium package)
+//   GPUEMBED_SLOW=1       the long runs (whole MiniLM golden set on the software adapter, ...)
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const sharedDir = process.env.GPUEMBED_SHARED_DIR || path.resolve(root, '..', 'shared');
+export const buildDir = process.env.GPUEMBED_WASM_BUILD || path.join(root, 'build-wasm');
+export const modelsDir = path.join(root, '.cache', 'models');
+export const slow = process.env.GPUEMBED_SLOW === '1';
+
+export function requireBuild(name = 'gpuembed.mjs') {
+  const p = path.join(buildDir, name);
+  if (!fs.existsSync(p)) {
+    throw new Error(`${p} is missing: run scripts/build_wasm.sh first`);
+  }
+  return p;
+}
+
+export function requireModels() {
+  if (!fs.existsSync(path.join(modelsDir, '.complete'))) {
+    execFileSync(path.join(root, 'scripts', 'gen_models.sh'), { stdio: 'inherit' });
+  }
+  return modelsDir;
+}
+
+export function readGolden(model) {
+  return JSON.parse(fs.readFileSync(path.join(sharedDir, 'golden', `${model}.shared.json`), 'utf8'));
+}
+
+// Reads a sentence-transformers folder into the object core.mjs's loadModel() takes.
+export function readModelFiles(dir) {
+  const opt = (f) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
+  let poolingDir = '1_Pooling';
+  try {
+    const mods = JSON.parse(opt('modules.json') || '[]');
+    const p = mods.find((m) => String(m.type || '').endsWith('Pooling'));
+    if (p && p.path) poolingDir = p.path;
+  } catch { /* the C++ side reports a malformed modules.json */ }
+  return {
+    config: opt('config.json'),
+    modules: opt('modules.json'),
+    pooling: opt(path.join(poolingDir, 'config.json')),
+    sentenceBert: opt('sentence_bert_config.json'),
+    tokenizer: opt('tokenizer.json'),
+    vocab: opt('vocab.txt'),
+    tokenizerConfig: opt('tokenizer_config.json'),
+    safetensors: new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))),
+    origin: dir,
+  };
+}
+
+export function vulkanDriver() {
+  const want = process.env.GPUEMBED_VK || '';
+  const lvp = path.join(root, '.cache', 'lavapipe25');
+  if ((want === '' || want === 'lavapipe') && fs.existsSync(path.join(lvp, '.complete'))) {
+    return { name: 'lavapipe (Mesa 25)', icd: path.join(lvp, 'lvp_icd.json') };
+  }
+  if (want === 'system') return { name: 'system Vulkan driver', icd: null };
+  const ss = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  if (fs.existsSync(ss)) return { name: 'SwiftShader (chromium)', icd: ss };
+  return null;
+}
+
+// Returns { gpu, driver } or { gpu: null, why }. Must run before anything else creates a Vulkan instance.
+let cachedGpu;
+export async function nodeGpu() {
+  if (cachedGpu) return cachedGpu;
+  const driver = vulkanDriver();
+  if (!driver) return (cachedGpu = { gpu: null, why: 'no software Vulkan driver: run scripts/setup_webgpu_node.sh' });
+  if (driver.icd) process.env.VK_ICD_FILENAMES = driver.icd;
+  process.env.XDG_RUNTIME_DIR ||= '/tmp';
+  let webgpu;
+  try {
+    webgpu = await import('webgpu');
+  } catch (e) {
+    return (cachedGpu = { gpu: null, why: `npm webgpu not installed (npm install): ${e.message}` });
+  }
+  Object.assign(globalThis, webgpu.globals);
+  const gpu = webgpu.create([]);
+  return (cachedGpu = { gpu, driver: driver.name });
+}
+
+export async function loadModuleFactory(name = 'gpuembed.mjs') {
+  const mod = await import(pathToFileURL(requireBuild(name)).href);
+  return mod.default;
+}
+
+export function maxAbsDiff(a, b) {
+  let m = 0;
+  for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

@@ -1,0 +1,45 @@
+// Golden comparison helpers shared by the CPU and WebGPU golden tests.
+import assert from 'node:assert/strict';
+
+// Compares rows [n * dim] with the golden sentences; returns {maxAbs, maxRelL2, worst}.
+export function compareEmbeddings(label, got, sentences, dim, tol = 1e-4) {
+  let maxAbs = 0, maxRel = 0, worst = -1;
+  sentences.forEach((s, i) => {
+    let d2 = 0, r2 = 0;
+    for (let j = 0; j < dim; ++j) {
+      const e = Math.abs(got[i * dim + j] - s.embedding[j]);
+      if (!Number.isFinite(got[i * dim + j])) assert.fail(`${label}: sentence ${i} has a non-finite value`);
+      if (e > maxAbs) { maxAbs = e; worst = i; }
+      d2 += e * e;
+      r2 += s.embedding[j] ** 2;
+    }
+    maxRel = Math.max(maxRel, Math.sqrt(d2 / Math.max(r2, 1e-30)));
+  });
+  console.log(`# ${label}: ${sentences.length} sentences, max |err| ${maxAbs.toExponential(3)} (sentence ${worst}), ` +
+              `max rel L2 ${maxRel.toExponential(3)}`);
+  assert.ok(maxAbs <= tol, `${label}: max abs error ${maxAbs} > ${tol} (sentence ${worst}: ${JSON.stringify(sentences[worst]?.text)})`);
+  assert.ok(maxRel <= 1e-4, `${label}: relative L2 error ${maxRel} > 1e-4`);
+  return { maxAbs, maxRel, worst };
+}
+
+export function compareIds(label, model, sentences) {
+  let bad = 0;
+  for (const [i, s] of sentences.entries()) {
+    const ids = Array.from(model.tokenize(s.text));
+    if (JSON.stringify(ids) !== JSON.stringify(s.input_ids)) {
+      ++bad;
+      console.log(`# ${label}: ids differ for sentence ${i} ${JSON.stringify(s.text.slice(0, 40))}`);
+    }
+  }
+  assert.equal(bad, 0, `${label}: ${bad} sentences tokenized differently`);
+}
+
+export function compareMatrix(label, got, rows, tol = 1e-4) {
+  const flat = rows.flat();
+  assert.equal(got.length, flat.length, `${label}: ${got.length} values, golden has ${flat.length}`);
+  let m = 0;
+  for (let i = 0; i < flat.length; ++i) m = Math.max(m, Math.abs(got[i] - flat[i]));
+  console.log(`# ${label}: max |err| ${m.toExponential(3)}`);
+  assert.ok(m <= tol, `${label}: max abs error ${m} > ${tol}`);
+  return m;
+}

@@ -1,0 +1,244 @@
+// Op-level harness (as ggml's test-backend-ops): every WGSL kernel against a float64 JS reference on random
+// inputs of several shapes, odd sizes included (seq 1, 7, 255; dims that are not multiples of the 64x64 tile).
+// Runs on WebGPU in Node: npm `webgpu` (Dawn) on lavapipe or SwiftShader (see env.mjs).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { nodeGpu, loadModuleFactory } from './env.mjs';
+import { erf, gelu } from './reference.mjs';
+
+const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7 };
+let M;
+let adapter = '';
+
+before(async () => {
+  const { gpu, driver, why } = await nodeGpu();
+  assert.ok(gpu, why);
+  const create = await loadModuleFactory('gpuembed_ops.mjs');
+  M = await create({ gpu });
+  M._ops_init();
+  while (M._ops_state() === 0) await M.gpuembedWait();
+  adapter = `${driver}: ${M.UTF8ToString(M._ops_message())}`;
+  assert.equal(M._ops_state(), 1, `no WebGPU device: ${M.UTF8ToString(M._ops_message())}`);
+  console.log(`# ops harness on ${adapter}`);
+});
+after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's loop alive
+
+// A small deterministic PRNG (mulberry32) so failures reproduce.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);
+
+// params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats.
+async function run(kernel, params, inputs, outFloats, grid, headDim = 64) {
+  const pb = M._malloc(Math.max(4, params.length * 4));
+  const dv = new DataView(M.HEAPU8.buffer);
+  params.forEach(([t, v], i) => (t === 'f' ? dv.setFloat32(pb + 4 * i, v, true) : dv.setUint32(pb + 4 * i, v, true)));
+  const ptrs = M._malloc(4 * inputs.length);
+  const sizes = M._malloc(4 * inputs.length);
+  const allocs = [pb, ptrs, sizes];
+  inputs.forEach((arr, i) => {
+    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+    const p = M._malloc(Math.max(4, bytes.length));
+    allocs.push(p);
+    M.HEAPU8.set(bytes, p);
+    M.HEAPU32[(ptrs >> 2) + i] = p;
+    M.HEAPU32[(sizes >> 2) + i] = bytes.length;
+  });
+  const rc = M._ops_run(kernel, pb, params.length, ptrs, sizes, inputs.length, outFloats * 4, grid[0], grid[1], grid[2], headDim);
+  assert.equal(rc, 0, M.UTF8ToString(M._ops_message()));
+  while (M._ops_poll() === 1) await M.gpuembedWait();
+  const out = M._malloc(Math.max(4, outFloats * 4));
+  allocs.push(out);
+  assert.equal(M._ops_read(out), 0, `kernel ${kernel} failed: ${M.UTF8ToString(M._ops_message())}`);
+  const res = M.HEAPF32.slice(out >> 2, (out >> 2) + outFloats);
+  allocs.forEach((p) => M._free(p));
+  return res;
+}
+
+function check(name, got, want, tol, { rel = 0, mask = null } = {}) {
+  let max = 0, at = -1;
+  for (let i = 0; i < want.length; ++i) {
+    if (mask && !mask(i)) continue;
+    const e = Math.abs(got[i] - want[i]);
+    if (!(e <= tol + rel * Math.abs(want[i]))) assert.fail(`${name}: element ${i} got ${got[i]} want ${want[i]} (|err| ${e})`);
+    if (e > max) { max = e; at = i; }
+  }
+  console.log(`#   ${name}: max |err| ${max.toExponential(2)}${at >= 0 ? ` at ${at}` : ''}`);
+  return max;
+}
+
+const grid1 = (n) => [Math.min(n, 65535), Math.ceil(n / Math.min(n, 65535)), 1];
+
+test('matmul + bias (+GELU, +residual): tiled, edges not multiples of 64', async () => {
+  const shapes = [[1, 1, 1, 0], [7, 13, 5, 0], [65, 70, 33, 1], [12, 384, 384, 2], [33, 130, 200, 3], [255, 96, 64, 0],
+                  [9, 1536, 384, 1], [9, 384, 1536, 2]];
+  let seed = 1;
+  for (const [m, n, k, flags] of shapes) {
+    const r = rng(seed++);
+    const x = randArray(r, m * k), w = randArray(r, n * k, 1 / Math.sqrt(k)), b = randArray(r, n, 0.1);
+    const res = randArray(r, m * n);
+    const want = new Float64Array(m * n);
+    for (let i = 0; i < m; ++i) for (let j = 0; j < n; ++j) {
+      let s = 0;
+      for (let q = 0; q < k; ++q) s += x[i * k + q] * w[j * k + q];
+      s += b[j];
+      if (flags & 1) s = gelu(s);
+      if (flags & 2) s += res[i * n + j];
+      want[i * n + j] = s;
+    }
+    const got = await run(K.matmul, [['u', m], ['u', n], ['u', k], ['u', flags]], [x, w, b, flags & 2 ? res : b], m * n,
+                          [Math.ceil(n / 64), Math.ceil(m / 64), 1]);
+    check(`matmul ${m}x${n}x${k} flags ${flags}`, got, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+  }
+});
+
+test('attention: padding mask, safe softmax, head dims 32 and 64, seq 1 / 7 / 255', async () => {
+  const cases = [
+    { B: 1, S: 1, NH: 2, D: 64, lens: [1] },
+    { B: 2, S: 7, NH: 12, D: 32, lens: [7, 3] },
+    { B: 3, S: 33, NH: 12, D: 32, lens: [33, 1, 17] },
+    { B: 1, S: 255, NH: 2, D: 64, lens: [255] },
+    { B: 2, S: 70, NH: 2, D: 64, lens: [64, 70], big: 8 },  // logits ~ +-100: softmax must not overflow
+  ];
+  let seed = 100;
+  for (const { B, S, NH, D, lens, big = 1 } of cases) {
+    const r = rng(seed++);
+    const H = NH * D;
+    const qkv = randArray(r, B * S * 3 * H, big);
+    const scale = 1 / Math.sqrt(D);
+    const want = new Float64Array(B * S * H);
+    for (let b = 0; b < B; ++b) for (let h = 0; h < NH; ++h) for (let i = 0; i < lens[b]; ++i) {
+      const row = (t) => (b * S + t) * 3 * H;
+      const s = [];
+      for (let j = 0; j < lens[b]; ++j) {
+        let d = 0;
+        for (let c = 0; c < D; ++c) d += qkv[row(i) + h * D + c] * qkv[row(j) + H + h * D + c];
+        s.push(d * scale);
+      }
+      const mx = Math.max(...s);
+      const e = s.map((v) => Math.exp(v - mx));
+      const z = e.reduce((a, v) => a + v, 0);
+      for (let c = 0; c < D; ++c) {
+        let acc = 0;
+        for (let j = 0; j < lens[b]; ++j) acc += e[j] * qkv[row(j) + 2 * H + h * D + c];
+        want[(b * S + i) * H + h * D + c] = acc / z;
+      }
+    }
+    const got = await run(K.attention, [['u', B], ['u', S], ['u', NH], ['u', H], ['f', scale], ['u', 0], ['u', 0], ['u', 0]],
+                          [qkv, Uint32Array.from(lens)], B * S * H, [Math.ceil(S / 64), NH, B], D);
+    // float32 logits of magnitude ~100 carry ~1e-5 rounding, which the softmax passes on: scale the tolerance
+    assert.ok(got.every(Number.isFinite), 'non-finite attention output');
+    check(`attention B${B} S${S} heads ${NH}x${D} lens ${lens}`, got, want, 2e-6 * big * big, { rel: 1e-5 });
+    // rows past the length are written as zeros
+    for (let b = 0; b < B; ++b) for (let i = lens[b]; i < S; ++i) for (let c = 0; c < H; ++c) {
+      assert.equal(got[(b * S + i) * H + c], 0, `padded row ${b},${i} not zero`);
+    }
+  }
+});
+
+function layerNormRef(v, g, bt, eps) {
+  const n = v.length;
+  const mean = v.reduce((a, x) => a + x, 0) / n;
+  const variance = v.reduce((a, x) => a + (x - mean) ** 2, 0) / n;
+  const inv = 1 / Math.sqrt(variance + eps);
+  return v.map((x, i) => (x - mean) * inv * g[i] + bt[i]);
+}
+
+test('embedding gather + LayerNorm', async () => {
+  let seed = 200;
+  for (const [B, S, H] of [[1, 1, 384], [2, 7, 128], [3, 5, 37], [1, 255, 384]]) {
+    const r = rng(seed++);
+    const V = 50, P = 300;
+    const word = randArray(r, V * H), pos = randArray(r, P * H, 0.5), typ = randArray(r, 2 * H, 0.1);
+    const g = randArray(r, H, 0.2, 1), bt = randArray(r, H, 0.1);
+    const ids = Uint32Array.from({ length: B * S }, () => Math.floor(r() * V));
+    const want = new Float64Array(B * S * H);
+    for (let row = 0; row < B * S; ++row) {
+      const t = row % S;
+      const v = Array.from({ length: H }, (_, h) => word[ids[row] * H + h] + pos[t * H + h] + typ[h]);
+      want.set(layerNormRef(v, g, bt, 1e-12), row * H);
+    }
+    const got = await run(K.embedLayerNorm,
+                          [['u', B * S], ['u', S], ['u', H], ['u', V], ['u', P], ['u', 0], ['f', 1e-12], ['u', 0]],
+                          [ids, word, pos, typ, g, bt], B * S * H, grid1(B * S));
+    check(`embed+LN B${B} S${S} H${H}`, got, want, 2e-6, { rel: 2e-6 });
+  }
+});
+
+test('LayerNorm (f32 statistics, offset mean)', async () => {
+  let seed = 300;
+  for (const [rows, H, off] of [[1, 384, 0], [7, 128, 3], [255, 37, 0], [5, 384, 100]]) {
+    const r = rng(seed++);
+    const x = randArray(r, rows * H, 2, off), g = randArray(r, H, 0.2, 1), bt = randArray(r, H, 0.1);
+    const want = new Float64Array(rows * H);
+    for (let i = 0; i < rows; ++i) want.set(layerNormRef(Array.from(x.subarray(i * H, (i + 1) * H)), g, bt, 1e-12), i * H);
+    const got = await run(K.layerNorm, [['u', rows], ['u', H], ['f', 1e-12], ['u', 0]], [x, g, bt], rows * H, grid1(rows));
+    // with a mean of 100 the inputs themselves carry float32 rounding of ~4e-6 relative to their spread
+    check(`layernorm rows ${rows} H ${H} mean ${off}`, got, want, off ? 2e-5 : 2e-6, { rel: 2e-6 });
+  }
+});
+
+test('GELU (erf): float32-accurate erf', async () => {
+  const n = 4001;
+  const x = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+  const got = await run(K.gelu, [['u', n], ['u', 0], ['u', 0], ['u', 0]], [x], n, [Math.ceil(n / 256), 1, 1]);
+  const want = Float64Array.from(x, (v) => gelu(v));
+  check('gelu on [-10, 10]', got, want, 2e-7, { rel: 2e-7 });
+  // erf itself through gelu's identity: erf(x/sqrt2) = 2 gelu(x)/x - 1, checked where x is not tiny
+  let maxErf = 0;
+  for (let i = 0; i < n; ++i) if (Math.abs(x[i]) > 0.5) maxErf = Math.max(maxErf, Math.abs(2 * got[i] / x[i] - 1 - erf(x[i] / Math.SQRT2)));
+  console.log(`#   erf via gelu: max |err| ${maxErf.toExponential(2)}`);
+  assert.ok(maxErf < 5e-7);
+});
+
+test('residual add', async () => {
+  const r = rng(400);
+  for (const n of [1, 7, 1000, 65537]) {
+    const a = randArray(r, n), b = randArray(r, n);
+    const got = await run(K.residualAdd, [['u', n], ['u', 0], ['u', 0], ['u', 0]], [a, b], n, grid1(Math.ceil(n / 256)));
+    check(`residual add n ${n}`, got, Float64Array.from(a, (v, i) => Math.fround(v + b[i])), 0);
+  }
+});
+
+test('pooling: cls / mean / max / mean_sqrt_len with the mask, concatenated', async () => {
+  const r = rng(500);
+  const B = 3, S = 7, H = 37, lens = [7, 1, 4];
+  const x = randArray(r, B * S * H);
+  for (const mode of [0, 1, 2, 3]) {
+    const outDim = 2 * H, offset = H;
+    const want = new Float64Array(B * outDim);
+    for (let b = 0; b < B; ++b) for (let h = 0; h < H; ++h) {
+      const vals = Array.from({ length: lens[b] }, (_, t) => x[(b * S + t) * H + h]);
+      const sum = vals.reduce((a, v) => a + v, 0);
+      want[b * outDim + offset + h] = mode === 0 ? x[b * S * H + h] : mode === 2 ? Math.max(...vals)
+        : mode === 1 ? sum / lens[b] : sum / Math.sqrt(lens[b]);
+    }
+    const got = await run(K.pooling, [['u', B], ['u', S], ['u', H], ['u', mode], ['u', outDim], ['u', offset], ['u', 0], ['u', 0]],
+                          [x, Uint32Array.from(lens)], B * outDim, [Math.ceil(H / 64), B, 1]);
+    check(`pooling mode ${mode}`, got, want, 1e-6);
+  }
+});
+
+test('L2 normalize (incl. a zero row)', async () => {
+  const r = rng(600);
+  for (const [rows, dim] of [[1, 384], [3, 37], [4, 1]]) {
+    const x = randArray(r, rows * dim);
+    x.fill(0, 0, dim);  // first row zero: stays zero (norm clamped to 1e-12)
+    const want = new Float64Array(rows * dim);
+    for (let i = 0; i < rows; ++i) {
+      const v = x.subarray(i * dim, (i + 1) * dim);
+      const nrm = Math.max(Math.sqrt(v.reduce((a, t) => a + t * t, 0)), 1e-12);
+      for (let j = 0; j < dim; ++j) want[i * dim + j] = v[j] / nrm;
+    }
+    const got = await run(K.l2, [['u', rows], ['u', dim], ['u', 0], ['u', 0]], [x], rows * dim, grid1(rows));
+    check(`l2 normalize ${rows}x${dim}`, got, want, 1e-6);
+  }
+});
