@@ -1,8 +1,8 @@
 # The CPU matrix-multiply engine (src/backend/cpu/linear.cpp, gemm_*.cpp, parallel.cpp, cpu_features.cpp).
 # Chosen by measurement (bench/gemm_bench.cpp, numbers in bench/RESULTS.md):
-#  - fp32: the hand-written packed AVX-512 kernel on CPUs with AVX-512 (cpuid at run time; the file is compiled with a
-#    function-level target, so the binary stays baseline x86-64), oneDNN's matmul primitive elsewhere (AVX2 ...),
-#    the portable kernel without oneDNN (and in the WebAssembly build).
+#  - fp32: oneDNN's matmul primitive (blocked weights, fused bias/GELU; cpuid dispatch AVX2/AVX-512); without oneDNN
+#    the hand-written packed AVX-512 kernel (cpuid at run time; compiled with a function-level target, so the binary
+#    stays baseline x86-64), else the portable kernel (also the WebAssembly engine).
 #  - bf16 (opt-in): oneDNN with AVX512_BF16 / AMX; on CPUs without bf16 hardware it runs the fp32 engine.
 # OpenMP is the one thread pool: oneDNN (Debian's libdnnl is built with OpenMP) and parallel_for share libgomp.
 option(GPUEMBED_WITH_DNNL "Use oneDNN (libdnnl) for bf16 and non-AVX-512 CPUs when found" ON)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "fuzz_common.h"
+#include "json_mutator.h"
 #include "model/safetensors.h"
 #include "model/weights.h"
 
@@ -53,4 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  return fuzz::mutate_safetensors_header(data, size, max_size, seed);
 }

@@ -2,6 +2,7 @@
 // post_processor, added_tokens). A tokenizer that loads must then encode a few fixed texts (including its own
 // special tokens written literally) with ids inside its vocabulary.
 #include "fuzz_common.h"
+#include "json_mutator.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer_checks.h"
 
@@ -20,4 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  return fuzz::mutate_json_parts(data, size, max_size, seed);
 }

@@ -1,6 +1,7 @@
 // Tokenizer::from_vocab: vocab.txt and tokenizer_config.json from the input split at the first NUL byte. A tokenizer
 // that loads must encode a few fixed texts with ids inside its vocabulary and [CLS] ... [SEP] around them.
 #include "fuzz_common.h"
+#include "json_mutator.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer_checks.h"
 
@@ -17,4 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
   }
   return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned seed) {
+  return fuzz::mutate_json_parts(data, size, max_size, seed);
 }

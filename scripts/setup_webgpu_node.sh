@@ -27,6 +27,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 lvp=$root/.cache/lavapipe25
+if [ "${GPUEMBED_NO_LAVAPIPE:-0}" != 1 ] && ! ldconfig -p | grep -q 'libLLVM-15.so.1 '; then
+  # Mesa 25's lavapipe from bookworm-backports links bookworm's LLVM 15
+  $SUDO apt-get install -y -qq libllvm15 >&2 || echo "setup_webgpu_node: libllvm15 not installed" >&2
+fi
 if [ "${GPUEMBED_NO_LAVAPIPE:-0}" != 1 ] && [ ! -f "$lvp/.complete" ]; then
   echo "setup_webgpu_node: fetching Mesa 25 lavapipe from bookworm-backports into $lvp" >&2
   rm -rf "$lvp.tmp" && mkdir -p "$lvp.tmp/apt/lists/partial" "$lvp.tmp/apt/sources" "$lvp.tmp/debs"

@@ -19,4 +19,6 @@ if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"
   scripts/test_wasm.sh
 fi
+step "reliability: fuzzing (30 s/target), ThreadSanitizer, sustained load (RELIABILITY.md)"
+scripts/test_reliability.sh
 step "all tests passed"

@@ -289,7 +289,9 @@ TEST(LinearTest, EngineNames) {
   const std::string fp32 = matmul_engine_name(Precision::kFloat32);
   std::printf("matmul engine: fp32 %s, bf16 %s\n", fp32.c_str(), matmul_engine_name(Precision::kBFloat16).c_str());
   EXPECT_FALSE(fp32.empty());
-  if (avx512_gemm_kernel() != nullptr) {
+  if (onednn_available()) {
+    EXPECT_EQ(fp32.rfind("onednn-", 0), 0u) << fp32;
+  } else if (avx512_gemm_kernel() != nullptr) {
     EXPECT_EQ(fp32, "packed-avx512");
   }
 }

@@ -13,10 +13,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// config.json, modules.json, the Pooling config.json and sentence_bert_config.json are a few hundred bytes; anything
+// over 16 MiB is not one of them and is rejected before it is read.
+constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
+
 // Reads a whole file; an absent file gives "" (callers decide whether it was required).
 std::string read_optional(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return {};
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec && size > kMaxConfigFileBytes) {
+    throw Error(ErrorCode::kModelInvalid, path.string() + ": " + std::to_string(size) +
+                                              " bytes exceeds the limit of " + std::to_string(kMaxConfigFileBytes) +
+                                              " bytes for a configuration file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
   std::ostringstream ss;

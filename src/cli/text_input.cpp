@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/pipeline.h"
 #include "gpuembed/error.h"
 
 namespace gpuembed::cli {
@@ -16,10 +17,39 @@ InputFormat parse_input_format(const std::string& name) {
 TextReader::TextReader(std::istream& in, InputFormat format, std::string origin)
     : in_(in), format_(format), origin_(std::move(origin)) {}
 
+namespace {
+
+// std::getline with a bound: a line longer than `max` bytes is an error as soon as the bound is passed, so that an
+// endless line (e.g. `gpuembed embed < /dev/zero`) cannot take all memory. Same results as getline otherwise.
+bool getline_bounded(std::istream& in, std::string& line, size_t max, const std::string& origin, size_t line_no) {
+  line.clear();
+  std::istream::sentry guard(in, true);
+  if (!guard) return false;
+  std::streambuf* sb = in.rdbuf();
+  for (;;) {
+    const int c = sb->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(line.empty() ? (std::ios::eofbit | std::ios::failbit) : std::ios::eofbit);
+      return !line.empty();
+    }
+    if (c == '\n') return true;
+    if (line.size() >= max) {
+      throw Error(ErrorCode::kInvalidInput, origin + ":" + std::to_string(line_no) + ": line longer than " +
+                                                std::to_string(max) + " bytes (the text limit is " +
+                                                std::to_string(kMaxTextBytes) + " bytes)");
+    }
+    line.push_back(static_cast<char>(c));
+  }
+}
+
+}  // namespace
+
 bool TextReader::next_chunk(size_t max, std::vector<std::string>& out) {
   std::string line;
   size_t got = 0;
-  while (got < max && std::getline(in_, line)) {
+  // A text may hold kMaxTextBytes; a line may add a '\r', and a JSON line its escapes (at most 6 bytes per byte).
+  const size_t max_line = format_ == InputFormat::kLines ? kMaxTextBytes + 1 : 6 * kMaxTextBytes + 4096;
+  while (got < max && getline_bounded(in_, line, max_line, origin_, line_ + 1)) {
     ++line_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (format_ == InputFormat::kAuto) {

@@ -1,5 +1,6 @@
 #include "model/model_spec.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
@@ -60,8 +61,9 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
   c.vocab_size = positive_int(j, "vocab_size", origin);
   c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
   if (j.contains("layer_norm_eps")) {
-    if (!j["layer_norm_eps"].is_number() || j["layer_norm_eps"].get<double>() <= 0) {
-      invalid(origin, "field 'layer_norm_eps' must be a positive number");
+    if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<double>() > 0) ||
+        !std::isfinite(j["layer_norm_eps"].get<float>())) {
+      invalid(origin, "field 'layer_norm_eps' must be a positive number (finite as a float32)");
     }
     c.layer_norm_eps = j["layer_norm_eps"].get<float>();
   }
@@ -92,7 +94,12 @@ std::string pooling_dir_from_modules(const std::string& modules_json, const std:
   }
   if (!j.is_array()) invalid(origin + "/modules.json", "expected a JSON array of modules");
   for (const auto& m : j) {
-    if (m.is_object() && m.value("type", "").find("Pooling") != std::string::npos) return m.value("path", "1_Pooling");
+    // Only string fields are read: nlohmann's value() would throw its own type_error for e.g. {"type": 5}.
+    if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) continue;
+    if (m["type"].get<std::string>().find("Pooling") == std::string::npos) continue;
+    if (!m.contains("path")) return "1_Pooling";
+    if (!m["path"].is_string()) invalid(origin + "/modules.json", "the Pooling module's path must be a string");
+    return m["path"].get<std::string>();
   }
   return "1_Pooling";
 }
@@ -152,6 +159,7 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
         if (p.value(key, false)) spec.pooling.push_back(mode);
       }
       for (const char* key : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
+        if (p.contains(key) && !p[key].is_boolean()) invalid(origin, std::string("'") + key + "' must be true or false");
         if (p.value(key, false)) invalid(origin, std::string("'") + key + "' is not supported");
       }
       if (spec.pooling.empty()) invalid(origin, "no pooling mode is enabled");

@@ -119,6 +119,12 @@ std::shared_ptr<SafeTensors> SafeTensors::open(const std::filesystem::path& path
     throw Error(ErrorCode::kModelInvalid, path.string() + ": not a regular file");
   }
   const size_t size = static_cast<size_t>(sb.st_size);
+  if (static_cast<uint64_t>(sb.st_size) > kMaxModelFileBytes) {
+    ::close(fd);
+    throw Error(ErrorCode::kModelInvalid, path.string() + ": " + std::to_string(sb.st_size) +
+                                              " bytes exceeds the model file size limit of " +
+                                              std::to_string(kMaxModelFileBytes) + " bytes");
+  }
   if (size > 0) {
     void* m = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {
@@ -143,6 +149,11 @@ std::shared_ptr<SafeTensors> SafeTensors::open(const std::filesystem::path& path
 }
 
 std::shared_ptr<SafeTensors> SafeTensors::from_bytes(std::vector<uint8_t> bytes, const std::string& origin) {
+  if (bytes.size() > kMaxModelFileBytes) {
+    throw Error(ErrorCode::kModelInvalid, origin + ": " + std::to_string(bytes.size()) +
+                                              " bytes exceeds the model file size limit of " +
+                                              std::to_string(kMaxModelFileBytes) + " bytes");
+  }
   std::shared_ptr<SafeTensors> st(new SafeTensors(origin));
   st->owned_ = std::move(bytes);
   st->bytes_ = st->owned_.data();

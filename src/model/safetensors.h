@@ -26,9 +26,13 @@ struct TensorInfo {
   size_t begin = 0, end = 0;  // byte range within the data section
 };
 
+// The largest model.safetensors accepted (4 GiB, about 3x BERT-large in float32; also what wasm32 can address):
+// a larger file is rejected with kModelInvalid before it is mapped or read.
+constexpr uint64_t kMaxModelFileBytes = 4ull << 30;
+
 class SafeTensors {
  public:
-  // Memory-maps the file (natively); `max_bytes` guards against absurd files.
+  // Memory-maps the file (natively); files over kMaxModelFileBytes are rejected.
   static std::shared_ptr<SafeTensors> open(const std::filesystem::path& path);
   // Takes ownership of bytes already in memory (WASM, tests).
   static std::shared_ptr<SafeTensors> from_bytes(std::vector<uint8_t> bytes, const std::string& origin);

@@ -342,7 +342,17 @@ void tok::TokenizerData::finalize() {
   }
   n_special_ids = 0;
   for (const auto* list : {&prefix, &suffix}) {
-    for (const auto& p : *list) n_special_ids += p.ids.size();
+    for (const auto& p : *list) {
+      n_special_ids += p.ids.size();
+      // The template's ids are emitted in every encoding, so they count in vocab_size (the check against config.json
+      // vocab_size then rejects an id the embedding table lacks) and map back to their tokens even when neither the
+      // vocabulary nor the added tokens hold them.
+      for (size_t k = 0; k < p.ids.size(); ++k) {
+        vocab_size = std::max(vocab_size, static_cast<size_t>(p.ids[k]) + 1);
+        const bool in_model = static_cast<size_t>(p.ids[k]) < model_tokens.size() && !model_tokens[p.ids[k]].empty();
+        if (!in_model) added_id_to_token.emplace(p.ids[k], p.tokens[k]);
+      }
+    }
   }
 }
 

@@ -16,6 +16,9 @@
 //  * Pre-tokenization splits on whitespace and isolates punctuation (ASCII punctuation plus Unicode P*).
 //  * WordPiece: longest match first; a word of more than max_input_chars_per_word characters or one that cannot
 //    be split completely is a single [UNK].
+// Character classes come from utf8proc's Unicode tables (HF uses Rust std + the unicode_categories crate, whose
+// tables may be of an older Unicode version: characters assigned since then can be classified differently).
+// Unassigned code points are kept (HF's is_other() has no Cn table), e.g. U+0378 inside a word makes it [UNK].
 // The tokenizer.json "truncation" and "padding" blocks are ignored: truncation is only the max_length argument,
 // and there is never padding. Encoding is thread-safe (const, no shared mutable state).
 #include <cstdint>
@@ -51,7 +54,10 @@ class Tokenizer {
   static Tokenizer from_dir(const std::filesystem::path& dir);
   // The contents of a tokenizer.json; `origin` names it in error messages.
   static Tokenizer from_tokenizer_json(std::string_view json, const std::string& origin = "tokenizer.json");
-  // The contents of vocab.txt and (optionally empty) tokenizer_config.json.
+  // The contents of vocab.txt and (optionally empty) tokenizer_config.json, read as transformers' BertTokenizerFast
+  // does: do_lower_case / tokenize_chinese_chars / strip_accents, the special tokens (matched in the text like
+  // tokenizer.json's added tokens; one missing from vocab.txt gets the next free id, as HF assigns it), or
+  // added_tokens_decoder when present. Lines end at \n, \r\n or \r (Python's universal newlines).
   static Tokenizer from_vocab(std::string_view vocab_txt, std::string_view tokenizer_config_json,
                               const std::string& origin = "vocab.txt");
 

@@ -19,6 +19,8 @@ namespace {
   throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
 }
 
+constexpr uint64_t kMaxVocabIds = 1u << 24;  // the largest config.json vocab_size accepted (model_spec.cpp)
+
 json parse_json(std::string_view text, const std::string& origin) {
   try {
     return json::parse(text.begin(), text.end());
@@ -145,7 +147,7 @@ void parse_bert_normalizer(const json& n, tok::TokenizerData& impl, const std::s
   if (type != "BertNormalizer") {
     invalid(origin, "normalizer.type \"" + type + "\" is not supported (only BertNormalizer)");
   }
-  o.clean_text = f.get_bool("clean_text", true);
+  o.clean_text = true;  // transformers' BertConverter always builds BertNormalizer(clean_text=True)
   o.handle_chinese_chars = f.get_bool("handle_chinese_chars", true);
   o.strip_accents = f.get_tristate("strip_accents");
   o.lowercase = f.get_bool("lowercase", true);
@@ -208,7 +210,8 @@ void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::s
     if (!item.is_object() || item.size() != 1) invalid(origin, "post_processor.single has a malformed piece");
     if (item.contains("Sequence")) {
       const json& s = item["Sequence"];
-      if (!s.is_object() || s.value("id", std::string()) != "A" || seen_sequence) {
+      if (!s.is_object() || !s.contains("id") || !s["id"].is_string() || s["id"].get<std::string>() != "A" ||
+          seen_sequence) {
         invalid(origin, "post_processor.single must contain the sequence $A exactly once");
       }
       seen_sequence = true;
@@ -237,7 +240,17 @@ void resolve_special_ids(tok::TokenizerData& impl) {
   impl.unk = impl.model.unk_id();
 }
 
+// tokenizer.json / vocab.txt / tokenizer_config.json: all-MiniLM-L6-v2's tokenizer.json is 466 KB and the largest
+// multilingual BERT vocabularies stay under 20 MB; a file over 256 MiB is rejected before it is read.
+constexpr uintmax_t kMaxTokenizerFileBytes = 256u << 20;
+
 std::string read_file(const std::filesystem::path& p) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(p, ec);
+  if (!ec && size > kMaxTokenizerFileBytes) {
+    throw Error(ErrorCode::kModelInvalid, p.string() + ": " + std::to_string(size) + " bytes exceeds the limit of " +
+                                              std::to_string(kMaxTokenizerFileBytes) + " bytes for a tokenizer file");
+  }
   std::ifstream in(p, std::ios::binary);
   if (!in) throw Error(ErrorCode::kModelNotFound, p.string() + ": cannot open file");
   std::ostringstream ss;
@@ -272,6 +285,12 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::strin
     const json& id = it.value();
     if (!id.is_number_unsigned() || id.get<uint64_t>() > INT32_MAX) {
       invalid(origin, "model.vocab[\"" + it.key() + "\"] must be a non-negative integer id (got " + id.dump() + ")");
+    }
+    // id -> token is a dense table (model_tokens), so an id is also bounded by what a model can hold: config.json's
+    // vocab_size is at most 2^24. Without this a 60-byte file with one id of 2^31-1 asked for a 64 GiB table.
+    if (id.get<uint64_t>() >= kMaxVocabIds) {
+      invalid(origin, "model.vocab[\"" + it.key() + "\"] id " + id.dump() + " is beyond the largest supported vocabulary (" +
+                          std::to_string(kMaxVocabIds) + " ids)");
     }
     const auto v = static_cast<int32_t>(id.get<uint64_t>());
     max_id = std::max(max_id, static_cast<size_t>(v));
@@ -347,7 +366,7 @@ Tokenizer Tokenizer::from_vocab(std::string_view vocab_txt, std::string_view tok
   o.lowercase = f.get_bool("do_lower_case", true);
   o.handle_chinese_chars = f.get_bool("tokenize_chinese_chars", true);
   o.strip_accents = f.get_tristate("strip_accents");
-  o.clean_text = f.get_bool("clean_text", true);
+  o.clean_text = true;  // transformers' BertConverter always builds BertNormalizer(clean_text=True)
   auto token_field = [&](const char* key, const std::string& def) -> std::string {
     const json* v = f.find(key);
     if (!v || v->is_null()) return def;

@@ -69,8 +69,11 @@ mergeInto(LibraryManager.library, {
         var desc = [info["vendor"], info["architecture"], info["device"], info["description"]]
                      .filter(function(s) { return !!s; }).join(" / ") || "unknown adapter";
         if (info["isFallbackAdapter"] || adapter["isFallbackAdapter"]) desc += " (fallback adapter)";
+        // The adapter's largest buffers (the word-embedding table, batch activations) and workgroup memory
+        // (attention keeps 256 * head_dim bytes of K/V tiles: head_dim 128 needs more than the default 16 KiB).
         return adapter["requestDevice"]({ "requiredLimits": {
-          "maxStorageBufferBindingSize": maxBinding, "maxBufferSize": maxBuffer } })
+          "maxStorageBufferBindingSize": maxBinding, "maxBufferSize": maxBuffer,
+          "maxComputeWorkgroupStorageSize": al["maxComputeWorkgroupStorageSize"] } })
           .then(function(device) { done(0, device, desc, limitsOf(device["limits"])); },
                 function(e) { done(4, null, "requestDevice() failed: " + (e && e.message ? e.message : e)); });
       }, function(e) { done(2, null, "requestAdapter() failed: " + (e && e.message ? e.message : e)); });

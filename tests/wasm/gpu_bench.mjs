@@ -30,7 +30,8 @@ try {
   }
   const t0 = performance.now();
   const core = await GpuEmbedCore.create(await loadModuleFactory(), opts);
-  const model = core.loadModel(readModelFiles(modelDir), { maxBatch: 256 });
+  // golden: buckets of 32 texts (the default); timings: the whole batch in one forward pass
+  const model = core.loadModel(readModelFiles(modelDir), { maxBatch: mode === 'golden' ? 32 : 256 });
   if (backend === 'webgpu') result.adapter = await model.initGpu();
   result.load_ms = +(performance.now() - t0).toFixed(1);
   const embed = (texts) => (backend === 'webgpu' ? model.embedGpu(texts) : Promise.resolve(model.embedCpu(texts)));

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { nodeGpu, loadModuleFactory } from './env.mjs';
 import { erf, gelu } from './reference.mjs';
 
-const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7 };
+const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
+            matmulSmall: 8 };
 let M;
 let adapter = '';
 
@@ -77,7 +78,7 @@ function check(name, got, want, tol, { rel = 0, mask = null } = {}) {
 
 const grid1 = (n) => [Math.min(n, 65535), Math.ceil(n / Math.min(n, 65535)), 1];
 
-test('matmul + bias (+GELU, +residual): tiled, edges not multiples of 64', async () => {
+test('matmul + bias (+GELU, +residual): tiled and few-rows kernels, edges not multiples of 64', async () => {
   const shapes = [[1, 1, 1, 0], [7, 13, 5, 0], [65, 70, 33, 1], [12, 384, 384, 2], [33, 130, 200, 3], [255, 96, 64, 0],
                   [9, 1536, 384, 1], [9, 384, 1536, 2]];
   let seed = 1;
@@ -94,9 +95,14 @@ test('matmul + bias (+GELU, +residual): tiled, edges not multiples of 64', async
       if (flags & 2) s += res[i * n + j];
       want[i * n + j] = s;
     }
-    const got = await run(K.matmul, [['u', m], ['u', n], ['u', k], ['u', flags]], [x, w, b, flags & 2 ? res : b], m * n,
-                          [Math.ceil(n / 64), Math.ceil(m / 64), 1]);
+    const params = [['u', m], ['u', n], ['u', k], ['u', flags]];
+    const inputs = [x, w, b, flags & 2 ? res : b];
+    const got = await run(K.matmul, params, inputs, m * n, [Math.ceil(n / 64), Math.ceil(m / 64), 1]);
     check(`matmul ${m}x${n}x${k} flags ${flags}`, got, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+    if (m < 64) {  // the few-rows variant (matmul_small.wgsl), same contract
+      const got2 = await run(K.matmulSmall, params, inputs, m * n, [Math.ceil(n / 64), m, 1]);
+      check(`matmul_small ${m}x${n}x${k} flags ${flags}`, got2, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+    }
   }
 });
 

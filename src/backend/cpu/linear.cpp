@@ -13,9 +13,13 @@ namespace gpuembed::cpu {
 namespace {
 
 // The engine kAuto resolves to, per precision. Chosen by measurement (bench/gemm_bench.cpp, bench/RESULTS.md):
-//  fp32: the hand-written AVX-512 kernel where the CPU has AVX-512, else oneDNN (AVX2 and others), else portable.
-//  bf16: oneDNN bf16 where the CPU has AVX512_BF16 or AMX; elsewhere exactly the fp32 engine (oneDNN's bf16 path
-//        without hardware bf16 measured slower than fp32 here, and it would only lose precision).
+//  fp32: oneDNN's matmul primitive where oneDNN is linked (it dispatches AVX2 / AVX-512 / AMX-era AVX-512 by cpuid);
+//        it matched or beat the hand-written AVX-512 kernel on whole-model totals (6 layers × 4 Linear, 2 threads:
+//        264 vs 287 ms at 4096 rows, 1.19 vs 1.39 ms at 12 rows on a quiet Sapphire Rapids). Without oneDNN: the
+//        packed AVX-512 kernel on AVX-512 CPUs, else the portable kernel (also the WebAssembly engine).
+//  bf16: oneDNN bf16 where the CPU has AVX512_BF16 or AMX (3-4x faster than fp32 there); elsewhere exactly the fp32
+//        engine: oneDNN's bf16 without bf16 hardware measured 4-8x slower than fp32 on AVX-512 (Skylake-SP), and bf16
+//        weights with fp32 math (PackedLinear's bf16_weights) measured slower than fp32 too.
 // GPUEMBED_MATMUL_ENGINE=onednn|avx512|portable overrides the fp32 choice (for benchmarks and bug hunts).
 MatmulEngine env_override() {
   const char* env = std::getenv("GPUEMBED_MATMUL_ENGINE");
@@ -33,8 +37,8 @@ MatmulEngine resolve(MatmulEngine requested, Precision precision) {
   if (precision == Precision::kBFloat16 && onednn_available() && onednn_native_bf16()) return MatmulEngine::kOneDnn;
   static const MatmulEngine forced = env_override();
   if (forced != MatmulEngine::kAuto) return forced;
-  if (avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
   if (onednn_available()) return MatmulEngine::kOneDnn;
+  if (avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
   return MatmulEngine::kPortable;
 }
 

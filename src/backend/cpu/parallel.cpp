@@ -10,7 +10,10 @@
 
 #if defined(_OPENMP)
 #include <omp.h>
-#elif defined(__EMSCRIPTEN_PTHREADS__)
+#elif defined(__EMSCRIPTEN_PTHREADS__) || defined(GPUEMBED_STD_THREAD_POOL)
+// GPUEMBED_STD_THREAD_POOL=1 (with OpenMP off) also selects this pool natively: the TSan build uses it, since libgomp
+// is not ThreadSanitizer-instrumented (scripts/test_tsan.sh).
+#undef GPUEMBED_STD_THREAD_POOL
 #define GPUEMBED_STD_THREAD_POOL 1
 #include <condition_variable>
 #include <vector>

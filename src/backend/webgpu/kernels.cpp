@@ -18,6 +18,7 @@ struct KernelDesc {
 constexpr KernelDesc kDescs[] = {
     {"embed_layernorm", false, 7}, {"layernorm", false, 4}, {"matmul", true, 5},  {"attention", false, 3},
     {"gelu", true, 2},             {"residual_add", false, 3}, {"pooling", false, 3}, {"l2_normalize", false, 2},
+    {"matmul_small", true, 5},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 

@@ -22,6 +22,7 @@ enum class Kernel : int {
   kResidualAdd,         // residual_add.wgsl
   kPooling,             // pooling.wgsl
   kL2Normalize,         // l2_normalize.wgsl
+  kMatmulSmall,         // matmul_small.wgsl (+ erf.wgsl): few rows / software adapters
   kCount
 };
 const char* kernel_name(Kernel k);

@@ -47,6 +47,8 @@ struct AttnParams { uint32_t batch, seq, heads, hidden; float scale; uint32_t p0
 struct PoolParams { uint32_t batch, seq, hidden, mode, out_dim, out_offset, p0, p1; };
 struct NormParams { uint32_t rows, dim, p0, p1; };
 
+constexpr size_t kSmallMatmulRows = 32;
+
 BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
 uint32_t pool_mode_code(PoolingMode m) {
@@ -232,11 +234,14 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
   auto matmul = [&](WGPUBuffer in, uint32_t K, WGPUBuffer w, WGPUBuffer bias, uint32_t N, WGPUBuffer residual,
                     uint32_t flags, WGPUBuffer out) {
     MatmulParams p{static_cast<uint32_t>(T), N, K, flags};
-    r.dispatch(Kernel::kMatmul, &p, sizeof p,
+    // Fewer rows than half a 64-row tile (a short sentence): one invocation per output, no workgroup memory.
+    const bool small = T < kSmallMatmulRows;
+    r.dispatch(small ? Kernel::kMatmulSmall : Kernel::kMatmul, &p, sizeof p,
                {ref(in, uint64_t(T) * K * 4), ref(w, uint64_t(N) * K * 4), ref(bias, uint64_t(N) * 4),
                 residual ? ref(residual, uint64_t(T) * N * 4) : ref(bias, uint64_t(N) * 4),
                 ref(out, uint64_t(T) * N * 4)},
-               {ceil_div(N, 64), ceil_div(T, 64), 1});
+               small ? std::array<uint32_t, 3>{ceil_div(N, 64), static_cast<uint32_t>(T), 1}
+                     : std::array<uint32_t, 3>{ceil_div(N, 64), ceil_div(T, 64), 1});
   };
   auto layernorm = [&](WGPUBuffer in, WGPUBuffer g, WGPUBuffer b, WGPUBuffer out) {
     LnParams p{static_cast<uint32_t>(T), H, c.layer_norm_eps, 0};

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Our WASM CPU path vs onnxruntime-web's wasm backend, in Node, on the shared inputs (bench/inputs.json), end to end
+// (texts in, L2-normalized vectors out). Usually started by bench/run_wasm.sh (which checks the prerequisites).
+//
+//   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--peer-threads 1,2] [--nice -15]
+//        [--repeats short:20,b32x128:3] [--wait-idle S] [--golden N] [--timeout-s S] [--out FILE]
+//        [--wasm-build DIR] [--model DIR] [--peer-model DIR]
+//
+// Each round runs one fresh process per engine: ours (bench/wasm/ours.mjs --backend cpu; the WASM build is
+// single-threaded, so 1 thread) and the peer (bench/peer/run_peer.mjs --engine ort-web-wasm) at each --peer-threads
+// value. The order alternates between rounds (ours first, then last) so slow drifts of the shared machine hit both
+// sides alike. Each process measures the cold start (create + first embed of the short sentence) and then each case
+// (warm-up + repeats). Reported: per engine and case the median over all timed calls of all rounds, the per-round
+// medians, and the CPU share other processes took meanwhile (cores; 2.0 = both cores of this machine busy with
+// something else). Ratio = peer median / our median (> 1: we are faster); the same-thread-count ratio is the
+// 1-thread peer's.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runProcess, why, median, r3, table, fmt, ratio, log, cpuInfo } from './harness.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+
+const a = { cases: 'short,b32x128', rounds: 3, peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
+  waitIdle: 0, golden: 10, timeoutS: 900, out: '', wasmBuild: '', model: '', peerModel: path.join(REPO, '.cache', 'peer-model'),
+  warmup: null };
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) {
+  const k = argv[i], v = () => argv[++i];
+  if (k === '--cases') a.cases = v();
+  else if (k === '--rounds') a.rounds = +v();
+  else if (k === '--peer-threads') a.peerThreads = v();
+  else if (k === '--nice') a.nice = v();
+  else if (k === '--repeats') a.repeats = v();
+  else if (k === '--warmup') a.warmup = v();
+  else if (k === '--wait-idle') a.waitIdle = +v();
+  else if (k === '--golden') a.golden = +v();
+  else if (k === '--timeout-s') a.timeoutS = +v();
+  else if (k === '--out') a.out = v();
+  else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
+  else if (k === '--model') a.model = path.resolve(v());
+  else if (k === '--peer-model') a.peerModel = path.resolve(v());
+  else { log(`bench_wasm: unknown argument ${k}`); process.exit(2); }
+}
+const cases = a.cases.split(',').filter(Boolean);
+const reps = Object.fromEntries(a.repeats.split(',').filter(Boolean).map((s) => s.split(':')));
+const caseArg = cases.map((c) => (reps[c] ? `${c}:${reps[c]}` : c)).join(',');
+const peerThreads = a.peerThreads.split(',').filter(Boolean).map(Number);
+
+const ours = () => {
+  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--cases', caseArg];
+  if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
+  if (a.model) cmd.push('--model', a.model);
+  if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
+  if (a.warmup !== null) cmd.push('--warmup', a.warmup);
+  return { engine: 'gpuembed-wasm-cpu', threads: 1, cmd };
+};
+const peer = (t) => {
+  const cmd = [process.execPath, path.join(REPO, 'bench', 'peer', 'run_peer.mjs'), '--engine', 'ort-web-wasm', '--threads', String(t),
+    '--model', a.peerModel, '--cases', caseArg, '--golden', '0', '--timeout-s', String(a.timeoutS)];
+  if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
+  if (a.warmup !== null) cmd.push('--warmup', a.warmup);
+  return { engine: 'ort-web-wasm', threads: t, cmd };
+};
+
+const runs = [];
+const t0 = Date.now();
+for (let r = 1; r <= a.rounds; r++) {
+  const order = [ours(), ...peerThreads.map(peer)];
+  if (r % 2 === 0) order.reverse();
+  for (const job of order) {
+    log(`bench_wasm: round ${r}/${a.rounds}: ${job.engine} (${job.threads} thread${job.threads > 1 ? 's' : ''})`);
+    const res = await runProcess(job.cmd, { timeoutS: a.timeoutS, nice: a.nice, cwd: REPO });
+    if (!res.ok) log(`bench_wasm: FAILED ${job.engine}/${job.threads}: ${why(res)}`);
+    runs.push({ round: r, engine: job.engine, threads: job.threads, ok: res.ok, wall_ms: res.ms,
+      error: res.ok ? undefined : why(res), result: res.json });
+  }
+}
+
+// golden check of our WASM CPU path (one extra process; the peer's accuracy is in peers.md / run_peers.sh --golden)
+let golden = null;
+if (a.golden > 0) {
+  const cmd = [...ours().cmd.slice(0, 2), '--backend', 'cpu', '--cases', 'short:1', '--warmup', '0', '--golden', String(a.golden)];
+  if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
+  if (a.model) cmd.push('--model', a.model);
+  const res = await runProcess(cmd, { timeoutS: a.timeoutS, nice: a.nice, cwd: REPO });
+  golden = res.json?.golden ?? { error: why(res) };
+}
+
+// aggregate
+const key = (e, t) => `${e}/${t}`;
+const engines = [key('gpuembed-wasm-cpu', 1), ...peerThreads.map((t) => key('ort-web-wasm', t))];
+const agg = {};
+for (const k of engines) {
+  const rs = runs.filter((x) => key(x.engine, x.threads) === k && x.ok);
+  const e = { processes: runs.filter((x) => key(x.engine, x.threads) === k).length, ok: rs.length, cases: {} };
+  e.cold_total_ms = r3(median(rs.map((x) => x.result.cold?.total_ms)));
+  e.cold_create_ms = r3(median(rs.map((x) => x.result.cold?.create_ms)));
+  e.cold_first_ms = r3(median(rs.map((x) => x.result.cold?.first_embed_ms)));
+  e.cold_other_cpu = r3(median(rs.map((x) => x.result.cold?.other_cpu_util)));
+  for (const c of cases) {
+    const cs = rs.map((x) => x.result.cases?.[c]).filter(Boolean);
+    const all = cs.flatMap((x) => x.runs_ms || []);
+    e.cases[c] = {
+      median_ms: r3(median(all)), min_ms: r3(Math.min(...all)), runs: all.length,
+      round_medians_ms: cs.map((x) => x.median_ms),
+      other_cpu_util: cs.map((x) => x.other_cpu_util), cpu_util: cs.map((x) => x.cpu_util),
+      checks_ok: cs.every((x) => x.tokenizer_lengths_ok !== false && x.ids_hash_ok !== false && (x.tokens_ok ?? true)),
+    };
+  }
+  agg[k] = e;
+}
+
+const oursK = key('gpuembed-wasm-cpu', 1);
+const rows = [];
+for (const c of [...cases, 'cold']) {
+  const o = c === 'cold' ? agg[oursK].cold_total_ms : agg[oursK].cases[c].median_ms;
+  const row = [c, fmt(o)];
+  for (const t of peerThreads) {
+    const p = c === 'cold' ? agg[key('ort-web-wasm', t)].cold_total_ms : agg[key('ort-web-wasm', t)].cases[c].median_ms;
+    row.push(fmt(p), ratio(p, o));
+  }
+  const others = c === 'cold' ? [agg[oursK].cold_other_cpu, ...peerThreads.map((t) => agg[key('ort-web-wasm', t)].cold_other_cpu)]
+    : [oursK, ...peerThreads.map((t) => key('ort-web-wasm', t))].flatMap((k) => agg[k].cases[c].other_cpu_util);
+  row.push(fmt(Math.max(...others.filter((x) => x != null)), 2));
+  rows.push(row);
+}
+const head = ['case', 'ours ms (1 thr)', ...peerThreads.flatMap((t) => [`ort-web ${t} thr ms`, `ratio vs ${t} thr`]), 'others max (cores)'];
+const doc = {
+  generated_by: 'bench/wasm/bench_wasm.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
+  ...cpuInfo(), loadavg_at_end: os.loadavg().map(r3), nice: a.nice, rounds: a.rounds, cases: caseArg, peer_threads: peerThreads,
+  wall_s: r3((Date.now() - t0) / 1000),
+  notes: ['ours: build-wasm/gpuembed.wasm via src/wasm/core.mjs, single-threaded WASM SIMD (no pthreads build)',
+    'peer: onnxruntime-web wasm backend (env.wasm.numThreads = N) + transformers.js tokenizer + JS mean pooling/normalize',
+    'ratio = peer median / our median: > 1 means gpuembed is faster',
+    'cold = create (WASM instantiate + model load from memory for ours; session create from the ONNX bytes for the peer) + first embed of the short sentence, fresh process'],
+  table: { head, rows }, aggregate: agg, golden_ours: golden, runs,
+};
+console.log(table(head, rows));
+if (golden) console.log(`golden (ours, WASM CPU): ${JSON.stringify({ sentences: golden.sentences, ids_match: golden.ids_match, batched: golden.batched, one_at_a_time: golden.one_at_a_time, pass: golden.pass, error: golden.error })}`);
+const failed = runs.filter((x) => !x.ok).length;
+console.log(`processes: ${runs.length}, failed: ${failed}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; wall ${doc.wall_s} s`);
+if (a.out) { fs.writeFileSync(a.out, JSON.stringify(doc, null, 1) + '\n'); log(`bench_wasm: wrote ${a.out}`); }

@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+// One measurement process of OUR engine (the WASM module build-wasm/gpuembed.mjs through src/wasm/core.mjs), CPU
+// (WASM SIMD) or WebGPU, on the shared inputs (bench/inputs.json). Prints ONE JSON object on stdout, shaped like
+// bench/peer/run_peer.mjs's so the two sides compare field by field (progress goes to stderr).
+//
+//   node bench/wasm/ours.mjs --backend cpu|webgpu [--model DIR] [--cases short,b32x128:3,...] [--warmup W]
+//        [--repeats R] [--golden N|all] [--max-seq N] [--max-batch N] [--inputs FILE] [--wasm-build DIR]
+//        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S]
+//
+// Cold start (fresh process): create = WASM instantiate + loadModel (from bytes already in memory; reading the files
+// is timed apart as read_ms) + for webgpu initGpu (adapter + device + weight upload + pipelines); first embed = the
+// short sentence (shader compilation included where it happens lazily). For webgpu, making the GPU object in Node
+// (import npm webgpu + create([]), what navigator.gpu is in a browser) is timed apart as gpu_instance_ms.
+// Per case: warm-up, then timed end-to-end calls (texts in -> normalized vectors out: tokenizing, the encoder,
+// pooling, normalizing and the copy out of the WASM heap), median/min/mean/max, CPU use, other processes' CPU use.
+// --max-seq N overrides sentence_bert_config.json's max_seq_length (the s512 cases need 512; the model says 256).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const DEFAULTS = { short: [3, 20], b32x128: [1, 5], b256x128: [1, 3], s512x1: [2, 10], s512x2: [1, 5], s512x4: [1, 5],
+  s512x8: [1, 3], s512x16: [1, 3], s512x32: [1, 2] };
+const SHORT_TEXT = 'The quick brown fox jumps over the lazy dog.';
+
+function parseArgs(argv) {
+  const a = { backend: 'cpu', model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), cases: 'short,b32x128',
+    warmup: null, repeats: null, golden: 0, maxSeq: 0, maxBatch: 0, inputs: path.join(REPO, 'bench', 'inputs.json'),
+    wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), webgpuDir: process.env.GPUEMBED_WEBGPU_DIR || '',
+    waitIdle: 0, toggles: '', maxTimeS: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => argv[++i];
+    if (k === '--backend') a.backend = v();
+    else if (k === '--model') a.model = path.resolve(v());
+    else if (k === '--cases') a.cases = v();
+    else if (k === '--warmup') a.warmup = +v();
+    else if (k === '--repeats') a.repeats = +v();
+    else if (k === '--golden') { const g = v(); a.golden = g === 'all' ? 1e9 : +g; }
+    else if (k === '--max-seq') a.maxSeq = +v();
+    else if (k === '--max-batch') a.maxBatch = +v();
+    else if (k === '--inputs') a.inputs = path.resolve(v());
+    else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
+    else if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
+    else if (k === '--wait-idle') a.waitIdle = +v();
+    else if (k === '--gpu-toggles') a.toggles = v();
+    else if (k === '--max-time-s') a.maxTimeS = +v();
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (!['cpu', 'webgpu'].includes(a.backend)) throw new Error('--backend must be cpu or webgpu');
+  a.caseSpecs = a.cases.split(',').filter(Boolean).map((s) => {
+    const [name, r] = s.split(':');
+    if (!DEFAULTS[name]) throw new Error(`unknown case ${name}`);
+    return { name, warmup: a.warmup ?? DEFAULTS[name][0], repeats: r ? +r : a.repeats ?? DEFAULTS[name][1] };
+  });
+  return a;
+}
+
+const log = (...m) => process.stderr.write(`[ours] ${m.join(' ')}\n`);
+const r3 = (x) => Math.round(x * 1000) / 1000;
+const median = (xs) => {
+  const s = [...xs].sort((p, q) => p - q);
+  const n = s.length;
+  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+};
+const machineBusyMs = () => {
+  try {
+    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 10;
+  } catch {
+    return null;
+  }
+};
+async function waitIdle(maxS, threshold = 0.25) {
+  const t0 = performance.now();
+  for (;;) {
+    const b0 = machineBusyMs(), c0 = process.cpuUsage(), w0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    if (b0 === null) return null;
+    const c = process.cpuUsage(c0);
+    const other = (machineBusyMs() - b0 - (c.user + c.system) / 1000) / (performance.now() - w0);
+    if (other < threshold || (performance.now() - t0) / 1000 >= maxS) return { waited_s: r3((performance.now() - t0) / 1000), other_cpu: r3(other) };
+  }
+}
+const readTrim = (f) => { try { return fs.readFileSync(f, 'utf8').trim(); } catch { return null; } };
+
+// FNV-1a over the ids, as bench/peer/inputs.mjs's idsHash (copied: importing it would pull its path set-up).
+function idsHash(rows) {
+  let h = 0x811c9dc5;
+  for (const row of rows) for (const id of row) for (let k = 0; k < 4; k++) { h ^= (id >>> (8 * k)) & 0xff; h = Math.imul(h, 0x01000193) >>> 0; }
+  return h.toString(16).padStart(8, '0');
+}
+
+function readModelFiles(dir, maxSeq) {
+  const opt = (f) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
+  let poolingDir = '1_Pooling';
+  try {
+    const p = JSON.parse(opt('modules.json') || '[]').find((m) => String(m.type || '').endsWith('Pooling'));
+    if (p && p.path) poolingDir = p.path;
+  } catch { /* reported by the core */ }
+  let sentenceBert = opt('sentence_bert_config.json');
+  if (maxSeq > 0) sentenceBert = JSON.stringify({ ...JSON.parse(sentenceBert || '{}'), max_seq_length: maxSeq });
+  return { config: opt('config.json'), modules: opt('modules.json'), pooling: opt(path.join(poolingDir, 'config.json')),
+    sentenceBert, tokenizer: opt('tokenizer.json'), vocab: opt('vocab.txt'), tokenizerConfig: opt('tokenizer_config.json'),
+    safetensors: new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors'))), origin: dir };
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stdout.write(JSON.stringify({ ok: false, error: `usage: ${e.message}` }) + '\n');
+    process.exit(2);
+  }
+  const result = { engine: args.backend === 'cpu' ? 'gpuembed-wasm-cpu' : 'gpuembed-webgpu', ok: false,
+    threads: args.backend === 'cpu' ? 1 : null,
+    threads_note: args.backend === 'cpu' ? 'the WASM build is single-threaded (no -pthread): 1 thread' : 'not applicable (GPU)',
+    model: path.relative(REPO, args.model) || args.model, api: 'src/wasm/core.mjs (GpuEmbedCore/CoreModel), build-wasm/gpuembed.mjs',
+    versions: { node: process.version },
+    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
+      nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) } };
+  try {
+    const wasmJs = path.join(args.wasmBuild, 'gpuembed.mjs');
+    result.wasm = { mjs_bytes: fs.statSync(wasmJs).size, wasm_bytes: fs.statSync(path.join(args.wasmBuild, 'gpuembed.wasm')).size,
+      wasm_mtime: fs.statSync(path.join(args.wasmBuild, 'gpuembed.wasm')).mtime.toISOString() };
+    const doc = JSON.parse(fs.readFileSync(args.inputs, 'utf8'));
+    result.inputs = path.relative(REPO, args.inputs) || args.inputs;
+    const maxCaseSeq = Math.max(...args.caseSpecs.map((s) => doc.cases[s.name].tokens_per_text));
+    const maxSeq = args.maxSeq || (maxCaseSeq > 256 ? maxCaseSeq : 0);
+    const maxBatch = args.maxBatch || Math.max(32, ...args.caseSpecs.map((s) => doc.cases[s.name].texts.length));
+    result.load_options = { max_batch: maxBatch, max_seq_length_override: maxSeq || null };
+
+    const tr0 = performance.now();
+    const files = readModelFiles(args.model, maxSeq);
+    result.read_ms = r3(performance.now() - tr0);
+
+    let gpu = null;
+    if (args.backend === 'webgpu') {
+      process.env.XDG_RUNTIME_DIR ||= '/tmp';
+      const g0 = performance.now();
+      const spec = args.webgpuDir ? pathToFileURL(path.join(args.webgpuDir, 'index.js')).href : 'webgpu';
+      const webgpu = await import(spec);
+      Object.assign(globalThis, webgpu.globals);
+      gpu = webgpu.create(args.toggles ? args.toggles.split(',').map((t) => `enable-dawn-features=${t}`) : []);
+      result.gpu_instance_ms = r3(performance.now() - g0);
+      result.versions.webgpu = JSON.parse(fs.readFileSync(path.join(args.webgpuDir || path.join(REPO, 'node_modules', 'webgpu'), 'package.json'), 'utf8')).version;
+    }
+
+    const ti0 = performance.now();
+    const factory = (await import(pathToFileURL(wasmJs).href)).default;
+    const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
+    result.import_ms = r3(performance.now() - ti0);
+
+    const cb0 = machineBusyMs(), cc0 = process.cpuUsage();
+    const t0 = performance.now();
+    const core = await GpuEmbedCore.create(factory, gpu ? { gpu } : {});
+    const t1 = performance.now();
+    const model = core.loadModel(files, { maxBatch });
+    const t2 = performance.now();
+    if (gpu) result.adapter = await model.initGpu();
+    const t3 = performance.now();
+    const embed = gpu ? (t) => model.embedGpu(t) : async (t) => model.embedCpu(t);
+    const first = await embed([SHORT_TEXT]);
+    const t4 = performance.now();
+    const cc = process.cpuUsage(cc0);
+    result.cold = { create_ms: r3(t3 - t0), first_embed_ms: r3(t4 - t3), total_ms: r3(t4 - t0),
+      parts_ms: { instantiate: r3(t1 - t0), load_model: r3(t2 - t1), init_gpu: gpu ? r3(t3 - t2) : null },
+      other_cpu_util: cb0 === null ? null : r3(Math.max(0, machineBusyMs() - cb0 - (cc.user + cc.system) / 1000) / (t4 - t0)),
+      note: 'fresh process, model bytes already in memory (read_ms apart); create = WASM instantiate + loadModel' +
+        (gpu ? ' + initGpu (adapter, device, weight upload, pipelines)' : '') + '; first embed = the short sentence' };
+    result.model_info = model.info;
+    if (gpu) { try { result.gpu_stats = model.gpuStats(); } catch { /* older module */ } }
+    if (first.length !== model.dimension) throw new Error(`first embed gave ${first.length} values, want ${model.dimension}`);
+    log(`${result.engine}: cold ${result.cold.create_ms} + ${result.cold.first_embed_ms} ms`);
+
+    result.cases = {};
+    for (const spec of args.caseSpecs) {
+      const c = doc.cases[spec.name];
+      const texts = c.texts;
+      const ids = texts.map((t) => Array.from(model.tokenize(t)));
+      const entry = { batch: texts.length, tokens_per_text: c.tokens_per_text, warmup: spec.warmup, repeats: spec.repeats };
+      entry.tokenizer_lengths_ok = ids.every((r) => r.length === c.tokens_per_text);
+      if (c.ids_hash) entry.ids_hash_ok = idsHash(ids) === c.ids_hash;
+      if (args.waitIdle > 0) entry.wait_idle = await waitIdle(args.waitIdle);
+      for (let i = 0; i < spec.warmup; i++) await embed(texts);
+      const wall = [];
+      let out = null;
+      const busy0 = machineBusyMs(), cpu0 = process.cpuUsage(), w0 = performance.now();
+      for (let i = 0; i < spec.repeats; i++) {
+        const a = performance.now();
+        out = await embed(texts);
+        wall.push(performance.now() - a);
+        // --max-time-s: stop early (after >= 3 timed calls) when a case is slower than planned; the count is reported
+        if (args.maxTimeS > 0 && i >= 2 && performance.now() - w0 > args.maxTimeS * 1000) break;
+      }
+      entry.repeats_done = wall.length;
+      const wallTotal = performance.now() - w0;
+      const cpu = process.cpuUsage(cpu0);
+      const busy1 = machineBusyMs();
+      let normErr = 0;
+      for (let b = 0; b < texts.length; b++) {
+        let ss = 0;
+        for (let j = 0; j < model.dimension; j++) ss += out[b * model.dimension + j] ** 2;
+        normErr = Math.max(normErr, Math.abs(Math.sqrt(ss) - 1));
+      }
+      Object.assign(entry, {
+        median_ms: r3(median(wall)), min_ms: r3(Math.min(...wall)), mean_ms: r3(wall.reduce((p, q) => p + q, 0) / wall.length),
+        max_ms: r3(Math.max(...wall)), tokens_per_s: Math.round((texts.length * c.tokens_per_text) / (median(wall) / 1000)),
+        cpu_util: r3((cpu.user + cpu.system) / 1000 / wallTotal),
+        other_cpu_util: busy0 === null ? null : r3(Math.max(0, busy1 - busy0 - (cpu.user + cpu.system) / 1000) / wallTotal),
+        output_dims: [texts.length, out.length / texts.length], max_unit_norm_error: normErr, runs_ms: wall.map(r3) });
+      result.cases[spec.name] = entry;
+      log(`${result.engine} ${spec.name}: median ${entry.median_ms} ms (min ${entry.min_ms}, cpu ${entry.cpu_util}x, others ${entry.other_cpu_util}x)`);
+    }
+    if (args.golden > 0) result.golden = await goldenCheck(model, embed, args.golden);
+    result.ok = true;
+  } catch (e) {
+    result.error = `${e.code ? e.code + ' ' : ''}${String(e?.message ?? e).trim()}`;
+    log(`ERROR ${result.error}`);
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+  setImmediate(() => process.exit(0)); // Dawn keeps Node alive otherwise
+}
+
+async function goldenCheck(model, embed, n) {
+  const dir = process.env.GPUEMBED_SHARED_DIR || path.join(REPO, '..', 'shared');
+  const file = path.join(dir, 'golden', 'minilm-l6-random.shared.json');
+  if (!fs.existsSync(file)) return { error: `golden file not found: ${file}` };
+  const g = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const sents = g.sentences.slice(0, n);
+  let idsMatch = 0;
+  for (const s of sents) {
+    const ids = Array.from(model.tokenize(s.text));
+    if (ids.length === s.input_ids.length && ids.every((v, i) => v === s.input_ids[i])) idsMatch++;
+  }
+  const errOf = (got) => {
+    let maxAbs = 0, minCos = 1;
+    sents.forEach((s, i) => {
+      let dot = 0;
+      s.embedding.forEach((v, j) => {
+        const x = got[i * g.dim + j];
+        maxAbs = Number.isFinite(x) ? Math.max(maxAbs, Math.abs(x - v)) : Infinity;
+        dot += x * v;
+      });
+      minCos = Math.min(minCos, dot);
+    });
+    return { max_abs_err: maxAbs, min_cosine: minCos };
+  };
+  const batched = errOf(await embed(sents.map((s) => s.text)));
+  const single = new Float32Array(sents.length * g.dim);
+  for (let i = 0; i < sents.length; i++) single.set(await embed([sents[i].text]), i * g.dim);
+  const one = errOf(single);
+  // golden README: float32 within 1e-4 absolute per component (minilm-l6-random)
+  return { file: 'golden/minilm-l6-random.shared.json', sentences: sents.length, ids_match: idsMatch,
+    batched, one_at_a_time: one, tolerance: 1e-4,
+    pass: idsMatch === sents.length && batched.max_abs_err <= 1e-4 && one.max_abs_err <= 1e-4 };
+}
+
+await main();

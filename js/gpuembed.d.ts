@@ -1,0 +1,172 @@
+// Types of the gpuembed JS API (js/gpuembed.mjs).
+
+export type Backend = 'webgpu' | 'cpu';
+export type RequestedBackend = 'auto' | Backend;
+
+export type ErrorCode =
+  | 'WEBGPU_UNAVAILABLE' // no navigator.gpu / no adapter / device refused / limits too small
+  | 'MODEL_NOT_LOADED'   // embed() before loadModel() or after dispose()
+  | 'MODEL_NOT_FOUND'    // a required file is missing (folder / in-memory files)
+  | 'MODEL_INVALID'      // malformed config, tokenizer or safetensors (the message names the file)
+  | 'FETCH_FAILED'       // HTTP error or network failure (the message names the URL and the status)
+  | 'DEVICE_LOST'        // the GPU device was lost (reported through onDeviceLost; calls fall back to the CPU)
+  | 'INVALID_INPUT'      // wrong argument types, bad options
+  | 'INTERNAL';
+
+export class GpuEmbedderError extends Error {
+  readonly name: 'GpuEmbedderError';
+  code: ErrorCode;
+  /** FETCH_FAILED: the URL (or path) that failed. */
+  url?: string;
+  /** FETCH_FAILED: the HTTP status, when the server answered. */
+  status?: number;
+  /** WEBGPU_UNAVAILABLE: no_webgpu | no_adapter | limits_too_small | device_refused | ... */
+  detail?: string;
+}
+
+export interface DeviceLostInfo {
+  code: 'DEVICE_LOST';
+  message: string;
+  backend: 'cpu';
+}
+
+export interface CreateOptions {
+  /** 'auto' (default): WebGPU when an adapter exists, else the WASM CPU path. 'webgpu' throws WEBGPU_UNAVAILABLE without one. */
+  backend?: RequestedBackend;
+  /** A GPU object: navigator.gpu is used otherwise. In Node: `(await import('webgpu')).create([])`. */
+  gpu?: GPU | unknown;
+  /** A GPUDevice to use as is (it must allow binding the word-embedding table). It is destroyed by dispose(). */
+  device?: GPUDevice | unknown;
+  /** URL (or Node path / file: URL) of gpuembed.mjs, the Emscripten module. Default: ../build-wasm/gpuembed.mjs next to this file. */
+  moduleUrl?: string | URL;
+  /** URL (or Node path) of gpuembed.wasm. Default: next to the module. */
+  wasmUrl?: string | URL;
+  /** The Emscripten factory itself (the default export of gpuembed.mjs), e.g. from a bundler import. */
+  factory?: (moduleOptions: object) => Promise<unknown>;
+  /** Called once when the GPU device is lost; calls continue on the CPU path. */
+  onDeviceLost?: (info: DeviceLostInfo) => void;
+}
+
+export interface LoadProgress {
+  /** File name relative to the model folder: 'model.safetensors', '1_Pooling/config.json', ... */
+  file: string;
+  /** Bytes of this file received so far. */
+  loaded: number;
+  /** Bytes of this file (0 when the server does not say). */
+  total: number;
+  /** True when the file came from the browser's Cache API. */
+  cached?: boolean;
+}
+
+/**
+ * Model files in memory, by file name ('config.json', 'tokenizer.json' or 'vocab.txt', 'model.safetensors',
+ * 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json', 'tokenizer_config.json').
+ */
+export type ModelFiles = { [file: string]: string | ArrayBuffer | ArrayBufferView | Blob } & { origin?: string };
+
+export interface LoadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  /** Browser Cache API store: true (default in browsers; cache 'gpuembed-models'), false, a cache name or a Cache. */
+  cache?: boolean | string | Cache;
+  /** With a cache: ask the server (HEAD) whether a cached file changed; offline keeps the cached copy. Default true. */
+  revalidate?: boolean;
+  /** fetch implementation (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+  /** -1: as modules.json says (default), 0: never L2-normalize, 1: always. */
+  normalize?: -1 | 0 | 1;
+  /** Texts per forward pass (default 32). */
+  maxBatch?: number;
+}
+
+export interface ModelInfo {
+  dimension: number;
+  hiddenSize: number;
+  numLayers: number;
+  numHeads: number;
+  intermediateSize: number;
+  vocabSize: number;
+  maxSeqLength: number;
+  /** 'mean' | 'cls' | 'max' | 'mean_sqrt_len_tokens' | several joined by '+' */
+  pooling: string;
+  normalize: boolean;
+  /** Base URL, folder or 'in-memory model'. */
+  source: string;
+  fileBytes: Record<string, number>;
+  /** The WebGPU adapter description, or null on the CPU path. */
+  adapter: string | null;
+  /** Cache API use of the last URL load: which files were fetched, served from the cache, found corrupt. */
+  cache: { fetched: string[]; cached: string[]; corrupt: string[]; cacheErrors: string[] } | null;
+  backend: Backend;
+}
+
+export interface MemoryInfo {
+  wasmHeapBytes: number;
+  gpuWeightBytes: number;
+  gpuActivationBytes: number;
+}
+
+export interface EmbedOptions {
+  /** Called after each chunk of 256 texts. */
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+export interface SearchHit {
+  /** Insertion order: 0, 1, 2, ... */
+  id: number;
+  /** Cosine similarity. */
+  score: number;
+}
+
+export type Vectors = Float32Array | ArrayLike<number>[];
+
+export class VectorIndex {
+  constructor(options: { dimension: number; dtype?: 'f32' | 'f16'; embedder?: GpuEmbedder | null });
+  readonly dimension: number;
+  readonly size: number;
+  dtype: 'f32' | 'f16';
+  embedder: GpuEmbedder | null;
+  /** Appends texts (embedded with the embedder) or vectors (stored L2-normalized); returns their ids. */
+  add(textsOrVectors: string[] | Vectors): Promise<number[]>;
+  /** Top k by cosine similarity, best first (ties: lower id first). */
+  search(queryTextOrVector: string | ArrayLike<number>, k?: number): Promise<SearchHit[]>;
+  searchBatch(queries: string[] | Vectors, k?: number): Promise<SearchHit[][]>;
+  searchVector(query: ArrayLike<number>, k?: number): SearchHit[];
+  /** The stored (normalized) vector of an id. */
+  vector(id: number): Float32Array;
+  /** "GPEMBIDX" v1 file bytes (the C++ gpuembed::Index format). */
+  save(dtype?: 'f32' | 'f16'): Uint8Array;
+  static load(bytes: ArrayBuffer | ArrayBufferView, options?: { embedder?: GpuEmbedder | null }): VectorIndex;
+}
+
+export class GpuEmbedder extends EventTarget {
+  static create(options?: CreateOptions): Promise<GpuEmbedder>;
+  /** The backend that runs: 'webgpu' | 'cpu' (null before a model is loaded). Becomes 'cpu' after a device loss. */
+  readonly backend: Backend | null;
+  readonly requestedBackend: RequestedBackend;
+  /** Why the CPU path runs although WebGPU was allowed (no WebGPU, no adapter, device lost), or null. */
+  readonly fallbackReason: string | null;
+  readonly dimension: number;
+  readonly modelInfo: ModelInfo | null;
+  readonly loaded: boolean;
+  /** Loads from a base URL, a folder path (Node) or in-memory files. Replaces a loaded model. */
+  loadModel(source: string | URL | ModelFiles, options?: LoadOptions): Promise<ModelInfo>;
+  embed(text: string): Promise<Float32Array>;
+  embedBatch(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array[]>;
+  /** One Float32Array of texts.length x dimension (row i = text i). */
+  embedBatchFlat(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array>;
+  tokenize(text: string): Int32Array;
+  memoryInfo(): MemoryInfo;
+  createIndex(textsOrVectors?: string[] | Vectors, options?: { dtype?: 'f32' | 'f16'; dimension?: number }): Promise<VectorIndex>;
+  loadIndex(bytes: ArrayBuffer | ArrayBufferView): VectorIndex;
+  /** Frees the model and its GPU buffers once the queued calls are done; loadModel() may be called again. */
+  dispose(): Promise<void>;
+  addEventListener(type: 'devicelost', listener: (ev: Event & { detail: DeviceLostInfo }) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+}
+
+/** Deletes cached model files (all, or those under one base URL). Resolves with the number of entries/caches deleted. */
+export function clearModelCache(baseUrl?: string, cacheName?: string): Promise<number>;
+
+export const VERSION: string;
+export default GpuEmbedder;

@@ -1,0 +1,383 @@
+// gpuembed: sentence embeddings (BERT-family sentence-transformers models) on WebGPU, with a WebAssembly CPU fallback.
+// Public JS API. This file only marshals, fetches, queues and falls back: every number comes from the C++ core
+// (build-wasm/gpuembed.mjs + .wasm, wrapped by src/wasm/core.mjs), which runs the model's real weights.
+//
+//   import { GpuEmbedder } from 'gpuembed';
+//   const e = await GpuEmbedder.create({ backend: 'auto' });          // 'auto' | 'webgpu' | 'cpu'
+//   await e.loadModel('https://example.org/models/all-MiniLM-L6-v2/', { onProgress: console.log });
+//   const v = await e.embed('The quick brown fox');                   // Float32Array(e.dimension)
+//   const vs = await e.embedBatch(['first', 'second']);               // Float32Array[]
+//   console.log(e.backend, e.dimension, e.modelInfo);
+//   await e.dispose();
+import { GpuEmbedCore, CoreError } from '../src/wasm/core.mjs';
+import { VectorIndex, loadIndex } from './index.mjs';
+import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache } from './loader.mjs';
+
+export { GpuEmbedderError, VectorIndex, clearModelCache };
+export const VERSION = '0.1.0';
+
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
+const DEFAULT_MODULE_URL = new URL('../build-wasm/gpuembed.mjs', import.meta.url);
+const CHUNK_TEXTS = 256;  // texts per call into the core (bounds the WASM heap use of one call; progress granularity)
+
+// CoreError codes of src/wasm/core.mjs -> public codes.
+function fromCore(e, context) {
+  if (e instanceof GpuEmbedderError) return e;
+  if (e instanceof CoreError) {
+    const code = {
+      MODEL_NOT_FOUND: 'MODEL_NOT_FOUND', MODEL_INVALID: 'MODEL_INVALID', INVALID_INPUT: 'INVALID_INPUT',
+      BACKEND_UNAVAILABLE: 'WEBGPU_UNAVAILABLE', WEBGPU_UNAVAILABLE: 'WEBGPU_UNAVAILABLE', DEVICE_LOST: 'DEVICE_LOST',
+    }[e.code] || 'INTERNAL';
+    return new GpuEmbedderError(code, context ? `${context}: ${e.message}` : e.message, { cause: e, detail: e.detail });
+  }
+  return new GpuEmbedderError('INTERNAL', `${context ? context + ': ' : ''}${e && e.message ? e.message : e}`, { cause: e });
+}
+
+function toPath(u) {
+  if (u instanceof URL) return u.protocol === 'file:' ? decodeURIComponent(u.pathname) : u.href;
+  return String(u);
+}
+
+async function importFactory(url) {
+  try {
+    const mod = await import(/* webpackIgnore: true */ /* @vite-ignore */ String(url instanceof URL ? url.href : url));
+    if (typeof mod.default !== 'function') throw new Error('it has no default export (an Emscripten MODULARIZE factory)');
+    return mod.default;
+  } catch (e) {
+    throw new GpuEmbedderError('FETCH_FAILED', `could not load the WebAssembly module ${url}: ${e.message}` +
+      (String(url).includes('build-wasm') ? ' (run scripts/build_wasm.sh, or pass moduleUrl)' : ''), { cause: e, url: String(url) });
+  }
+}
+
+const compiledWasm = new Map();  // URL -> Promise<WebAssembly.Module>
+function compileWasm(url) {
+  let p = compiledWasm.get(url);
+  if (!p) {
+    p = (async () => {
+      let res;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: ${e.message}`, { cause: e, url });
+      }
+      if (!res.ok) throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP ${res.status}`, { url, status: res.status });
+      try {
+        return await ((res.headers.get('content-type') || '').startsWith('application/wasm') && WebAssembly.compileStreaming
+          ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer()));
+      } catch (e) {
+        throw new GpuEmbedderError('INTERNAL', `compiling ${url} failed: ${e.message}`, { cause: e, url });
+      }
+    })();
+    compiledWasm.set(url, p);
+    p.catch(() => compiledWasm.delete(url));
+  }
+  return p;
+}
+
+function checkTexts(texts) {
+  if (typeof texts === 'string' || !texts || typeof texts[Symbol.iterator] !== 'function') {
+    throw new GpuEmbedderError('INVALID_INPUT', 'embedBatch() takes an array of strings' +
+      (typeof texts === 'string' ? ' (use embed() for one string)' : `, got ${texts === null ? 'null' : typeof texts}`));
+  }
+  const list = Array.from(texts);
+  list.forEach((t, i) => {
+    if (typeof t !== 'string') {
+      throw new GpuEmbedderError('INVALID_INPUT', `text ${i} is ${t === null ? 'null' : typeof t}, not a string`);
+    }
+  });
+  return list;
+}
+
+export class GpuEmbedder extends EventTarget {
+  #core; #gpu; #device; #requested; #model = null; #backend = null; #info = null; #tail = Promise.resolve();
+  #onDeviceLost; #fallbackReason = null; #disposedSignal = null; #lostReported = false; #adapter = null;
+
+  // options: { backend: 'auto'|'webgpu'|'cpu', gpu?: GPU (navigator.gpu or npm webgpu's create([])),
+  //            device?: GPUDevice to use as is, moduleUrl?: URL of gpuembed.mjs, wasmUrl?: URL of gpuembed.wasm,
+  //            factory?: the Emscripten factory itself, onDeviceLost?: (info) => void }
+  static async create(options = {}) {
+    const backend = options.backend ?? 'auto';
+    if (!BACKENDS.includes(backend)) {
+      throw new GpuEmbedderError('INVALID_INPUT', `backend must be one of ${BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
+    }
+    // gpu: null turns WebGPU off; undefined (absent) means navigator.gpu
+    const gpu = backend === 'cpu' ? null : options.gpu !== undefined ? options.gpu
+      : (typeof navigator === 'object' && navigator ? navigator.gpu : undefined) ?? null;
+    const device = backend === 'cpu' ? null : options.device ?? null;
+    if (backend === 'webgpu') {
+      if (!gpu && !device) {
+        throw new GpuEmbedderError('WEBGPU_UNAVAILABLE', 'backend "webgpu" was asked for, but WebGPU is not available: ' +
+          'navigator.gpu is undefined and no `gpu` or `device` option was given' +
+          (isNodeRuntime ? ' (in Node pass { gpu: (await import("webgpu")).create([]) })' : ''), { detail: 'no_webgpu' });
+      }
+      if (!device) {
+        let adapter = null, why = '';
+        try { adapter = await gpu.requestAdapter(); } catch (e) { why = `: ${e.message}`; }
+        if (!adapter) {
+          throw new GpuEmbedderError('WEBGPU_UNAVAILABLE', `backend "webgpu" was asked for, but requestAdapter() gave no adapter${why}`,
+                                     { detail: 'no_adapter' });
+        }
+      }
+    }
+    const moduleUrl = options.moduleUrl ?? DEFAULT_MODULE_URL;
+    const factory = options.factory ?? await importFactory(moduleUrl);
+    const moduleOptions = {};
+    if (!isNodeRuntime && typeof WebAssembly === 'object' && !options.factory) {
+      // Browsers: fetch + compile the .wasm once per page; every embedder instantiates the compiled module (no
+      // refetch: later create() calls work offline and start faster). Fetch errors name the URL.
+      const wasmHref = new URL(options.wasmUrl ? String(options.wasmUrl) : 'gpuembed.wasm',
+                               new URL(String(moduleUrl instanceof URL ? moduleUrl.href : moduleUrl), globalThis.location?.href)).href;
+      const compiled = await compileWasm(wasmHref);
+      moduleOptions.instantiateWasm = (imports, receive) => {
+        WebAssembly.instantiate(compiled, imports).then((inst) => receive(inst, compiled),
+          (e) => { throw new GpuEmbedderError('INTERNAL', `instantiating ${wasmHref} failed: ${e.message}`, { cause: e }); });
+        return {};
+      };
+    } else if (options.wasmUrl) {
+      const w = options.wasmUrl;
+      const wasm = isNodeRuntime && (w instanceof URL ? w.protocol === 'file:' : !/^[a-z]+:/i.test(String(w))) ? toPath(w)
+                 : (w instanceof URL ? w.href : String(w));
+      moduleOptions.locateFile = (p, prefix) => (p.endsWith('.wasm') ? wasm : prefix + p);
+    }
+    let core;
+    try {
+      core = await GpuEmbedCore.create(factory, { ...moduleOptions, ...(gpu ? { gpu } : {}), ...(device ? { device } : {}) });
+    } catch (e) {
+      throw new GpuEmbedderError('INTERNAL', `could not start the WebAssembly module: ${e.message}`, { cause: e });
+    }
+    return new GpuEmbedder(core, backend, gpu, device, options.onDeviceLost);
+  }
+
+  constructor(core, requested, gpu, device, onDeviceLost) {
+    super();
+    if (!(core instanceof GpuEmbedCore)) throw new TypeError('use GpuEmbedder.create()');
+    this.#core = core;
+    this.#requested = requested;
+    this.#gpu = gpu;
+    this.#device = device;
+    this.#onDeviceLost = onDeviceLost;
+  }
+
+  // Runs fn after every earlier call finished (calls are answered in order; one failing does not stop the rest).
+  #enqueue(fn) {
+    const p = this.#tail.then(fn);
+    this.#tail = p.catch(() => {});
+    return p;
+  }
+
+  /** The backend that runs (and ran the last call): 'webgpu' | 'cpu'; null before a model is loaded. */
+  get backend() { return this.#backend; }
+  /** The backend asked for at create(): 'auto' | 'webgpu' | 'cpu'. */
+  get requestedBackend() { return this.#requested; }
+  /** Why 'auto' runs on the CPU (the WebGPU failure message), or null. */
+  get fallbackReason() { return this.#fallbackReason; }
+  get dimension() { return this.#info ? this.#info.dimension : 0; }
+  get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend } : null; }
+  get loaded() { return !!this.#model; }
+
+  /** Memory in use: the WASM heap and, on WebGPU, the bytes of GPU buffers the model holds. */
+  memoryInfo() {
+    const out = { wasmHeapBytes: this.#core.M.HEAPU8.length, gpuWeightBytes: 0, gpuActivationBytes: 0 };
+    if (this.#model && this.#backend === 'webgpu') {
+      const s = this.#model.gpuStats();
+      out.gpuWeightBytes = s.weight_bytes || 0;
+      out.gpuActivationBytes = s.activation_bytes || 0;
+    }
+    return out;
+  }
+
+  // source: base URL (string | URL), a folder path (Node), or an object of files
+  // ({ 'config.json': string|ArrayBuffer|Uint8Array|Blob, 'model.safetensors': ..., ... }).
+  // options: { onProgress({file, loaded, total}), cache: boolean|string (browser Cache API; default true in
+  // browsers), fetch, normalize: -1|0|1, maxBatch, signal }
+  loadModel(source, options = {}) {
+    return this.#enqueue(() => this.#load(source, options));
+  }
+
+  async #load(source, options) {
+    const files = await this.#readSource(source, options);
+    this.#unload();
+    let model;
+    try {
+      model = this.#core.loadModel(files, { normalize: options.normalize ?? -1, maxBatch: options.maxBatch ?? 32 });
+    } catch (e) {
+      throw fromCore(e, `loading the model from ${files.origin}`);
+    }
+    const info = model.info;
+    this.#info = {
+      dimension: info.dimension, hiddenSize: info.hidden_size, numLayers: info.num_layers, numHeads: info.num_heads,
+      intermediateSize: info.intermediate_size, vocabSize: info.vocab_size, maxSeqLength: info.max_seq_length,
+      pooling: info.pooling, normalize: !!info.normalize, source: files.origin, fileBytes: files.sizes,
+      adapter: null, cache: files.cacheStats ?? null,
+    };
+    this.#model = model;
+    this.#fallbackReason = null;
+    this.#lostReported = false;
+    this.#backend = 'cpu';
+    if (this.#requested !== 'cpu') {
+      if (!this.#gpu && !this.#device) {
+        this.#fallbackReason = 'WebGPU is not available (navigator.gpu is undefined and no gpu/device option was given)';
+      } else {
+        try {
+          this.#info.adapter = await model.initGpu();
+          this.#backend = 'webgpu';
+          this.#watchDevice(model);
+        } catch (e) {
+          const err = fromCore(e, 'WebGPU initialisation failed');
+          if (this.#requested === 'webgpu') {
+            this.#unload();
+            if (err.code === 'INTERNAL' || err.code === 'DEVICE_LOST') err.code = 'WEBGPU_UNAVAILABLE';
+            throw err;
+          }
+          model.releaseGpu();
+          this.#fallbackReason = err.message;
+        }
+      }
+    }
+    return this.modelInfo;
+  }
+
+  async #readSource(source, options) {
+    if (source === null || source === undefined) throw new GpuEmbedderError('INVALID_INPUT', 'loadModel() needs a URL, a folder path or an object of files');
+    if (typeof source === 'object' && !(source instanceof URL)) return modelFilesFromObject(source, options);
+    const s = source instanceof URL ? source.href : String(source);
+    if (isNodeRuntime && (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('file:'))) {
+      return readModelFolder(s.startsWith('file:') ? decodeURIComponent(new URL(s).pathname) : s, options);
+    }
+    return fetchModelFiles(s, options);
+  }
+
+  // Reports device loss while idle too: the core wakes Module.gpuembedWait() when device.lost resolves.
+  async #watchDevice(model) {
+    const M = this.#core.M;
+    let stop;
+    const stopped = new Promise((r) => { stop = r; });
+    this.#disposedSignal = stop;
+    while (this.#model === model && this.#backend === 'webgpu') {
+      if (model.gpuState() === -5) {
+        this.#deviceLost(model, model.gpuMessage());
+        break;
+      }
+      if (await Promise.race([M.gpuembedWait().then(() => false), stopped.then(() => true)])) break;
+    }
+  }
+
+  #deviceLost(model, message) {
+    if (this.#model !== model || this.#backend !== 'webgpu') return;
+    this.#backend = 'cpu';
+    this.#fallbackReason = `WebGPU device lost: ${message}`;
+    try { model.releaseGpu(); } catch { /* already gone */ }
+    if (this.#lostReported) return;
+    this.#lostReported = true;
+    const info = { code: 'DEVICE_LOST', message: String(message || 'WebGPU device lost'), backend: 'cpu' };
+    if (typeof this.#onDeviceLost === 'function') {
+      try { this.#onDeviceLost(info); } catch (e) { queueMicrotask(() => { throw e; }); }
+    }
+    const ev = new Event('devicelost');
+    ev.detail = info;
+    this.dispatchEvent(ev);
+  }
+
+  #unload() {
+    if (this.#disposedSignal) this.#disposedSignal();
+    this.#disposedSignal = null;
+    if (this.#model) this.#model.free();
+    this.#model = null;
+    this.#info = null;
+    this.#backend = null;
+  }
+
+  /** One text -> Float32Array(dimension). */
+  embed(text) {
+    if (typeof text !== 'string') {
+      return Promise.reject(new GpuEmbedderError('INVALID_INPUT', `embed() takes a string, got ${text === null ? 'null' : typeof text}` +
+        (Array.isArray(text) ? ' (use embedBatch() for an array)' : '')));
+    }
+    return this.embedBatch([text]).then((r) => r[0]);
+  }
+
+  /** texts -> Float32Array[] in input order. options: { onProgress({done, total}) } */
+  embedBatch(texts, options = {}) {
+    let list;
+    try { list = checkTexts(texts); } catch (e) { return Promise.reject(e); }
+    return this.#enqueue(() => this.#embed(list, options));
+  }
+
+  /** texts -> one Float32Array [texts.length * dimension] (row i = text i). */
+  embedBatchFlat(texts, options = {}) {
+    let list;
+    try { list = checkTexts(texts); } catch (e) { return Promise.reject(e); }
+    return this.#enqueue(() => this.#embedFlat(list, options));
+  }
+
+  async #embed(list, options) {
+    const flat = await this.#embedFlat(list, options);
+    const dim = this.dimension;
+    const out = new Array(list.length);
+    for (let i = 0; i < list.length; ++i) out[i] = flat.slice(i * dim, (i + 1) * dim);
+    return out;
+  }
+
+  async #embedFlat(list, { onProgress } = {}) {
+    const model = this.#model;
+    if (!model) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'no model is loaded: call loadModel() first (or it was disposed)');
+    const dim = this.dimension;
+    const out = new Float32Array(list.length * dim);
+    for (let at = 0; at < list.length; at += CHUNK_TEXTS) {
+      const chunk = list.slice(at, at + CHUNK_TEXTS);
+      out.set(await this.#embedChunk(model, chunk), at * dim);
+      if (typeof onProgress === 'function') onProgress({ done: Math.min(at + CHUNK_TEXTS, list.length), total: list.length });
+      if (this.#model !== model) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'the model was disposed during the call');
+    }
+    return out;
+  }
+
+  async #embedChunk(model, chunk) {
+    if (this.#backend === 'webgpu') {
+      try {
+        return await model.embedGpu(chunk);
+      } catch (e) {
+        const lost = (e && e.code === 'DEVICE_LOST') || model.gpuState() === -5;
+        if (!lost) throw fromCore(e, 'WebGPU embedding failed');
+        this.#deviceLost(model, (e && e.message) || model.gpuMessage());
+        // the same request, answered on the CPU path
+      }
+    }
+    try {
+      return model.embedCpu(chunk);
+    } catch (e) {
+      throw fromCore(e, 'embedding failed');
+    }
+  }
+
+  /** Token ids of a text ([CLS] ... [SEP], truncated to maxSeqLength). */
+  tokenize(text) {
+    if (!this.#model) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'no model is loaded: call loadModel() first');
+    try { return this.#model.tokenize(String(text)); } catch (e) { throw fromCore(e, 'tokenize'); }
+  }
+
+  /**
+   * A vector index over texts (embedded here) or vectors (Float32Array rows or one flat Float32Array).
+   * options: { dtype: 'f32'|'f16', ids } Search runs on the CPU in JS (exact cosine).
+   */
+  async createIndex(textsOrVectors = [], options = {}) {
+    const index = new VectorIndex({ dimension: this.dimension || options.dimension, dtype: options.dtype, embedder: this });
+    if (!index.dimension) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'createIndex() needs a loaded model (or options.dimension)');
+    await index.add(textsOrVectors);
+    return index;
+  }
+
+  /** Reads an index saved by index.save() or by the C++ gpuembed::VectorIndex ("GPEMBIDX" v1). */
+  loadIndex(bytes) {
+    const index = loadIndex(bytes);
+    index.embedder = this;
+    return index;
+  }
+
+  /** Frees the model and its GPU buffers (after the calls already queued). The embedder can load a model again. */
+  dispose() {
+    return this.#enqueue(() => this.#unload());
+  }
+}
+
+export default GpuEmbedder;

@@ -1,0 +1,296 @@
+// Model file loading for the JS API: from a base URL (fetch, with progress and the browser Cache API), a folder
+// (Node), or an object of in-memory files. Produces the object src/wasm/core.mjs's loadModel() takes. No model
+// logic here: the files are handed to the C++ core as bytes, which parses and validates them.
+
+export const isNodeRuntime = typeof process === 'object' && !!(process.versions && process.versions.node) &&
+  typeof window === 'undefined';
+
+export class GpuEmbedderError extends Error {
+  constructor(code, message, { cause, url, status, detail } = {}) {
+    super(message, cause ? { cause } : undefined);
+    this.name = 'GpuEmbedderError';
+    this.code = code;  // WEBGPU_UNAVAILABLE, MODEL_NOT_LOADED, MODEL_NOT_FOUND, MODEL_INVALID, FETCH_FAILED, ...
+    if (url !== undefined) this.url = url;
+    if (status !== undefined) this.status = status;
+    if (detail !== undefined) this.detail = detail;
+  }
+}
+
+const dec = new TextDecoder();
+
+// The files of a sentence-transformers folder, by core key. `pooling` is found through modules.json.
+const FILES = [
+  ['config', 'config.json', 'required'],
+  ['modules', 'modules.json', 'optional'],
+  ['sentenceBert', 'sentence_bert_config.json', 'optional'],
+  ['tokenizer', 'tokenizer.json', 'optional'],  // else vocab.txt (+ tokenizer_config.json)
+  ['safetensors', 'model.safetensors', 'required'],
+];
+
+// The pooling config path named by modules.json ('1_Pooling/config.json'), or null when there is none.
+export function poolingPath(modulesBytes) {
+  if (!modulesBytes || modulesBytes.length === 0) return null;
+  let mods;
+  try { mods = JSON.parse(typeof modulesBytes === 'string' ? modulesBytes : dec.decode(modulesBytes)); } catch { return null; }
+  if (!Array.isArray(mods)) return null;
+  const p = mods.find((m) => m && String(m.type || '').endsWith('Pooling'));
+  if (!p) return null;
+  return `${String(p.path || '1_Pooling').replace(/\/+$/, '')}/config.json`;
+}
+
+async function toBytes(v, name) {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string') return new TextEncoder().encode(v);
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (typeof v.arrayBuffer === 'function') return new Uint8Array(await v.arrayBuffer());  // Blob, File, Response
+  throw new GpuEmbedderError('INVALID_INPUT', `model file ${name}: expected a string, ArrayBuffer, typed array or Blob, got ${typeof v}`);
+}
+
+function finish(files, origin, sizes) {
+  return { ...files, origin, sizes };
+}
+
+// { 'config.json': ..., 'model.safetensors': ..., ... } (or the core's keys: config, safetensors, ...).
+export async function modelFilesFromObject(obj, { onProgress } = {}) {
+  const files = {}, sizes = {};
+  const get = async (key, name) => {
+    const v = obj[name] !== undefined ? obj[name] : obj[key];
+    const b = await toBytes(v, name);
+    if (b) {
+      files[key] = b;
+      sizes[name] = b.length;
+      if (onProgress) onProgress({ file: name, loaded: b.length, total: b.length });
+    }
+  };
+  for (const [key, name] of FILES) await get(key, name);
+  await get('vocab', 'vocab.txt');
+  await get('tokenizerConfig', 'tokenizer_config.json');
+  const pp = poolingPath(files.modules);
+  if (pp) await get('pooling', pp);
+  else if (obj.pooling !== undefined) await get('pooling', 'pooling');
+  return finish(files, typeof obj.origin === 'string' ? obj.origin : 'in-memory model', sizes);
+}
+
+// A folder on disk (Node).
+export async function readModelFolder(dir, { onProgress } = {}) {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const st = await fs.stat(dir).catch(() => null);
+  if (!st || !st.isDirectory()) {
+    throw new GpuEmbedderError('MODEL_NOT_FOUND', `model folder ${dir} does not exist (or is not a folder)`);
+  }
+  const files = {}, sizes = {};
+  const read = async (key, name, need) => {
+    const p = path.join(dir, name);
+    let b;
+    try {
+      b = new Uint8Array(await fs.readFile(p));
+    } catch (e) {
+      if (e.code === 'ENOENT' && need !== 'required') return false;
+      throw new GpuEmbedderError(e.code === 'ENOENT' ? 'MODEL_NOT_FOUND' : 'FETCH_FAILED',
+                                 `${p}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`, { cause: e, url: p });
+    }
+    files[key] = b;
+    sizes[name] = b.length;
+    if (onProgress) onProgress({ file: name, loaded: b.length, total: b.length });
+    return true;
+  };
+  await read('modules', 'modules.json', 'optional');
+  const pp = poolingPath(files.modules);
+  await Promise.all([
+    read('config', 'config.json', 'required'),
+    read('sentenceBert', 'sentence_bert_config.json', 'optional'),
+    read('tokenizer', 'tokenizer.json', 'optional').then((ok) => ok ||
+      read('vocab', 'vocab.txt', 'optional').then((v) => {
+        if (!v) throw new GpuEmbedderError('MODEL_NOT_FOUND', `${dir}: neither tokenizer.json nor vocab.txt exists`);
+        return read('tokenizerConfig', 'tokenizer_config.json', 'optional');
+      })),
+    pp ? read('pooling', pp, 'optional') : null,
+  ]);
+  await read('safetensors', 'model.safetensors', 'required');
+  return finish(files, dir, sizes);
+}
+
+// ---------- fetching (browser and Node) ----------
+
+const CACHE_HEADERS = { size: 'x-gpuembed-size', sha256: 'x-gpuembed-sha256', etag: 'x-gpuembed-etag',
+                        modified: 'x-gpuembed-last-modified', missing: 'x-gpuembed-missing' };
+
+async function sha256Hex(bytes) {
+  const d = await globalThis.crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(d), (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+async function readBody(res, url, file, onProgress) {
+  const lenHeader = res.headers.get('content-length');
+  const encoded = res.headers.get('content-encoding');
+  const total = lenHeader && !encoded ? Number(lenHeader) : 0;
+  if (onProgress) onProgress({ file, loaded: 0, total });
+  if (!res.body || typeof res.body.getReader !== 'function') {
+    const b = new Uint8Array(await res.arrayBuffer());
+    if (onProgress) onProgress({ file, loaded: b.length, total: b.length });
+    return b;
+  }
+  const reader = res.body.getReader();
+  let buf = new Uint8Array(total || 1 << 16), loaded = 0, last = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (loaded + value.length > buf.length) {
+        const bigger = new Uint8Array(Math.max(buf.length * 2, loaded + value.length));
+        bigger.set(buf.subarray(0, loaded));
+        buf = bigger;
+      }
+      buf.set(value, loaded);
+      loaded += value.length;
+      if (onProgress && (loaded - last >= 1 << 18 || loaded === total)) {
+        last = loaded;
+        onProgress({ file, loaded, total });
+      }
+    }
+  } catch (e) {
+    throw new GpuEmbedderError('FETCH_FAILED', `${url}: the download broke off after ${loaded} bytes: ${e.message}`, { cause: e, url });
+  }
+  if (total && loaded !== total) {
+    throw new GpuEmbedderError('FETCH_FAILED', `${url}: got ${loaded} bytes, Content-Length said ${total}`, { url });
+  }
+  if (onProgress && last !== loaded) onProgress({ file, loaded, total: total || loaded });
+  return buf.length === loaded ? buf : buf.slice(0, loaded);
+}
+
+async function openCache(cache) {
+  if (!cache) return null;
+  if (typeof cache === 'object' && typeof cache.match === 'function') return cache;  // a Cache object
+  if (typeof globalThis.caches !== 'object' || !globalThis.caches) return null;     // Node, insecure origins
+  try {
+    return await globalThis.caches.open(typeof cache === 'string' ? cache : 'gpuembed-models');
+  } catch {
+    return null;  // e.g. storage disabled
+  }
+}
+
+// One file: from the cache when it is there, intact and (when the server answers) unchanged; else fetched.
+// Returns Uint8Array, or null for an optional file the server does not have (404).
+async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stats, signal, revalidate = true }) {
+  if (cache) {
+    const hit = await cache.match(url).catch(() => undefined);
+    if (hit) {
+      const h = (k) => hit.headers.get(CACHE_HEADERS[k]);
+      let fresh = true;
+      if (revalidate) {
+        // Is the server's copy still the one we cached? Offline (fetch throws) keeps the cached copy.
+        try {
+          const head = await fetchImpl(url, { method: 'HEAD', cache: 'no-store', signal });
+          if (head.ok) {
+            const len = head.headers.get('content-length'), etag = head.headers.get('etag');
+            const mod = head.headers.get('last-modified');
+            if (h('missing') || (len && !head.headers.get('content-encoding') && h('size') && len !== h('size')) ||
+                (etag && h('etag') && etag !== h('etag')) || (mod && h('modified') && mod !== h('modified'))) fresh = false;
+          } else if (head.status === 404 && !h('missing')) {
+            fresh = false;
+          }
+        } catch { /* offline: use the cache */ }
+      }
+      if (fresh && h('missing')) {
+        stats.cached.push(file);
+        return null;
+      }
+      if (fresh) {
+        const b = new Uint8Array(await hit.arrayBuffer());
+        const ok = String(b.length) === h('size') && (!h('sha256') || (await sha256Hex(b)) === h('sha256'));
+        if (ok) {
+          stats.cached.push(file);
+          if (onProgress) onProgress({ file, loaded: b.length, total: b.length, cached: true });
+          return b;
+        }
+        stats.corrupt.push(file);
+      }
+      await cache.delete(url).catch(() => {});
+    }
+  }
+  let res;
+  try {
+    res = await fetchImpl(url, { signal });
+  } catch (e) {
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: ${e.message}${e.cause ? ` (${e.cause.code || e.cause.message || e.cause})` : ''}`,
+                               { cause: e, url });
+  }
+  if (res.status === 404 && optional) {
+    if (cache) {
+      await cache.put(url, new Response('', { headers: { [CACHE_HEADERS.missing]: '1' } })).catch(() => {});
+    }
+    return null;
+  }
+  if (!res.ok) {
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`,
+                               { url, status: res.status });
+  }
+  const bytes = await readBody(res, url, file, onProgress);
+  stats.fetched.push(file);
+  if (cache) {
+    const headers = { 'content-type': 'application/octet-stream', [CACHE_HEADERS.size]: String(bytes.length),
+                      [CACHE_HEADERS.sha256]: await sha256Hex(bytes) };
+    const etag = res.headers.get('etag'), mod = res.headers.get('last-modified');
+    if (etag) headers[CACHE_HEADERS.etag] = etag;
+    if (mod) headers[CACHE_HEADERS.modified] = mod;
+    await cache.put(url, new Response(bytes, { headers })).catch((e) => { stats.cacheErrors.push(`${file}: ${e.message}`); });
+  }
+  return bytes;
+}
+
+// A Hugging Face style folder under a base URL.
+export async function fetchModelFiles(base, options = {}) {
+  const fetchImpl = options.fetch || globalThis.fetch;
+  if (typeof fetchImpl !== 'function') throw new GpuEmbedderError('FETCH_FAILED', 'no fetch() in this runtime');
+  let baseUrl;
+  try {
+    const here = typeof location === 'object' && location ? location.href : undefined;
+    baseUrl = new URL(base.endsWith('/') ? base : base + '/', here);
+  } catch (e) {
+    throw new GpuEmbedderError('INVALID_INPUT', `not a URL: ${base}`, { cause: e });
+  }
+  const cache = await openCache(options.cache ?? !isNodeRuntime);
+  const stats = { fetched: [], cached: [], corrupt: [], cacheErrors: [] };
+  const o = { onProgress: options.onProgress, fetchImpl, cache, stats, signal: options.signal,
+              revalidate: options.revalidate ?? true };
+  const get = (name, optional) => getFile(new URL(name, baseUrl).href, name, { ...o, optional });
+  const files = {}, sizes = {};
+  const put = (key, name, b) => { if (b) { files[key] = b; sizes[name] = b.length; } };
+
+  put('modules', 'modules.json', await get('modules.json', true));
+  const pp = poolingPath(files.modules);
+  await Promise.all([
+    get('config.json', false).then((b) => put('config', 'config.json', b)),
+    get('sentence_bert_config.json', true).then((b) => put('sentenceBert', 'sentence_bert_config.json', b)),
+    get('tokenizer.json', true).then(async (b) => {
+      if (b) return put('tokenizer', 'tokenizer.json', b);
+      const v = await get('vocab.txt', true);
+      if (!v) {
+        throw new GpuEmbedderError('FETCH_FAILED', `${new URL('tokenizer.json', baseUrl).href} and ` +
+          `${new URL('vocab.txt', baseUrl).href}: HTTP 404 (the model needs one of them)`,
+          { url: new URL('tokenizer.json', baseUrl).href, status: 404 });
+      }
+      put('vocab', 'vocab.txt', v);
+      put('tokenizerConfig', 'tokenizer_config.json', await get('tokenizer_config.json', true));
+    }),
+    pp ? get(pp, true).then((b) => put('pooling', pp, b)) : null,
+  ]);
+  put('safetensors', 'model.safetensors', await get('model.safetensors', false));
+  const out = finish(files, baseUrl.href, sizes);
+  out.cacheStats = stats;
+  return out;
+}
+
+/** Deletes the browser's cached model files (all of them, or those under one base URL). */
+export async function clearModelCache(baseUrl, cacheName = 'gpuembed-models') {
+  if (typeof globalThis.caches !== 'object' || !globalThis.caches) return 0;
+  if (!baseUrl) return (await globalThis.caches.delete(cacheName)) ? 1 : 0;
+  const c = await globalThis.caches.open(cacheName);
+  const prefix = new URL(baseUrl.endsWith('/') ? baseUrl : baseUrl + '/', typeof location === 'object' ? location.href : undefined).href;
+  let n = 0;
+  for (const req of await c.keys()) if (req.url.startsWith(prefix) && (await c.delete(req))) ++n;
+  return n;
+}

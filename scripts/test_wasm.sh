@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The WebAssembly / WebGPU / JS API suites (called by scripts/test.sh; runnable alone):
+#   1. builds the module (scripts/build_wasm.sh -> build-wasm/gpuembed.mjs + .wasm; prints the gzipped size),
+#   2. sets up WebGPU in Node (scripts/setup_webgpu_node.sh: npm webgpu, a software Vulkan driver, chromium),
+#   3. generates the test models (scripts/gen_models.sh),
+#   4. runs `node --test tests/wasm/ tests/js/`: golden checks on the WASM CPU path and WebGPU (Dawn on a software
+#      adapter), the JS API (errors, device loss, reloads, HTTP loading, vector index, npm package), and headless
+#      Chromium (playwright-core) pages.
+# Default run: about 10 minutes on 2 cores. GPUEMBED_SLOW=1 adds the long runs (whole golden sets on the software GPU).
+#   GPUEMBED_SKIP_BUILD=1   use the existing build (no scripts/build_wasm.sh)
+#   BUILD_DIR=build-wasm-x  build into / test another folder
+#   TEST_FILTER="tests/js/"  run only these test paths
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+step() { echo "--- test_wasm: $* ($(( $(date +%s) - start )) s)"; }
+
+# BUILD_DIR (scripts/build_wasm.sh's) picks the build folder; the tests read $GPUEMBED_WASM_BUILD.
+build=${BUILD_DIR:-build-wasm}
+export GPUEMBED_WASM_BUILD=${GPUEMBED_WASM_BUILD:-$root/$build}
+if [ "${GPUEMBED_SKIP_BUILD:-0}" != 1 ]; then
+  step "build the WebAssembly module"
+  scripts/build_wasm.sh
+fi
+step "WebGPU for Node (Dawn + software Vulkan), chromium"
+scripts/setup_webgpu_node.sh
+if [ ! -d node_modules/playwright-core ] || [ ! -f node_modules/webgpu/package.json ]; then
+  npm install --no-audit --no-fund
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
+fi
+step "test models"
+scripts/gen_models.sh
+
+step "node --test ${TEST_FILTER:-tests/wasm/ tests/js/}${GPUEMBED_SLOW:+ (GPUEMBED_SLOW=$GPUEMBED_SLOW)}"
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+# shellcheck disable=SC2086
+node --test ${TEST_FILTER:-tests/wasm/ tests/js/}
+step "done"
