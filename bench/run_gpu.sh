@@ -14,6 +14,7 @@
 # canary of the exact Node + dawn.node configuration, the golden check on the GPU, and per case (short, b32x128,
 # b256x128, s512x{1..32}) our WebGPU path, transformers.js device:'webgpu' and PyTorch sentence-transformers CUDA fp32,
 # one process per measurement with a timeout (Dawn ones with retries). Table on stdout; JSON + log under $OUT.
+# GPUEMBED_GPU_REUSE=1 keeps an earlier complete work folder (skips unpacking and model generation; for dry runs).
 # Options go to bench_gpu.mjs (--quick, --cases a,b, --no-peer, --no-torch, --canary N, --tries N, --timeout-s S).
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,6 +34,8 @@ cat "$C/PACKED.txt" 2>/dev/null
 echo "wasm module: $(stat -c '%s B %y' build-wasm/gpuembed.wasm)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi (dry run?)"
 
+REUSE=0
+if [ "${GPUEMBED_GPU_REUSE:-0}" = 1 ] && [ -f "$W/.complete" ]; then REUSE=1; step "reusing $W (GPUEMBED_GPU_REUSE=1)"; else
 step "unpack"
 rm -rf "$W" && mkdir -p "$W/bin" "$W/node_modules" "$W/models" "$W/shared/golden" "$W/shared/models" \
   "$W/peer/bench/peer/node_modules" "$W/peer-model/onnx"
@@ -42,6 +45,7 @@ tar -xJf "$C/tjs.tar.xz" -C "$W/peer/bench/peer/node_modules" || die "transforme
 tar -xJf "$C/models/all-MiniLM-L6-v2.tar.xz" -C "$W/shared/models" || die "tokenizer files"
 xz -dc "$C/golden.json.xz" > "$W/shared/golden/minilm-l6-random.shared.json"
 cp "$C/PACKED.txt" "$W/" 2>/dev/null
+fi
 export PATH=$W/bin:$PATH
 echo "node $(node --version)"
 if ldconfig -p | grep -q 'libvulkan.so.1 '; then
@@ -55,6 +59,7 @@ export XDG_RUNTIME_DIR=/tmp
 if [ -n "${GPUEMBED_VK_ICD:-}" ]; then export VK_ICD_FILENAMES=$GPUEMBED_VK_ICD; echo "VK_ICD_FILENAMES=$VK_ICD_FILENAMES"; fi
 ls /usr/local/nvidia/share/vulkan/icd.d/ /usr/share/vulkan/icd.d/ /etc/vulkan/icd.d/ 2>/dev/null | tr '\n' ' '; echo
 
+if [ $REUSE = 0 ]; then
 step "regenerate the models (gen_model.py) and refill the ONNX weights"
 python3 "$C/models/gen_model.py" "$W/shared/models/all-MiniLM-L6-v2" "$W/models" "$C/models/minilm_header.json" | tee "$W/gen.txt"
 grep -q '^minilm-l6-random 90868376 5dc6bacdab686fc1f80eb360323097fe8d885420f78e3f92c6b971fa00ffd308$' "$W/gen.txt" \
@@ -64,6 +69,8 @@ python3 bench/gpu/onnx_weights.py refill "$C/models/onnx.recipe.json.xz" "$W/mod
 for f in config.json tokenizer.json tokenizer_config.json special_tokens_map.json vocab.txt; do
   cp "$W/shared/models/all-MiniLM-L6-v2/$f" "$W/peer-model/"
 done
+touch "$W/.complete"
+fi
 # the peer runner as in this checkout, in a mirror whose node_modules is the carried transformers.js tree
 cp bench/peer/run_peer.mjs bench/peer/inputs.mjs bench/peer/package.json "$W/peer/bench/peer/"
 cp bench/inputs.json "$W/peer/bench/inputs.json"

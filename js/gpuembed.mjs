@@ -195,8 +195,8 @@ export class GpuEmbedder extends EventTarget {
   }
 
   async #load(source, options) {
+    this.#unload();  // a failed load leaves no model loaded
     const files = await this.#readSource(source, options);
-    this.#unload();
     let model;
     try {
       model = this.#core.loadModel(files, { normalize: options.normalize ?? -1, maxBatch: options.maxBatch ?? 32 });
