@@ -6,7 +6,7 @@
 // dawn.node processes abort at random on that machine: ../shared/notes/gpu-device.md), failures are counted.
 //
 //   node bench/gpu/bench_gpu.mjs --work DIR [--cases short,b32x128,...] [--canary 5] [--tries 3] [--out DIR]
-//        [--quick] [--no-peer] [--no-torch] [--no-golden] [--timeout-s S] [--budget-s S]
+//        [--quick] [--no-peer] [--no-torch] [--no-golden] [--timeout-s S] [--budget-s S] [--api core|js]
 // --budget-s (default 400): measurements that would start after this many seconds are skipped (and listed), so the
 // whole device call ends inside its limit; --timeout-s (default 120): per process.
 // DIR (made by bench/run_gpu.sh): node_modules/webgpu, models/minilm-l6-random (+ tiny-bert-cls),
@@ -23,7 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const ALL = ['short', 'b32x128', 'b256x128', 's512x1', 's512x2', 's512x4', 's512x8', 's512x16', 's512x32'];
 const a = { work: '/tmp/gpuembed-gpu', cases: ALL.join(','), canary: 5, tries: 3, out: process.env.OUT || '', quick: false,
-  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400 };
+  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400, api: 'core' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -38,6 +38,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--no-golden') a.golden = false;
   else if (k === '--timeout-s') a.timeoutS = +v();
   else if (k === '--budget-s') a.budgetS = +v();
+  else if (k === '--api') a.api = v();
   else { log(`bench_gpu: unknown argument ${k}`); process.exit(2); }
 }
 const W = a.work;
@@ -80,12 +81,12 @@ async function measure(label, kind, cmd, { tries = a.tries, timeoutS = a.timeout
   return null;
 }
 const oursCmd = (extra) => [node, path.join(REPO, 'bench', 'wasm', 'ours.mjs'), '--backend', 'webgpu', '--model', oursModel,
-  '--webgpu-dir', path.join(W, 'node_modules', 'webgpu'), '--max-time-s', '20', ...extra];
+  '--webgpu-dir', path.join(W, 'node_modules', 'webgpu'), '--max-time-s', '20', '--api', a.api, ...extra];
 const peerCmd = (extra) => [node, path.join(W, 'peer', 'bench', 'peer', 'run_peer.mjs'), '--engine', 'tjs-webgpu',
   '--model', path.join(W, 'peer-model'), '--timeout-s', String(a.timeoutS - 10), ...extra];
 
 const doc = { generated_by: 'bench/gpu/bench_gpu.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
-  cpu_model: os.cpus()[0]?.model, node: process.version, quick: a.quick, cases };
+  cpu_model: os.cpus()[0]?.model, node: process.version, quick: a.quick, cases, api: a.api };
 try { doc.gpu = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8' }).trim(); } catch { doc.gpu = null; }
 try { doc.packed = fs.readFileSync(path.join(W, 'PACKED.txt'), 'utf8').trim(); } catch { /* */ }
 

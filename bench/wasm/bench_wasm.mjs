@@ -4,7 +4,8 @@
 //
 //   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--peer-threads 1,2] [--nice -15]
 //        [--repeats short:20,b32x128:3] [--wait-idle S] [--golden N] [--timeout-s S] [--out FILE]
-//        [--wasm-build DIR] [--model DIR] [--peer-model DIR]
+//        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js]
+// --api: how ours is driven: core = src/wasm/core.mjs (default), js = the public API js/gpuembed.mjs.
 //
 // Each round runs one fresh process per engine: ours (bench/wasm/ours.mjs --backend cpu; the WASM build is
 // single-threaded, so 1 thread) and the peer (bench/peer/run_peer.mjs --engine ort-web-wasm) at each --peer-threads
@@ -25,7 +26,7 @@ const REPO = path.resolve(HERE, '..', '..');
 
 const a = { cases: 'short,b32x128', rounds: 3, peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
   waitIdle: 0, golden: 10, timeoutS: 900, out: '', wasmBuild: '', model: '', peerModel: path.join(REPO, '.cache', 'peer-model'),
-  warmup: null };
+  warmup: null, api: 'core' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -42,6 +43,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
   else if (k === '--model') a.model = path.resolve(v());
   else if (k === '--peer-model') a.peerModel = path.resolve(v());
+  else if (k === '--api') a.api = v();
   else { log(`bench_wasm: unknown argument ${k}`); process.exit(2); }
 }
 const cases = a.cases.split(',').filter(Boolean);
@@ -50,7 +52,7 @@ const caseArg = cases.map((c) => (reps[c] ? `${c}:${reps[c]}` : c)).join(',');
 const peerThreads = a.peerThreads.split(',').filter(Boolean).map(Number);
 
 const ours = () => {
-  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--cases', caseArg];
+  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--api', a.api, '--cases', caseArg];
   if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
   if (a.model) cmd.push('--model', a.model);
   if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
@@ -132,7 +134,8 @@ const doc = {
   generated_by: 'bench/wasm/bench_wasm.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
   ...cpuInfo(), loadavg_at_end: os.loadavg().map(r3), nice: a.nice, rounds: a.rounds, cases: caseArg, peer_threads: peerThreads,
   wall_s: r3((Date.now() - t0) / 1000),
-  notes: ['ours: build-wasm/gpuembed.wasm via src/wasm/core.mjs, single-threaded WASM SIMD (no pthreads build)',
+  api: a.api,
+  notes: [`ours: build-wasm/gpuembed.wasm via ${a.api === 'js' ? 'js/gpuembed.mjs' : 'src/wasm/core.mjs'}, single-threaded WASM SIMD (no pthreads build)`,
     'peer: onnxruntime-web wasm backend (env.wasm.numThreads = N) + transformers.js tokenizer + JS mean pooling/normalize',
     'ratio = peer median / our median: > 1 means gpuembed is faster',
     'cold = create (WASM instantiate + model load from memory for ours; session create from the ONNX bytes for the peer) + first embed of the short sentence, fresh process'],

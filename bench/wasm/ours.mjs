@@ -5,7 +5,9 @@
 //
 //   node bench/wasm/ours.mjs --backend cpu|webgpu [--model DIR] [--cases short,b32x128:3,...] [--warmup W]
 //        [--repeats R] [--golden N|all] [--max-seq N] [--max-batch N] [--inputs FILE] [--wasm-build DIR]
-//        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S]
+//        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S] [--api core|js]
+// --api core (default): src/wasm/core.mjs directly; --api js: the public API js/gpuembed.mjs (GpuEmbedder.create,
+// loadModel(files object), embedBatchFlat), i.e. with its queue and chunking on top.
 //
 // Cold start (fresh process): create = WASM instantiate + loadModel (from bytes already in memory; reading the files
 // is timed apart as read_ms) + for webgpu initGpu (adapter + device + weight upload + pipelines); first embed = the
@@ -30,7 +32,7 @@ function parseArgs(argv) {
   const a = { backend: 'cpu', model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), cases: 'short,b32x128',
     warmup: null, repeats: null, golden: 0, maxSeq: 0, maxBatch: 0, inputs: path.join(REPO, 'bench', 'inputs.json'),
     wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), webgpuDir: process.env.GPUEMBED_WEBGPU_DIR || '',
-    waitIdle: 0, toggles: '', maxTimeS: 0 };
+    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -48,9 +50,11 @@ function parseArgs(argv) {
     else if (k === '--wait-idle') a.waitIdle = +v();
     else if (k === '--gpu-toggles') a.toggles = v();
     else if (k === '--max-time-s') a.maxTimeS = +v();
+    else if (k === '--api') a.api = v();
     else throw new Error(`unknown argument ${k}`);
   }
   if (!['cpu', 'webgpu'].includes(a.backend)) throw new Error('--backend must be cpu or webgpu');
+  if (!['core', 'js'].includes(a.api)) throw new Error('--api must be core or js');
   a.caseSpecs = a.cases.split(',').filter(Boolean).map((s) => {
     const [name, r] = s.split(':');
     if (!DEFAULTS[name]) throw new Error(`unknown case ${name}`);
@@ -119,7 +123,9 @@ async function main() {
   const result = { engine: args.backend === 'cpu' ? 'gpuembed-wasm-cpu' : 'gpuembed-webgpu', ok: false,
     threads: args.backend === 'cpu' ? 1 : null,
     threads_note: args.backend === 'cpu' ? 'the WASM build is single-threaded (no -pthread): 1 thread' : 'not applicable (GPU)',
-    model: path.relative(REPO, args.model) || args.model, api: 'src/wasm/core.mjs (GpuEmbedCore/CoreModel), build-wasm/gpuembed.mjs',
+    model: path.relative(REPO, args.model) || args.model,
+    api: args.api === 'js' ? 'js/gpuembed.mjs (GpuEmbedder: create, loadModel(files), embedBatchFlat), build-wasm/gpuembed.mjs'
+      : 'src/wasm/core.mjs (GpuEmbedCore/CoreModel), build-wasm/gpuembed.mjs',
     versions: { node: process.version },
     host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
       nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) } };
@@ -151,29 +157,46 @@ async function main() {
     }
 
     const ti0 = performance.now();
-    const factory = (await import(pathToFileURL(wasmJs).href)).default;
+    const factory = args.api === 'core' ? (await import(pathToFileURL(wasmJs).href)).default : null;
     const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
+    const { GpuEmbedder } = args.api === 'js' ? await import(pathToFileURL(path.join(REPO, 'js', 'gpuembed.mjs')).href) : {};
     result.import_ms = r3(performance.now() - ti0);
 
     const cb0 = machineBusyMs(), cc0 = process.cpuUsage();
-    const t0 = performance.now();
-    const core = await GpuEmbedCore.create(factory, gpu ? { gpu } : {});
-    const t1 = performance.now();
-    const model = core.loadModel(files, { maxBatch });
-    const t2 = performance.now();
-    if (gpu) result.adapter = await model.initGpu();
-    const t3 = performance.now();
-    const embed = gpu ? (t) => model.embedGpu(t) : async (t) => model.embedCpu(t);
+    let t0, t1, t2, t3, model;
+    if (args.api === 'core') {
+      t0 = performance.now();
+      const core = await GpuEmbedCore.create(factory, gpu ? { gpu } : {});
+      t1 = performance.now();
+      const m = core.loadModel(files, { maxBatch });
+      t2 = performance.now();
+      if (gpu) result.adapter = await m.initGpu();
+      t3 = performance.now();
+      model = { embed: gpu ? (t) => m.embedGpu(t) : async (t) => m.embedCpu(t), tokenize: (t) => m.tokenize(t),
+        dimension: m.dimension, info: m.info, stats: gpu ? () => m.gpuStats() : null };
+    } else {
+      t0 = performance.now();
+      const e = await GpuEmbedder.create({ backend: args.backend, ...(gpu ? { gpu } : {}), moduleUrl: pathToFileURL(wasmJs) });
+      t1 = performance.now();
+      t2 = t1;
+      const info = await e.loadModel(files, { maxBatch });
+      t3 = performance.now();
+      if (e.backend !== args.backend) throw new Error(`GpuEmbedder runs on ${e.backend}, not ${args.backend}`);
+      if (gpu) result.adapter = info.adapter;
+      model = { embed: (t) => e.embedBatchFlat(t), tokenize: (t) => e.tokenize(t), dimension: e.dimension, info, stats: null };
+    }
+    const embed = model.embed;
     const first = await embed([SHORT_TEXT]);
     const t4 = performance.now();
     const cc = process.cpuUsage(cc0);
     result.cold = { create_ms: r3(t3 - t0), first_embed_ms: r3(t4 - t3), total_ms: r3(t4 - t0),
-      parts_ms: { instantiate: r3(t1 - t0), load_model: r3(t2 - t1), init_gpu: gpu ? r3(t3 - t2) : null },
+      parts_ms: args.api === 'core' ? { instantiate: r3(t1 - t0), load_model: r3(t2 - t1), init_gpu: gpu ? r3(t3 - t2) : null }
+        : { create: r3(t1 - t0), load_model_and_init: r3(t3 - t1) },
       other_cpu_util: cb0 === null ? null : r3(Math.max(0, machineBusyMs() - cb0 - (cc.user + cc.system) / 1000) / (t4 - t0)),
       note: 'fresh process, model bytes already in memory (read_ms apart); create = WASM instantiate + loadModel' +
         (gpu ? ' + initGpu (adapter, device, weight upload, pipelines)' : '') + '; first embed = the short sentence' };
     result.model_info = model.info;
-    if (gpu) { try { result.gpu_stats = model.gpuStats(); } catch { /* older module */ } }
+    if (model.stats) { try { result.gpu_stats = model.stats(); } catch { /* older module */ } }
     if (first.length !== model.dimension) throw new Error(`first embed gave ${first.length} values, want ${model.dimension}`);
     log(`${result.engine}: cold ${result.cold.create_ms} + ${result.cold.first_embed_ms} ms`);
 

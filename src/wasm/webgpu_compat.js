@@ -59,7 +59,9 @@ mergeInto(LibraryManager.library, {
       .then(function(adapter) {
         if (!adapter) { done(2, null, "navigator.gpu.requestAdapter() returned null: no WebGPU adapter here"); return; }
         var al = adapter["limits"];
-        var maxBinding = Number(al["maxStorageBufferBindingSize"]), maxBuffer = Number(al["maxBufferSize"]);
+        // (clamped to 2^53 - 1: an adapter may report 64-bit maxima that WebIDL would not take back)
+        var maxBinding = Math.min(Number(al["maxStorageBufferBindingSize"]), 9007199254740991);
+        var maxBuffer = Math.min(Number(al["maxBufferSize"]), 9007199254740991);
         if (maxBinding < minBinding || maxBuffer < minBinding) {
           done(3, null, "WebGPU adapter limits too small: maxStorageBufferBindingSize " + maxBinding +
                ", maxBufferSize " + maxBuffer + " < " + minBinding + " bytes (the model's largest tensor)");

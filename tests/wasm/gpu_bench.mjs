@@ -70,10 +70,13 @@ try {
     } else {
       const [batch, seq] = [+rest[0], +rest[1]];
       reps = +(rest[2] || 5);
-      // "word" is one token: seq - 2 of them give exactly seq ids with [CLS] and [SEP]; vary the first word per row
-      texts = Array.from({ length: batch }, (_, i) => `w${i} ` + 'word '.repeat(seq - 3));
+      // common words are one token each: seq - 2 of them give exactly seq ids with [CLS] and [SEP]; rows differ
+      const words = ['word', 'text', 'time', 'house', 'water', 'light', 'music', 'table'];
+      texts = Array.from({ length: batch }, (_, i) =>
+        Array.from({ length: seq - 2 }, (_, j) => words[(i + j * 3) % words.length]).join(' '));
       const n = model.tokenize(texts[0]).length;
       result.tokens_per_text = n;
+      if (n !== seq) throw new Error(`benchmark text has ${n} tokens, not ${seq}`);
     }
     result.batch = texts.length;
     await embed(texts);  // warm-up (pipelines, buffers)

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// CPU benchmark: gpuembed native (bench/bench_cpu.cpp) vs transformers.js on ONNX Runtime's CPU engine
+// (bench/peer/run_peer.mjs --engine tjs-cpu), same inputs (bench/inputs.json), same thread count, measured in
+// the same run and interleaved (ours, theirs, ours, theirs, ...) because this machine is noisy. Prints our time,
+// theirs and the ratio per case, and writes the raw JSON to .cache/bench-cpu-<date>.json.
+//   node bench/run_cpu.mjs [--threads 2] [--cases short,b32x128] [--rounds 3] [--precision fp32|bf16|both]
+// Needs: build/bench/gpuembed_bench (scripts/build.sh), the peers (bench/run_peers.sh installs them once).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (i % 2 ? a : [...a, [v.replace(/^--/, ''), all[i + 1]]]), []));
+const threads = args.threads || '2';
+const cases = args.cases || 'short,b32x128';
+const rounds = parseInt(args.rounds || '3', 10);
+const precisions = (args.precision || 'both') === 'both' ? ['fp32', 'bf16'] : [args.precision];
+const golden = path.join(root, '..', 'shared', 'golden', 'minilm-l6-random.shared.json');
+
+function ours(precision) {
+  const out = execFileSync(path.join(root, 'build/bench/gpuembed_bench'),
+    ['--model', path.join(root, '.cache/models/minilm-l6-random'), '--inputs', path.join(root, 'bench/inputs.json'),
+     '--cases', cases, '--threads', threads, '--precision', precision, '--golden', golden], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+function peer() {
+  execFileSync(path.join(root, 'bench/peer/prepare_model.sh'), { stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = execFileSync('node', [path.join(root, 'bench/peer/run_peer.mjs'), '--engine', 'tjs-cpu', '--threads', threads,
+    '--model', path.join(root, '.cache/peer-model'), '--cases', cases, '--inputs', path.join(root, 'bench/inputs.json')],
+    { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return JSON.parse(out);
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (!fs.existsSync(path.join(root, 'bench/peer/node_modules'))) {
+  execFileSync(path.join(root, 'bench/run_peers.sh'), ['--cases', 'short', '--engines', 'tjs-cpu'], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+const raw = { date: new Date().toISOString(), threads, cases, rounds, ours: {}, peer: [] };
+for (const p of precisions) raw.ours[p] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const p of precisions) raw.ours[p].push(ours(p));
+  raw.peer.push(peer());
+  process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+}
+const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)[1];
+console.log(`CPU: ${cpu}, ${threads} threads, ${rounds} interleaved rounds (median of each side's per-round medians)`);
+console.log(`ours: ${raw.ours[precisions[0]][0].backend}; peer: transformers.js ${raw.peer[0].versions?.['@huggingface/transformers'] ?? ''} + onnxruntime-node (fp32)`);
+for (const p of precisions) {
+  const g = raw.ours[p][0].golden;
+  console.log(`\n${p}: accuracy vs golden (80 sentences): max abs error ${g.max_abs_error.toExponential(2)}, min cosine ${g.min_cosine.toFixed(7)}`);
+  console.log('case        ours ms    transformers.js ms   speed-up');
+  for (const c of cases.split(',')) {
+    const o = median(raw.ours[p].map((x) => x.cases[c].median_ms));
+    const t = median(raw.peer.map((x) => x.cases[c].median_ms));
+    console.log(`${c.padEnd(10)} ${o.toFixed(2).padStart(9)} ${t.toFixed(2).padStart(18)} ${(t / o).toFixed(2).padStart(10)}x`);
+  }
+}
+const cold = median(raw.ours[precisions[0]].map((x) => x.cold_ms.load + x.cold_ms.first_embed));
+const pcold = median(raw.peer.map((x) => x.cold?.total_ms ?? NaN));
+console.log(`\ncold start (load + first short embed): ours ${cold.toFixed(1)} ms, transformers.js ${pcold.toFixed(1)} ms`);
+const file = path.join(root, '.cache', `bench-cpu-${raw.date.replace(/[:.]/g, '-')}.json`);
+fs.writeFileSync(file, JSON.stringify(raw, null, 1));
+console.log(`raw results: ${path.relative(root, file)}`);
