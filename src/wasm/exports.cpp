@@ -127,6 +127,24 @@ std::vector<int32_t> encode(const Session& s, std::string_view text) {
   return s.pipeline->tokenizer().encode_ids(text, s.pipeline->spec().max_seq_length);
 }
 
+void on_gpu_model_checked(int error_type, const char* message, void* user) {
+  const int id = static_cast<int>(reinterpret_cast<intptr_t>(user));
+  auto it = g_sessions.find(id);
+  if (it != g_sessions.end() && it->second->gpu_state == 1) {
+    Session& s = *it->second;
+    if (error_type != 0 || (s.ctx && s.ctx->lost())) {
+      s.gpu_message = s.ctx && s.ctx->lost() ? s.ctx->lost_message()
+                                             : std::string("WebGPU error while preparing the model: ") + message;
+      s.gpu_state = s.ctx && s.ctx->lost() ? -5 : -6;
+      s.gpu.reset();
+      s.ctx.reset();
+    } else {
+      s.gpu_state = 2;
+    }
+  }
+  port::notify_host();
+}
+
 void on_gpu_device(const port::DeviceInfo& info, void* user) {
   const int id = static_cast<int>(reinterpret_cast<intptr_t>(user));
   auto it = g_sessions.find(id);
@@ -145,9 +163,17 @@ void on_gpu_device(const port::DeviceInfo& info, void* user) {
   } else {
     try {
       s.ctx = std::make_shared<GpuContext>(info);
-      s.gpu = std::make_unique<WebGpuModel>(s.ctx, s.pipeline->spec(), s.pipeline->weights());
-      s.gpu_state = 2;
       s.gpu_message = info.message;
+      // Shader compilation and the weight upload report their errors asynchronously: the state turns 2 (ready)
+      // only once the error scopes around them came back clean (on_gpu_model_checked).
+      port::push_error_scopes(s.ctx->device());
+      try {
+        s.gpu = std::make_unique<WebGpuModel>(s.ctx, s.pipeline->spec(), s.pipeline->weights());
+      } catch (...) {
+        port::pop_error_scopes(s.ctx->device(), [](int, const char*, void*) {}, nullptr);
+        throw;
+      }
+      port::pop_error_scopes(s.ctx->device(), on_gpu_model_checked, user);
     } catch (const Error& e) {
       s.gpu.reset();
       s.ctx.reset();

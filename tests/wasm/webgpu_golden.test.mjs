@@ -120,3 +120,17 @@ test('WebGPU: device loss is reported as DEVICE_LOST; the CPU path still answers
     m.free();
   }
 });
+
+test('WebGPU: a device that is already destroyed -> initGpu rejects with DEVICE_LOST (never "ready")', async () => {
+  const { gpu } = await nodeGpu();
+  const device = await (await gpu.requestAdapter()).requestDevice();
+  device.destroy();
+  const core2 = await GpuEmbedCore.create(await loadModuleFactory(), { device });
+  const m = core2.loadModel(readModelFiles(path.join(requireModels(), 'tiny-bert-cls')));
+  try {
+    await assert.rejects(m.initGpu(), (e) => e.code === 'DEVICE_LOST' && /destroyed/.test(e.message));
+    assert.equal(m.embedCpu(['still answers']).length, m.dimension);
+  } finally {
+    m.free();
+  }
+});
