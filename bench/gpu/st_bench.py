@@ -46,7 +46,7 @@ try:
     enc = []
     for _ in range(reps):
         a = time.perf_counter(); out = encode(); enc.append((time.perf_counter() - a) * 1000)
-    dev = {k: v.to("cuda") for k, v in feats.items()}
+    dev = {k: (v.to("cuda") if hasattr(v, "to") else v) for k, v in feats.items()}
     fwd = []
     with torch.inference_mode():
         for i in range(warm + reps):
