@@ -25,7 +25,7 @@ TEST(ReliabilityConcurrency, ConcurrentEmbedCallsMatchSingleCalls) {
   // threads = 3 so parallel_for splits work across pool threads even on a 2-core machine.
   Embedder e = Embedder::load(test::model_dir("minilm-l6-random"), Options{.threads = 3, .max_batch = 4});
   const auto& gold = test::golden("minilm-l6-random");
-  const size_t n_texts = slow() ? gold.sentences.size() : 12;
+  const size_t n_texts = slow() ? gold.sentences.size() : 8;
   std::vector<std::string> texts;
   for (size_t i = 0; i < n_texts; ++i) texts.push_back(gold.sentences[i].text);
 
@@ -91,11 +91,12 @@ TEST(ReliabilityConcurrency, SeparateEmbeddersInParallelThreads) {
   const std::string text = gold.sentences[1].text;
   const auto ea = a.embed(text), eb = b.embed(text);
   std::atomic<int> mismatches{0};
+  const int rounds = slow() ? 12 : 3;
   std::thread ta([&] {
-    for (int i = 0; i < 6; ++i) mismatches += a.embed(text) != ea;
+    for (int i = 0; i < rounds; ++i) mismatches += a.embed(text) != ea;
   });
   std::thread tb([&] {
-    for (int i = 0; i < 6; ++i) mismatches += b.embed(text) != eb;
+    for (int i = 0; i < rounds; ++i) mismatches += b.embed(text) != eb;
   });
   ta.join();
   tb.join();

@@ -6,7 +6,7 @@
 // dawn.node processes abort at random on that machine: ../shared/notes/gpu-device.md), failures are counted.
 //
 //   node bench/gpu/bench_gpu.mjs --work DIR [--cases short,b32x128,...] [--canary 5] [--tries 3] [--out DIR]
-//        [--quick] [--no-peer] [--no-torch] [--no-golden] [--timeout-s S] [--budget-s S] [--api core|js]
+//        [--quick] [--no-peer] [--no-torch] [--no-golden] [--no-phases] [--timeout-s S] [--budget-s S] [--api core|js]
 // --budget-s (default 400): measurements that would start after this many seconds are skipped (and listed), so the
 // whole device call ends inside its limit; --timeout-s (default 120): per process.
 // DIR (made by bench/run_gpu.sh): node_modules/webgpu, models/minilm-l6-random (+ tiny-bert-cls),
@@ -23,7 +23,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const ALL = ['short', 'b32x128', 'b256x128', 's512x1', 's512x2', 's512x4', 's512x8', 's512x16', 's512x32'];
 const a = { work: '/tmp/gpuembed-gpu', cases: ALL.join(','), canary: 5, tries: 3, out: process.env.OUT || '', quick: false,
-  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400, api: 'core' };
+  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400, api: 'core', phases: true };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -39,6 +39,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--timeout-s') a.timeoutS = +v();
   else if (k === '--budget-s') a.budgetS = +v();
   else if (k === '--api') a.api = v();
+  else if (k === '--no-phases') a.phases = false;
   else { log(`bench_gpu: unknown argument ${k}`); process.exit(2); }
 }
 const W = a.work;
@@ -99,6 +100,12 @@ for (let i = 1; i <= a.canary; i++) {
 doc.canary_ok = doc.canary.filter((c) => c.ok).length;
 log(`bench_gpu: canary ${doc.canary_ok}/${a.canary} processes ok`);
 
+// 1b. where the time of a request goes (bench/gpu/phases.mjs: host phases + WebGPU calls per request), one process
+if (a.phases) {
+  doc.phases = await measure('phases (ours, webgpu)', 'phases', [node, path.join(HERE, 'phases.mjs'), '--model', oursModel,
+    '--webgpu-dir', path.join(W, 'node_modules', 'webgpu'), '--cases', a.quick ? 'short:3' : 'short:50,b32x128:10,b256x128:5']);
+}
+
 // 2. golden check on the GPU (all 80 sentences: one batch, then one at a time)
 if (a.golden) {
   const j = await measure('golden (ours, webgpu)', 'golden', oursCmd(['--cases', 'short:1', '--warmup', '0', '--golden', a.quick ? '4' : 'all']));
@@ -148,6 +155,13 @@ console.log(`adapter (ours): ${doc.results.short?.ours?.adapter ?? doc.canary.fi
 console.log(table(head, rows));
 if (coldOurs) console.log(`cold ours: ${JSON.stringify({ gpu_instance_ms: doc.results.short.ours.gpu_instance_ms, read_ms: doc.results.short.ours.read_ms, ...coldOurs.parts_ms, first_embed_ms: coldOurs.first_embed_ms })}; median over all our processes ${doc.cold_ours_all_processes_ms} ms`);
 if (coldPeer) console.log(`cold tjs: create ${coldPeer.create_ms} + first ${coldPeer.first_embed_ms} ms (import ${doc.results.short.tjs.import_ms} ms)`);
+if (doc.phases?.cases) {
+  console.log('phases (ms per call; other = JS glue + promise hops):');
+  for (const [c, e] of Object.entries(doc.phases.cases)) {
+    console.log(`  ${c}: wall ${e.wall_ms} (median ${e.median_ms}, cpu ${e.cpu_ms}) = begin ${e.begin_ms} + record ${e.record_ms} + gpu_wait ${e.gpu_wait_ms} + read ${e.read_ms} + other ${e.other_ms}; ` +
+      `passes ${e.passes}, dispatches ${e.dispatches}, bind groups created ${e.bind_groups_created}, WebGPU calls ${Object.values(e.webgpu_calls).reduce((p, q) => p + q, 0)}`);
+  }
+}
 if (doc.golden_ours) console.log(`golden ours (webgpu): ${JSON.stringify({ n: doc.golden_ours.sentences, ids_match: doc.golden_ours.ids_match, batched: doc.golden_ours.batched, one: doc.golden_ours.one_at_a_time, pass: doc.golden_ours.pass, error: doc.golden_ours.error })}`);
 const pg = doc.results.short?.tjs?.golden;
 if (pg) console.log(`golden tjs (webgpu, first 10): ids_match ${pg.ids_match}/${pg.sentences}, max abs ${pg.max_abs_diff_where_ids_match} where ids match`);

@@ -47,15 +47,16 @@ bool getline_bounded(std::istream& in, std::string& line, size_t max, const std:
 bool TextReader::next_chunk(size_t max, std::vector<std::string>& out) {
   std::string line;
   size_t got = 0;
+  if (format_ == InputFormat::kAuto) {
+    // The first line decides: a JSON object means JSON Lines for the whole input. Its first byte is enough, and
+    // deciding before reading lets the line bound below be the right one.
+    format_ = in_.peek() == '{' ? InputFormat::kJsonl : InputFormat::kLines;
+  }
   // A text may hold kMaxTextBytes; a line may add a '\r', and a JSON line its escapes (at most 6 bytes per byte).
   const size_t max_line = format_ == InputFormat::kLines ? kMaxTextBytes + 1 : 6 * kMaxTextBytes + 4096;
   while (got < max && getline_bounded(in_, line, max_line, origin_, line_ + 1)) {
     ++line_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (format_ == InputFormat::kAuto) {
-      // The first line decides: a JSON object means JSON Lines for the whole input.
-      format_ = (!line.empty() && line.front() == '{') ? InputFormat::kJsonl : InputFormat::kLines;
-    }
     if (format_ == InputFormat::kLines) {
       out.push_back(std::move(line));
     } else {

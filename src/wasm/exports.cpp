@@ -98,6 +98,8 @@ struct Session {
 };
 
 std::map<int, std::unique_ptr<Session>> g_sessions;
+uint64_t g_jobs = 0;      // ge_gpu_embed_begin / ge_gpu_hidden_begin calls that started a job
+double g_begin_ms = 0;    // time spent in them (tokenizing, sorting by length)
 int g_next_session = 1;
 
 Session& session(int id) {
@@ -387,6 +389,19 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
           j["weight_bytes"] = s.gpu->weight_bytes();
           j["activation_bytes"] = s.gpu->activation_bytes();
           j["max_tokens"] = s.gpu->max_tokens();
+          // Counters since the GPU model was made (cheap; for profiling the host side of a request):
+          const auto& ph = s.gpu->phase_stats();
+          const auto& rec = s.gpu->recorder();
+          j["counters"] = {{"jobs", g_jobs},
+                           {"passes", ph.passes},
+                           {"submits", rec.submits()},
+                           {"dispatches", rec.dispatches()},
+                           {"bind_groups_created", rec.bind_groups_created()},
+                           {"begin_ms", g_begin_ms},
+                           {"record_ms", ph.record_ms},
+                           {"gpu_wait_ms", ph.gpu_wait_ms},
+                           {"read_ms", ph.read_ms}};
+          j["last_pass_ms"] = {{"record", ph.last_record_ms}, {"gpu_wait", ph.last_gpu_wait_ms}, {"read", ph.last_read_ms}};
         }
         out = j.dump();
         return out.c_str();
@@ -400,6 +415,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
 EMSCRIPTEN_KEEPALIVE int ge_gpu_embed_begin(int id, const char* blob, const uint32_t* offsets, int n) {
   return guarded(
       [&]() -> int {
+        const double t0 = emscripten_get_now();
         Session& s = session(id);
         require_gpu(s);
         const auto texts = split_texts(blob, offsets, n);
@@ -415,6 +431,8 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_embed_begin(int id, const char* blob, const uint
         j.result.assign(texts.size() * s.pipeline->spec().dimension(), 0.0f);
         s.job = std::move(j);
         if (s.job.order.empty()) s.job.done = true;
+        ++g_jobs;
+        g_begin_ms += emscripten_get_now() - t0;
         return 0;
       },
       -1);

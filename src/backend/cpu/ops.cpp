@@ -6,6 +6,12 @@
 
 #include "backend/cpu/parallel.h"
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+
+#include "backend/cpu/gemm_packed.h"
+#endif
+
 // Hot loops are compiled for several ISAs; the loader picks one by cpuid (GCC ifunc), so the same
 // binary runs AVX-512 code where the CPU has it and AVX2 / SSE2 elsewhere.
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__GNUC__) && \
@@ -98,6 +104,140 @@ void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size
   }
 }
 
+#if defined(__wasm_simd128__)
+// WebAssembly SIMD128 path (the browser's CPU fallback; single-threaded): the loops above do not vectorise well
+// there (no target_clones, clang keeps float reductions scalar, scores are re-loaded and re-stored per channel).
+// Attention runs both of its matmuls on the packed GEMM micro-kernel (scores = Q·Kᵀ with K packed into column
+// panels, context = P·V with V packed into column panels), with the same summation order per element as
+// attention_head() above (sequential over the head dimension resp. the keys, starting from 0), and a
+// vectorised softmax (same exp formula; the row sum is accumulated in 4 lanes).
+
+// exp_nonpositive() on 4 lanes, same operations and order.
+inline v128_t exp_nonpositive_f32x4(v128_t x) {
+  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.0f));  // == std::max(x, -87)
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, bits);
+}
+
+inline float hsum_f32x4(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+// In-place softmax of s[0, len) (s has room for a multiple of 4).
+void softmax_row_wasm(float* s, size_t len) {
+  const size_t len4 = len & ~size_t{3};
+  float mx = s[0];
+  if (len4 > 0) {
+    v128_t m = wasm_v128_load(s);
+    for (size_t j = 4; j < len4; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(s + j));
+    mx = std::max(std::max(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
+                  std::max(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
+  }
+  for (size_t j = len4; j < len; ++j) mx = std::max(mx, s[j]);
+  const v128_t vmx = wasm_f32x4_splat(mx);
+  v128_t vsum = wasm_f32x4_splat(0.0f);
+  for (size_t j = 0; j < len4; j += 4) {
+    const v128_t e = exp_nonpositive_f32x4(wasm_f32x4_sub(wasm_v128_load(s + j), vmx));
+    wasm_v128_store(s + j, e);
+    vsum = wasm_f32x4_add(vsum, e);
+  }
+  float sum = hsum_f32x4(vsum);
+  for (size_t j = len4; j < len; ++j) {
+    s[j] = exp_nonpositive(s[j] - mx);
+    sum += s[j];
+  }
+  const float inv = 1.0f / sum;
+  const v128_t vinv = wasm_f32x4_splat(inv);
+  for (size_t j = 0; j < len4; j += 4) wasm_v128_store(s + j, wasm_f32x4_mul(wasm_v128_load(s + j), vinv));
+  for (size_t j = len4; j < len; ++j) s[j] *= inv;
+}
+
+struct AttentionScratch {
+  std::vector<float> kp, vp, qa, pa, scores, zeros;
+};
+
+void attention_head_wasm(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
+                         size_t v_col, float scale, AttentionScratch& w, float* ctx, size_t ctx_stride) {
+  const GemmKernel& K = portable_gemm_kernel();
+  const size_t MR = K.mr, NR = K.nr;
+  const size_t kpanels = (len + NR - 1) / NR, vpanels = (hd + NR - 1) / NR;
+  const size_t lds = kpanels * NR;
+  w.kp.assign(kpanels * hd * NR, 0.0f);
+  w.vp.assign(vpanels * len * NR, 0.0f);
+  w.qa.resize(hd * MR);
+  w.pa.resize(len * MR);
+  w.scores.resize(MR * lds + 4);
+  if (w.zeros.size() < std::max(lds, vpanels * NR)) w.zeros.assign(std::max(lds, vpanels * NR), 0.0f);
+  // K panels: kp[p][c][jj] = K[p·NR + jj][c]; V panels: vp[p][j][cc] = V[j][p·NR + cc].
+  for (size_t j = 0; j < len; ++j) {
+    const float* krow = qkv + j * stride + k_col;
+    float* kdst = w.kp.data() + (j / NR) * hd * NR + j % NR;
+    for (size_t c = 0; c < hd; ++c) kdst[c * NR] = krow[c];
+    const float* vrow = qkv + j * stride + v_col;
+    for (size_t p = 0; p < vpanels; ++p) {
+      const size_t cols = std::min(NR, hd - p * NR);
+      std::memcpy(w.vp.data() + (p * len + j) * NR, vrow + p * NR, cols * sizeof(float));
+    }
+  }
+  for (size_t i0 = 0; i0 < len; i0 += MR) {
+    const size_t nb = std::min(MR, len - i0);
+    for (size_t r = 0; r < MR; ++r) {
+      const float* q = qkv + (i0 + r) * stride + q_col;
+      for (size_t c = 0; c < hd; ++c) w.qa[c * MR + r] = r < nb ? q[c] * scale : 0.0f;
+    }
+    float* s = w.scores.data();
+    for (size_t p = 0; p < kpanels; ++p)
+      K.fn(hd, w.qa.data(), w.kp.data() + p * hd * NR, s + p * NR, lds, nb, std::min(NR, len - p * NR),
+           w.zeros.data(), false, false);
+    for (size_t r = 0; r < nb; ++r) softmax_row_wasm(s + r * lds, len);
+    for (size_t j = 0; j < len; ++j)
+      for (size_t r = 0; r < MR; ++r) w.pa[j * MR + r] = r < nb ? s[r * lds + j] : 0.0f;
+    float* out = ctx + i0 * ctx_stride;
+    for (size_t p = 0; p < vpanels; ++p)
+      K.fn(len, w.pa.data(), w.vp.data() + p * len * NR, out + p * NR, ctx_stride, nb, std::min(NR, hd - p * NR),
+           w.zeros.data(), false, false);
+  }
+}
+
+// layer_norm_row() with 4-lane sums (the mean and variance are summed in 4 lanes, then across them).
+void layer_norm_row_wasm(float* x, size_t h, const float* gamma, const float* beta, float eps) {
+  if (h % 4 != 0) {
+    layer_norm_row(x, h, gamma, beta, eps);
+    return;
+  }
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  for (size_t i = 0; i < h; i += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(x + i));
+  const float mean = hsum_f32x4(acc) / static_cast<float>(h);
+  const v128_t vmean = wasm_f32x4_splat(mean);
+  acc = wasm_f32x4_splat(0.0f);
+  for (size_t i = 0; i < h; i += 4) {
+    const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), vmean);
+    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
+  }
+  const float var = hsum_f32x4(acc) / static_cast<float>(h);
+  const v128_t vinv = wasm_f32x4_splat(1.0f / std::sqrt(var + eps));
+  for (size_t i = 0; i < h; i += 4) {
+    const v128_t y = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + i), vmean), vinv),
+                                    wasm_v128_load(gamma + i));
+    wasm_v128_store(x + i, wasm_f32x4_add(y, wasm_v128_load(beta + i)));
+  }
+}
+#define GPUEMBED_LAYER_NORM_ROW layer_norm_row_wasm
+#else
+#define GPUEMBED_LAYER_NORM_ROW layer_norm_row
+#endif  // __wasm_simd128__
+
 }  // namespace
 
 void embed_tokens(const BertWeights& w, const int32_t* ids, const PackedRows& rows, size_t h, float eps, float* x) {
@@ -110,7 +250,7 @@ void embed_tokens(const BertWeights& w, const int32_t* ids, const PackedRows& ro
         const float* pos = w.position_embeddings.data + t * h;
         float* out = x + r * h;
         for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i] + type0[i];
-        layer_norm_row(out, h, w.emb_ln_w.data, w.emb_ln_b.data, eps);
+        GPUEMBED_LAYER_NORM_ROW(out, h, w.emb_ln_w.data, w.emb_ln_b.data, eps);
       }
     }
   });
@@ -123,7 +263,7 @@ void add_layer_norm(float* x, const float* delta, size_t n, size_t h, const floa
       float* row = x + r * h;
       const float* d = delta + r * h;
       for (size_t i = 0; i < h; ++i) row[i] = d[i] + row[i];
-      layer_norm_row(row, h, gamma, beta, eps);
+      GPUEMBED_LAYER_NORM_ROW(row, h, gamma, beta, eps);
     }
   });
 }
@@ -134,6 +274,18 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
+#if defined(__wasm_simd128__)
+  parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
+    thread_local AttentionScratch scratch;
+    for (size_t work = w0; work < w1; ++work) {
+      const size_t b = work / heads, head = work % heads;
+      const size_t off = rows.offsets[b];
+      attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, hidden + head * hd,
+                          2 * hidden + head * hd, scale, scratch, ctx + off * hidden + head * hd, hidden);
+    }
+  });
+  return;
+#endif
   parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
     std::vector<float> kt(max_len * hd), vv(max_len * hd), scores(4 * max_len);
     for (size_t work = w0; work < w1; ++work) {

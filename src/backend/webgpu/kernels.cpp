@@ -104,8 +104,25 @@ Recorder::Recorder(GpuContext& ctx, const Kernels& kernels)
     : ctx_(ctx), kernels_(kernels), slot_(std::max<uint32_t>(256, ctx.info().min_uniform_offset_alignment)) {}
 
 Recorder::~Recorder() {
+  invalidate();
   if (uniform_buffer_) wgpuBufferRelease(uniform_buffer_);
 }
+
+void Recorder::invalidate() {
+  for (Cached& c : cache_) {
+    if (c.group) wgpuBindGroupRelease(c.group);
+  }
+  cache_.clear();
+}
+
+namespace {
+bool same_refs(const std::array<BufferRef, 8>& a, const std::array<BufferRef, 8>& b, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (a[i].buffer != b[i].buffer || a[i].offset != b[i].offset || a[i].size != b[i].size) return false;
+  }
+  return true;
+}
+}  // namespace
 
 void Recorder::clear() {
   ops_.clear();
@@ -130,6 +147,7 @@ void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst) { copies_.push_b
 
 void Recorder::submit() {
   if (uniforms_.size() > uniform_capacity_) {
+    invalidate();
     if (uniform_buffer_) {
       wgpuBufferDestroy(uniform_buffer_);
       wgpuBufferRelease(uniform_buffer_);
@@ -140,34 +158,44 @@ void Recorder::submit() {
   }
   if (!uniforms_.empty()) wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, 0, uniforms_.data(), uniforms_.size());
 
-  std::vector<WGPUBindGroup> groups;
-  groups.reserve(ops_.size());
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
   if (!ops_.empty()) {
+    if (cache_.size() < ops_.size()) cache_.resize(ops_.size());
     WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, nullptr);
+    WGPUComputePipeline current = nullptr;
     for (size_t i = 0; i < ops_.size(); ++i) {
       const Op& op = ops_[i];
-      std::array<WGPUBindGroupEntry, 9> e{};
-      e[0].binding = 0;
-      e[0].buffer = uniform_buffer_;
-      e[0].offset = i * slot_;
-      e[0].size = 256;
-      for (int b = 0; b < op.n_storage; ++b) {
-        e[b + 1].binding = static_cast<uint32_t>(b + 1);
-        e[b + 1].buffer = op.storage[b].buffer;
-        e[b + 1].offset = op.storage[b].offset;
-        e[b + 1].size = (op.storage[b].size + 3) & ~uint64_t(3);
+      Cached& c = cache_[i];
+      if (!c.group || c.kernel != op.kernel || c.n_storage != op.n_storage || !same_refs(c.storage, op.storage, op.n_storage)) {
+        if (c.group) wgpuBindGroupRelease(c.group);
+        std::array<WGPUBindGroupEntry, 9> e{};
+        e[0].binding = 0;
+        e[0].buffer = uniform_buffer_;
+        e[0].offset = i * slot_;
+        e[0].size = 256;
+        for (int b = 0; b < op.n_storage; ++b) {
+          e[b + 1].binding = static_cast<uint32_t>(b + 1);
+          e[b + 1].buffer = op.storage[b].buffer;
+          e[b + 1].offset = op.storage[b].offset;
+          e[b + 1].size = (op.storage[b].size + 3) & ~uint64_t(3);
+        }
+        WGPUBindGroupDescriptor bgd = {};
+        bgd.layout = kernels_.layout(op.kernel);
+        bgd.entryCount = static_cast<uint32_t>(op.n_storage + 1);
+        bgd.entries = e.data();
+        c.group = wgpuDeviceCreateBindGroup(ctx_.device(), &bgd);
+        c.kernel = op.kernel;
+        c.n_storage = op.n_storage;
+        c.storage = op.storage;
+        ++bind_groups_created_;
       }
-      WGPUBindGroupDescriptor bgd = {};
-      bgd.layout = kernels_.layout(op.kernel);
-      bgd.entryCount = static_cast<uint32_t>(op.n_storage + 1);
-      bgd.entries = e.data();
-      WGPUBindGroup bg = wgpuDeviceCreateBindGroup(ctx_.device(), &bgd);
-      groups.push_back(bg);
       if (op.groups[0] == 0 || op.groups[1] == 0 || op.groups[2] == 0) continue;
-      wgpuComputePassEncoderSetPipeline(pass, kernels_.pipeline(op.kernel));
-      wgpuComputePassEncoderSetBindGroup(pass, 0, bg, 0, nullptr);
+      WGPUComputePipeline pl = kernels_.pipeline(op.kernel);
+      if (pl != current) wgpuComputePassEncoderSetPipeline(pass, pl);
+      current = pl;
+      wgpuComputePassEncoderSetBindGroup(pass, 0, c.group, 0, nullptr);
       port::dispatch(pass, op.groups[0], op.groups[1], op.groups[2]);
+      ++dispatches_;
     }
     wgpuComputePassEncoderEnd(pass);
     wgpuComputePassEncoderRelease(pass);
@@ -179,7 +207,7 @@ void Recorder::submit() {
   wgpuQueueSubmit(ctx_.queue(), 1, &cmd);
   wgpuCommandBufferRelease(cmd);
   wgpuCommandEncoderRelease(enc);
-  for (WGPUBindGroup bg : groups) wgpuBindGroupRelease(bg);
+  ++submits_;
   clear();
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // The compute pipelines (one per WGSL kernel file) and a recorder that turns a list of dispatches into one
-// command buffer: per-dispatch parameters go into one uniform buffer (256-byte slots), bind groups are made at
-// submit time and released right after.
+// command buffer: per-dispatch parameters go into one uniform buffer (256-byte slots). Bind groups are cached per
+// dispatch position: a forward pass records the same sequence of (kernel, buffers) every call, so after the first
+// call no bind group is created (creating them cost ~45 API calls + descriptor writes per forward pass). Callers
+// that free or reallocate a bound buffer must call invalidate() first (WebGPU object ids may be reused).
 #include <webgpu/webgpu.h>
 
 #include <array>
@@ -84,6 +86,12 @@ class Recorder {
   // Uploads the parameters, encodes one compute pass + the copies into one command buffer, submits it.
   void submit();
   size_t dispatch_count() const { return ops_.size(); }
+  // Drops the cached bind groups (call before destroying or replacing any buffer they may bind).
+  void invalidate();
+  // Counters since construction: submits, dispatches recorded, bind groups created (cache misses).
+  uint64_t submits() const { return submits_; }
+  uint64_t dispatches() const { return dispatches_; }
+  uint64_t bind_groups_created() const { return bind_groups_created_; }
 
  private:
   struct Op {
@@ -100,6 +108,14 @@ class Recorder {
   std::vector<uint8_t> uniforms_;
   WGPUBuffer uniform_buffer_ = nullptr;
   uint64_t uniform_capacity_ = 0;
+  struct Cached {
+    Kernel kernel;
+    std::array<BufferRef, 8> storage;
+    int n_storage = 0;
+    WGPUBindGroup group = nullptr;
+  };
+  std::vector<Cached> cache_;  // by dispatch position; all use uniform_buffer_ at offset position * slot_
+  uint64_t submits_ = 0, dispatches_ = 0, bind_groups_created_ = 0;
 };
 
 }  // namespace gpuembed::webgpu

@@ -6,6 +6,16 @@
 
 #include "gpuembed/error.h"
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+static double now_ms() { return emscripten_get_now(); }
+#else
+#include <chrono>
+static double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+#endif
+
 namespace gpuembed::webgpu {
 
 struct WebGpuModel::Inflight {
@@ -14,6 +24,7 @@ struct WebGpuModel::Inflight {
   std::string error;       // first WebGPU error seen
   WGPUBuffer readback = nullptr;
   uint64_t bytes = 0;
+  double submitted_at = 0, mapped_at = 0;  // now_ms()
   bool done() const { return pending == 0; }
 };
 
@@ -25,6 +36,7 @@ using InflightRef = std::shared_ptr<WebGpuModel::Inflight>;
 void on_map(bool ok, void* user) {
   auto* ref = static_cast<InflightRef*>(user);
   (*ref)->map_ok = ok;
+  (*ref)->mapped_at = now_ms();
   if (!ok && (*ref)->error.empty()) (*ref)->error = "mapAsync of the readback buffer failed";
   --(*ref)->pending;
   delete ref;
@@ -48,6 +60,9 @@ struct PoolParams { uint32_t batch, seq, hidden, mode, out_dim, out_offset, p0, 
 struct NormParams { uint32_t rows, dim, p0, p1; };
 
 constexpr size_t kSmallMatmulRows = 32;
+constexpr uint32_t kSmallMatmulCols = 4;       // matmul_small.wgsl: NC columns per workgroup
+constexpr uint32_t kSmallMatmulRowBlock = 16;  // matmul_small.wgsl: MB rows per workgroup
+constexpr uint32_t kMatmulRowsPerTile = 64;   // matmul.wgsl: BM = 64 * RV (RV = 2 measured 8x slower on the H100)
 
 BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
@@ -137,7 +152,22 @@ size_t WebGpuModel::max_tokens() const {
   return static_cast<size_t>(std::max<uint64_t>(1, limit / widest));
 }
 
+BufferRef WebGpuModel::whole(WGPUBuffer b) const {
+  const BertConfig& c = spec_.config;
+  const uint64_t T = cap_tokens_, B = cap_batch_, H = c.hidden_size, F = c.intermediate_size, D = spec_.dimension();
+  uint64_t bytes = 0;
+  if (b == ids_) bytes = T * 4;
+  else if (b == lengths_) bytes = B * 4;
+  else if (b == x_ || b == ctxb_ || b == tmp_ || b == x2_) bytes = T * H * 4;
+  else if (b == qkv_) bytes = T * 3 * H * 4;
+  else if (b == ffn_) bytes = T * F * 4;
+  else if (b == pooled_ || b == normed_) bytes = B * D * 4;
+  else throw Error(ErrorCode::kInternal, "not an activation buffer");
+  return BufferRef{b, 0, bytes};
+}
+
 void WebGpuModel::release_activations() {
+  recorder_.invalidate();  // cached bind groups name these buffers
   for (WGPUBuffer* b : {&ids_, &lengths_, &x_, &qkv_, &ctxb_, &tmp_, &x2_, &ffn_, &pooled_, &normed_, &readback_}) {
     if (*b) {
       wgpuBufferDestroy(*b);
@@ -178,6 +208,7 @@ void WebGpuModel::ensure_activations(size_t batch, size_t tokens) {
 }
 
 void WebGpuModel::submit(const TokenBatch& batch, Output output) {
+  const double t_start = now_ms();
   if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, ctx_->lost_message());
   if (inflight_ && !inflight_->done()) {
     throw Error(ErrorCode::kInternal, "WebGPU forward pass submitted while another is in flight");
@@ -226,26 +257,26 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
     EmbedParams p{static_cast<uint32_t>(T), static_cast<uint32_t>(S), H, static_cast<uint32_t>(c.vocab_size),
                   static_cast<uint32_t>(c.max_position_embeddings), 0, c.layer_norm_eps, 0};
     r.dispatch(Kernel::kEmbedLayerNorm, &p, sizeof p,
-               {ref(ids_, T * 4), ref(word_, uint64_t(c.vocab_size) * H * 4),
+               {whole(ids_), ref(word_, uint64_t(c.vocab_size) * H * 4),
                 ref(pos_, uint64_t(c.max_position_embeddings) * H * 4), ref(type_, uint64_t(H) * 4),
-                ref(emb_g_, H * 4), ref(emb_b_, H * 4), ref(x_, tH)},
+                ref(emb_g_, H * 4), ref(emb_b_, H * 4), whole(x_)},
                grid_for(T, maxdim));
   }
   auto matmul = [&](WGPUBuffer in, uint32_t K, WGPUBuffer w, WGPUBuffer bias, uint32_t N, WGPUBuffer residual,
                     uint32_t flags, WGPUBuffer out) {
     MatmulParams p{static_cast<uint32_t>(T), N, K, flags};
-    // Fewer rows than half a 64-row tile (a short sentence): one invocation per output, no workgroup memory.
+    // Few rows (a short sentence): matmul_small.wgsl's split-K (both kernels grid-stride, so the grids may be capped).
     const bool small = T < kSmallMatmulRows;
     r.dispatch(small ? Kernel::kMatmulSmall : Kernel::kMatmul, &p, sizeof p,
-               {ref(in, uint64_t(T) * K * 4), ref(w, uint64_t(N) * K * 4), ref(bias, uint64_t(N) * 4),
-                residual ? ref(residual, uint64_t(T) * N * 4) : ref(bias, uint64_t(N) * 4),
-                ref(out, uint64_t(T) * N * 4)},
-               small ? std::array<uint32_t, 3>{ceil_div(N, 64), static_cast<uint32_t>(T), 1}
-                     : std::array<uint32_t, 3>{ceil_div(N, 64), ceil_div(T, 64), 1});
+               {whole(in), ref(w, uint64_t(N) * K * 4), ref(bias, uint64_t(N) * 4),
+                residual ? whole(residual) : ref(bias, uint64_t(N) * 4), whole(out)},
+               small ? std::array<uint32_t, 3>{std::min(ceil_div(N, kSmallMatmulCols), maxdim),
+                                               ceil_div(T, kSmallMatmulRowBlock), 1}
+                     : std::array<uint32_t, 3>{ceil_div(N, 64), std::min(ceil_div(T, kMatmulRowsPerTile), maxdim), 1});
   };
   auto layernorm = [&](WGPUBuffer in, WGPUBuffer g, WGPUBuffer b, WGPUBuffer out) {
     LnParams p{static_cast<uint32_t>(T), H, c.layer_norm_eps, 0};
-    r.dispatch(Kernel::kLayerNorm, &p, sizeof p, {ref(in, tH), ref(g, H * 4), ref(b, H * 4), ref(out, tH)},
+    r.dispatch(Kernel::kLayerNorm, &p, sizeof p, {whole(in), ref(g, H * 4), ref(b, H * 4), whole(out)},
                grid_for(T, maxdim));
   };
   for (const LayerBuffers& l : layers_) {
@@ -253,7 +284,7 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
     AttnParams ap{static_cast<uint32_t>(B), static_cast<uint32_t>(S), NH, H,
                   1.0f / std::sqrt(static_cast<float>(c.head_dim())), 0, 0, 0};
     r.dispatch(Kernel::kAttention, &ap, sizeof ap,
-               {ref(qkv_, uint64_t(T) * 3 * H * 4), ref(lengths_, B * 4), ref(ctxb_, tH)},
+               {whole(qkv_), whole(lengths_), whole(ctxb_)},
                {ceil_div(S, 64), NH, static_cast<uint32_t>(B)});
     matmul(ctxb_, H, l.ao_w, l.ao_b, H, x_, 2, tmp_);
     layernorm(tmp_, l.ln1_g, l.ln1_b, x2_);
@@ -269,7 +300,7 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
     uint32_t offset = 0;
     for (PoolingMode m : spec_.pooling) {
       PoolParams p{static_cast<uint32_t>(B), static_cast<uint32_t>(S), H, pool_mode_code(m), D, offset, 0, 0};
-      r.dispatch(Kernel::kPooling, &p, sizeof p, {ref(x_, tH), ref(lengths_, B * 4), ref(pooled_, uint64_t(B) * D * 4)},
+      r.dispatch(Kernel::kPooling, &p, sizeof p, {whole(x_), whole(lengths_), whole(pooled_)},
                  {ceil_div(H, 64), static_cast<uint32_t>(B), 1});
       offset += H;
     }
@@ -277,7 +308,7 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
     if (spec_.normalize) {
       NormParams p{static_cast<uint32_t>(B), D, 0, 0};
       r.dispatch(Kernel::kL2Normalize, &p, sizeof p,
-                 {ref(pooled_, uint64_t(B) * D * 4), ref(normed_, uint64_t(B) * D * 4)}, grid_for(B, maxdim));
+                 {whole(pooled_), whole(normed_)}, grid_for(B, maxdim));
       result = normed_;
     }
     bytes = uint64_t(B) * D * 4;
@@ -292,6 +323,9 @@ void WebGpuModel::submit(const TokenBatch& batch, Output output) {
   result_floats_ = static_cast<size_t>(bytes / 4);
   port::pop_error_scopes(ctx_->device(), on_scope, new InflightRef(inflight_));
   port::map_read_async(readback_, bytes, on_map, new InflightRef(inflight_));
+  inflight_->submitted_at = now_ms();
+  phases_.last_record_ms = inflight_->submitted_at - t_start;
+  phases_.record_ms += phases_.last_record_ms;
 }
 
 WebGpuModel::State WebGpuModel::poll() const {
@@ -319,7 +353,13 @@ void WebGpuModel::read(float* out) {
     if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, msg);
     throw Error(ErrorCode::kInternal, msg.empty() ? "WebGPU forward pass failed" : msg);
   }
+  const double t_read = now_ms();
   port::read_mapped(inflight_->readback, inflight_->bytes, out);
+  phases_.last_read_ms = now_ms() - t_read;
+  phases_.last_gpu_wait_ms = inflight_->mapped_at - inflight_->submitted_at;
+  phases_.read_ms += phases_.last_read_ms;
+  phases_.gpu_wait_ms += phases_.last_gpu_wait_ms;
+  ++phases_.passes;
   inflight_.reset();
 }
 

@@ -49,6 +49,17 @@ class WebGpuModel {
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t activation_bytes() const { return activation_bytes_; }
 
+  // Host-side phases of forward passes (milliseconds, emscripten_get_now): record = submit() (validation, upload of
+  // ids/params, encoding, queue.submit, mapAsync); gpu_wait = end of submit() -> the readback's map callback (GPU
+  // execution + the event loop's latency in delivering the callback); read = copying the mapped result out.
+  struct PhaseStats {
+    uint64_t passes = 0;
+    double record_ms = 0, gpu_wait_ms = 0, read_ms = 0;            // sums over passes
+    double last_record_ms = 0, last_gpu_wait_ms = 0, last_read_ms = 0;
+  };
+  const PhaseStats& phase_stats() const { return phases_; }
+  const Recorder& recorder() const { return recorder_; }
+
   struct Inflight;  // shared with the WebGPU callbacks
 
  private:
@@ -73,10 +84,13 @@ class WebGpuModel {
   WGPUBuffer ids_ = nullptr, lengths_ = nullptr, x_ = nullptr, qkv_ = nullptr, ctxb_ = nullptr, tmp_ = nullptr,
              x2_ = nullptr, ffn_ = nullptr, pooled_ = nullptr, normed_ = nullptr, readback_ = nullptr;
   uint64_t readback_capacity_ = 0;
+  // Activation buffers are bound whole (their capacity), so cached bind groups stay valid when the batch shape changes.
+  BufferRef whole(WGPUBuffer b) const;
   uint64_t activation_bytes_ = 0;
 
   std::shared_ptr<Inflight> inflight_;
   size_t result_floats_ = 0;
+  PhaseStats phases_;
 };
 
 }  // namespace gpuembed::webgpu

@@ -4,7 +4,9 @@
 // Keys at or past lengths[b] are masked out (never read: BERT's additive -inf mask gives them weight exactly 0).
 // Softmax is the numerically safe online form: running max m, rescaled running sum l and accumulator, in f32.
 // One workgroup = 64 consecutive queries of one (batch row, head); K and V go through workgroup memory in
-// tiles of 32 keys. Query rows past the length are written as zeros. HEAD_DIM is substituted at pipeline creation.
+// tiles of 32 keys, as vec4s (one 16-byte read of workgroup memory per 4 multiply-adds; head dimensions that are
+// not a multiple of 4 are zero-padded). The scores of a tile stay in registers (constant loop bounds; keys past the length skipped).
+// Query rows past the length are written as zeros. HEAD_DIM is substituted at pipeline creation.
 struct Params { batch: u32, seq: u32, heads: u32, hidden: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;
@@ -12,10 +14,16 @@ struct Params { batch: u32, seq: u32, heads: u32, hidden: u32, scale: f32, _p0: 
 @group(0) @binding(3) var<storage, read_write> ctx: array<f32>;
 
 const HEAD_DIM: u32 = 64u;  // substituted
+const D4: u32 = (HEAD_DIM + 3u) / 4u;
 const QT: u32 = 64u;
 const KT: u32 = 32u;
-var<workgroup> ks: array<f32, KT * HEAD_DIM>;
-var<workgroup> vs: array<f32, KT * HEAD_DIM>;
+var<workgroup> ks: array<vec4<f32>, KT * D4>;
+var<workgroup> vs: array<vec4<f32>, KT * D4>;
+
+fn ld(i: u32, d: u32) -> f32 {
+  if (d < HEAD_DIM) { return qkv[i + d]; }
+  return 0.0;
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -27,27 +35,32 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let row0 = b * p.seq;
   let is_valid = qi < len;
 
-  var q: array<f32, HEAD_DIM>;
-  var acc: array<f32, HEAD_DIM>;
-  for (var d = 0u; d < HEAD_DIM; d = d + 1u) {
-    acc[d] = 0.0;
-    q[d] = 0.0;
-    if (is_valid) { q[d] = qkv[(row0 + qi) * stride + h * HEAD_DIM + d] * p.scale; }
+  var q: array<vec4<f32>, D4>;
+  var acc: array<vec4<f32>, D4>;
+  let qbase = (row0 + min(qi, p.seq - 1u)) * stride + h * HEAD_DIM;
+  for (var d = 0u; d < D4; d = d + 1u) {
+    acc[d] = vec4<f32>(0.0);
+    q[d] = vec4<f32>(0.0);
+    if (is_valid) {
+      q[d] = vec4<f32>(ld(qbase, 4u * d), ld(qbase, 4u * d + 1u), ld(qbase, 4u * d + 2u), ld(qbase, 4u * d + 3u)) * p.scale;
+    }
   }
   var m = -3.0e38;
   var l = 0.0;
 
   for (var k0 = 0u; k0 < len; k0 = k0 + KT) {
     let nk = min(KT, len - k0);
-    for (var e = lid; e < KT * HEAD_DIM; e = e + QT) {
-      let j = e / HEAD_DIM;
-      let d = e % HEAD_DIM;
-      var kv = 0.0;
-      var vv = 0.0;
+    for (var e = lid; e < KT * D4; e = e + QT) {
+      let j = e / D4;
+      let d = (e % D4) * 4u;
+      var kv = vec4<f32>(0.0);
+      var vv = vec4<f32>(0.0);
       if (j < nk) {
-        let base = (row0 + k0 + j) * stride + h * HEAD_DIM + d;
-        kv = qkv[base + p.hidden];
-        vv = qkv[base + 2u * p.hidden];
+        let base = (row0 + k0 + j) * stride + h * HEAD_DIM;
+        kv = vec4<f32>(ld(base + p.hidden, d), ld(base + p.hidden, d + 1u), ld(base + p.hidden, d + 2u),
+                       ld(base + p.hidden, d + 3u));
+        vv = vec4<f32>(ld(base + 2u * p.hidden, d), ld(base + 2u * p.hidden, d + 1u), ld(base + 2u * p.hidden, d + 2u),
+                       ld(base + 2u * p.hidden, d + 3u));
       }
       ks[e] = kv;
       vs[e] = vv;
@@ -56,20 +69,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (is_valid) {
       var s: array<f32, KT>;
       var tmax = -3.0e38;
-      for (var j = 0u; j < nk; j = j + 1u) {
-        var dot = 0.0;
-        for (var d = 0u; d < HEAD_DIM; d = d + 1u) { dot = dot + q[d] * ks[j * HEAD_DIM + d]; }
-        s[j] = dot;
-        tmax = max(tmax, dot);
+      for (var j = 0u; j < KT; j = j + 1u) {
+        s[j] = -3.0e38;
+        if (j < nk) {
+          var dot4 = vec4<f32>(0.0);
+          for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * ks[j * D4 + d]; }
+          s[j] = dot4.x + dot4.y + dot4.z + dot4.w;
+          tmax = max(tmax, s[j]);
+        }
       }
       let mnew = max(m, tmax);
       let corr = exp(m - mnew);
       l = l * corr;
-      for (var d = 0u; d < HEAD_DIM; d = d + 1u) { acc[d] = acc[d] * corr; }
-      for (var j = 0u; j < nk; j = j + 1u) {
-        let pj = exp(s[j] - mnew);
-        l = l + pj;
-        for (var d = 0u; d < HEAD_DIM; d = d + 1u) { acc[d] = acc[d] + pj * vs[j * HEAD_DIM + d]; }
+      for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] * corr; }
+      for (var j = 0u; j < KT; j = j + 1u) {
+        if (j < nk) {
+          let pj = exp(s[j] - mnew);
+          l = l + pj;
+          for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vs[j * D4 + d]; }
+        }
       }
       m = mnew;
     }
@@ -79,8 +97,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (qi < p.seq) {
     var inv = 0.0;
     if (is_valid && l > 0.0) { inv = 1.0 / l; }
-    for (var d = 0u; d < HEAD_DIM; d = d + 1u) {
-      ctx[(row0 + qi) * p.hidden + h * HEAD_DIM + d] = acc[d] * inv;
+    let obase = (row0 + qi) * p.hidden + h * HEAD_DIM;
+    for (var d = 0u; d < D4; d = d + 1u) {
+      let o = acc[d] * inv;
+      for (var c = 0u; c < 4u; c = c + 1u) {
+        if (4u * d + c < HEAD_DIM) { ctx[obase + 4u * d + c] = o[c]; }
+      }
     }
   }
 }

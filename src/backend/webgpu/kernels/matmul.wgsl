@@ -1,8 +1,11 @@
 // y[m, n] = sum_k x[m, k] * w[n, k] + bias[n]   (w in PyTorch Linear layout [out, in]; also the fused QKV weight
 // [3*hidden, hidden]), then optionally GELU (flags bit 0) and/or + residual[m, n] (flags bit 1).
-// Tiled through workgroup memory: a 64x64 output tile per workgroup of 16x16 threads, 4x4 outputs per thread
-// (rows ty + 16 i, columns tx + 16 j), the K dimension walked in slices of 16. Any M, N, K (edges are guarded).
-// gpuembed_gelu comes from erf.wgsl, prepended.
+// Tiled through workgroup memory: a BM x 64 output tile (BM = 64 * RV) per workgroup of 16x16 threads; thread (tx, ty)
+// owns 4 consecutive columns n0 + 4 tx .. + 3 and RV groups of 4 consecutive rows m0 + 64 r + 4 ty .. + 3, so each
+// step of k reads RV + 1 vec4s from workgroup memory for 16 * RV multiply-adds. K is walked in slices of 16; the
+// tiles are stored k-major as vec4s of 4 rows / 4 columns, rows padded to 17 vec4s (no bank conflicts on the stores).
+// Any M, N, K (edges are guarded). Row tiles are grid-strided (workgroup_id.y), so any grid of at least ceil(N / 64)
+// columns is correct; the best is [ceil(N / 64), ceil(M / BM)]. gpuembed_gelu comes from erf.wgsl, prepended.
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -11,65 +14,77 @@ struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(4) var<storage, read> residual: array<f32>;
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 
-const BM: u32 = 64u;
+const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: kMatmulRowsPerTile = 64 * RV)
+const BM: u32 = 64u * RV;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
-var<workgroup> xs: array<f32, 1024>;  // [BK][BM]
-var<workgroup> ws: array<f32, 1024>;  // [BK][BN]
+const SV: u32 = 17u;         // vec4 stride of one k row of a tile (16 + 1 padding)
+var<workgroup> xs: array<vec4<f32>, 544>;  // [BK][RV * 16 (+ pad)] : 16 * (16 * RV + 1)   (RV <= 2)
+var<workgroup> ws: array<vec4<f32>, 272>;  // [BK][SV]
+
+fn xload(m: u32, k: u32) -> f32 {
+  if (m < p.M && k < p.K) { return x[m * p.K + k]; }
+  return 0.0;
+}
+fn wload(n: u32, k: u32) -> f32 {
+  if (n < p.N && k < p.K) { return w[n * p.K + k]; }
+  return 0.0;
+}
 
 @compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let m0 = wid.y * BM;
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let n0 = wid.x * BN;
   let tx = lid3.x;
   let ty = lid3.y;
-  var acc: array<f32, 16>;
-  for (var i = 0u; i < 16u; i = i + 1u) { acc[i] = 0.0; }
+  // tile loads: thread lid reads k = k0 + lk of 4 consecutive rows (row group lq)
+  let lk = lid % BK;
+  let lq = lid / BK;  // 0..15
+  let xstride = RV * 16u + 1u;
+  let mtiles = (p.M + BM - 1u) / BM;
+  for (var mt = wid.y; mt < mtiles; mt = mt + nwg.y) {
+    let m0 = mt * BM;
+    var acc: array<vec4<f32>, 8>;  // [RV * 4] rows, 4 columns each
+    for (var i = 0u; i < RV * 4u; i = i + 1u) { acc[i] = vec4<f32>(0.0); }
 
-  for (var k0 = 0u; k0 < p.K; k0 = k0 + BK) {
-    // 1024 elements of each tile, 4 per thread; consecutive threads read consecutive k (rows of x and w).
-    for (var e = 0u; e < 4u; e = e + 1u) {
-      let idx = lid + e * 256u;
-      let r = idx / BK;
-      let kk = idx % BK;
-      let gk = k0 + kk;
-      let gm = m0 + r;
-      var xv = 0.0;
-      if (gm < p.M && gk < p.K) { xv = x[gm * p.K + gk]; }
-      xs[kk * BM + r] = xv;
-      let gn = n0 + r;
-      var wv = 0.0;
-      if (gn < p.N && gk < p.K) { wv = w[gn * p.K + gk]; }
-      ws[kk * BN + r] = wv;
-    }
-    workgroupBarrier();
-    for (var kk = 0u; kk < BK; kk = kk + 1u) {
-      var a: array<f32, 4>;
-      var b: array<f32, 4>;
-      for (var i = 0u; i < 4u; i = i + 1u) {
-        a[i] = xs[kk * BM + ty + 16u * i];
-        b[i] = ws[kk * BN + tx + 16u * i];
+    for (var k0 = 0u; k0 < p.K; k0 = k0 + BK) {
+      let gk = k0 + lk;
+      for (var r = 0u; r < RV; r = r + 1u) {
+        let gm = m0 + r * 64u + 4u * lq;
+        xs[lk * xstride + r * 16u + lq] =
+            vec4<f32>(xload(gm, gk), xload(gm + 1u, gk), xload(gm + 2u, gk), xload(gm + 3u, gk));
       }
-      for (var i = 0u; i < 4u; i = i + 1u) {
-        for (var j = 0u; j < 4u; j = j + 1u) {
-          acc[i * 4u + j] = acc[i * 4u + j] + a[i] * b[j];
+      let gn = n0 + 4u * lq;
+      ws[lk * SV + lq] = vec4<f32>(wload(gn, gk), wload(gn + 1u, gk), wload(gn + 2u, gk), wload(gn + 3u, gk));
+      workgroupBarrier();
+      for (var kk = 0u; kk < BK; kk = kk + 1u) {
+        let b = ws[kk * SV + tx];
+        for (var r = 0u; r < RV; r = r + 1u) {
+          let a = xs[kk * xstride + r * 16u + ty];
+          acc[r * 4u + 0u] = acc[r * 4u + 0u] + a.x * b;
+          acc[r * 4u + 1u] = acc[r * 4u + 1u] + a.y * b;
+          acc[r * 4u + 2u] = acc[r * 4u + 2u] + a.z * b;
+          acc[r * 4u + 3u] = acc[r * 4u + 3u] + a.w * b;
         }
       }
+      workgroupBarrier();
     }
-    workgroupBarrier();
-  }
 
-  for (var i = 0u; i < 4u; i = i + 1u) {
-    let gm = m0 + ty + 16u * i;
-    if (gm >= p.M) { continue; }
-    for (var j = 0u; j < 4u; j = j + 1u) {
-      let gn = n0 + tx + 16u * j;
-      if (gn >= p.N) { continue; }
-      var v = acc[i * 4u + j] + bias[gn];
-      if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-      if ((p.flags & 2u) != 0u) { v = v + residual[gm * p.N + gn]; }
-      y[gm * p.N + gn] = v;
+    let nb = n0 + 4u * tx;
+    for (var r = 0u; r < RV; r = r + 1u) {
+      for (var i = 0u; i < 4u; i = i + 1u) {
+        let gm = m0 + r * 64u + 4u * ty + i;
+        if (gm >= p.M) { continue; }
+        let a = acc[r * 4u + i];
+        for (var j = 0u; j < 4u; j = j + 1u) {
+          let gn = nb + j;
+          if (gn >= p.N) { continue; }
+          var v = a[j] + bias[gn];
+          if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
+          if ((p.flags & 2u) != 0u) { v = v + residual[gm * p.N + gn]; }
+          y[gm * p.N + gn] = v;
+        }
+      }
     }
   }
 }
