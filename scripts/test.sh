@@ -10,6 +10,7 @@ step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
 step "native build + tests"
 scripts/build.sh
 (cd build && ctest --output-on-failure -j1)
+examples/cli-pipeline.sh
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" scripts/build.sh
