@@ -61,9 +61,10 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
   c.vocab_size = positive_int(j, "vocab_size", origin);
   c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
   if (j.contains("layer_norm_eps")) {
-    if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<double>() > 0) ||
+    // Checked as the float32 it becomes: a tiny positive double (1e-50) would otherwise turn into eps = 0.
+    if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<float>() > 0) ||
         !std::isfinite(j["layer_norm_eps"].get<float>())) {
-      invalid(origin, "field 'layer_norm_eps' must be a positive number (finite as a float32)");
+      invalid(origin, "field 'layer_norm_eps' must be a positive number (positive and finite as a float32)");
     }
     c.layer_norm_eps = j["layer_norm_eps"].get<float>();
   }
