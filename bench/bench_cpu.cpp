@@ -10,19 +10,12 @@
 #include <sstream>
 
 #include "gpuembed/gpuembed.h"
+#include "split_list.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(item);
-  return out;
-}
 
 }  // namespace
 
@@ -62,7 +55,7 @@ int main(int argc, char** argv) {
   result["threads"] = threads;
   result["precision"] = e.info().precision;
 
-  for (const std::string& name : split(cases)) {
+  for (const std::string& name : split_list(cases)) {
     const auto& c = inputs.at("cases").at(name);
     const auto texts = c.at("texts").get<std::vector<std::string>>();
     size_t tokens = 0;

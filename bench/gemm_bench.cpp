@@ -27,6 +27,7 @@
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/parallel.h"
+#include "split_list.h"
 
 using namespace gpuembed;
 using namespace gpuembed::cpu;
@@ -58,14 +59,6 @@ Timing measure(const std::function<void()>& fn, int reps) {
   std::sort(walls.begin(), walls.end());
   std::sort(cpus.begin(), cpus.end());
   return {walls[walls.size() / 2] * 1e3, cpus[cpus.size() / 2] * 1e3};
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(item);
-  return out;
 }
 
 struct Layer {
@@ -112,11 +105,11 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
-      for (auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+      for (auto& t : split_list(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else if (a == "--reps" && i + 1 < argc) {
       reps = std::max(1, std::atoi(argv[++i]));
     } else if (a == "--engines" && i + 1 < argc) {
-      engines = split(argv[++i]);
+      engines = split_list(argv[++i]);
     } else if (a == "--model-only") {
       model_only = true;
     } else {

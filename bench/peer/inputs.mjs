@@ -15,6 +15,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { idsHash, mulberry32 } from '../common.mjs';
+
+export { idsHash };  // other tokenizers check themselves against the hashes in the cases
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '..', '..');
@@ -24,17 +27,6 @@ export const TOKENIZER_DIR = path.join(SHARED_DIR, 'models', 'all-MiniLM-L6-v2')
 export const SHORT_TEXT = 'The quick brown fox jumps over the lazy dog.';
 export const CASE_NAMES = ['short', 'b32x128', 'b256x128', 's512x1', 's512x2', 's512x4', 's512x8', 's512x16', 's512x32'];
 
-// mulberry32: tiny deterministic PRNG (same sequence on every JS engine).
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Whole-word vocab entries of 3..8 lowercase ASCII letters: each is one WordPiece token by itself
 // (greedy longest match takes the whole word), and the uncased normalizer leaves it unchanged.
@@ -68,18 +60,6 @@ export function buildCases(tokDir = TOKENIZER_DIR) {
   for (const b of [1, 2, 4, 8, 16, 32]) cases[`s512x${b}`] = { texts: pool512.slice(0, b), tokens_per_text: 512 };
   for (const c of Object.values(cases)) if (new Set(c.texts).size !== c.texts.length) throw new Error('duplicate texts');
   return cases;
-}
-
-/** FNV-1a 32-bit over the ids (each as uint32 little-endian), rows in order: lets another tokenizer check itself. */
-export function idsHash(rows) {
-  let h = 0x811c9dc5;
-  for (const row of rows)
-    for (const id of row)
-      for (let k = 0; k < 4; k++) {
-        h ^= (id >>> (8 * k)) & 0xff;
-        h = Math.imul(h, 0x01000193) >>> 0;
-      }
-  return h.toString(16).padStart(8, '0');
 }
 
 /** Tokenize every text one by one (no padding, truncation at 512) and check the count; returns ids per case. */

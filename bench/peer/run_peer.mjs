@@ -25,7 +25,8 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { buildCases, idsHash, REPO_ROOT, SHARED_DIR, SHORT_TEXT, CASE_NAMES } from './inputs.mjs';
+import { idsHash, machineBusyMs, median, r3, readTrim, waitIdle } from '../common.mjs';
+import { buildCases, REPO_ROOT, SHARED_DIR, SHORT_TEXT, CASE_NAMES } from './inputs.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ENGINES = ['tjs-cpu', 'ort-web-wasm', 'tjs-webgpu'];
@@ -81,46 +82,9 @@ function parseArgs(argv) {
 }
 
 const log = (...m) => process.stderr.write(`[run_peer] ${m.join(' ')}\n`);
-const r3 = (x) => Math.round(x * 1000) / 1000;
-const median = (xs) => {
-  const s = [...xs].sort((p, q) => p - q);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
 const osThreads = () => {
   try {
     return fs.readdirSync('/proc/self/task').length;
-  } catch {
-    return null;
-  }
-};
-// Busy CPU time of the whole machine (jiffies -> ms) from /proc/stat; minus our own process' CPU time it tells how
-// much CPU other processes took during a measurement (this machine may be shared with builds/benchmarks of others).
-const CLK_MS = 10; // USER_HZ = 100 on Linux
-const machineBusyMs = () => {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * CLK_MS;
-  } catch {
-    return null;
-  }
-};
-async function waitIdle(maxS, threshold = 0.25) {
-  // Wait (up to maxS seconds) until other processes use < threshold cores over a 1 s window.
-  const t0 = performance.now();
-  for (;;) {
-    const b0 = machineBusyMs(), c0 = process.cpuUsage(), w0 = performance.now();
-    await new Promise((r) => setTimeout(r, 1000));
-    if (b0 === null) return null;
-    const c = process.cpuUsage(c0);
-    const other = (machineBusyMs() - b0 - (c.user + c.system) / 1000) / (performance.now() - w0);
-    if (other < threshold || (performance.now() - t0) / 1000 >= maxS) return { waited_s: r3((performance.now() - t0) / 1000), other_cpu: r3(other) };
-  }
-}
-const readTrim = (f) => {
-  try {
-    return fs.readFileSync(f, 'utf8').trim();
   } catch {
     return null;
   }

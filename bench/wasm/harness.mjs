@@ -4,13 +4,9 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 
-export const r3 = (x) => (x == null || !Number.isFinite(x) ? x : Math.round(x * 1000) / 1000);
-export const median = (xs) => {
-  const s = xs.filter((x) => x != null && Number.isFinite(x)).sort((p, q) => p - q);
-  const n = s.length;
-  if (!n) return null;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
+import { median, r3 } from '../common.mjs';
+
+export { median, r3 };
 export const log = (...m) => process.stderr.write(`${m.join(' ')}\n`);
 
 // Runs argv[0] with argv[1..]; nice: null or a number (new session, autogroup nice N, nice -n N, as run_peers.sh).

@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { idsHash, machineBusyMs, median, r3, readTrim, waitIdle } from '../common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
@@ -64,39 +65,6 @@ function parseArgs(argv) {
 }
 
 const log = (...m) => process.stderr.write(`[ours] ${m.join(' ')}\n`);
-const r3 = (x) => Math.round(x * 1000) / 1000;
-const median = (xs) => {
-  const s = [...xs].sort((p, q) => p - q);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
-const machineBusyMs = () => {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 10;
-  } catch {
-    return null;
-  }
-};
-async function waitIdle(maxS, threshold = 0.25) {
-  const t0 = performance.now();
-  for (;;) {
-    const b0 = machineBusyMs(), c0 = process.cpuUsage(), w0 = performance.now();
-    await new Promise((r) => setTimeout(r, 1000));
-    if (b0 === null) return null;
-    const c = process.cpuUsage(c0);
-    const other = (machineBusyMs() - b0 - (c.user + c.system) / 1000) / (performance.now() - w0);
-    if (other < threshold || (performance.now() - t0) / 1000 >= maxS) return { waited_s: r3((performance.now() - t0) / 1000), other_cpu: r3(other) };
-  }
-}
-const readTrim = (f) => { try { return fs.readFileSync(f, 'utf8').trim(); } catch { return null; } };
-
-// FNV-1a over the ids, as bench/peer/inputs.mjs's idsHash (copied: importing it would pull its path set-up).
-function idsHash(rows) {
-  let h = 0x811c9dc5;
-  for (const row of rows) for (const id of row) for (let k = 0; k < 4; k++) { h ^= (id >>> (8 * k)) & 0xff; h = Math.imul(h, 0x01000193) >>> 0; }
-  return h.toString(16).padStart(8, '0');
-}
 
 function readModelFiles(dir, maxSeq) {
   const opt = (f) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');

@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeGpu, loadModuleFactory } from './env.mjs';
 import { erf, gelu } from './reference.mjs';
+import { mulberry32 } from '../../bench/common.mjs';
 
 const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
             matmulSmall: 8 };
@@ -24,17 +25,6 @@ before(async () => {
 });
 after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's loop alive
 
-// A small deterministic PRNG (mulberry32) so failures reproduce.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);
 
 // params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats.
@@ -83,7 +73,7 @@ test('matmul + bias (+GELU, +residual): tiled and few-rows kernels, edges not mu
                   [9, 1536, 384, 1], [9, 384, 1536, 2]];
   let seed = 1;
   for (const [m, n, k, flags] of shapes) {
-    const r = rng(seed++);
+    const r = mulberry32(seed++);
     const x = randArray(r, m * k), w = randArray(r, n * k, 1 / Math.sqrt(k)), b = randArray(r, n, 0.1);
     const res = randArray(r, m * n);
     const want = new Float64Array(m * n);
@@ -116,7 +106,7 @@ test('attention: padding mask, safe softmax, head dims 32 and 64, seq 1 / 7 / 25
   ];
   let seed = 100;
   for (const { B, S, NH, D, lens, big = 1 } of cases) {
-    const r = rng(seed++);
+    const r = mulberry32(seed++);
     const H = NH * D;
     const qkv = randArray(r, B * S * 3 * H, big);
     const scale = 1 / Math.sqrt(D);
@@ -161,7 +151,7 @@ function layerNormRef(v, g, bt, eps) {
 test('embedding gather + LayerNorm', async () => {
   let seed = 200;
   for (const [B, S, H] of [[1, 1, 384], [2, 7, 128], [3, 5, 37], [1, 255, 384]]) {
-    const r = rng(seed++);
+    const r = mulberry32(seed++);
     const V = 50, P = 300;
     const word = randArray(r, V * H), pos = randArray(r, P * H, 0.5), typ = randArray(r, 2 * H, 0.1);
     const g = randArray(r, H, 0.2, 1), bt = randArray(r, H, 0.1);
@@ -182,7 +172,7 @@ test('embedding gather + LayerNorm', async () => {
 test('LayerNorm (f32 statistics, offset mean)', async () => {
   let seed = 300;
   for (const [rows, H, off] of [[1, 384, 0], [7, 128, 3], [255, 37, 0], [5, 384, 100]]) {
-    const r = rng(seed++);
+    const r = mulberry32(seed++);
     const x = randArray(r, rows * H, 2, off), g = randArray(r, H, 0.2, 1), bt = randArray(r, H, 0.1);
     const want = new Float64Array(rows * H);
     for (let i = 0; i < rows; ++i) want.set(layerNormRef(Array.from(x.subarray(i * H, (i + 1) * H)), g, bt, 1e-12), i * H);
@@ -206,7 +196,7 @@ test('GELU (erf): float32-accurate erf', async () => {
 });
 
 test('residual add', async () => {
-  const r = rng(400);
+  const r = mulberry32(400);
   for (const n of [1, 7, 1000, 65537]) {
     const a = randArray(r, n), b = randArray(r, n);
     const got = await run(K.residualAdd, [['u', n], ['u', 0], ['u', 0], ['u', 0]], [a, b], n, grid1(Math.ceil(n / 256)));
@@ -215,7 +205,7 @@ test('residual add', async () => {
 });
 
 test('pooling: cls / mean / max / mean_sqrt_len with the mask, concatenated', async () => {
-  const r = rng(500);
+  const r = mulberry32(500);
   const B = 3, S = 7, H = 37, lens = [7, 1, 4];
   const x = randArray(r, B * S * H);
   for (const mode of [0, 1, 2, 3]) {
@@ -234,7 +224,7 @@ test('pooling: cls / mean / max / mean_sqrt_len with the mask, concatenated', as
 });
 
 test('L2 normalize (incl. a zero row)', async () => {
-  const r = rng(600);
+  const r = mulberry32(600);
   for (const [rows, dim] of [[1, 384], [3, 37], [4, 1]]) {
     const x = randArray(r, rows * dim);
     x.fill(0, 0, dim);  // first row zero: stays zero (norm clamped to 1e-12)

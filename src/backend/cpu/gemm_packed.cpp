@@ -70,6 +70,19 @@ inline v4f splat4(float s) { return v4f{s, s, s, s}; }
 #error "the portable GEMM kernel needs GCC or Clang vector extensions"
 #endif
 
+// Partial tiles (matrix edges) go through a scalar epilogue; `tile` holds the accumulators of a full MR × NR tile.
+template <size_t MR, size_t NR>
+void store_edge_tile(const float (&tile)[MR][NR], float* c, size_t ldc, size_t mr, size_t nr, const float* bias,
+                     bool accumulate, bool gelu) {
+  for (size_t i = 0; i < mr; ++i) {
+    float* row = c + i * ldc;
+    for (size_t j = 0; j < nr; ++j) {
+      const float v = tile[i][j] + (accumulate ? row[j] : bias[j]);
+      row[j] = gelu ? gelu_erf(v) : v;
+    }
+  }
+}
+
 template <size_t MR, size_t NV>
 void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr, size_t nr,
                      const float* bias, bool accumulate, bool gelu) {
@@ -117,13 +130,7 @@ void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t
     GPUEMBED_UNROLL
     for (size_t j = 0; j < NV; ++j) store4(&tile[i][j * 4], acc[i][j]);
   }
-  for (size_t i = 0; i < mr; ++i) {
-    float* row = c + i * ldc;
-    for (size_t j = 0; j < nr; ++j) {
-      float v = tile[i][j] + (accumulate ? row[j] : bias[j]);
-      row[j] = gelu ? gelu_erf(v) : v;
-    }
-  }
+  store_edge_tile(tile, c, ldc, mr, nr, bias, accumulate, gelu);
 }
 
 #if defined(__wasm_simd128__)
@@ -210,13 +217,7 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
     GPUEMBED_UNROLL
     for (size_t j = 0; j < NV; ++j) wasm_v128_store(&tile[i][j * 4], acc[i][j]);
   }
-  for (size_t i = 0; i < mr; ++i) {
-    float* row = c + i * ldc;
-    for (size_t j = 0; j < nr; ++j) {
-      float v = tile[i][j] + (accumulate ? row[j] : bias[j]);
-      row[j] = gelu ? gelu_erf(v) : v;
-    }
-  }
+  store_edge_tile(tile, c, ldc, mr, nr, bias, accumulate, gelu);
 }
 #endif  // __wasm_simd128__
 
