@@ -10,15 +10,19 @@ WordPiece::WordPiece(VocabMap vocab, int32_t unk_id, std::string continuing_subw
       unk_id_(unk_id),
       prefix_(std::move(continuing_subword_prefix)),
       max_chars_(max_input_chars_per_word) {
-  continuation_.reserve(vocab_.size() / 4);
+  std::vector<std::pair<std::string_view, int32_t>> all, cont;
+  all.reserve(vocab_.size());
   for (const auto& [token, id] : vocab_) {
     max_len_ = std::max(max_len_, token.size());
+    all.emplace_back(token, id);
     if (token.size() >= prefix_.size() && token.compare(0, prefix_.size(), prefix_) == 0) {
-      std::string rest = token.substr(prefix_.size());
+      std::string_view rest = std::string_view(token).substr(prefix_.size());
       max_cont_len_ = std::max(max_cont_len_, rest.size());
-      continuation_.emplace(std::move(rest), id);
+      cont.emplace_back(rest, id);
     }
   }
+  words_ = FlatVocab(all);
+  continuation_ = FlatVocab(cont);
 }
 
 void WordPiece::tokenize(std::string_view word, const std::vector<uint32_t>& char_starts,
@@ -33,7 +37,7 @@ void WordPiece::tokenize(std::string_view word, const std::vector<uint32_t>& cha
   size_t start_char = 0;
   while (start_char < n_chars) {
     const size_t start = char_starts[start_char];
-    const VocabMap& map = start_char == 0 ? vocab_ : continuation_;
+    const FlatVocab& map = start_char == 0 ? words_ : continuation_;
     const size_t max_bytes = start_char == 0 ? max_len_ : max_cont_len_;
     // Longest first: try ends at character boundaries from the end of the word down to start_char + 1.
     // "##" + piece is in the vocabulary exactly when piece is a key of continuation_ (same id).
@@ -41,9 +45,9 @@ void WordPiece::tokenize(std::string_view word, const std::vector<uint32_t>& cha
     for (size_t end_char = n_chars; end_char > start_char; --end_char) {
       const size_t end = end_char == n_chars ? word.size() : char_starts[end_char];
       if (end - start > max_bytes) continue;  // no vocabulary entry is that long
-      auto it = map.find(word.substr(start, end - start));
-      if (it != map.end()) {
-        out.push_back(it->second);
+      const int32_t id = map.find(word.substr(start, end - start));
+      if (id >= 0) {
+        out.push_back(id);
         start_char = end_char;
         found = true;
         break;

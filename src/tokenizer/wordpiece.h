@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/flat_vocab.h"
+
 namespace gpuembed::tok {
 
 struct StringHash {
@@ -32,8 +34,9 @@ class WordPiece {
   int32_t unk_id() const { return unk_id_; }
 
  private:
-  VocabMap vocab_;         // every entry
-  VocabMap continuation_;  // entries starting with the prefix, prefix removed ("##ing" -> "ing")
+  VocabMap vocab_;           // every entry (lookups outside the hot loop)
+  FlatVocab words_;          // the same entries, for tokenize()
+  FlatVocab continuation_;   // entries starting with the prefix, prefix removed ("##ing" -> "ing")
   size_t max_len_ = 0;       // longest key of vocab_, in bytes
   size_t max_cont_len_ = 0;  // longest key of continuation_, in bytes
   int32_t unk_id_ = 0;
