@@ -198,3 +198,31 @@ TEST(TokenizerReference, RandomStringsMatchWholeStringPipeline) {
   }
   std::printf("[reference] %zu random encodings identical\n", checked);
 }
+
+// Pure-ASCII texts take a byte-level fast path in the tokenizer (no added-token candidates such as '['): the same
+// differential check on strings drawn from every ASCII byte (controls, NUL, DEL and punctuation included) and words.
+TEST(TokenizerReference, RandomAsciiStringsMatchWholeStringPipeline) {
+  const auto dir = gpuembed::test::model_dir("minilm-l6-random");
+  const Reference ref(read_text(dir / "vocab.txt"));
+  const gpuembed::Tokenizer tok = gpuembed::Tokenizer::from_dir(dir);
+  std::vector<std::string> frags = {"the", "The", "HELLO", "world", "unbelievably", "xqzj", "running", "a1b2",
+                                    std::string(150, 'a'), std::string(100, 'b'), std::string(101, 'c')};
+  for (int b = 0; b < 128; ++b) frags.push_back(std::string(1, static_cast<char>(b)));
+  std::mt19937 rng(777);
+  std::uniform_int_distribution<size_t> pick(0, frags.size() - 1);
+  std::uniform_int_distribution<int> len(0, 60);
+  size_t checked = 0, fast = 0;
+  for (int iter = 0; iter < 4000; ++iter) {
+    std::string s;
+    const int n = len(rng);
+    for (int k = 0; k < n; ++k) s += frags[pick(rng)];
+    if (s.find('[') == std::string::npos) ++fast;
+    for (size_t max_length : {size_t{0}, size_t{2}, size_t{9}, size_t{256}}) {
+      ASSERT_EQ(tok.encode_ids(s, max_length), ref.encode(s, max_length))
+          << "iteration " << iter << ", max_length " << max_length << ", bytes: " << testing::PrintToString(s);
+      ++checked;
+    }
+  }
+  EXPECT_GT(fast, 1000u);  // most strings must exercise the ASCII path
+  std::printf("[reference] %zu random ASCII encodings identical (%zu strings without '[')\n", checked, fast);
+}

@@ -74,6 +74,36 @@ class Encoder {
   Encoder(const tok::TokenizerData& t, std::vector<int32_t>& ids, std::vector<std::string>* tokens, size_t limit)
       : t_(t), ids_(ids), tokens_(tokens), limit_(limit), full_(limit == 0) {}
 
+  // Pure-ASCII text that cannot hold an added token: the same pipeline on bytes, without decoding to code points.
+  // On ASCII, clean_text drops NUL and the controls (0x0B and 0x0C too: HF tests is_control before is_whitespace),
+  // handle_chinese_chars and strip_accents change nothing, and lowercase maps A-Z. Returns false (nothing done) when
+  // the text does not qualify.
+  bool run_ascii(std::string_view text) {
+    if (!t_.normalized_added.empty()) return false;
+    const bool has_raw = !t_.raw_added.empty();
+    for (unsigned char b : text) {
+      if (b >= 0x80 || (has_raw && t_.raw_first_ascii[b])) return false;
+    }
+    const bool clean = t_.options.clean_text, lower = t_.options.lowercase;
+    word_.clear();
+    for (unsigned char b : text) {
+      const uint8_t f = tok::detail::kAscii[b];
+      if (clean && (b == 0 || (f & tok::detail::kControl))) continue;
+      if (f & tok::detail::kWhite) {
+        ascii_word();
+      } else if (f & tok::detail::kPunct) {
+        ascii_word();
+        word_.push_back(static_cast<char>(b));
+        ascii_word();
+      } else {
+        word_.push_back(static_cast<char>(lower && b >= 'A' && b <= 'Z' ? b + 32 : b));
+      }
+      if (full_) return true;
+    }
+    ascii_word();
+    return true;
+  }
+
   void run(std::u32string_view text) {
     const bool has_raw = !t_.raw_added.empty();
     size_t last_match_end = 0;
@@ -222,8 +252,25 @@ class Encoder {
       starts_.push_back(static_cast<uint32_t>(word_.size()));
       tok::append_utf8(word_, c);
     }
-    t_.model.tokenize(word_, starts_, pieces_);
+    t_.model.tokenize(word_, starts_.data(), starts_.size(), pieces_);
     emit_pieces();
+  }
+
+  // word() for the ASCII path: `word_` already holds the bytes, one per character.
+  void ascii_word() {
+    if (word_.empty() || full_) {
+      word_.clear();
+      return;
+    }
+    pieces_.clear();
+    if (word_.size() > static_cast<size_t>(t_.options.max_input_chars_per_word)) {
+      pieces_.push_back(t_.model.unk_id());
+    } else {
+      while (ascii_starts_.size() < word_.size()) ascii_starts_.push_back(static_cast<uint32_t>(ascii_starts_.size()));
+      t_.model.tokenize(word_, ascii_starts_.data(), word_.size(), pieces_);
+    }
+    emit_pieces();
+    word_.clear();
   }
 
   void emit_pieces() {
@@ -253,6 +300,7 @@ class Encoder {
   bool run_ascii_ = true;
   std::string word_;
   std::vector<uint32_t> starts_;
+  std::vector<uint32_t> ascii_starts_;  // 0, 1, 2, ...: byte offsets of ASCII characters
   std::vector<int32_t> pieces_;
 };
 
@@ -271,10 +319,13 @@ void encode_impl(const tok::TokenizerData& t, std::string_view text, size_t max_
     ids.insert(ids.end(), p.ids.begin(), p.ids.end());
     if (tokens) tokens->insert(tokens->end(), p.tokens.begin(), p.tokens.end());
   }
-  std::u32string cps;
-  cps.reserve(text.size());
-  tok::decode_utf8_replace(text, cps);
-  Encoder(t, ids, tokens, limit).run(cps);
+  Encoder encoder(t, ids, tokens, limit);
+  if (!encoder.run_ascii(text)) {
+    std::u32string cps;
+    cps.reserve(text.size());
+    tok::decode_utf8_replace(text, cps);
+    encoder.run(cps);
+  }
   for (const auto& p : t.suffix) {
     ids.insert(ids.end(), p.ids.begin(), p.ids.end());
     if (tokens) tokens->insert(tokens->end(), p.tokens.begin(), p.tokens.end());

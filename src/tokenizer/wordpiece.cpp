@@ -25,9 +25,8 @@ WordPiece::WordPiece(VocabMap vocab, int32_t unk_id, std::string continuing_subw
   continuation_ = FlatVocab(cont);
 }
 
-void WordPiece::tokenize(std::string_view word, const std::vector<uint32_t>& char_starts,
+void WordPiece::tokenize(std::string_view word, const uint32_t* char_starts, size_t n_chars,
                          std::vector<int32_t>& out) const {
-  const size_t n_chars = char_starts.size();
   if (n_chars == 0) return;
   if (n_chars > max_chars_) {
     out.push_back(unk_id_);

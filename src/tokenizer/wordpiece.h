@@ -25,9 +25,9 @@ class WordPiece {
   // `vocab` maps token -> id; `unk_id` must be a valid id.
   WordPiece(VocabMap vocab, int32_t unk_id, std::string continuing_subword_prefix, size_t max_input_chars_per_word);
 
-  // Tokenizes one pre-token given as UTF-8 (`word`) with its character count `n_chars`; `char_starts` holds the
-  // byte offset of every character (n_chars entries). Appends ids to `out`.
-  void tokenize(std::string_view word, const std::vector<uint32_t>& char_starts, std::vector<int32_t>& out) const;
+  // Tokenizes one pre-token given as UTF-8 (`word`) of `n_chars` characters; `char_starts` holds the byte offset
+  // of every character (n_chars entries). Appends ids to `out`.
+  void tokenize(std::string_view word, const uint32_t* char_starts, size_t n_chars, std::vector<int32_t>& out) const;
 
   const VocabMap& vocab() const { return vocab_; }
   const std::string& prefix() const { return prefix_; }
