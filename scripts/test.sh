@@ -9,12 +9,13 @@ step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
 
 step "native build + tests"
 scripts/build.sh
-(cd build && ctest --output-on-failure -j1)
+(cd build && ctest --output-on-failure -j"$(nproc)")
 examples/cli-pipeline.sh
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" scripts/build.sh
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j1)
+BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_BUILD_BENCH=OFF" \
+  scripts/build.sh
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$(nproc)")
 
 if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"
