@@ -1,11 +1,13 @@
 #include "backend/cpu/cpu_backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "backend/cpu/linear.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/thread_chooser.h"
 #include "pooling/pooling.h"
 
 namespace gpuembed {
@@ -80,8 +82,23 @@ class CpuBackend final : public Backend {
     return rows;
   }
 
-  // Runs the encoder on packed rows and returns the final token states [rows, hidden].
+  // Runs the encoder on packed rows and returns the final token states [rows, hidden]. With the thread count left
+  // to the library, each pass runs on all threads or on one, whichever measures faster now (thread_chooser.h).
   const std::vector<float>& run(const TokenBatch& batch, const PackedRows& rows) {
+    if (!cpu::cpu_threads_automatic()) return encode(batch, rows);
+    const int all = cpu::parallel_threads();
+    const int use = chooser_.pick(rows.rows(), all);
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      cpu::ThreadCap cap(use);
+      encode(batch, rows);
+    }
+    chooser_.record(rows.rows(), all, use,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    return x_;
+  }
+
+  const std::vector<float>& encode(const TokenBatch& batch, const PackedRows& rows) {
     const BertConfig& c = spec_.config;
     const size_t h = static_cast<size_t>(c.hidden_size);
     const size_t inter = static_cast<size_t>(c.intermediate_size);
@@ -116,6 +133,7 @@ class CpuBackend final : public Backend {
   Precision precision_;
   std::vector<CpuLayer> layers_;
   std::vector<float> x_, qkv_, ctx_, tmp_, inter_;
+  cpu::ThreadChooser chooser_;
 };
 
 }  // namespace

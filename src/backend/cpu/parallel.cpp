@@ -23,6 +23,7 @@ namespace gpuembed::cpu {
 namespace {
 
 std::atomic<int> g_requested_threads{0};
+thread_local int t_thread_cap = 0;  // ThreadCap on this thread (0: none)
 
 int hardware_threads() {
 #if defined(_OPENMP)
@@ -105,7 +106,20 @@ int cpu_threads() { return parallel_threads(); }
 
 int parallel_threads() {
   const int requested = g_requested_threads.load(std::memory_order_relaxed);
-  return requested > 0 ? requested : hardware_threads();
+  const int threads = requested > 0 ? requested : hardware_threads();
+  return t_thread_cap > 0 ? std::min(threads, t_thread_cap) : threads;
+}
+
+bool cpu_threads_automatic() { return g_requested_threads.load(std::memory_order_relaxed) == 0; }
+
+ThreadCap::ThreadCap(int threads) : previous_(t_thread_cap) {
+  t_thread_cap = std::max(0, threads);
+  sync_openmp_threads();
+}
+
+ThreadCap::~ThreadCap() {
+  t_thread_cap = previous_;
+  sync_openmp_threads();
 }
 
 void sync_openmp_threads() {

@@ -23,4 +23,19 @@ inline void parallel_for(size_t n, const std::function<void(size_t begin, size_t
 // Makes the calling thread's OpenMP setting match parallel_threads() (oneDNN reads it per calling thread).
 void sync_openmp_threads();
 
+// True when the thread count was left to the library (set_cpu_threads(0), the default).
+bool cpu_threads_automatic();
+
+// Caps parallel_threads() on the calling thread while it lives (for one forward pass; see thread_chooser.h).
+class ThreadCap {
+ public:
+  explicit ThreadCap(int threads);
+  ~ThreadCap();
+  ThreadCap(const ThreadCap&) = delete;
+  ThreadCap& operator=(const ThreadCap&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace gpuembed::cpu
