@@ -16,6 +16,10 @@
 # one process per measurement with a timeout (Dawn ones with retries). Table on stdout; JSON + log under $OUT.
 # GPUEMBED_GPU_REUSE=1 keeps an earlier complete work folder (skips unpacking and model generation; for dry runs).
 # Options go to bench_gpu.mjs (--quick, --cases a,b, --no-peer, --no-torch, --canary N, --tries N, --timeout-s S).
+# fp16 (the opt-in precision: 'fp16' path) against fp32 on our WebGPU path, with the min cosine of fp16 vs fp32 per
+# case and both against the golden file; Dawn's toggle vulkan_enable_f16_on_nvidia is passed for those processes:
+#   run(command="bash bench/run_gpu.sh --precision fp16 --no-ours --no-peer --no-torch --no-phases
+#                --cases short,b32x128,b256x128,s512x32", timeout_s=540, carry=[as above])
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"

@@ -2,6 +2,7 @@
 
 export type Backend = 'webgpu' | 'cpu';
 export type RequestedBackend = 'auto' | Backend;
+export type Precision = 'fp32' | 'fp16';
 
 export type ErrorCode =
   | 'WEBGPU_UNAVAILABLE' // no navigator.gpu / no adapter / device refused / limits too small
@@ -20,7 +21,7 @@ export class GpuEmbedderError extends Error {
   url?: string;
   /** FETCH_FAILED: the HTTP status, when the server answered. */
   status?: number;
-  /** WEBGPU_UNAVAILABLE: no_webgpu | no_adapter | limits_too_small | device_refused | ... */
+  /** WEBGPU_UNAVAILABLE: no_webgpu | no_adapter | limits_too_small | device_refused | fp16_unavailable | ... */
   detail?: string;
 }
 
@@ -45,6 +46,13 @@ export interface CreateOptions {
   factory?: (moduleOptions: object) => Promise<unknown>;
   /** Called once when the GPU device is lost; calls continue on the CPU path. */
   onDeviceLost?: (info: DeviceLostInfo) => void;
+  /**
+   * 'fp32' (default). 'fp16': on WebGPU with the adapter feature 'shader-f16', weights and activations are stored as
+   * f16 (sums, softmax and LayerNorm statistics stay f32); without it fp32 runs and precisionFallbackReason says why.
+   */
+  precision?: Precision;
+  /** With precision 'fp16' and backend 'webgpu': loadModel() fails (WEBGPU_UNAVAILABLE, detail 'fp16_unavailable') instead of falling back. */
+  strictPrecision?: boolean;
 }
 
 export interface LoadProgress {
@@ -104,6 +112,9 @@ export interface MemoryInfo {
   wasmHeapBytes: number;
   gpuWeightBytes: number;
   gpuActivationBytes: number;
+  /** WebGPU buffers the module holds (created, not yet released) and their bytes. */
+  gpuBuffers: number;
+  gpuBufferBytes: number;
 }
 
 export interface EmbedOptions {
@@ -128,10 +139,22 @@ export class VectorIndex {
   embedder: GpuEmbedder | null;
   /** Appends texts (embedded with the embedder) or vectors (stored L2-normalized); returns their ids. */
   add(textsOrVectors: string[] | Vectors): Promise<number[]>;
-  /** Top k by cosine similarity, best first (ties: lower id first). */
+  /**
+   * Top k by cosine similarity, best first (ties: lower id first). On the GPU while the embedder that made the index
+   * (createIndex) runs on WebGPU and k <= 256, else on the CPU; both return the same hits.
+   */
   search(queryTextOrVector: string | ArrayLike<number>, k?: number): Promise<SearchHit[]>;
+  /** An array of queries: one list of hits per query, searched as one batch (as searchBatch). */
+  search(queries: string[] | ArrayLike<number>[], k?: number): Promise<SearchHit[][]>;
   searchBatch(queries: string[] | Vectors, k?: number): Promise<SearchHit[][]>;
+  /** Synchronous, always on the CPU. */
   searchVector(query: ArrayLike<number>, k?: number): SearchHit[];
+  /** The backend that answered the last search ('webgpu' | 'cpu'), null before the first. */
+  readonly backend: Backend | null;
+  /** Why searches run on the CPU although the embedder runs on WebGPU (e.g. the device was lost), or null. */
+  readonly fallbackReason: string | null;
+  /** Frees the GPU copy of the rows; later searches run on the CPU. */
+  dispose(): Promise<void>;
   /** The stored (normalized) vector of an id. */
   vector(id: number): Float32Array;
   /** "GPEMBIDX" v1 file bytes (the C++ gpuembed::Index format). */
@@ -146,6 +169,11 @@ export class GpuEmbedder extends EventTarget {
   readonly requestedBackend: RequestedBackend;
   /** Why the CPU path runs although WebGPU was allowed (no WebGPU, no adapter, device lost), or null. */
   readonly fallbackReason: string | null;
+  /** The precision that runs (null before a model is loaded): 'fp16' only on WebGPU with 'shader-f16'. */
+  readonly precision: Precision | null;
+  readonly requestedPrecision: Precision;
+  /** Why 'fp16' was asked for and 'fp32' runs (the adapter lacks 'shader-f16', the CPU path, ...), or null. */
+  readonly precisionFallbackReason: string | null;
   readonly dimension: number;
   readonly modelInfo: ModelInfo | null;
   readonly loaded: boolean;

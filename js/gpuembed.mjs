@@ -10,7 +10,7 @@
 //   console.log(e.backend, e.dimension, e.modelInfo);
 //   await e.dispose();
 import { GpuEmbedCore, CoreError } from '../src/wasm/core.mjs';
-import { VectorIndex, loadIndex } from './index.mjs';
+import { VectorIndex } from './index.mjs';
 import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache } from './loader.mjs';
 
 export { GpuEmbedderError, VectorIndex, clearModelCache };
@@ -94,11 +94,22 @@ export class GpuEmbedder extends EventTarget {
 
   // options: { backend: 'auto'|'webgpu'|'cpu', gpu?: GPU (navigator.gpu or npm webgpu's create([])),
   //            device?: GPUDevice to use as is, moduleUrl?: URL of gpuembed.mjs, wasmUrl?: URL of gpuembed.wasm,
-  //            factory?: the Emscripten factory itself, onDeviceLost?: (info) => void }
+  //            factory?: the Emscripten factory itself, onDeviceLost?: (info) => void,
+  //            precision?: 'fp32' (default) | 'fp16' (WebGPU with 'shader-f16', else fp32 and precisionFallbackReason),
+  //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu') }
   static async create(options = {}) {
     const backend = options.backend ?? 'auto';
     if (!BACKENDS.includes(backend)) {
       throw new GpuEmbedderError('INVALID_INPUT', `backend must be one of ${BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
+    }
+    const precision = options.precision ?? 'fp32';
+    if (precision !== 'fp32' && precision !== 'fp16') {
+      throw new GpuEmbedderError('INVALID_INPUT', `precision must be 'fp32' or 'fp16'; got ${JSON.stringify(precision)}`);
+    }
+    const strictPrecision = !!options.strictPrecision;
+    if (strictPrecision && precision === 'fp16' && backend !== 'webgpu') {
+      // fp16 exists only on WebGPU: 'auto' could end on the CPU, which strictness forbids
+      throw new GpuEmbedderError('INVALID_INPUT', `strictPrecision with precision 'fp16' needs backend 'webgpu'; got ${JSON.stringify(backend)}`);
     }
     // gpu: null turns WebGPU off; undefined (absent) means navigator.gpu
     const gpu = backend === 'cpu' ? null : options.gpu !== undefined ? options.gpu
@@ -141,7 +152,8 @@ export class GpuEmbedder extends EventTarget {
     }
     let core;
     try {
-      core = await GpuEmbedCore.create(factory, { ...moduleOptions, ...(gpu ? { gpu } : {}), ...(device ? { device } : {}) });
+      core = await GpuEmbedCore.create(factory, { ...moduleOptions, ...(gpu ? { gpu } : {}), ...(device ? { device } : {}),
+                                                  precision, strictPrecision });
     } catch (e) {
       throw new GpuEmbedderError('INTERNAL', `could not start the WebAssembly module: ${e.message}`, { cause: e });
     }
@@ -171,17 +183,38 @@ export class GpuEmbedder extends EventTarget {
   get requestedBackend() { return this.#requested; }
   /** Why 'auto' runs on the CPU (the WebGPU failure message), or null. */
   get fallbackReason() { return this.#fallbackReason; }
+  /** The precision that runs: 'fp16' (WebGPU with 'shader-f16') or 'fp32'; null before a model is loaded. */
+  get precision() {
+    if (!this.#model || !this.#backend) return null;
+    return this.#backend === 'webgpu' && this.#model.precision === 'fp16' ? 'fp16' : 'fp32';
+  }
+  /** The precision asked for at create(): 'fp32' | 'fp16'. */
+  get requestedPrecision() { return this.#core.gpuPrecision.precision; }
+  /** Why 'fp16' was asked for and 'fp32' runs (the adapter lacks 'shader-f16', the CPU path, ...), or null. */
+  get precisionFallbackReason() {
+    if (this.requestedPrecision !== 'fp16' || this.precision !== 'fp32') return null;
+    if (this.#backend === 'webgpu') return this.#model.precisionNote ?? 'fp16 is not available on this WebGPU device';
+    return `the CPU path computes in fp32${this.#fallbackReason ? ` (${this.#fallbackReason})` : ''}`;
+  }
   get dimension() { return this.#info ? this.#info.dimension : 0; }
   get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend } : null; }
   get loaded() { return !!this.#model; }
 
-  /** Memory in use: the WASM heap and, on WebGPU, the bytes of GPU buffers the model holds. */
+  /**
+   * Memory in use: the WASM heap; on WebGPU the bytes of the model's weight and activation buffers; and the WebGPU
+   * buffers the module holds (count and bytes, whoever made them: flat over any number of calls).
+   */
   memoryInfo() {
-    const out = { wasmHeapBytes: this.#core.M.HEAPU8.length, gpuWeightBytes: 0, gpuActivationBytes: 0 };
-    if (this.#model && this.#backend === 'webgpu') {
+    const out = { wasmHeapBytes: this.#core.M.HEAPU8.length, gpuWeightBytes: 0, gpuActivationBytes: 0,
+                  gpuBuffers: 0, gpuBufferBytes: 0 };
+    if (this.#model) {
       const s = this.#model.gpuStats();
-      out.gpuWeightBytes = s.weight_bytes || 0;
-      out.gpuActivationBytes = s.activation_bytes || 0;
+      out.gpuBuffers = s.live_buffers || 0;
+      out.gpuBufferBytes = s.live_buffer_bytes || 0;
+      if (this.#backend === 'webgpu') {
+        out.gpuWeightBytes = s.weight_bytes || 0;
+        out.gpuActivationBytes = s.activation_bytes || 0;
+      }
     }
     return out;
   }
@@ -338,8 +371,10 @@ export class GpuEmbedder extends EventTarget {
         return await model.embedGpu(chunk);
       } catch (e) {
         const lost = (e && e.code === 'DEVICE_LOST') || model.gpuState() === -5;
-        if (!lost) throw fromCore(e, 'WebGPU embedding failed');
-        this.#deviceLost(model, (e && e.message) || model.gpuMessage());
+        // OUT_OF_MEMORY: the core already split the batch down to one text and the GPU could not take even that;
+        // this chunk goes to the CPU path, the GPU stays in use for later calls (memory may free up).
+        if (!lost && !(e && e.code === 'OUT_OF_MEMORY')) throw fromCore(e, 'WebGPU embedding failed');
+        if (lost) this.#deviceLost(model, (e && e.message) || model.gpuMessage());
         // the same request, answered on the CPU path
       }
     }
@@ -358,10 +393,12 @@ export class GpuEmbedder extends EventTarget {
 
   /**
    * A vector index over texts (embedded here) or vectors (Float32Array rows or one flat Float32Array).
-   * options: { dtype: 'f32'|'f16', ids } Search runs on the CPU in JS (exact cosine).
+   * options: { dtype: 'f32'|'f16', ids } Exact cosine search: on the GPU while this embedder runs on WebGPU (the
+   * index keeps a GPU copy of its rows in this module), else on the CPU in JS; both give the same hits.
    */
   async createIndex(textsOrVectors = [], options = {}) {
-    const index = new VectorIndex({ dimension: this.dimension || options.dimension, dtype: options.dtype, embedder: this });
+    const index = new VectorIndex({ dimension: this.dimension || options.dimension, dtype: options.dtype, embedder: this,
+                                    gpuCore: this.#core });
     if (!index.dimension) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'createIndex() needs a loaded model (or options.dimension)');
     await index.add(textsOrVectors);
     return index;
@@ -369,9 +406,8 @@ export class GpuEmbedder extends EventTarget {
 
   /** Reads an index saved by index.save() or by the C++ gpuembed::VectorIndex ("GPEMBIDX" v1). */
   loadIndex(bytes) {
-    const index = loadIndex(bytes);
-    index.embedder = this;
-    return index;
+    // The same GPU search path as createIndex() when this embedder runs on WebGPU.
+    return VectorIndex.load(bytes, { embedder: this, gpuCore: this.#core });
   }
 
   /** Frees the model and its GPU buffers (after the calls already queued). The embedder can load a model again. */

@@ -1,7 +1,11 @@
 // Exact cosine vector search for RAG: rows stored L2-normalized, top-k by dot product (ties: lower id first), the
 // same results and the same file format as the C++ gpuembed::Index (include/gpuembed/index.h):
 //   "GPEMBIDX", u32 version (1), u32 dtype (0 = f32, 1 = f16), u64 count, u64 dim, count x dim values, little-endian.
+// An index made by GpuEmbedder.createIndex() searches on the GPU while its embedder runs on WebGPU: a GPU copy of
+// the rows (src/backend/webgpu/gpu_index.h, made at the first search, topped up after add()) answers a batch of
+// queries with one submit. Both paths sum each score in the same float32 order, so they return the same hits.
 import { GpuEmbedderError } from './loader.mjs';
+import { CoreGpuIndex } from '../src/wasm/core.mjs';
 
 const MAGIC = 'GPEMBIDX';
 const HEADER = 32;
@@ -49,10 +53,46 @@ function normalizeInto(dst, at, src, dim) {
   for (let d = 0; d < dim; ++d) dst[at + d] = src[d] / norm;
 }
 
+const GPU_MAX_K = 256;  // index_topk.wgsl; a larger k is answered on the CPU
+const fround = Math.fround;
+
+// dot(data[base..], q) summed as index_scores.wgsl sums it, in float32: lane c takes the components d = c (mod 4)
+// in order, then (lane 0 + lane 1) + (lane 2 + lane 3). The same floats on both paths give the same ids (a
+// differently rounded score could swap two hits whose scores differ in the last bit).
+function dotF32(data, base, q, dim) {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    s0 = fround(s0 + fround(data[base + d] * q[d]));
+    s1 = fround(s1 + fround(data[base + d + 1] * q[d + 1]));
+    s2 = fround(s2 + fround(data[base + d + 2] * q[d + 2]));
+    s3 = fround(s3 + fround(data[base + d + 3] * q[d + 3]));
+  }
+  if (d < dim) s0 = fround(s0 + fround(data[base + d] * q[d]));
+  if (d + 1 < dim) s1 = fround(s1 + fround(data[base + d + 1] * q[d + 1]));
+  if (d + 2 < dim) s2 = fround(s2 + fround(data[base + d + 2] * q[d + 2]));
+  return fround(fround(s0 + s1) + fround(s2 + s3));
+}
+
+// An array of queries (texts or vectors), as opposed to one vector given as an array of numbers.
+function isQueryList(q) {
+  return Array.isArray(q) && q.length > 0 &&
+    q.every((x) => typeof x === 'string' || (x !== null && typeof x === 'object' && typeof x.length === 'number'));
+}
+
+function checkK(k) {
+  if (!Number.isInteger(k) || k < 0) throw new GpuEmbedderError('INVALID_INPUT', `k must be a non-negative integer, got ${k}`);
+}
+
+// GPU copies of indexes that were dropped without dispose().
+const gpuCopies = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry((g) => { try { g.free(); } catch { /* module gone */ } }) : null;
+
 export class VectorIndex {
   #data; #count = 0;
+  #core = null; #gpu = null; #gpuRows = 0; #fallbackReason = null; #backend = null; #tail = Promise.resolve();
 
-  constructor({ dimension, dtype = 'f32', embedder = null } = {}) {
+  // gpuCore (internal): the embedder's GpuEmbedCore, passed by GpuEmbedder.createIndex() for the GPU path.
+  constructor({ dimension, dtype = 'f32', embedder = null, gpuCore = null } = {}) {
     if (!Number.isInteger(dimension) || dimension <= 0) {
       throw new GpuEmbedderError('INVALID_INPUT', `index dimension must be a positive integer, got ${dimension}`);
     }
@@ -60,10 +100,15 @@ export class VectorIndex {
     this.dimension = dimension;
     this.dtype = dtype;  // what save() writes by default
     this.embedder = embedder;
+    this.#core = gpuCore;
     this.#data = new Float32Array(dimension * 16);
   }
 
   get size() { return this.#count; }
+  /** The backend that answered the last search: 'webgpu' | 'cpu' (null before the first). */
+  get backend() { return this.#backend; }
+  /** Why searches run on the CPU although the embedder runs on WebGPU (device lost, ...), or null. */
+  get fallbackReason() { return this.#fallbackReason; }
 
   /** The stored (L2-normalized) row of an id. */
   vector(id) {
@@ -117,31 +162,103 @@ export class VectorIndex {
     this.#count += n;
   }
 
-  /** Top k by cosine similarity: [{ id, score }], best first (ties: lower id first). */
+  /**
+   * Top k by cosine similarity: [{ id, score }], best first (ties: lower id first). An array of queries (texts or
+   * vectors) gives one list per query, searched as one batch.
+   */
   async search(queryTextOrVector, k = 10) {
+    if (isQueryList(queryTextOrVector)) return this.searchBatch(queryTextOrVector, k);
+    checkK(k);
     const { flat, n } = await this.#rows(typeof queryTextOrVector === 'string' ? [queryTextOrVector] :
       ArrayBuffer.isView(queryTextOrVector) ? queryTextOrVector : [queryTextOrVector], 'index.search');
     if (n !== 1) throw new GpuEmbedderError('INVALID_INPUT', `index.search takes one query; use searchBatch() for ${n}`);
-    return this.searchVector(flat, k);
+    return (await this.#search(flat, 1, k))[0];
   }
 
-  /** Several queries (texts embedded in one batch): [[{ id, score }], ...]. */
+  /** Several queries (texts embedded in one batch, searched in one GPU submit): [[{ id, score }], ...]. */
   async searchBatch(queries, k = 10) {
+    checkK(k);
     const { flat, n } = await this.#rows(queries, 'index.searchBatch');
-    const dim = this.dimension;
-    return Array.from({ length: n }, (_, i) => this.searchVector(flat.subarray(i * dim, (i + 1) * dim), k));
+    return this.#search(flat, n, k);
   }
 
-  /** Synchronous search with a query vector (normalized here). */
+  /** Synchronous search with a query vector (normalized here), always on the CPU. */
   searchVector(query, k = 10) {
     const dim = this.dimension;
     if (!query || query.length !== dim) {
       throw new GpuEmbedderError('INVALID_INPUT', `query has ${query ? query.length : 0} values, index dimension is ${dim}`);
     }
-    if (!Number.isInteger(k) || k < 0) throw new GpuEmbedderError('INVALID_INPUT', `k must be a non-negative integer, got ${k}`);
+    checkK(k);
     const q = new Float32Array(dim);
     normalizeInto(q, 0, query, dim);
-    k = Math.min(k, this.#count);
+    return this.#topK(q, Math.min(k, this.#count));
+  }
+
+  /** Frees the GPU copy of the rows; later searches run on the CPU. */
+  dispose() {
+    return this.#enqueue(() => {
+      this.#releaseGpu();
+      this.#core = null;
+    });
+  }
+
+  #enqueue(fn) {
+    const p = this.#tail.then(fn);
+    this.#tail = p.catch(() => {});
+    return p;
+  }
+
+  // n raw query rows -> normalized, then searched in turn with other searches (one GPU job at a time).
+  #search(flat, n, k) {
+    const dim = this.dimension;
+    const qs = new Float32Array(n * dim);
+    for (let i = 0; i < n; ++i) normalizeInto(qs, i * dim, flat.subarray(i * dim, (i + 1) * dim), dim);
+    return this.#enqueue(async () => {
+      const kk = Math.min(k, this.#count);
+      if (kk === 0 || n === 0) return Array.from({ length: n }, () => []);
+      if (this.#core && !this.#fallbackReason && kk <= GPU_MAX_K && this.embedder?.backend === 'webgpu') {
+        try {
+          const hits = await this.#searchGpu(qs, n, kk);
+          this.#backend = 'webgpu';
+          return hits;
+        } catch (e) {
+          // the same search, answered on the CPU (and every later one)
+          this.#fallbackReason = `${e && e.code === 'DEVICE_LOST' ? 'WebGPU device lost' : 'WebGPU search failed'}: ${e && e.message ? e.message : e}`;
+          this.#releaseGpu();
+        }
+      }
+      this.#backend = 'cpu';
+      return Array.from({ length: n }, (_, i) => this.#topK(qs.subarray(i * dim, (i + 1) * dim), kk));
+    });
+  }
+
+  async #searchGpu(qs, n, k) {
+    const dim = this.dimension;
+    if (!this.#gpu) {
+      this.#gpu = await CoreGpuIndex.create(this.#core, dim);
+      this.#gpuRows = 0;
+      gpuCopies?.register(this, this.#gpu, this);
+    }
+    if (this.#gpuRows < this.#count) {
+      const upTo = this.#count;
+      this.#gpu.add(this.#data.subarray(this.#gpuRows * dim, upTo * dim));
+      this.#gpuRows = upTo;
+    }
+    const { scores, ids } = await this.#gpu.search(qs, n, k);
+    return Array.from({ length: n }, (_, i) => Array.from({ length: k }, (_, j) => ({ id: ids[i * k + j], score: scores[i * k + j] })));
+  }
+
+  #releaseGpu() {
+    if (!this.#gpu) return;
+    gpuCopies?.unregister(this);
+    try { this.#gpu.free(); } catch { /* the module is gone */ }
+    this.#gpu = null;
+    this.#gpuRows = 0;
+  }
+
+  // CPU top k of a normalized query (k <= size).
+  #topK(q, k) {
+    const dim = this.dimension;
     if (k === 0) return [];
     // min-heap of the best k (worst at the root); "worse" = lower score, or equal score and higher id
     const hs = new Float64Array(k), hi = new Int32Array(k);
@@ -149,16 +266,7 @@ export class VectorIndex {
     const worse = (sa, ia, sb, ib) => sa < sb || (sa === sb && ia > ib);
     const data = this.#data;
     for (let id = 0; id < this.#count; ++id) {
-      const base = id * dim;
-      let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d = 0;
-      for (; d + 4 <= dim; d += 4) {
-        d0 += data[base + d] * q[d];
-        d1 += data[base + d + 1] * q[d + 1];
-        d2 += data[base + d + 2] * q[d + 2];
-        d3 += data[base + d + 3] * q[d + 3];
-      }
-      for (; d < dim; ++d) d0 += data[base + d] * q[d];
-      const s = Math.fround((d0 + d1) + (d2 + d3));
+      const s = dotF32(data, id * dim, q, dim);
       if (size < k) {
         let c = size++;
         while (c > 0) {
@@ -204,7 +312,7 @@ export class VectorIndex {
   }
 
   /** Reads a "GPEMBIDX" v1 file (ArrayBuffer / typed array), written by save() or by the C++ Index::save. */
-  static load(bytes, { embedder = null } = {}) {
+  static load(bytes, { embedder = null, gpuCore = null } = {}) {
     const b = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : ArrayBuffer.isView(bytes)
       ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : null;
     if (!b) throw new GpuEmbedderError('INVALID_INPUT', 'VectorIndex.load takes an ArrayBuffer or a typed array');
@@ -220,7 +328,7 @@ export class VectorIndex {
     if (dim === 0n || dim > 1n << 20n || BigInt(b.length - HEADER) !== count * dim * BigInt(width)) {
       throw new GpuEmbedderError('MODEL_INVALID', 'index size does not match its header (truncated?)');
     }
-    const index = new VectorIndex({ dimension: Number(dim), dtype: dtype === 1 ? 'f16' : 'f32', embedder });
+    const index = new VectorIndex({ dimension: Number(dim), dtype: dtype === 1 ? 'f16' : 'f32', embedder, gpuCore });
     const n = Number(count) * Number(dim);
     const data = new Float32Array(Math.max(n, Number(dim)));
     for (let i = 0; i < n; ++i) {

@@ -128,13 +128,23 @@ async function readBody(res, url, file, onProgress) {
   const encoded = res.headers.get('content-encoding');
   const total = lenHeader && !encoded ? Number(lenHeader) : 0;
   if (onProgress) onProgress({ file, loaded: 0, total });
+  // Nothing of a broken download is kept (the cache is written only with a whole, checked file): say so, since
+  // the natural reaction, loading again, is what works.
+  const broken = (e, loaded) => {
+    const why = [e && e.message, e && e.cause && (e.cause.message || e.cause.code)].filter(Boolean).join(': ');
+    return new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: the download broke off after ${loaded}` +
+      `${total ? ` of ${total}` : ''} bytes (${why || 'connection closed'}); loading again starts it over`,
+      { cause: e, url, status: res.status, detail: 'incomplete' });
+  };
   if (!res.body || typeof res.body.getReader !== 'function') {
-    const b = new Uint8Array(await res.arrayBuffer());
+    let b;
+    try { b = new Uint8Array(await res.arrayBuffer()); } catch (e) { throw broken(e, 0); }
     if (onProgress) onProgress({ file, loaded: b.length, total: b.length });
     return b;
   }
   const reader = res.body.getReader();
-  let buf = new Uint8Array(total || 1 << 16), loaded = 0, last = 0;
+  // (a Content-Length is only a hint for the first allocation: a lying server must not make us allocate gigabytes)
+  let buf = new Uint8Array(Math.min(total, 1 << 28) || 1 << 16), loaded = 0, last = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -152,13 +162,36 @@ async function readBody(res, url, file, onProgress) {
       }
     }
   } catch (e) {
-    throw new GpuEmbedderError('FETCH_FAILED', `${url}: the download broke off after ${loaded} bytes: ${e.message}`, { cause: e, url });
+    throw broken(e, loaded);
   }
   if (total && loaded !== total) {
-    throw new GpuEmbedderError('FETCH_FAILED', `${url}: got ${loaded} bytes, Content-Length said ${total}`, { url });
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: got ${loaded} bytes, Content-Length said ${total}; ` +
+      'loading again starts it over', { url, status: res.status, detail: 'incomplete' });
   }
   if (onProgress && last !== loaded) onProgress({ file, loaded, total: total || loaded });
   return buf.length === loaded ? buf : buf.slice(0, loaded);
+}
+
+// What a model file should be, for the message when a server answers with a web page instead.
+function expectedKind(file) {
+  if (file.endsWith('.safetensors')) return 'safetensors weights';
+  if (file.endsWith('.json')) return 'JSON';
+  return 'a vocabulary';
+}
+
+// A server may answer 200 with an HTML page where a model file should be: a login or error page, a captive portal,
+// a single-page app's fallback route, or a Hugging Face ".../blob/main/" URL (the file's web page; the file itself
+// is under ".../resolve/main/"). Handing that to the core would give a puzzling "malformed safetensors/JSON" error;
+// say what came instead. A safetensors file starts with a little-endian u64 header length and '{', JSON with '{' or
+// '[', so neither can start with an HTML tag.
+function htmlInsteadOf(bytes, contentType) {
+  const head = dec.decode(bytes.subarray(0, 1024)).replace(/^\uFEFF/, '').trimStart();
+  const looksHtml = /^<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i.test(head);
+  const typeHtml = /^\s*(text\/html|application\/xhtml\+xml)/i.test(contentType || '');
+  if (!looksHtml && !(typeHtml && head.startsWith('<'))) return null;
+  const title = /<title[^>]*>([^<]{1,120})/i.exec(dec.decode(bytes.subarray(0, 65536)));
+  return `an HTML page (${contentType || 'no content-type'}, ${bytes.length} bytes` +
+         `${title ? `, title "${title[1].trim().replace(/\s+/g, ' ')}"` : ''})`;
 }
 
 async function openCache(cache) {
@@ -175,6 +208,7 @@ async function openCache(cache) {
 // One file: from the cache when it is there, intact and (when the server answers) unchanged; else fetched.
 // Returns Uint8Array, or null for an optional file the server does not have (404).
 async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stats, signal, revalidate = true }) {
+  let corrupt = false;
   if (cache) {
     const hit = await cache.match(url).catch(() => undefined);
     if (hit) {
@@ -200,13 +234,16 @@ async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stat
       }
       if (fresh) {
         const b = new Uint8Array(await hit.arrayBuffer());
-        const ok = String(b.length) === h('size') && (!h('sha256') || (await sha256Hex(b)) === h('sha256'));
+        // (an HTML page counts as corrupt: loaders before the HTML check cached whatever a server answered)
+        const ok = String(b.length) === h('size') && (!h('sha256') || (await sha256Hex(b)) === h('sha256')) &&
+                   !htmlInsteadOf(b, null);
         if (ok) {
           stats.cached.push(file);
           if (onProgress) onProgress({ file, loaded: b.length, total: b.length, cached: true });
           return b;
         }
         stats.corrupt.push(file);
+        corrupt = true;
       }
       await cache.delete(url).catch(() => {});
     }
@@ -215,7 +252,8 @@ async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stat
   try {
     res = await fetchImpl(url, { signal });
   } catch (e) {
-    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: ${e.message}${e.cause ? ` (${e.cause.code || e.cause.message || e.cause})` : ''}`,
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: ${e.message}${e.cause ? ` (${e.cause.code || e.cause.message || e.cause})` : ''}` +
+                               (corrupt ? '; the cached copy was corrupt (size or SHA-256 mismatch) and was dropped' : ''),
                                { cause: e, url });
   }
   if (res.status === 404 && optional) {
@@ -225,10 +263,18 @@ async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stat
     return null;
   }
   if (!res.ok) {
-    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`,
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}` +
+                               (corrupt ? '; the cached copy was corrupt (size or SHA-256 mismatch) and was dropped' : ''),
                                { url, status: res.status });
   }
   const bytes = await readBody(res, url, file, onProgress);
+  const html = htmlInsteadOf(bytes, res.headers.get('content-type'));
+  if (html) {
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url}: got ${html} instead of ${expectedKind(file)}. The URL ` +
+      'should name the folder that holds the model files (on Hugging Face: https://huggingface.co/ORG/MODEL/resolve/main/, ' +
+      'not .../blob/main/ or .../tree/main/); a login, error or portal page also looks like this',
+      { url, status: res.status, detail: 'html' });
+  }
   stats.fetched.push(file);
   if (cache) {
     const headers = { 'content-type': 'application/octet-stream', [CACHE_HEADERS.size]: String(bytes.length),

@@ -7,6 +7,11 @@
 //
 //   node bench/gpu/bench_gpu.mjs --work DIR [--cases short,b32x128,...] [--canary 5] [--tries 3] [--out DIR]
 //        [--quick] [--no-peer] [--no-torch] [--no-golden] [--no-phases] [--timeout-s S] [--budget-s S] [--api core|js]
+//        [--precision fp16] [--gpu-toggles LIST] [--no-ours]
+// --precision fp16: also fp16 against fp32 on our path (bench/gpu/precision.mjs: both precisions in one process per
+// case, timed in alternation; min cosine of fp16 vs fp32 on the case's texts; with the golden check, both against
+// ../shared/golden). Its GPU object gets Dawn's toggle vulkan_enable_f16_on_nvidia (NVIDIA's Vulkan driver hides
+// 'shader-f16' without it; --gpu-toggles replaces the list). --no-ours skips the per-case fp32 runs of ours.mjs.
 // --budget-s (default 400): measurements that would start after this many seconds are skipped (and listed), so the
 // whole device call ends inside its limit; --timeout-s (default 120): per process.
 // DIR (made by bench/run_gpu.sh): node_modules/webgpu, models/minilm-l6-random (+ tiny-bert-cls),
@@ -23,7 +28,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const ALL = ['short', 'b32x128', 'b256x128', 's512x1', 's512x2', 's512x4', 's512x8', 's512x16', 's512x32'];
 const a = { work: '/tmp/gpuembed-gpu', cases: ALL.join(','), canary: 5, tries: 3, out: process.env.OUT || '', quick: false,
-  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400, api: 'core', phases: true };
+  peer: true, torch: true, timeoutS: 120, golden: true, budgetS: 400, api: 'core', phases: true, precision: 'fp32',
+  toggles: null, ours: true };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -40,8 +46,13 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--budget-s') a.budgetS = +v();
   else if (k === '--api') a.api = v();
   else if (k === '--no-phases') a.phases = false;
+  else if (k === '--precision') a.precision = v();
+  else if (k === '--gpu-toggles') a.toggles = v();
+  else if (k === '--no-ours') a.ours = false;
   else { log(`bench_gpu: unknown argument ${k}`); process.exit(2); }
 }
+if (!['fp32', 'fp16'].includes(a.precision)) { log(`bench_gpu: --precision must be fp32 or fp16`); process.exit(2); }
+const toggles = a.toggles ?? (a.precision === 'fp16' ? 'vulkan_enable_f16_on_nvidia' : '');
 const W = a.work;
 const cases = a.cases.split(',').filter(Boolean);
 // [ours repeats, peer repeats, torch repeats]; --quick: a software adapter can afford one or two calls
@@ -87,7 +98,8 @@ const peerCmd = (extra) => [node, path.join(W, 'peer', 'bench', 'peer', 'run_pee
   '--model', path.join(W, 'peer-model'), '--timeout-s', String(a.timeoutS - 10), ...extra];
 
 const doc = { generated_by: 'bench/gpu/bench_gpu.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
-  cpu_model: os.cpus()[0]?.model, node: process.version, quick: a.quick, cases, api: a.api };
+  cpu_model: os.cpus()[0]?.model, node: process.version, quick: a.quick, cases, api: a.api, precision: a.precision,
+  gpu_toggles_precision_runs: toggles || null };
 try { doc.gpu = execFileSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8' }).trim(); } catch { doc.gpu = null; }
 try { doc.packed = fs.readFileSync(path.join(W, 'PACKED.txt'), 'utf8').trim(); } catch { /* */ }
 
@@ -112,6 +124,21 @@ if (a.golden) {
   doc.golden_ours = j?.golden ?? null;
 }
 
+// 2b. fp16 vs fp32 (ours only): the golden sentences, then each case, both precisions in one process
+const precisionCmd = (extra) => [node, path.join(HERE, 'precision.mjs'), '--model', oursModel,
+  '--webgpu-dir', path.join(W, 'node_modules', 'webgpu'), ...(toggles ? ['--gpu-toggles', toggles] : []), ...extra];
+if (a.precision === 'fp16') {
+  doc.precision_runs = { golden: null, cases: {} };
+  if (a.golden) {
+    doc.precision_runs.golden = await measure('precision fp16 vs fp32: golden', 'precision',
+      precisionCmd(['--golden', a.quick ? '4' : 'all', '--warmup', '0']));
+  }
+  for (const c of cases) {
+    doc.precision_runs.cases[c] = await measure(`precision fp16 vs fp32: ${c}`, 'precision',
+      precisionCmd(['--cases', `${c}:${reps(c, 0)}`, '--warmup', a.quick ? '1' : '3']));
+  }
+}
+
 // 3. the cases: ours, then the peer, then torch, case by case
 // most important first, so that a --budget-s cut drops the least important ones
 const PRIORITY = ['short', 'b256x128', 's512x32', 'b32x128', 's512x1', 's512x8', 's512x2', 's512x4', 's512x16'];
@@ -119,7 +146,7 @@ const runOrder = [...cases].sort((x, y) => (PRIORITY.indexOf(x) + 99) % 99 - (PR
 doc.results = Object.fromEntries(cases.map((c) => [c, {}]));
 for (const c of runOrder) {
   const r = doc.results[c];
-  r.ours = await measure(`ours webgpu ${c}`, 'ours', oursCmd(['--cases', `${c}:${reps(c, 0)}`]));
+  if (a.ours) r.ours = await measure(`ours webgpu ${c}`, 'ours', oursCmd(['--cases', `${c}:${reps(c, 0)}`]));
   if (a.peer) r.tjs = await measure(`transformers.js webgpu ${c}`, 'tjs', peerCmd(['--cases', `${c}:${reps(c, 1)}`, '--golden', c === 'short' ? '10' : '0']));
   if (a.torch && ['short', 'b32x128', 'b256x128', 's512x32'].includes(c)) {
     r.torch = await measure(`torch CUDA ${c}`, 'torch', ['python3', path.join(HERE, 'st_bench.py'), oursModel,
@@ -165,11 +192,34 @@ if (doc.phases?.cases) {
 if (doc.golden_ours) console.log(`golden ours (webgpu): ${JSON.stringify({ n: doc.golden_ours.sentences, ids_match: doc.golden_ours.ids_match, batched: doc.golden_ours.batched, one: doc.golden_ours.one_at_a_time, pass: doc.golden_ours.pass, error: doc.golden_ours.error })}`);
 const pg = doc.results.short?.tjs?.golden;
 if (pg) console.log(`golden tjs (webgpu, first 10): ids_match ${pg.ids_match}/${pg.sentences}, max abs ${pg.max_abs_diff_where_ids_match} where ids match`);
+if (doc.precision_runs) {
+  const pr = doc.precision_runs;
+  const first = pr.golden ?? Object.values(pr.cases).find((j) => j?.ok);
+  const f16 = first?.precisions?.fp16;
+  console.log(`\nfp16 vs fp32, ours (bench/gpu/precision.mjs, both in one process, alternating; toggles ${toggles || 'none'}): ` +
+    (first ? (first.fp16_ran ? `fp16 ran (weights ${f16.weight_bytes} B vs ${first.precisions.fp32.weight_bytes} B fp32)`
+      : `fp16 did NOT run, fp32 instead: ${f16?.note}`) : 'no successful run'));
+  const g = pr.golden?.golden;
+  if (g) {
+    console.log(`golden (${g.sentences} MiniLM sentences): fp32 min cosine ${g.fp32.min_cosine.toFixed(9)}, max abs ${g.fp32.max_abs_err.toExponential(2)}; ` +
+      `fp16 min cosine ${g.fp16.min_cosine?.toFixed(9)}, max abs ${g.fp16.max_abs_err.toExponential(2)}; ` +
+      `fp16 vs fp32 min cosine ${g.fp16_vs_fp32.min_cosine?.toFixed(9)}; pass ${g.pass}`);
+  }
+  const prow = cases.map((c) => {
+    const e = pr.cases[c]?.cases?.[c];
+    return [c, fmt(e?.fp32?.median_ms), fmt(e?.fp16?.median_ms), ratio(e?.fp32?.median_ms, e?.fp16?.median_ms),
+      e?.fp16_vs_fp32?.min_cosine == null ? '–' : e.fp16_vs_fp32.min_cosine.toFixed(7),
+      e?.fp16_vs_fp32 ? e.fp16_vs_fp32.max_abs.toExponential(2) : '–'];
+  });
+  doc.precision_table = { head: ['case', 'fp32 ms', 'fp16 ms', 'fp32/fp16', 'min cos fp16 vs fp32', 'max |fp16 - fp32|'], rows: prow };
+  console.log(table(doc.precision_table.head, prow));
+}
 console.log(`canary ${doc.canary_ok}/${a.canary}; processes ${procs.length - doc.skipped.length}, failed ${failures}` +
   `${doc.skipped.length ? `, skipped (budget): ${doc.skipped.join(', ')}` : ''}; wall ${doc.wall_s} s`);
 if (a.out) {
   fs.mkdirSync(a.out, { recursive: true });
   fs.writeFileSync(path.join(a.out, 'bench_gpu.json'), JSON.stringify(doc, null, 1) + '\n');
-  fs.writeFileSync(path.join(a.out, 'bench_gpu_table.md'), `${doc.gpu}\n${doc.route}\n\n${table(head, rows)}\n`);
+  fs.writeFileSync(path.join(a.out, 'bench_gpu_table.md'), `${doc.gpu}\n${doc.route}\n\n${table(head, rows)}\n` +
+    (doc.precision_table ? `\nfp16 vs fp32 (ours; toggles ${toggles || 'none'})\n\n${table(doc.precision_table.head, doc.precision_table.rows)}\n` : ''));
   log(`bench_gpu: wrote ${a.out}/bench_gpu.json`);
 }

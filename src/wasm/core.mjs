@@ -7,12 +7,14 @@
 //   const model = core.loadModel({ config, modules, pooling, sentenceBert, tokenizer, safetensors });
 //   model.embedCpu(['a', 'b']);                 // Float32Array [2 * dim] (synchronous)
 //   await model.initGpu();                      // throws CoreError('WEBGPU_UNAVAILABLE' | ...)
+//   await model.initGpu({ precision: 'fp16' }); // f16 storage where the adapter has 'shader-f16'; model.precision
 //   await model.embedGpu(['a', 'b']);           // Float32Array [2 * dim]
 const ERROR_CODES = ['OK', 'MODEL_NOT_FOUND', 'MODEL_INVALID', 'INVALID_INPUT', 'BACKEND_UNAVAILABLE', 'DEVICE_LOST',
-                     'INTERNAL'];
+                     'INTERNAL', 'OUT_OF_MEMORY'];
 // ge_gpu_state() < 0
 const GPU_FAILURES = { '-1': 'no_webgpu', '-2': 'no_adapter', '-3': 'limits_too_small', '-4': 'device_refused',
-                       '-5': 'device_lost', '-6': 'gpu_error' };
+                       '-5': 'device_lost', '-6': 'gpu_error', '-7': 'fp16_unavailable' };
+const PRECISIONS = ['fp32', 'fp16'];
 
 export class CoreError extends Error {
   constructor(code, message, detail) {
@@ -27,13 +29,17 @@ const enc = new TextEncoder();
 
 export class GpuEmbedCore {
   // factory: the default export of gpuembed.mjs. options.gpu: a GPU object (navigator.gpu is used otherwise);
-  // options.device: a GPUDevice to use as is. Other options go to the Emscripten module.
+  // options.device: a GPUDevice to use as is; options.precision / strictPrecision: the defaults of every model's
+  // initGpu(). Other options go to the Emscripten module.
   static async create(factory, options = {}) {
-    const { gpu, device, ...rest } = options;
+    const { gpu, device, precision = 'fp32', strictPrecision = false, ...rest } = options;
     const M = await factory({ ...rest, ...(gpu ? { gpu } : {}), ...(device ? { gpuembedDevice: device } : {}) });
-    return new GpuEmbedCore(M);
+    return new GpuEmbedCore(M, { precision, strict: !!strictPrecision });
   }
-  constructor(M) { this.M = M; }
+  constructor(M, gpuPrecision = { precision: 'fp32', strict: false }) {
+    this.M = M;
+    this.gpuPrecision = gpuPrecision;
+  }
 
   lastError() {
     const M = this.M;
@@ -137,8 +143,14 @@ export class CoreModel {
   gpuStats() { return JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_stats_json(this.h))); }
 
   // Requests the adapter + device and uploads the weights. Resolves with the adapter description.
-  async initGpu() {
-    if (this.M._ge_gpu_init(this.h) < 0) throw this.core.lastError();
+  // precision 'fp16': weights and activations stored as f16 on the GPU when the adapter has 'shader-f16', else fp32
+  // with the reason in this.precisionNote; strict: fp16 or CoreError('WEBGPU_UNAVAILABLE', detail 'fp16_unavailable').
+  // Afterwards this.precision is what runs: 'fp32' | 'fp16'.
+  async initGpu({ precision = this.core.gpuPrecision.precision, strict = this.core.gpuPrecision.strict } = {}) {
+    if (!PRECISIONS.includes(precision)) {
+      throw new CoreError('INVALID_INPUT', `precision must be 'fp32' or 'fp16'; got ${JSON.stringify(precision)}`);
+    }
+    if (this.M._ge_gpu_init(this.h, precision === 'fp16' ? (strict ? 2 : 1) : 0) < 0) throw this.core.lastError();
     let s;
     while ((s = this.gpuState()) === 1) await this.M.gpuembedWait();
     if (s !== 2) {
@@ -146,6 +158,9 @@ export class CoreModel {
       const code = detail === 'device_lost' ? 'DEVICE_LOST' : 'WEBGPU_UNAVAILABLE';
       throw new CoreError(code, this.gpuMessage(), detail);
     }
+    const stats = this.gpuStats();
+    this.precision = stats.precision;
+    this.precisionNote = stats.precision_note || null;
     return this.gpuMessage();
   }
 
@@ -189,6 +204,88 @@ export class CoreModel {
   releaseGpu() { this.M._ge_gpu_release(this.h); }
   free() {
     if (this.h) this.M._ge_free(this.h);
+    this.h = 0;
+  }
+}
+
+// The GPU copy of a vector index (src/wasm/index_exports.cpp): rows and queries come in L2-normalized; search gives
+// [n, k] scores and ids, best first (ties: lower id). Every index of the module shares one search device.
+//   const g = await CoreGpuIndex.create(core, dim);   // throws CoreError('WEBGPU_UNAVAILABLE' | 'DEVICE_LOST')
+//   g.add(rows);  const { scores, ids } = await g.search(queries, n, k);  g.free();
+export class CoreGpuIndex {
+  static async create(core, dimension) {
+    const M = core.M;
+    const h = M._ge_gpu_index_create(dimension);
+    if (!h) throw CoreGpuIndex.#error(M);
+    const g = new CoreGpuIndex(core, h, dimension);
+    let s;
+    while ((s = g.state()) === 1) await M.gpuembedWait();
+    if (s !== 2) {
+      const detail = GPU_FAILURES[String(s)] || 'gpu_error';
+      const err = new CoreError(detail === 'device_lost' ? 'DEVICE_LOST' : 'WEBGPU_UNAVAILABLE', g.message(), detail);
+      g.free();
+      throw err;
+    }
+    return g;
+  }
+
+  static #error(M) {
+    const code = M._ge_gpu_index_error_code();
+    return new CoreError(ERROR_CODES[code] || 'INTERNAL', M.UTF8ToString(M._ge_gpu_index_error_message()));
+  }
+
+  constructor(core, handle, dimension) {
+    this.core = core;
+    this.M = core.M;
+    this.h = handle;
+    this.dimension = dimension;
+  }
+
+  state() { return this.M._ge_gpu_index_state(this.h); }
+  message() { return this.M.UTF8ToString(this.M._ge_gpu_index_message(this.h)); }
+  stats() { return JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_index_stats_json(this.h))); }
+  get size() { return this.M._ge_gpu_index_size(this.h); }
+
+  // rows: Float32Array [n * dimension], normalized. Copied through the heap in bounded chunks.
+  add(rows) {
+    const M = this.M, dim = this.dimension, n = rows.length / dim;
+    const per = Math.max(1, Math.floor((8 << 20) / (4 * dim)));
+    const p = M._malloc(4 * dim * Math.min(per, Math.max(n, 1)));
+    try {
+      for (let at = 0; at < n; at += per) {
+        const m = Math.min(per, n - at);
+        M.HEAPF32.set(rows.subarray(at * dim, (at + m) * dim), p >> 2);
+        if (M._ge_gpu_index_add(this.h, p, m) < 0) throw CoreGpuIndex.#error(M);
+      }
+    } finally {
+      M._free(p);
+    }
+  }
+
+  // n normalized queries [n * dimension], 1 <= k <= min(256, size). Throws CoreError('DEVICE_LOST') when the
+  // device was lost: the caller answers on the CPU.
+  async search(queries, n, k) {
+    const M = this.M;
+    const q = M._malloc(Math.max(4, 4 * queries.length));
+    M.HEAPF32.set(queries, q >> 2);
+    const rc = M._ge_gpu_index_search_begin(this.h, q, n, k);
+    M._free(q);
+    if (rc < 0) throw CoreGpuIndex.#error(M);
+    let r;
+    while ((r = M._ge_gpu_index_step(this.h)) === 1) await M.gpuembedWait();
+    if (r < 0) throw CoreGpuIndex.#error(M);
+    const s = M._malloc(Math.max(4, 8 * n * k));
+    const count = M._ge_gpu_index_result(this.h, s, s + 4 * n * k);
+    const out = count >= 0 ? { scores: M.HEAPF32.slice(s >> 2, (s >> 2) + count),
+                               ids: M.HEAPU32.slice((s >> 2) + count, (s >> 2) + 2 * count) } : null;
+    M._free(s);
+    if (!out) throw CoreGpuIndex.#error(M);
+    return out;
+  }
+
+  destroyDevice() { this.M._ge_gpu_index_destroy_device(this.h); }
+  free() {
+    if (this.h) this.M._ge_gpu_index_free(this.h);
     this.h = 0;
   }
 }

@@ -1,7 +1,8 @@
 // The C exports of gpuembed.mjs (documented in src/wasm/README.md; wrapped for JS by src/wasm/core.mjs).
 // Conventions: functions return >= 0 on success and -1 (or 0 for a handle) on failure, and the failure is then
 // in ge_last_error_code() (ErrorCode + 1: 1 MODEL_NOT_FOUND, 2 MODEL_INVALID, 3 INVALID_INPUT,
-// 4 BACKEND_UNAVAILABLE, 5 DEVICE_LOST, 6 INTERNAL) and ge_last_error_message(). No C++ exception crosses into JS.
+// 4 BACKEND_UNAVAILABLE, 5 DEVICE_LOST, 6 INTERNAL, 7 OUT_OF_MEMORY) and ge_last_error_message(). No C++ exception
+// crosses into JS.
 #include <emscripten.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 
 using namespace gpuembed;
 using gpuembed::webgpu::GpuContext;
+using gpuembed::webgpu::GpuPrecision;
 using gpuembed::webgpu::WebGpuModel;
 namespace port = gpuembed::webgpu::port;
 
@@ -33,6 +35,9 @@ namespace {
 
 int g_error_code = 0;
 std::string g_error_message;
+// ge_last_error_code() beyond ErrorCode: the GPU could not allocate the buffers of a forward pass of one text (a
+// larger batch is split instead; see ge_gpu_step). Not a gpuembed::ErrorCode: only the WebGPU job driver has it.
+constexpr int kOutOfMemoryCode = 7;
 
 void set_error(ErrorCode code, const std::string& message) {
   g_error_code = static_cast<int>(code) + 1;
@@ -90,15 +95,22 @@ struct Session {
   std::unique_ptr<Pipeline> pipeline;
   size_t max_batch = 32;
   std::string info_json;
-  int gpu_state = 0;  // 0 none, 1 initialising, 2 ready, < 0 failed (-port::InitStatus, -5 lost, -6 other)
+  int gpu_state = 0;  // 0 none, 1 initialising, 2 ready, < 0 failed (-port::InitStatus, -5 lost, -6 other,
+                      // -7 fp16 required but unavailable)
+  int precision_request = 0;   // of ge_gpu_init: 0 fp32, 1 fp16 where available, 2 fp16 or fail
+  std::string precision_note;  // why fp16 was asked for and fp32 runs ("" otherwise)
   std::string gpu_message;
   std::shared_ptr<GpuContext> ctx;
   std::unique_ptr<WebGpuModel> gpu;
+  // After a forward pass ran out of GPU memory: later passes hold at most this many tokens (half of the one that
+  // failed), so a device that could not take a batch once is not asked again. 0: no limit. Reset with the device.
+  size_t oom_token_limit = 0;
   GpuJob job;
 };
 
 std::map<int, std::unique_ptr<Session>> g_sessions;
 uint64_t g_jobs = 0;      // ge_gpu_embed_begin / ge_gpu_hidden_begin calls that started a job
+uint64_t g_oom_splits = 0;  // forward passes that ran out of GPU memory and were redone as smaller batches
 double g_begin_ms = 0;    // time spent in them (tokenizing, sorting by length)
 int g_next_session = 1;
 
@@ -159,18 +171,35 @@ void on_gpu_device(const port::DeviceInfo& info, void* user) {
     return;
   }
   Session& s = *it->second;
+  // fp16 needs the device feature and weights that f16 can hold; without them fp32 runs, with the reason kept.
+  std::string f16_why;
+  if (info.status == port::InitStatus::kOk && s.precision_request > 0) {
+    if (!info.shader_f16) {
+      f16_why = info.f16_note.empty() ? "the WebGPU device has no 'shader-f16' feature" : info.f16_note;
+    } else {
+      f16_why = WebGpuModel::f16_unsuitable(s.pipeline->weights());
+    }
+  }
   if (info.status != port::InitStatus::kOk) {
     s.gpu_state = -static_cast<int>(info.status);
     s.gpu_message = info.message;
+  } else if (s.precision_request == 2 && !f16_why.empty()) {
+    port::destroy_device(info.device);
+    wgpuDeviceRelease(info.device);
+    s.gpu_state = -7;
+    s.gpu_message = "fp16 was required but is not available: " + f16_why;
   } else {
     try {
       s.ctx = std::make_shared<GpuContext>(info);
       s.gpu_message = info.message;
+      const GpuPrecision precision =
+          s.precision_request > 0 && f16_why.empty() ? GpuPrecision::kF16 : GpuPrecision::kF32;
+      s.precision_note = f16_why;
       // Shader compilation and the weight upload report their errors asynchronously: the state turns 2 (ready)
       // only once the error scopes around them came back clean (on_gpu_model_checked).
       port::push_error_scopes(s.ctx->device());
       try {
-        s.gpu = std::make_unique<WebGpuModel>(s.ctx, s.pipeline->spec(), s.pipeline->weights());
+        s.gpu = std::make_unique<WebGpuModel>(s.ctx, s.pipeline->spec(), s.pipeline->weights(), precision);
       } catch (...) {
         port::pop_error_scopes(s.ctx->device(), [](int, const char*, void*) {}, nullptr);
         throw;
@@ -196,7 +225,8 @@ void submit_next(Session& s) {
   GpuJob& j = s.job;
   const size_t total = j.order.size();
   const size_t seq = j.ids[j.order[j.next]].size();
-  const size_t by_tokens = std::max<size_t>(1, s.gpu->max_tokens() / std::max<size_t>(seq, 1));
+  const size_t limit = s.oom_token_limit ? std::min(s.oom_token_limit, s.gpu->max_tokens()) : s.gpu->max_tokens();
+  const size_t by_tokens = std::max<size_t>(1, limit / std::max<size_t>(seq, 1));
   const size_t n = std::min({s.max_batch, total - j.next, by_tokens});
   TokenBatch batch;
   batch.batch = n;
@@ -341,20 +371,29 @@ EMSCRIPTEN_KEEPALIVE int ge_hidden_cpu(int id, const char* text, size_t len, flo
 
 // WebGPU: starts the adapter/device request and, once it is there, uploads the weights. Poll ge_gpu_state():
 // 1 initialising (await Module.gpuembedWait()), 2 ready, < 0 failed: -1 no WebGPU, -2 no adapter, -3 limits too
-// small, -4 device refused, -5 device lost, -6 other (see ge_gpu_message()).
-EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id) {
+// small, -4 device refused, -5 device lost, -6 other, -7 fp16 required but unavailable (see ge_gpu_message()).
+// precision: 0 fp32 (the default, also when JS passes nothing); 1 fp16 where the adapter has 'shader-f16' (else
+// fp32, and ge_gpu_stats_json's precision_note says why); 2 fp16 or fail with -7. It holds until ge_gpu_release.
+EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
   return guarded(
       [&]() -> int {
         Session& s = session(id);
+        if (precision < 0 || precision > 2) {
+          throw Error(ErrorCode::kInvalidInput, "precision must be 0 (fp32), 1 (fp16) or 2 (fp16, strict)");
+        }
         if (s.gpu_state == 1 || s.gpu_state == 2) return 0;
         s.gpu.reset();
         s.ctx.reset();
         s.job = GpuJob{};
+        s.oom_token_limit = 0;
         s.gpu_state = 1;
         s.gpu_message.clear();
+        s.precision_request = precision;
+        s.precision_note.clear();
         const BertConfig& c = s.pipeline->spec().config;
         port::DeviceRequest req;
         req.min_storage_binding = uint64_t(c.vocab_size) * c.hidden_size * 4;
+        req.want_shader_f16 = precision > 0;
         port::request_device(req, on_gpu_device, reinterpret_cast<void*>(static_cast<intptr_t>(id)));
         return 0;
       },
@@ -384,11 +423,18 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   return guarded(
       [&]() -> const char* {
         Session& s = session(id);
-        nlohmann::json j = {{"state", s.gpu_state}, {"adapter", s.gpu_message}};
+        const auto buffers = port::buffer_stats();
+        nlohmann::json j = {{"state", s.gpu_state},
+                            {"adapter", s.gpu_message},
+                            {"live_buffers", buffers.live},
+                            {"live_buffer_bytes", buffers.bytes}};
         if (s.gpu) {
           j["weight_bytes"] = s.gpu->weight_bytes();
           j["activation_bytes"] = s.gpu->activation_bytes();
           j["max_tokens"] = s.gpu->max_tokens();
+          j["precision"] = gpuembed::webgpu::precision_name(s.gpu->precision());
+          j["precision_note"] = s.precision_note;
+          j["oom_token_limit"] = s.oom_token_limit;
           // Counters since the GPU model was made (cheap; for profiling the host side of a request):
           const auto& ph = s.gpu->phase_stats();
           const auto& rec = s.gpu->recorder();
@@ -397,6 +443,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
                            {"submits", rec.submits()},
                            {"dispatches", rec.dispatches()},
                            {"bind_groups_created", rec.bind_groups_created()},
+                           {"oom_splits", g_oom_splits},
                            {"begin_ms", g_begin_ms},
                            {"record_ms", ph.record_ms},
                            {"gpu_wait_ms", ph.gpu_wait_ms},
@@ -456,8 +503,11 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_hidden_begin(int id, const char* text, size_t le
 }
 
 // 1: pending (await Module.gpuembedWait(), call again), 0: done, -1: failed.
+// A forward pass that runs out of GPU memory is redone with half as many texts (and later passes keep to that
+// size), down to one text; only when one text does not fit does the job fail, with OUT_OF_MEMORY.
 EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
   Session* sp = nullptr;
+  bool oom_failure = false;
   const int r = guarded(
       [&]() -> int {
         Session& s = session(id);
@@ -469,6 +519,25 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
           const auto st = s.gpu->poll();
           if (st == WebGpuModel::State::kPending) return 1;
           j.in_flight = false;  // read() throws on failure
+          if (st == WebGpuModel::State::kFailed && s.gpu->out_of_memory()) {
+            try {
+              s.gpu->read(nullptr);  // frees the pass's activation buffers and throws its message
+            } catch (const Error& e) {
+              if (e.code() == ErrorCode::kDeviceLost) throw;
+              if (j.cur_n <= 1) {
+                oom_failure = true;
+                const std::string prefix = "WebGPU out of memory: ", why = e.what();
+                const std::string detail = why.rfind(prefix, 0) == 0 ? why.substr(prefix.size()) : why;
+                throw Error(ErrorCode::kInternal,
+                            "WebGPU out of memory: the device could not allocate the buffers of a forward pass of one "
+                            "text (" + std::to_string(j.cur_seq) + " tokens)" + (detail.empty() ? "" : ": " + detail));
+              }
+              s.oom_token_limit = (j.cur_n / 2) * j.cur_seq;
+              ++g_oom_splits;
+              submit_next(s);  // the same texts (j.next did not move), half as many per pass
+              return 1;
+            }
+          }
           if (j.output == WebGpuModel::Output::kHiddenStates) {
             s.gpu->read(j.result.data());
             j.done = true;
@@ -497,6 +566,8 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
     if (g_error_code == static_cast<int>(ErrorCode::kDeviceLost) + 1) {
       sp->gpu_state = -5;
       sp->gpu_message = g_error_message;
+    } else if (oom_failure) {
+      g_error_code = kOutOfMemoryCode;
     }
   }
   return r;
@@ -528,6 +599,7 @@ EMSCRIPTEN_KEEPALIVE void ge_gpu_release(int id) {
   s.job = GpuJob{};
   s.gpu.reset();
   s.ctx.reset();
+  s.oom_token_limit = 0;
   s.gpu_state = 0;
 }
 

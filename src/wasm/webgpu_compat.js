@@ -9,30 +9,37 @@ mergeInto(LibraryManager.library, {
   // Adapter + device with the adapter's largest storage-buffer limits. 3.1.6's wgpuAdapterGetLimits aborts
   // (unimplemented) and its WGPULimits has no maxBufferSize, so the request is made here.
   // The host may hand in a GPU (Module.gpu, e.g. `create([])` of npm `webgpu`) or a device (Module.gpuembedDevice).
-  // cb(status, deviceId, message, limitsPtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits too small,
-  // 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
-  // invocations per workgroup, min uniform offset alignment, workgroups per dimension].
+  // wantF16: also ask for 'shader-f16' (the fp16 kernels) when the adapter offers it. 3.1.6's webgpu.h has no
+  // WGPUFeatureName_ShaderF16 (and its wgpuAdapterHasFeature aborts), so the feature is checked and requested here;
+  // lacking it is never a failure: the device comes without it and f16Note says why.
+  // cb(status, deviceId, message, limitsPtr, f16NotePtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits
+  // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
+  // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16)].
   gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
-  gpuembedjs_request_device: function(minBinding, cb, user) {
+  gpuembedjs_request_device: function(minBinding, wantF16, cb, user) {
     var TWO32 = 4294967296;
-    function limitsOf(l) {
+    function hasF16(o) { var f = o && o["features"]; return !!(f && f["has"] && f["has"]("shader-f16")); }
+    function limitsOf(device) {
+      var l = device["limits"];
       var b = Number(l["maxStorageBufferBindingSize"]), s = Number(l["maxBufferSize"]);
       return [b % TWO32, Math.floor(b / TWO32), s % TWO32, Math.floor(s / TWO32),
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
-              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"]];
+              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"], hasF16(device) ? 1 : 0];
     }
     runtimeKeepalivePush();
-    function done(status, device, msg, limits) {
+    function done(status, device, msg, limits, f16Note) {
       runtimeKeepalivePop();
       callUserCallback(function() {
         var msgPtr = allocateUTF8(String(msg || ''));
+        var notePtr = allocateUTF8(String(f16Note || ''));
         var lim = 0;
-        if (limits) { lim = _malloc(32); for (var i = 0; i < 8; ++i) HEAPU32[(lim >> 2) + i] = limits[i] >>> 0; }
+        if (limits) { lim = _malloc(36); for (var i = 0; i < 9; ++i) HEAPU32[(lim >> 2) + i] = limits[i] >>> 0; }
         var id = 0;
         if (device) id = WebGPU.mgrDevice.create(device, { queueId: WebGPU.mgrQueue.create(device["queue"]) });
-        {{{ makeDynCall('viiiii', 'cb') }}}(status, id, msgPtr, lim, user);
+        {{{ makeDynCall('viiiiii', 'cb') }}}(status, id, msgPtr, lim, notePtr, user);
         _free(msgPtr);
+        _free(notePtr);
         if (lim) _free(lim);
       });
     }
@@ -43,7 +50,8 @@ mergeInto(LibraryManager.library, {
         if (Number(l["maxStorageBufferBindingSize"]) < minBinding)
           done(3, null, "the device handed in has maxStorageBufferBindingSize " + l["maxStorageBufferBindingSize"] +
                " < " + minBinding + " bytes that the model needs");
-        else done(0, given, "device handed in by the host", limitsOf(l));
+        else done(0, given, "device handed in by the host", limitsOf(given),
+                  wantF16 && !hasF16(given) ? "the GPUDevice handed in was not created with the 'shader-f16' feature" : "");
       });
       return;
     }
@@ -73,12 +81,34 @@ mergeInto(LibraryManager.library, {
         if (info["isFallbackAdapter"] || adapter["isFallbackAdapter"]) desc += " (fallback adapter)";
         // The adapter's largest buffers (the word-embedding table, batch activations) and workgroup memory
         // (attention keeps 256 * head_dim bytes of K/V tiles: head_dim 128 needs more than the default 16 KiB).
-        return adapter["requestDevice"]({ "requiredLimits": {
-          "maxStorageBufferBindingSize": maxBinding, "maxBufferSize": maxBuffer,
-          "maxComputeWorkgroupStorageSize": al["maxComputeWorkgroupStorageSize"] } })
-          .then(function(device) { done(0, device, desc, limitsOf(device["limits"])); },
-                function(e) { done(4, null, "requestDevice() failed: " + (e && e.message ? e.message : e)); });
+        var limits = { "maxStorageBufferBindingSize": maxBinding, "maxBufferSize": maxBuffer,
+                       "maxComputeWorkgroupStorageSize": al["maxComputeWorkgroupStorageSize"] };
+        var note = wantF16 && !hasF16(adapter)
+          ? "the WebGPU adapter (" + desc + ") does not offer the 'shader-f16' feature" : "";
+        function refused(e) { done(4, null, "requestDevice() failed: " + (e && e.message ? e.message : e)); }
+        // Without f16 the descriptor is the one the fp32 path always used (no requiredFeatures key).
+        if (!wantF16 || note) {
+          return adapter["requestDevice"]({ "requiredLimits": limits })
+            .then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
+        }
+        return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits })
+          .then(function(device) { done(0, device, desc, limitsOf(device), ""); }, function(e) {
+            // An adapter may list the feature and still refuse it: the fp32 device is still worth having.
+            var why = "requestDevice() with 'shader-f16' failed (" + (e && e.message ? e.message : e) + ")";
+            return adapter["requestDevice"]({ "requiredLimits": limits })
+              .then(function(device) { done(0, device, desc, limitsOf(device), why); }, refused);
+          });
       }, function(e) { done(2, null, "requestAdapter() failed: " + (e && e.message ? e.message : e)); });
+  },
+
+  // out[0] = WebGPU buffers the module holds (3.1.6's manager drops an entry on its last wgpuBufferRelease),
+  // out[1] = their bytes. Read by wgpu_port.cpp's buffer_stats().
+  gpuembedjs_buffer_stats__deps: ['$WebGPU'],
+  gpuembedjs_buffer_stats: function(out) {
+    var n = 0, bytes = 0, objs = WebGPU.mgrBuffer.objects;
+    for (var id in objs) { ++n; bytes += Number(objs[id].object["size"]) || 0; }
+    HEAPF64[out >> 3] = n;
+    HEAPF64[(out >> 3) + 1] = bytes;
   },
 
   // Wakes whoever awaits Module.gpuembedWait() (src/wasm/post.js) after a GPU callback changed state.

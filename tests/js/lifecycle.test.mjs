@@ -1,5 +1,6 @@
-// dispose() + loadModel() 20 times on one embedder: the memory in use on the WASM heap does not grow (CPU and WebGPU), every GPU buffer
-// and device the engine creates is freed (counted on the real Dawn objects), and the embeddings stay identical.
+// dispose() + loadModel() 100 times on one embedder (GPUEMBED_RELOADS=N for another count): the memory in use on the
+// WASM heap does not grow (CPU and WebGPU), every GPU buffer and device the engine creates is freed (counted on the
+// real Dawn objects and by the module itself), and the embeddings stay identical.
 // Also: calls before loading / after dispose, and input validation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { create, createWithModule, heapTop, modelDir, readGolden, compareRows, nodeGpu, countingGpu, exitWhenDone } from './helpers.mjs';
 
-const RELOADS = 20;
+const RELOADS = Number(process.env.GPUEMBED_RELOADS || 100);
 let gpu;
 before(async () => {
   gpu = (await nodeGpu()).gpu;
@@ -29,6 +30,7 @@ test(`CPU: dispose + reload ${RELOADS}x without heap growth`, async () => {
   const { e, M } = await createWithModule({ backend: 'cpu' });
   const text = g.sentences[1].text;
   let first, heap2, top2;
+  const t0 = performance.now();
   for (let i = 0; i < RELOADS; ++i) {
     await e.loadModel(files);
     const v = await e.embed(text);
@@ -45,7 +47,8 @@ test(`CPU: dispose + reload ${RELOADS}x without heap growth`, async () => {
     }
   }
   const top = heapTop(M());
-  console.log(`# CPU: WASM heap ${heap2} B after reload 2; top of used heap ${top2} B after reload 2, ${top} B after reload ${RELOADS}`);
+  console.log(`# CPU: ${RELOADS} load+embed+dispose cycles in ${((performance.now() - t0) / 1000).toFixed(1)} s; WASM heap ${heap2} B ` +
+              `after reload 2; top of used heap ${top2} B after reload 2, ${top} B after reload ${RELOADS}`);
   assert.equal(top, top2, 'memory in use on the WASM heap grew across dispose/reload cycles');
 });
 
@@ -62,11 +65,14 @@ test(`WebGPU: dispose + reload ${RELOADS}x: no heap growth, every GPU buffer and
     await e.loadModel(files);
     assert.equal(e.backend, 'webgpu');
     const v = await e.embed(text);
+    const held = e.memoryInfo().gpuBuffers;
     if (i === 0) {
       first = v;
       perLoad = stats.created;
+      assert.equal(held, perLoad, 'the module counts the buffers Dawn counts');
       compareRows('tiny WebGPU after first load', [v], [g.sentences[2]]);
     } else {
+      assert.equal(held, perLoad, `reload ${i}: the module holds ${held} GPU buffers, ${perLoad} after the first load`);
       assert.ok(Math.max(...v.map((x, j) => Math.abs(x - first[j]))) === 0, `reload ${i}: a different embedding`);
     }
     assert.ok(stats.live.size > 0);
@@ -83,12 +89,13 @@ test(`WebGPU: dispose + reload ${RELOADS}x: no heap growth, every GPU buffer and
               `${stats.devices} devices requested, ${stats.devicesDestroyed} destroyed; top of used WASM heap ${top2} -> ${top} B`);
   assert.equal(stats.created, perLoad * RELOADS, 'each load creates the same buffers');
   assert.equal(stats.devicesDestroyed, stats.devices, 'every device was destroyed by dispose()');
-  // (the heap's size is not compared here: the probe after reload 2 grew it on purpose). The WebGPU path keeps a
-  // 16-byte device.lost hook per device for the module's lifetime (src/backend/webgpu/wgpu_port.cpp) and the small
-  // blocks move a little: allow < 1 KiB per cycle, far below one model's buffers (the smallest is > 17 KiB).
-  const perCycle = (top - top2) / (RELOADS - 2);
-  console.log(`# WebGPU: top of used WASM heap grew ${top - top2} B over ${RELOADS - 2} cycles (${perCycle.toFixed(0)} B/cycle)`);
-  assert.ok(perCycle < 1024, `memory in use on the WASM heap grew ${perCycle} B per dispose/reload cycle`);
+  // (the heap's size is not compared here: the probe after reload 2 grew it on purpose). The device.lost hook of
+  // each device is freed when the loss (destroy() in dispose) is reported, which comes asynchronously: the last
+  // device's may still be there when the probe runs, so allow 256 B in all, not per cycle (when the hooks were kept
+  // for the module's lifetime, this grew 2,312 B over 18 cycles: 128 B per cycle).
+  const grew = top - top2;
+  console.log(`# WebGPU: top of used WASM heap grew ${grew} B over ${RELOADS - 2} cycles (${(grew / (RELOADS - 2)).toFixed(1)} B/cycle)`);
+  assert.ok(grew <= 256, `memory in use on the WASM heap grew ${grew} B over ${RELOADS - 2} dispose/reload cycles`);
 });
 
 test('calls before loadModel / after dispose -> MODEL_NOT_LOADED; bad input -> INVALID_INPUT', async () => {

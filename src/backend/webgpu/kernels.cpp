@@ -30,9 +30,11 @@ std::string source_of(const char* name) {
 }  // namespace
 
 const char* kernel_name(Kernel k) { return kDescs[static_cast<int>(k)].name; }
+const char* precision_name(GpuPrecision p) { return p == GpuPrecision::kF16 ? "fp16" : "fp32"; }
 int Kernels::storage_bindings(Kernel k) { return kDescs[static_cast<int>(k)].storage; }
 
-Kernels::Kernels(GpuContext& ctx, uint32_t head_dim) : ctx_(ctx), head_dim_(head_dim) {
+Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision)
+    : ctx_(ctx), head_dim_(head_dim), precision_(precision) {
   if (head_dim == 0 || head_dim > 128) {
     throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..128)");
   }
@@ -42,11 +44,17 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim) : ctx_(ctx), head_dim_(head
                     std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(256 * head_dim) +
                     " bytes that attention needs for head dimension " + std::to_string(head_dim));
   }
+  if (precision == GpuPrecision::kF16 && !ctx.info().shader_f16) {
+    throw Error(ErrorCode::kBackendUnavailable, "fp16 kernels need a WebGPU device with the 'shader-f16' feature");
+  }
+  // First in every module: `enable f16;` must precede all declarations.
+  const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   const std::string erf = source_of("erf");
   for (int i = 0; i < static_cast<int>(Kernel::kCount); ++i) {
     const KernelDesc& d = kDescs[i];
     std::string src = source_of(d.name);
     if (d.needs_erf) src = erf + "\n" + src;
+    src = prelude + "\n" + src;
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
       const std::string from = "const HEAD_DIM: u32 = 64u;";
       const auto pos = src.find(from);

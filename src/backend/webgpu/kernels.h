@@ -29,11 +29,16 @@ enum class Kernel : int {
 };
 const char* kernel_name(Kernel k);
 
+// Storage precision of activations and weight matrices (kernels/precision_*.wgsl); arithmetic is f32 in both.
+// kF16 needs a device created with the 'shader-f16' feature.
+enum class GpuPrecision : int { kF32 = 0, kF16 = 1 };
+const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
+
 class Kernels {
  public:
   // Compiles every kernel; attention is specialised for head_dim (<= 128; its K/V tiles use 256*head_dim bytes of
   // workgroup memory). Throws gpuembed::Error when the device cannot.
-  Kernels(GpuContext& ctx, uint32_t head_dim);
+  Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32);
   ~Kernels();
   Kernels(const Kernels&) = delete;
   Kernels& operator=(const Kernels&) = delete;
@@ -43,10 +48,14 @@ class Kernels {
   // Storage bindings after the uniform at binding 0 (the last one is read_write).
   static int storage_bindings(Kernel k);
   uint32_t head_dim() const { return head_dim_; }
+  GpuPrecision precision() const { return precision_; }
+  // Bytes of one stored activation / weight-matrix element (the `act` / `wt` types of the WGSL).
+  uint32_t element_bytes() const { return precision_ == GpuPrecision::kF16 ? 2 : 4; }
 
  private:
   GpuContext& ctx_;
   uint32_t head_dim_;
+  GpuPrecision precision_;
   std::array<WGPUComputePipeline, static_cast<int>(Kernel::kCount)> pipelines_{};
   std::array<WGPUBindGroupLayout, static_cast<int>(Kernel::kCount)> layouts_{};
 };

@@ -29,7 +29,11 @@ class WebGpuModel {
   enum class State { kIdle, kPending, kReady, kFailed };
 
   // Throws gpuembed::Error (kBackendUnavailable when the device cannot hold the model, kDeviceLost if lost).
-  WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& weights);
+  // kF16 stores the weight matrices, embedding tables and activations as f16 (converted here at upload; biases and
+  // LayerNorm parameters stay f32) and needs a device with 'shader-f16' and weights that f16_unsuitable() accepts;
+  // the default kF32 is the reference path.
+  WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& weights,
+              GpuPrecision precision = GpuPrecision::kF32);
   ~WebGpuModel();
   WebGpuModel(const WebGpuModel&) = delete;
   WebGpuModel& operator=(const WebGpuModel&) = delete;
@@ -43,9 +47,15 @@ class WebGpuModel {
   size_t result_floats() const { return result_floats_; }
   void read(float* out);
   const std::string& failure() const;
+  // The pass that failed (poll() == kFailed, before read()) could not allocate its buffers: WebGPU reported
+  // out-of-memory. read() then frees the activation buffers; a smaller batch may fit.
+  bool out_of_memory() const;
 
   GpuContext& context() { return *ctx_; }
   const ModelSpec& spec() const { return spec_; }
+  GpuPrecision precision() const { return kernels_.precision(); }
+  // Why these weights cannot be stored as f16 (a value f16 cannot hold), or "" when they can.
+  static std::string f16_unsuitable(const BertWeights& weights);
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t activation_bytes() const { return activation_bytes_; }
 
@@ -66,8 +76,9 @@ class WebGpuModel {
   struct LayerBuffers {
     WGPUBuffer qkv_w, qkv_b, ao_w, ao_b, ln1_g, ln1_b, fi_w, fi_b, fo_w, fo_b, ln2_g, ln2_b;
   };
-  WGPUBuffer upload(const TensorView& t, const char* what);
-  WGPUBuffer upload_concat(const std::vector<const TensorView*>& parts, const char* what);
+  // as_wt: stored in the kernels' weight type (`wt`: f16 in the fp16 path), else always f32.
+  WGPUBuffer upload(const TensorView& t, const char* what, bool as_wt = false);
+  WGPUBuffer upload_concat(const std::vector<const TensorView*>& parts, const char* what, bool as_wt = false);
   void ensure_activations(size_t batch, size_t tokens);
   void release_activations();
 
@@ -86,7 +97,9 @@ class WebGpuModel {
   uint64_t readback_capacity_ = 0;
   // Activation buffers are bound whole (their capacity), so cached bind groups stay valid when the batch shape changes.
   BufferRef whole(WGPUBuffer b) const;
+  uint64_t activation_buffer_bytes(uint64_t values) const;
   uint64_t activation_bytes_ = 0;
+  bool grow_exact_ = false;  // after an out-of-memory failure: activation buffers sized to the request, no doubling
 
   std::shared_ptr<Inflight> inflight_;
   size_t result_floats_ = 0;

@@ -1,6 +1,6 @@
 // Emscripten 3.1.6 (webgpu.h of early 2022) implementation of wgpu_port.h. See webgpu_compat.js for the JS side:
-// the device request (this webgpu.h has no maxBufferSize limit and wgpuAdapterGetLimits is unimplemented) and the
-// dispatch -> dispatchWorkgroups rename.
+// the device request (this webgpu.h has no maxBufferSize limit, no WGPUFeatureName_ShaderF16, and
+// wgpuAdapterGetLimits / wgpuAdapterHasFeature are unimplemented) and the dispatch -> dispatchWorkgroups rename.
 #include "backend/webgpu/wgpu_port.h"
 
 #include <cstring>
@@ -13,9 +13,10 @@
 
 extern "C" {
 // From src/wasm/webgpu_compat.js.
-void gpuembedjs_request_device(double min_storage_binding, void (*cb)(int, int, const char*, const uint32_t*, void*),
-                               void* user);
+void gpuembedjs_request_device(double min_storage_binding, int want_shader_f16,
+                               void (*cb)(int, int, const char*, const uint32_t*, const char*, void*), void* user);
 void gpuembedjs_notify();
+void gpuembedjs_buffer_stats(double* out);
 }
 
 namespace gpuembed::webgpu::port {
@@ -36,19 +37,23 @@ struct PendingRequest {
   DeviceCallback cb;
   void* user;
 };
-void on_device(int status, int device_id, const char* message, const uint32_t* limits, void* user) {
+void on_device(int status, int device_id, const char* message, const uint32_t* limits, const char* f16_note,
+               void* user) {
   auto* p = static_cast<PendingRequest*>(user);
   DeviceInfo info;
   info.status = static_cast<InitStatus>(status);
   info.device = reinterpret_cast<WGPUDevice>(static_cast<uintptr_t>(device_id));
   info.message = message ? message : "";
-  if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim]
+  info.f16_note = f16_note ? f16_note : "";
+  if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim,
+                 //  device features: bit 0 shader-f16]
     info.max_storage_binding = limits[0] | (uint64_t(limits[1]) << 32);
     info.max_buffer_size = limits[2] | (uint64_t(limits[3]) << 32);
     info.max_workgroup_storage = limits[4];
     info.max_invocations = limits[5];
     info.min_uniform_offset_alignment = limits[6];
     info.max_workgroups_per_dim = limits[7];
+    info.shader_f16 = (limits[8] & 1u) != 0;
   }
   DeviceCallback cb = p->cb;
   void* u = p->user;
@@ -58,8 +63,8 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
 }  // namespace
 
 void request_device(const DeviceRequest& request, DeviceCallback callback, void* user) {
-  gpuembedjs_request_device(static_cast<double>(request.min_storage_binding), on_device,
-                            new PendingRequest{callback, user});
+  gpuembedjs_request_device(static_cast<double>(request.min_storage_binding), request.want_shader_f16 ? 1 : 0,
+                            on_device, new PendingRequest{callback, user});
 }
 
 WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label) {
@@ -118,7 +123,8 @@ struct PendingScopes {
 };
 void on_scope(WGPUErrorType type, const char* message, void* user) {
   auto* p = static_cast<PendingScopes*>(user);
-  if (type != WGPUErrorType_NoError && p->type == 0) {
+  if (type != WGPUErrorType_NoError && (p->type == 0 || (type == WGPUErrorType_OutOfMemory &&
+                                                          p->type != WGPUErrorType_OutOfMemory))) {
     p->type = static_cast<int>(type);
     p->message = message ? message : "";
   }
@@ -142,16 +148,24 @@ struct LostHook {
 void on_lost(WGPUDeviceLostReason reason, const char* message, void* user) {
   auto* h = static_cast<LostHook*>(user);
   h->cb(reason == WGPUDeviceLostReason_Destroyed, message ? message : "", h->user);
+  delete h;  // device.lost resolves once per device (destroy() resolves it too): nothing stays per device
 }
 }  // namespace
 
 void set_lost_callback(WGPUDevice device, LostCallback callback, void* user) {
-  // The hook lives as long as the module: device.lost may resolve after the context that asked is gone, so
-  // `user` must be something that outlives it (GpuContext passes a registry id, not a pointer).
+  // The hook lives until device.lost resolves, which may be after the context that asked is gone, so `user` must
+  // be something that outlives it (GpuContext passes a registry id, not a pointer). One hook per device: a second
+  // call for the same device would replace the first one's callback in the glue and leak it.
   wgpuDeviceSetDeviceLostCallback(device, on_lost, new LostHook{callback, user});
 }
 
 void destroy_device(WGPUDevice device) { wgpuDeviceDestroy(device); }
+
+BufferStats buffer_stats() {
+  double v[2] = {0, 0};
+  gpuembedjs_buffer_stats(v);
+  return BufferStats{static_cast<uint64_t>(v[0]), static_cast<uint64_t>(v[1])};
+}
 
 void notify_host() { gpuembedjs_notify(); }
 

@@ -22,6 +22,8 @@ const char* init_status_name(InitStatus s);
 
 struct DeviceRequest {
   uint64_t min_storage_binding = 0;  // bytes the largest single binding needs (e.g. the word-embedding table)
+  // Ask for the 'shader-f16' feature when the adapter has it (the fp16 kernels); never a reason to fail.
+  bool want_shader_f16 = false;
 };
 
 struct DeviceInfo {
@@ -34,6 +36,8 @@ struct DeviceInfo {
   uint32_t max_invocations = 0;
   uint32_t min_uniform_offset_alignment = 256;
   uint32_t max_workgroups_per_dim = 65535;
+  bool shader_f16 = false;   // the device was created with 'shader-f16'
+  std::string f16_note;      // why not, when it was asked for (empty otherwise)
 };
 
 using DeviceCallback = void (*)(const DeviceInfo& info, void* user);
@@ -49,7 +53,9 @@ using MapCallback = void (*)(bool ok, void* user);
 void map_read_async(WGPUBuffer buffer, uint64_t size, MapCallback callback, void* user);
 void read_mapped(WGPUBuffer buffer, uint64_t size, void* out);
 
-// Error scopes (validation + out-of-memory) around a submit; the callback gets 0 for no error.
+// Error scopes (validation + out-of-memory) around a submit; the callback gets 0 for no error, else the first
+// error, except that an out-of-memory error (type 2) wins over validation errors: a buffer that could not be
+// allocated is invalid, so every later use of it in the same scope is a validation error that only hides the cause.
 using ErrorCallback = void (*)(int error_type, const char* message, void* user);
 void push_error_scopes(WGPUDevice device);
 void pop_error_scopes(WGPUDevice device, ErrorCallback callback, void* user);  // one callback, first error
@@ -58,6 +64,14 @@ void pop_error_scopes(WGPUDevice device, ErrorCallback callback, void* user);  /
 using LostCallback = void (*)(bool destroyed, const char* message, void* user);
 void set_lost_callback(WGPUDevice device, LostCallback callback, void* user);
 void destroy_device(WGPUDevice device);
+
+// WebGPU buffers this module holds (created and not yet released) and their bytes, whoever created them: a
+// leak of any buffer shows here (src/wasm exposes it in ge_gpu_stats_json for the load tests).
+struct BufferStats {
+  uint64_t live = 0;
+  uint64_t bytes = 0;
+};
+BufferStats buffer_stats();
 
 // Wakes the host's event loop waiter after a callback changed some state (Emscripten: resolves the promise the
 // JS side awaits in Module.gpuembedWait()).

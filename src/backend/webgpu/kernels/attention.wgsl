@@ -7,11 +7,12 @@
 // tiles of 32 keys, as vec4s (one 16-byte read of workgroup memory per 4 multiply-adds; head dimensions that are
 // not a multiple of 4 are zero-padded). The scores of a tile stay in registers (constant loop bounds; keys past the length skipped).
 // Query rows past the length are written as zeros. HEAD_DIM is substituted at pipeline creation.
+// qkv and ctx are activations (`act`); q, the K/V tiles, scores and accumulators are f32 in both precisions.
 struct Params { batch: u32, seq: u32, heads: u32, hidden: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
+@group(0) @binding(1) var<storage, read> qkv: array<act>;
 @group(0) @binding(2) var<storage, read> lengths: array<u32>;
-@group(0) @binding(3) var<storage, read_write> ctx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ctx: array<act>;
 
 const HEAD_DIM: u32 = 64u;  // substituted
 const D4: u32 = (HEAD_DIM + 3u) / 4u;
@@ -21,7 +22,7 @@ var<workgroup> ks: array<vec4<f32>, KT * D4>;
 var<workgroup> vs: array<vec4<f32>, KT * D4>;
 
 fn ld(i: u32, d: u32) -> f32 {
-  if (d < HEAD_DIM) { return qkv[i + d]; }
+  if (d < HEAD_DIM) { return f32(qkv[i + d]); }
   return 0.0;
 }
 
@@ -101,7 +102,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var d = 0u; d < D4; d = d + 1u) {
       let o = acc[d] * inv;
       for (var c = 0u; c < 4u; c = c + 1u) {
-        if (4u * d + c < HEAD_DIM) { ctx[obase + 4u * d + c] = o[c]; }
+        if (4u * d + c < HEAD_DIM) { ctx[obase + 4u * d + c] = act(o[c]); }
       }
     }
   }

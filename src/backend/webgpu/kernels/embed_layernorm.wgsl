@@ -1,18 +1,20 @@
 // BERT embeddings: out[row] = LayerNorm(word[id] + position[row % seq] + token_type[0]) for each token row of a
 // right-padded batch [batch, seq]. One workgroup per row; mean first, then the variance of the centred values,
-// both accumulated in f32 (two passes, as PyTorch's LayerNorm is exact to f32 rounding).
+// both accumulated in f32 (two passes, as PyTorch's LayerNorm is exact to f32 rounding). The embedding sum is
+// recomputed in each pass rather than re-read from `out`, whose type (`act`) may be f16: the statistics then see the
+// exact f32 sum in both precisions (in fp32 the recomputed value equals the one stored before).
 struct Params {
   rows: u32, seq: u32, hidden: u32, vocab: u32,
   max_pos: u32, _p0: u32, eps: f32, _p1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> word: array<f32>;
-@group(0) @binding(3) var<storage, read> pos: array<f32>;
-@group(0) @binding(4) var<storage, read> ttype: array<f32>;
+@group(0) @binding(2) var<storage, read> word: array<wt>;
+@group(0) @binding(3) var<storage, read> pos: array<wt>;
+@group(0) @binding(4) var<storage, read> ttype: array<wt>;
 @group(0) @binding(5) var<storage, read> gamma: array<f32>;
 @group(0) @binding(6) var<storage, read> beta: array<f32>;
-@group(0) @binding(7) var<storage, read_write> out: array<f32>;
+@group(0) @binding(7) var<storage, read_write> out: array<act>;
 
 const WG: u32 = 128u;
 var<workgroup> red: array<f32, WG>;
@@ -29,6 +31,10 @@ fn reduce_sum(v: f32, lid: u32) -> f32 {
   return r;
 }
 
+fn emb(wrow: u32, prow: u32, h: u32) -> f32 {
+  return f32(word[wrow + h]) + f32(pos[prow + h]) + f32(ttype[h]);
+}
+
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -38,20 +44,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let id = min(ids[row], p.vocab - 1u);   // ids are validated on the host; the clamp only keeps reads in bounds
   let t = min(row % p.seq, p.max_pos - 1u);
   let base = row * H;
+  let wrow = id * H;
+  let prow = t * H;
   var s = 0.0;
   for (var h = lid; h < H; h = h + WG) {
-    let v = word[id * H + h] + pos[t * H + h] + ttype[h];
-    out[base + h] = v;
+    let v = emb(wrow, prow, h);
     s = s + v;
   }
   let mean = reduce_sum(s, lid) / f32(H);
   var q = 0.0;
   for (var h = lid; h < H; h = h + WG) {
-    let d = out[base + h] - mean;
+    let d = emb(wrow, prow, h) - mean;
     q = q + d * d;
   }
   let inv = 1.0 / sqrt(reduce_sum(q, lid) / f32(H) + p.eps);
   for (var h = lid; h < H; h = h + WG) {
-    out[base + h] = (out[base + h] - mean) * inv * gamma[h] + beta[h];
+    out[base + h] = act((emb(wrow, prow, h) - mean) * inv * gamma[h] + beta[h]);
   }
 }

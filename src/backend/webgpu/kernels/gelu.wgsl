@@ -1,14 +1,15 @@
-// y[i] = GELU(x[i]) (erf form), elementwise over n floats. (gpuembed_gelu comes from erf.wgsl, prepended.)
+// y[i] = GELU(x[i]) (erf form), elementwise over n activations (`act`, computed in f32).
+// (gpuembed_gelu comes from erf.wgsl, prepended.)
 struct Params { n: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read_write> y: array<act>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * 256u + lid;
   if (i < p.n) {
-    y[i] = gpuembed_gelu(x[i]);
+    y[i] = act(gpuembed_gelu(f32(x[i])));
   }
 }

@@ -6,13 +6,15 @@
 // tiles are stored k-major as vec4s of 4 rows / 4 columns, rows padded to 17 vec4s (no bank conflicts on the stores).
 // Any M, N, K (edges are guarded). Row tiles are grid-strided (workgroup_id.y), so any grid of at least ceil(N / 64)
 // columns is correct; the best is [ceil(N / 64), ceil(M / BM)]. gpuembed_gelu comes from erf.wgsl, prepended.
+// x, residual, y are activations (`act`), w a weight matrix (`wt`): converted to f32 as the tiles are filled, so the
+// products and sums are f32 in both precisions; y is rounded to `act` once, after bias, GELU and residual.
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read> w: array<wt>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> residual: array<act>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;
 
 const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: kMatmulRowsPerTile = 64 * RV)
 const BM: u32 = 64u * RV;
@@ -23,11 +25,11 @@ var<workgroup> xs: array<vec4<f32>, 544>;  // [BK][RV * 16 (+ pad)] : 16 * (16 *
 var<workgroup> ws: array<vec4<f32>, 272>;  // [BK][SV]
 
 fn xload(m: u32, k: u32) -> f32 {
-  if (m < p.M && k < p.K) { return x[m * p.K + k]; }
+  if (m < p.M && k < p.K) { return f32(x[m * p.K + k]); }
   return 0.0;
 }
 fn wload(n: u32, k: u32) -> f32 {
-  if (n < p.N && k < p.K) { return w[n * p.K + k]; }
+  if (n < p.N && k < p.K) { return f32(w[n * p.K + k]); }
   return 0.0;
 }
 
@@ -81,8 +83,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
           if (gn >= p.N) { continue; }
           var v = a[j] + bias[gn];
           if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-          if ((p.flags & 2u) != 0u) { v = v + residual[gm * p.N + gn]; }
-          y[gm * p.N + gn] = v;
+          if ((p.flags & 2u) != 0u) { v = v + f32(residual[gm * p.N + gn]); }
+          y[gm * p.N + gn] = act(v);
         }
       }
     }

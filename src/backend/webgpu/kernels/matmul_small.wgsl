@@ -5,14 +5,15 @@
 // its weight row at consecutive k (coalesced, 4 loads in flight per thread), each for MB (16) rows at once (x stays in
 // L1), then add their 64 partial sums per (row, column) in workgroup memory.
 // Grid-stride over column blocks (workgroup_id.x) and row blocks (workgroup_id.y): any grid is correct; the best is
-// [ceil(N / 4), ceil(M / 16)]. gpuembed_gelu comes from erf.wgsl, prepended.
+// [ceil(N / 4), ceil(M / 16)]. gpuembed_gelu comes from erf.wgsl, prepended. Types as in matmul.wgsl: `act` / `wt`
+// storage, f32 arithmetic.
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<act>;
+@group(0) @binding(2) var<storage, read> w: array<wt>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<f32>;
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read> residual: array<act>;
+@group(0) @binding(5) var<storage, read_write> y: array<act>;
 
 const NC: u32 = 4u;
 const LANES: u32 = 64u;
@@ -42,21 +43,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let wr = n * K;
         var k = lane;
         for (; k + 3u * LANES < K; k = k + 4u * LANES) {
-          let w0 = w[wr + k];
-          let w1 = w[wr + k + LANES];
-          let w2 = w[wr + k + 2u * LANES];
-          let w3 = w[wr + k + 3u * LANES];
+          let w0 = f32(w[wr + k]);
+          let w1 = f32(w[wr + k + LANES]);
+          let w2 = f32(w[wr + k + 2u * LANES]);
+          let w3 = f32(w[wr + k + 3u * LANES]);
           for (var i = 0u; i < MB; i = i + 1u) {
             if (m0 + i < p.M) {
               let xr = rows[i] + k;
-              acc[i] = acc[i] + x[xr] * w0 + x[xr + LANES] * w1 + x[xr + 2u * LANES] * w2 + x[xr + 3u * LANES] * w3;
+              acc[i] = acc[i] + f32(x[xr]) * w0 + f32(x[xr + LANES]) * w1 + f32(x[xr + 2u * LANES]) * w2 +
+                       f32(x[xr + 3u * LANES]) * w3;
             }
           }
         }
         for (; k < K; k = k + LANES) {
-          let w0 = w[wr + k];
+          let w0 = f32(w[wr + k]);
           for (var i = 0u; i < MB; i = i + 1u) {
-            if (m0 + i < p.M) { acc[i] = acc[i] + x[rows[i] + k] * w0; }
+            if (m0 + i < p.M) { acc[i] = acc[i] + f32(x[rows[i] + k]) * w0; }
           }
         }
       }
@@ -76,8 +78,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         if (n2 < p.N && m < p.M) {
           var v = red[i * WG + c2 * LANES] + bias[n2];
           if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-          if ((p.flags & 2u) != 0u) { v = v + residual[m * p.N + n2]; }
-          y[m * p.N + n2] = v;
+          if ((p.flags & 2u) != 0u) { v = v + f32(residual[m * p.N + n2]); }
+          y[m * p.N + n2] = act(v);
         }
       }
       workgroupBarrier();
