@@ -15,7 +15,7 @@
 # b256x128, s512x{1..32}) our WebGPU path, transformers.js device:'webgpu' and PyTorch sentence-transformers CUDA fp32,
 # one process per measurement with a timeout (Dawn ones with retries). Table on stdout; JSON + log under $OUT.
 # GPUEMBED_GPU_REUSE=1 keeps an earlier complete work folder (skips unpacking and model generation; for dry runs).
-# Options go to bench_gpu.mjs (--quick, --cases a,b, --no-peer, --no-torch, --canary N, --tries N, --timeout-s S).
+# --setup-only: stop after the set-up (bench/gpu/js_tests_on_gpu.sh uses it). Other options go to bench_gpu.mjs (--quick, --cases a,b, --no-peer, --no-torch, --canary N, --tries N, --timeout-s S).
 # fp16 (the opt-in precision: 'fp16' path) against fp32 on our WebGPU path, with the min cosine of fp16 vs fp32 per
 # case and both against the golden file; Dawn's toggle vulkan_enable_f16_on_nvidia is passed for those processes:
 #   run(command="bash bench/run_gpu.sh --precision fp16 --no-ours --no-peer --no-torch --no-phases
@@ -48,6 +48,7 @@ tar -xJf "$C/webgpu.tar.xz" -C "$W/node_modules" || die "webgpu"
 tar -xJf "$C/tjs.tar.xz" -C "$W/peer/bench/peer/node_modules" || die "transformers.js tree"
 tar -xJf "$C/models/all-MiniLM-L6-v2.tar.xz" -C "$W/shared/models" || die "tokenizer files"
 xz -dc "$C/golden.json.xz" > "$W/shared/golden/minilm-l6-random.shared.json"
+[ -f "$C/golden-tiny.json.xz" ] && xz -dc "$C/golden-tiny.json.xz" > "$W/shared/golden/tiny-bert-cls.shared.json"
 cp "$C/PACKED.txt" "$W/" 2>/dev/null
 fi
 export PATH=$W/bin:$PATH
@@ -77,9 +78,11 @@ touch "$W/.complete"
 fi
 # the peer runner as in this checkout, in a mirror whose node_modules is the carried transformers.js tree
 cp bench/peer/run_peer.mjs bench/peer/inputs.mjs bench/peer/package.json "$W/peer/bench/peer/"
+cp bench/common.mjs "$W/peer/bench/common.mjs"
 cp bench/inputs.json "$W/peer/bench/inputs.json"
 python3 -c 'import torch, sentence_transformers; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "sentence-transformers", sentence_transformers.__version__)' 2>&1 | tail -1
 
+if [ "${1:-}" = "--setup-only" ]; then step "set up (--setup-only)"; exit 0; fi
 step "benchmark"
 node bench/gpu/bench_gpu.mjs --work "$W" --out "$OUT" "$@"
 rc=$?

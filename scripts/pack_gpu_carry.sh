@@ -12,6 +12,7 @@
 #                       onnx.recipe.json.xz: the ONNX export without its weights (bench/gpu/onnx_weights.py refills them
 #                       from the regenerated safetensors and checks the sha256)
 #   golden.json.xz      ../shared/golden/minilm-l6-random.shared.json
+#   golden-tiny.json.xz ../shared/golden/tiny-bert-cls.shared.json
 # Not packed: build-wasm/gpuembed.{mjs,wasm} (carry them as they are: the lead names them in `carry`).
 #
 #   scripts/pack_gpu_carry.sh            # (re)builds .gpucarry; cached downloads in .cache/gpucarry-dl
@@ -102,6 +103,7 @@ python3 bench/gpu/onnx_weights.py refill "$out.tmp/models/onnx.recipe.json.xz" \
   .cache/models/minilm-l6-random/model.safetensors "$dl/refill-check.onnx" \
   6663cc8e9dab314fd07aaf9636081ec8cf612c60a38c0e71e0868f4f8fbb9a95 && rm -f "$dl/refill-check.onnx"
 xz -T0 -9 -c "$shared/golden/minilm-l6-random.shared.json" > "$out.tmp/golden.json.xz"
+xz -T0 -9 -c "$shared/golden/tiny-bert-cls.shared.json" > "$out.tmp/golden-tiny.json.xz"
 
 {
   echo "packed $(date -u +%FT%TZ) by scripts/pack_gpu_carry.sh from $(git rev-parse --short HEAD)"

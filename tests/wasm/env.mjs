@@ -4,6 +4,8 @@
 //   GPUEMBED_WASM_BUILD   build folder of scripts/build_wasm.sh (default: <repo>/build-wasm)
 //   GPUEMBED_VK           lavapipe | swiftshader | system (default: lavapipe when scripts/setup_webgpu_node.sh
 //                         fetched it, else swiftshader from Debian's chromium package)
+//   GPUEMBED_DAWN_TOGGLES Dawn toggles to enable, comma-separated (on the lent NVIDIA GPU, fp16 needs
+//                         vulkan_enable_f16_on_nvidia: bench/gpu/js_tests_on_gpu.sh sets it)
 //   GPUEMBED_SLOW=1       the long runs (whole MiniLM golden set on the software adapter, ...)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -84,7 +86,8 @@ export async function nodeGpu() {
     return (cachedGpu = { gpu: null, why: `npm webgpu not installed (npm install): ${e.message}` });
   }
   Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([]);
+  const toggles = process.env.GPUEMBED_DAWN_TOGGLES;
+  const gpu = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []);
   return (cachedGpu = { gpu, driver: driver.name });
 }
 
