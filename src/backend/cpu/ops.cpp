@@ -75,8 +75,6 @@ __attribute__((always_inline)) inline v16f load16(const float* p) {
   return v;
 }
 __attribute__((always_inline)) inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
-__attribute__((always_inline)) inline v16f splat16(float x) { return v16f{} + x; }
-
 GPUEMBED_MULTIVERSION
 void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
                     size_t v_col, float scale, float* kt, float* vv, float* qs, float* scores, float* ctx,
@@ -100,10 +98,10 @@ void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size
       for (size_t c = 0; c < hd; ++c) {
         const v16f k = load16(kt + c * len + j0);
         const float* q = qs + c * kRows;
-        a0 += splat16(q[0]) * k;
-        a1 += splat16(q[1]) * k;
-        a2 += splat16(q[2]) * k;
-        a3 += splat16(q[3]) * k;
+        a0 += k * q[0];
+        a1 += k * q[1];
+        a2 += k * q[2];
+        a3 += k * q[3];
       }
       store16(scores + j0, a0);
       store16(scores + len + j0, a1);
@@ -149,10 +147,10 @@ void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size
       v16f a0{}, a1{}, a2{}, a3{};
       for (size_t j = 0; j < len; ++j) {
         const v16f v = load16(vv + j * hd + c0);
-        a0 += splat16(s0[j]) * v;
-        a1 += splat16(s1[j]) * v;
-        a2 += splat16(s2[j]) * v;
-        a3 += splat16(s3[j]) * v;
+        a0 += v * s0[j];
+        a1 += v * s1[j];
+        a2 += v * s2[j];
+        a3 += v * s3[j];
       }
       const v16f acc[kRows] = {a0, a1, a2, a3};
       for (size_t r = 0; r < nb; ++r) store16(ctx + (i0 + r) * ctx_stride + c0, acc[r]);
