@@ -388,4 +388,21 @@ test('GPU out of memory on a big batch: split into smaller passes (down to one t
   back.forEach((r, i) => assert.deepEqual(r, single[i], `after memory came back: text ${i}`));
   await e2.dispose();
   assert.equal(ctl2.live, 0);
+
+  // out of memory on the very first pass, when even the small uniform buffer cannot be allocated: answered on the
+  // CPU path; once memory is back, the GPU answers again (the failed uniform buffer is not kept)
+  const { gpu: bare, ctl: ctl3 } = oomGpu(gpu);
+  const e3 = await create({ backend: 'webgpu', gpu: bare });
+  await e3.loadModel(modelDir(TINY));
+  ctl3.budget = ctl3.live + 1024;
+  const first = await e3.embedBatch(texts.slice(0, 2));
+  console.log(`# first pass with 1 KiB to spare: ${ctl3.injected} allocations refused; answered on the CPU path`);
+  assert.ok(ctl3.injected > 0);
+  first.forEach((r, i) => assert.deepEqual(r, onCpu[i], `first pass out of memory: text ${i}`));
+  ctl3.budget = Infinity;
+  const later = await e3.embedBatch(texts.slice(0, 3));
+  later.forEach((r, i) => assert.deepEqual(r, single[i], `first pass out of memory, then memory back: text ${i}`));
+  assert.equal(e3.backend, 'webgpu');
+  await e3.dispose();
+  assert.equal(ctl3.live, 0);
 });

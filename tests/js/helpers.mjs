@@ -83,7 +83,8 @@ export async function timed(label, f) {
 // bookkeeping around the real objects; every call goes to Dawn.
 export function countingGpu(gpu) {
   // live: buffers created and neither destroyed nor on a destroyed device (destroying a device frees its buffers)
-  const stats = { created: 0, destroyed: 0, devices: 0, devicesDestroyed: 0, live: new Set() };
+  // lost: every device's `lost` promise (a test can wait until the losses are reported before it measures memory)
+  const stats = { created: 0, destroyed: 0, devices: 0, devicesDestroyed: 0, live: new Set(), lost: [] };
   const wrapped = {
     async requestAdapter(opts) {
       const adapter = await gpu.requestAdapter(opts);
@@ -92,6 +93,7 @@ export function countingGpu(gpu) {
       adapter.requestDevice = async (desc) => {
         const device = await requestDevice(desc);
         stats.devices++;
+        stats.lost.push(device.lost);
         const mine = new Set();
         const createBuffer = device.createBuffer.bind(device);
         device.createBuffer = (d) => {
@@ -117,6 +119,22 @@ export function countingGpu(gpu) {
     wgslLanguageFeatures: gpu.wgslLanguageFeatures,
   };
   return { gpu: wrapped, stats };
+}
+
+// Resolves once every device made through countingGpu() has reported its loss (destroy() in dispose() reports it
+// asynchronously) and the event loop has run the handlers: then no per-device state should remain. Rejects after
+// `ms` milliseconds rather than hang.
+export async function devicesSettled(stats, ms = 20000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`device.lost not reported within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([Promise.all(stats.lost), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  await new Promise((r) => setImmediate(r));
 }
 
 // Exits once the tests are done: Dawn keeps Node's event loop alive while a GPU object exists.

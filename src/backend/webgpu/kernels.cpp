@@ -153,6 +153,16 @@ void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const 
 
 void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst) { copies_.push_back(Copy{src, dst}); }
 
+void Recorder::release_uniforms() {
+  invalidate();
+  if (uniform_buffer_) {
+    wgpuBufferDestroy(uniform_buffer_);
+    wgpuBufferRelease(uniform_buffer_);
+    uniform_buffer_ = nullptr;
+  }
+  uniform_capacity_ = 0;
+}
+
 void Recorder::submit() {
   if (uniforms_.size() > uniform_capacity_) {
     invalidate();

@@ -97,6 +97,9 @@ class Recorder {
   size_t dispatch_count() const { return ops_.size(); }
   // Drops the cached bind groups (call before destroying or replacing any buffer they may bind).
   void invalidate();
+  // Drops the uniform buffer too (after an out-of-memory pass it may be the invalid object a failed allocation
+  // returns); the next submit() allocates it again.
+  void release_uniforms();
   // Counters since construction: submits, dispatches recorded, bind groups created (cache misses).
   uint64_t submits() const { return submits_; }
   uint64_t dispatches() const { return dispatches_; }

@@ -459,8 +459,10 @@ void WebGpuModel::read(float* out) {
       inflight_.reset();
     }
     if (oom) {
-      // Some activation buffers are invalid: drop them all so the next (smaller) pass allocates afresh.
+      // Some activation buffers (or the uniform buffer, on a first pass) are invalid: drop them all so the next
+      // (smaller) pass allocates afresh.
       release_activations();
+      recorder_.release_uniforms();
       grow_exact_ = true;
     }
     if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, msg);
