@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/parallel.h"
@@ -49,7 +50,9 @@ class CpuBackend final : public Backend {
     }
   }
 
-  std::string name() const override { return "cpu-" + cpu::matmul_engine_name(precision_); }
+  std::string name() const override {
+    return "cpu-" + cpu::matmul_engine_name(precision_) + "+" + cpu::simd_level_name(cpu::active_simd_level());
+  }
 
   void hidden_states(const TokenBatch& batch, float* out) override {
     const PackedRows rows = pack(batch);

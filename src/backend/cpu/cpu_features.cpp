@@ -1,5 +1,9 @@
 #include "backend/cpu/cpu_features.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <cstdint>
@@ -71,5 +75,44 @@ std::string cpu_features_string() {
   add(f.amx_bf16, "amx_bf16");
   return s.empty() ? "none" : s;
 }
+
+SimdLevel simd_level_for(const CpuFeatures& f) {
+  if (f.avx512_core() && f.avx2 && f.fma) return SimdLevel::kAvx512;
+  if (f.avx2 && f.fma) return SimdLevel::kAvx2;
+  return SimdLevel::kBaseline;
+}
+
+const char* simd_level_name(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::kAvx512: return "avx512";
+    case SimdLevel::kAvx2: return "avx2";
+    case SimdLevel::kBaseline: break;
+  }
+  return "baseline";
+}
+
+namespace {
+SimdLevel clamp_to_cpu(SimdLevel level) {
+  const SimdLevel best = simd_level_for(cpu_features());
+  return static_cast<int>(level) < static_cast<int>(best) ? level : best;
+}
+
+SimdLevel initial_level() {
+  SimdLevel level = SimdLevel::kAvx512;
+  if (const char* env = std::getenv("GPUEMBED_CPU_SIMD")) {
+    if (std::strcmp(env, "baseline") == 0) level = SimdLevel::kBaseline;
+    if (std::strcmp(env, "avx2") == 0) level = SimdLevel::kAvx2;
+  }
+  return clamp_to_cpu(level);
+}
+
+std::atomic<SimdLevel>& level_slot() {
+  static std::atomic<SimdLevel> level{initial_level()};
+  return level;
+}
+}  // namespace
+
+SimdLevel active_simd_level() { return level_slot().load(std::memory_order_relaxed); }
+void force_simd_level(SimdLevel level) { level_slot().store(clamp_to_cpu(level), std::memory_order_relaxed); }
 
 }  // namespace gpuembed::cpu

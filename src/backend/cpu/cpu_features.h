@@ -14,6 +14,16 @@ struct CpuFeatures {
 };
 
 const CpuFeatures& cpu_features();
+
+// Which compiled copy of the hot loops runs. Chosen by features alone (never by vendor or CPU model), so every
+// x86 CPU with AVX-512 or AVX2 gets those paths.
+enum class SimdLevel { kBaseline, kAvx2, kAvx512 };
+SimdLevel simd_level_for(const CpuFeatures& f);
+const char* simd_level_name(SimdLevel level);
+// The level in use: the best this CPU allows, lowered by GPUEMBED_CPU_SIMD=baseline|avx2 or force_simd_level()
+// (tests run every path this way); a request above what the CPU has is clamped to it.
+SimdLevel active_simd_level();
+void force_simd_level(SimdLevel level);
 // e.g. "avx2 fma avx512f avx512bw avx512vl avx512dq" (for logs and the benchmark).
 std::string cpu_features_string();
 

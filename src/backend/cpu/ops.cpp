@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/parallel.h"
 
 #if defined(__wasm_simd128__)
@@ -12,14 +13,15 @@
 #include "backend/cpu/gemm_packed.h"
 #endif
 
-// Hot loops are compiled for several ISAs; the loader picks one by cpuid (GCC ifunc), so the same
-// binary runs AVX-512 code where the CPU has it and AVX2 / SSE2 elsewhere.
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__GNUC__) && \
-    !defined(__clang__)
-#define GPUEMBED_MULTIVERSION __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
-#else
-#define GPUEMBED_MULTIVERSION
+// Hot loops are compiled for several ISAs and chosen at run time by CPU *features* (cpu::simd_level()), so the
+// same binary runs AVX-512 code on any CPU that has it, Intel or AMD. (GCC's target_clones("arch=...") picks a
+// clone by CPU model instead: AMD processors with AVX-512 ran the SSE2 clone.)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define GPUEMBED_X86_VARIANTS 1
+#define GPUEMBED_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2")))
+#define GPUEMBED_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2")))
 #endif
+#define GPUEMBED_HOT_BODY __attribute__((always_inline)) inline
 
 namespace gpuembed::cpu {
 namespace {
@@ -48,8 +50,8 @@ __attribute__((always_inline)) inline float exp_nonpositive(float x) {
   return p * scale;
 }
 
-GPUEMBED_MULTIVERSION
-void layer_norm_row(float* x, size_t h, const float* gamma, const float* beta, float eps) {
+GPUEMBED_HOT_BODY
+void layer_norm_row_body(float* x, size_t h, const float* gamma, const float* beta, float eps) {
   float mean = 0.0f;
   for (size_t i = 0; i < h; ++i) mean += x[i];
   mean /= static_cast<float>(h);
@@ -75,8 +77,8 @@ __attribute__((always_inline)) inline v16f load16(const float* p) {
   return v;
 }
 __attribute__((always_inline)) inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
-GPUEMBED_MULTIVERSION
-void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
+GPUEMBED_HOT_BODY
+void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
                     size_t v_col, float scale, float* kt, float* vv, float* qs, float* scores, float* ctx,
                     size_t ctx_stride) {
   for (size_t j = 0; j < len; ++j) {
@@ -164,6 +166,43 @@ void attention_head(const float* qkv, size_t stride, size_t len, size_t hd, size
       }
     }
   }
+}
+
+// One copy of each hot loop per ISA (the bodies above are always_inline), selected once per call by features.
+#define GPUEMBED_LN_ARGS float *x, size_t h, const float *gamma, const float *beta, float eps
+#define GPUEMBED_ATT_ARGS                                                                                            \
+  const float *qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col, size_t v_col, float scale,  \
+      float *kt, float *vv, float *qs, float *scores, float *ctx, size_t ctx_stride
+#define GPUEMBED_ATT_CALL qkv, stride, len, hd, q_col, k_col, v_col, scale, kt, vv, qs, scores, ctx, ctx_stride
+#if defined(GPUEMBED_X86_VARIANTS)
+GPUEMBED_TARGET_AVX512 void layer_norm_row_avx512(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
+GPUEMBED_TARGET_AVX2 void layer_norm_row_avx2(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
+GPUEMBED_TARGET_AVX512 void attention_head_avx512(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
+GPUEMBED_TARGET_AVX2 void attention_head_avx2(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
+#endif
+void layer_norm_row_base(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
+void attention_head_base(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
+
+void layer_norm_row(GPUEMBED_LN_ARGS) {
+#if defined(GPUEMBED_X86_VARIANTS)
+  switch (active_simd_level()) {
+    case SimdLevel::kAvx512: return layer_norm_row_avx512(x, h, gamma, beta, eps);
+    case SimdLevel::kAvx2: return layer_norm_row_avx2(x, h, gamma, beta, eps);
+    case SimdLevel::kBaseline: break;
+  }
+#endif
+  layer_norm_row_base(x, h, gamma, beta, eps);
+}
+
+void attention_head(GPUEMBED_ATT_ARGS) {
+#if defined(GPUEMBED_X86_VARIANTS)
+  switch (active_simd_level()) {
+    case SimdLevel::kAvx512: return attention_head_avx512(GPUEMBED_ATT_CALL);
+    case SimdLevel::kAvx2: return attention_head_avx2(GPUEMBED_ATT_CALL);
+    case SimdLevel::kBaseline: break;
+  }
+#endif
+  attention_head_base(GPUEMBED_ATT_CALL);
 }
 
 #if defined(__wasm_simd128__)
