@@ -27,7 +27,8 @@ fi
 scripts/install_deps.sh
 [ -f .cache/models/tiny-bert-cls/model.safetensors ] || scripts/gen_models.sh
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_FUZZ=ON \
+. scripts/ccache_env.sh
+CC=clang CXX=clang++ cmake -S . -B "$build" "${GPUEMBED_CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_FUZZ=ON \
   -DGPUEMBED_BUILD_TESTS=OFF -DGPUEMBED_WITH_DNNL=OFF -DGPUEMBED_WITH_OPENMP=OFF >/dev/null
 cmake --build "$build" --target "${targets[@]}" -j"$(nproc)"
 
