@@ -3,7 +3,7 @@
 // (bench/peer/run_peer.mjs --engine tjs-cpu), same inputs (bench/inputs.json), same thread count, measured in
 // the same run and interleaved (ours, theirs, ours, theirs, ...) because this machine is noisy. Prints our time,
 // theirs and the ratio per case, and writes the raw JSON to .cache/bench-cpu-<date>.json.
-//   node bench/run_cpu.mjs [--threads 2] [--cases short,b32x128] [--rounds 3] [--precision fp32|bf16|both]
+//   node bench/run_cpu.mjs [--threads 2] [--cases short,b32x128] [--rounds 3] [--precision fp32,bf16,int8 (default all)]
 // Needs: build/bench/gpuembed_bench (scripts/build.sh), the peers (bench/run_peers.sh installs them once).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +15,7 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((a, v, i, all) => (
 const threads = args.threads || '2';
 const cases = args.cases || 'short,b32x128';
 const rounds = parseInt(args.rounds || '3', 10);
-const precisions = (args.precision || 'both') === 'both' ? ['fp32', 'bf16'] : [args.precision];
+const precisions = (args.precision || 'all') === 'all' ? ['fp32', 'bf16', 'int8'] : args.precision.split(',');
 const golden = path.join(root, '..', 'shared', 'golden', 'minilm-l6-random.shared.json');
 
 function ours(precision) {

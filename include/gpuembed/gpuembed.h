@@ -21,6 +21,7 @@ namespace gpuembed {
 enum class Precision {
   kFloat32,  // exact float32 arithmetic (the default)
   kBFloat16, // matmuls in bfloat16 with float32 accumulation where the CPU has native support
+  kInt8,     // matmuls in int8 (weights per output channel, activations per row, int32 accumulation); native CPU
 };
 
 struct Options {
@@ -40,7 +41,7 @@ struct ModelInfo {
   std::string pooling;           // e.g. "mean" or "cls" ("cls+mean" when several are enabled)
   bool normalize = false;
   std::string backend;           // what actually runs, e.g. "cpu-avx512"
-  std::string precision;         // "fp32" or "bf16"
+  std::string precision;         // "fp32", "bf16" or "int8"
 };
 
 struct TokenizedText {

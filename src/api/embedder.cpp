@@ -100,7 +100,9 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   impl->info.pooling = join_pooling(s.pooling);
   impl->info.normalize = s.normalize;
   impl->info.backend = backend->name();
-  impl->info.precision = options.precision == Precision::kBFloat16 ? "bf16" : "fp32";
+  impl->info.precision = options.precision == Precision::kBFloat16 ? "bf16"
+                          : options.precision == Precision::kInt8   ? "int8"
+                                                                    : "fp32";
   impl->pipeline = std::make_unique<Pipeline>(std::move(model), std::move(backend), options.max_batch);
   return Embedder(std::move(impl));
 }

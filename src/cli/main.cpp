@@ -45,7 +45,9 @@ struct Common {
     o.threads = threads;
     o.max_batch = batch;
     if (precision == "bf16") o.precision = Precision::kBFloat16;
-    else if (precision != "fp32") throw Error(ErrorCode::kInvalidInput, "unknown precision '" + precision + "' (fp32, bf16)");
+    else if (precision == "int8") o.precision = Precision::kInt8;
+    else if (precision != "fp32")
+      throw Error(ErrorCode::kInvalidInput, "unknown precision '" + precision + "' (fp32, bf16, int8)");
     if (normalize) o.normalize = 1;
     if (no_normalize) o.normalize = 0;
     return Embedder::load(dir, o);
@@ -238,7 +240,7 @@ int main(int argc, char** argv) {
   embed->add_option("-o,--output", output, "output file (default stdout); .npy → NumPy float32");
   embed->add_option("-f,--format", format, "jsonl | npy (default: from --output's extension)");
   embed->add_option("-b,--batch", c.batch, "texts per forward pass")->check(CLI::PositiveNumber);
-  embed->add_option("--precision", c.precision, "fp32 | bf16 (bf16 matmuls where the CPU supports them)");
+  embed->add_option("--precision", c.precision, "fp32 | bf16 (bf16 matmuls where the CPU supports them) | int8 (dynamic int8 matmuls)");
   auto* norm = embed->add_flag("--normalize", c.normalize, "always L2-normalize");
   embed->add_flag("--no-normalize", c.no_normalize, "never L2-normalize")->excludes(norm);
   embed->add_flag("!--no-progress", progress, "no progress bar on stderr");
