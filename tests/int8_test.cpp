@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <random>
 
 #include "backend/cpu/gemm_int8.h"
@@ -103,6 +105,51 @@ TEST(Int8, GoldenCosineAtLeast0999) {
     std::printf("[int8 golden] %s: %zu sentences, min cosine %.6f\n", model, texts.size(), min_cos);
     EXPECT_GE(min_cos, 0.999);
   }
+}
+
+}  // namespace
+}  // namespace gpuembed
+
+namespace gpuembed {
+namespace {
+
+// `gpuembed quantize`: a quarter of the bytes, read by the ordinary loader, accurate at fp32 and int8 precision.
+TEST(Int8, QuantizedModelFolder) {
+  const std::filesystem::path out = std::filesystem::temp_directory_path() / "gpuembed-int8-test-model";
+  std::filesystem::remove_all(out);
+  const std::string src = test::model_dir("minilm-l6-random").string();
+  const std::string cmd = std::string(GPUEMBED_CLI_PATH) + " quantize " + src + " " + out.string() + " 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const double ratio = double(std::filesystem::file_size(out / "model.safetensors")) /
+                       double(std::filesystem::file_size(src + "/model.safetensors"));
+  std::printf("[int8 file] %.1f%% of the float32 bytes\n", 100 * ratio);
+  EXPECT_LT(ratio, 0.27);
+  EXPECT_TRUE(std::filesystem::exists(out / "1_Pooling/config.json"));
+  // Quantizing again, or into a non-empty folder, is refused.
+  EXPECT_NE(std::system((std::string(GPUEMBED_CLI_PATH) + " quantize " + out.string() + " " + out.string() +
+                         "-again 2>/dev/null").c_str()), 0);
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+
+  const auto& g = test::golden("minilm-l6-random");
+  std::vector<std::string> texts;
+  for (const auto& s : g.sentences) texts.push_back(s.text);
+  for (Precision p : {Precision::kFloat32, Precision::kInt8}) {
+    if (p == Precision::kInt8 && !cpu::int8_matmul_available()) continue;
+    Embedder e = Embedder::load(out, {.precision = p});
+    const std::vector<float> v = e.embed_batch(texts);
+    double min_cos = 1;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      double dot = 0, a2 = 0, b2 = 0;
+      for (size_t c = 0; c < e.dimension(); ++c) {
+        const double a = v[i * e.dimension() + c], b = g.sentences[i].embedding[c];
+        dot += a * b, a2 += a * a, b2 += b * b;
+      }
+      min_cos = std::min(min_cos, dot / std::sqrt(a2 * b2));
+    }
+    std::printf("[int8 file] precision %s: min cosine to the fp32 golden %.6f\n", e.info().precision.c_str(), min_cos);
+    EXPECT_GE(min_cos, 0.999);
+  }
+  std::filesystem::remove_all(out);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/quantize.h"
 #include "cli/text_input.h"
 #include "cli/vector_output.h"
 #include "gpuembed/gpuembed.h"
@@ -267,6 +268,11 @@ int main(int argc, char** argv) {
   search->add_option("--save-index", search_args.index_out, "write the index to this file");
   search->add_option("--storage", search_args.storage, "index file storage: f32 | f16");
 
+  std::string quantize_in, quantize_out;
+  auto* quantize = app.add_subcommand("quantize", "write a copy of a model folder with int8 encoder weights");
+  quantize->add_option("model", quantize_in, "model folder")->required();
+  quantize->add_option("output", quantize_out, "new folder (must not exist or be empty)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -278,6 +284,10 @@ int main(int argc, char** argv) {
     if (*info) return run_info(c);
     if (*sim) return run_similarity(c, texts);
     if (*search) return run_search(c, search_args);
+    if (*quantize) {
+      gpuembed::cli::quantize_model(quantize_in, quantize_out);
+      return 0;
+    }
   } catch (const gpuembed::Error& e) {
     std::fprintf(stderr, "gpuembed: error: %s\n", e.what());
     return 2;

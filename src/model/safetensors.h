@@ -42,8 +42,11 @@ class SafeTensors {
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
   // A float32 view of a floating-point tensor: in place for aligned F32 data, otherwise converted
-  // once and kept for the lifetime of this object. Throws kModelInvalid for non-float dtypes.
+  // once and kept for the lifetime of this object. An I8 matrix with a "<name>_scale" tensor (one scale per row,
+  // as `gpuembed quantize` writes) is dequantized. Throws kModelInvalid for other non-float dtypes.
   TensorView f32(const std::string& name) const;
+  // A copy of a tensor's bytes as stored (any dtype).
+  std::vector<uint8_t> raw_bytes(const std::string& name) const;
 
  private:
   SafeTensors(std::string origin);
