@@ -141,6 +141,11 @@ added = dict(compact, added_tokens=compact["added_tokens"] + [
 put("fuzz_tokenizer_json", "added_tokens_variants", json.dumps(added, separators=(",", ":")))
 nonorm = dict(compact, normalizer=None, post_processor=None)
 put("fuzz_tokenizer_json", "no_normalizer_no_template", json.dumps(nonorm, separators=(",", ":")))
+# Three special tokens in the template: encode(text, 2) must throw, which the fuzz check once mistook for a bug.
+three = dict(compact, post_processor=dict(compact["post_processor"], single=[
+    {"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+    {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}]))
+put("fuzz_tokenizer_json", "template_three_specials", json.dumps(three, separators=(",", ":")))
 
 vocab_lines = read(os.path.join(real, "vocab.txt")).split("\n")
 small_vocab = "\n".join(vocab_lines[:110] + ["the", "quick", "brown", "fox", "un", "##aff", "##able", "hello",

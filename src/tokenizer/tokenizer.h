@@ -75,6 +75,11 @@ class Tokenizer {
   int32_t cls_id() const;
   int32_t sep_id() const;
   int32_t unk_id() const;
+  // How many ids the post-processor adds to one sequence (2 for [CLS] $A [SEP], 0 without a post-processor):
+  // encode() with 0 < max_length < num_special_tokens() throws Error(kInvalidInput).
+  size_t num_special_tokens() const;
+  // tokenizer.json model.type: "WordPiece", "Unigram", "BPE" or "WordLevel" (vocab.txt folders: "WordPiece").
+  const std::string& model_type() const;
   // Added tokens first (as HF), then the WordPiece vocabulary; throws Error(kInvalidInput) for an unknown id.
   const std::string& id_to_token(int32_t id) const;
   // The normalizer / model settings in effect (strip_accents as written in the file: -1 = follow lowercase).
