@@ -113,13 +113,36 @@ const std::array<std::string, 256>& byte_level_alphabet() {
   return table;
 }
 
-void utf8proc_normalize(std::string& s, int options) {
+void utf8proc_normalize_part(std::string& s, int options) {
   utf8proc_uint8_t* out = nullptr;
   const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
                               &out, static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
   if (n < 0) return;  // cannot happen on valid UTF-8
   s.assign(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
   std::free(out);
+}
+
+// utf8proc composes a Hangul LV syllable with U+11A7 (the jongseong base, which is not a trailing consonant) and
+// drops the U+11A7; Unicode (and HF's unicode-normalization) keep it. U+11A7 is a starter that composes with
+// nothing, so normalizing the text between its occurrences separately gives the correct result.
+void utf8proc_normalize(std::string& s, int options) {
+  static constexpr std::string_view kTBase = "\xE1\x86\xA7";
+  if (!(options & UTF8PROC_COMPOSE) || s.find(kTBase) == std::string::npos) {
+    utf8proc_normalize_part(s, options);
+    return;
+  }
+  std::string out, part;
+  size_t pos = 0;
+  while (true) {
+    const size_t hit = s.find(kTBase, pos);
+    part = s.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos);
+    utf8proc_normalize_part(part, options);
+    out += part;
+    if (hit == std::string::npos) break;
+    out += kTBase;
+    pos = hit + kTBase.size();
+  }
+  s.swap(out);
 }
 
 bool is_numeric(char32_t c) {  // Rust char::is_numeric: Nd | Nl | No

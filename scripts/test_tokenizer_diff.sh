@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Differential test of the tokenizers against HF tokenizers 0.23.2: 10,000 fresh random texts per tokenizer in
+# tests/data/tokenizers (and all-MiniLM-L6-v2's from ../shared when present), 0 mismatches required. Needs the
+# native build (build/tests/tokenize_lines) and the pinned Python reference tools (scripts/pyref_env.sh).
+#   scripts/test_tokenizer_diff.sh [--n N] [--seed S]      (the seed of a failing run is printed to replay it)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+py=$(scripts/pyref_env.sh)
+tokenizers=(tests/data/tokenizers/*.json)
+"$py" tools/tokenizer_diff.py --n 10000 "$@" "${tokenizers[@]}"
+# Truncation counts the template's specials as HF's does.
+"$py" tools/tokenizer_diff.py --n 2000 --max-length 12 "$@" tests/data/tokenizers/xlmr.json tests/data/tokenizers/qwen3.json
