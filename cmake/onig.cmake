@@ -10,13 +10,12 @@ if(NOT EXISTS "${GPUEMBED_ONIG_SRC}/src/regexec.c")
   endif()
 endif()
 set(onig_cfg "${CMAKE_BINARY_DIR}/onig-config")
+# Every supported target is LP64 (x86-64, arm64) or ILP32 (wasm32): long has the size of a pointer.
 file(WRITE "${onig_cfg}/config.h.in"
 "#define HAVE_ALLOCA 1\n#define HAVE_ALLOCA_H 1\n#define HAVE_STDINT_H 1\n#define HAVE_SYS_TYPES_H 1\n"
 "#define HAVE_UNISTD_H 1\n#define HAVE_INTTYPES_H 1\n#define SIZEOF_INT 4\n#define SIZEOF_LONG_LONG 8\n"
-"#define SIZEOF_LONG @onig_long@\n#define SIZEOF_VOIDP @CMAKE_SIZEOF_VOID_P@\n#define PACKAGE \"onig\"\n"
+"#define SIZEOF_LONG @CMAKE_SIZEOF_VOID_P@\n#define SIZEOF_VOIDP @CMAKE_SIZEOF_VOID_P@\n#define PACKAGE \"onig\"\n"
 "#define PACKAGE_VERSION \"6.9.10\"\n#define VERSION \"6.9.10\"\n")
-include(CheckTypeSize)
-check_type_size(long onig_long)
 configure_file("${onig_cfg}/config.h.in" "${onig_cfg}/config.h" @ONLY)
 set(onig_srcs regerror.c regparse.c regext.c regcomp.c regexec.c regenc.c regsyntax.c regtrav.c regversion.c st.c
     onig_init.c unicode.c ascii.c utf8.c utf16_be.c utf16_le.c utf32_be.c utf32_le.c unicode_unfold_key.c

@@ -8,6 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 py=$(scripts/pyref_env.sh)
 tokenizers=(tests/data/tokenizers/*.json)
+minilm=../shared/models/all-MiniLM-L6-v2/tokenizer.json
+[ -f "$minilm" ] && tokenizers+=("$minilm")
 "$py" tools/tokenizer_diff.py --n 10000 "$@" "${tokenizers[@]}"
 # Truncation counts the template's specials as HF's does.
 "$py" tools/tokenizer_diff.py --n 2000 --max-length 12 "$@" tests/data/tokenizers/xlmr.json tests/data/tokenizers/qwen3.json
+[ -f "$minilm" ] && "$py" tools/tokenizer_diff.py --n 2000 --max-length 512 "$@" "$minilm"

@@ -5,6 +5,7 @@
 
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
+#include "tokenizer/hf_unicode.h"
 #include "tokenizer/utf8.h"
 
 namespace gpuembed::tok {
@@ -113,49 +114,18 @@ const std::array<std::string, 256>& byte_level_alphabet() {
   return table;
 }
 
-void utf8proc_normalize_part(std::string& s, int options) {
-  utf8proc_uint8_t* out = nullptr;
-  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()),
-                              &out, static_cast<utf8proc_option_t>(options | UTF8PROC_STABLE));
-  if (n < 0) return;  // cannot happen on valid UTF-8
-  s.assign(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
-  std::free(out);
+// NFC / NFD / NFKC / NFKD with HF's own tables (hf_unicode.h).
+void normalize_form(std::string& s, bool compat, bool compose) {
+  std::u32string a, b;
+  decode_utf8_replace(s, a);
+  if (compat) hf::append_nfkd(a, b);
+  else hf::append_nfd(a, b);
+  if (compose) hf::compose(b);
+  s = to_utf8(b);
 }
 
-// utf8proc composes a Hangul LV syllable with U+11A7 (the jongseong base, which is not a trailing consonant) and
-// drops the U+11A7; Unicode (and HF's unicode-normalization) keep it. U+11A7 is a starter that composes with
-// nothing, so normalizing the text between its occurrences separately gives the correct result.
-void utf8proc_normalize(std::string& s, int options) {
-  static constexpr std::string_view kTBase = "\xE1\x86\xA7";
-  if (!(options & UTF8PROC_COMPOSE) || s.find(kTBase) == std::string::npos) {
-    utf8proc_normalize_part(s, options);
-    return;
-  }
-  std::string out, part;
-  size_t pos = 0;
-  while (true) {
-    const size_t hit = s.find(kTBase, pos);
-    part = s.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos);
-    utf8proc_normalize_part(part, options);
-    out += part;
-    if (hit == std::string::npos) break;
-    out += kTBase;
-    pos = hit + kTBase.size();
-  }
-  s.swap(out);
-}
-
-bool is_numeric(char32_t c) {  // Rust char::is_numeric: Nd | Nl | No
-  if (c < 0x80) return c >= '0' && c <= '9';
-  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
-  return cat == UTF8PROC_CATEGORY_ND || cat == UTF8PROC_CATEGORY_NL || cat == UTF8PROC_CATEGORY_NO;
-}
-
-bool is_mark(char32_t c) {
-  if (c < 0x300) return false;
-  const auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
-  return cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC || cat == UTF8PROC_CATEGORY_ME;
-}
+bool is_numeric(char32_t c) { return c < 0x80 ? (c >= '0' && c <= '9') : (hf::flags(c) & hf::kNumeric) != 0; }
+bool is_mark(char32_t c) { return c >= 0x300 && (hf::flags(c) & hf::kMark) != 0; }
 
 void bert_normalize(const NormalizerStep& st, std::string& s) {
   std::u32string a;
@@ -205,21 +175,21 @@ void Pipeline::normalize(std::string& s) const {
         s.swap(t);
         break;
       case NormalizerStep::Kind::kNFC:
-        utf8proc_normalize(s, UTF8PROC_COMPOSE);
+        normalize_form(s, false, true);
         break;
       case NormalizerStep::Kind::kNFD:
-        utf8proc_normalize(s, UTF8PROC_DECOMPOSE);
+        normalize_form(s, false, false);
         break;
       case NormalizerStep::Kind::kNFKC:
-        utf8proc_normalize(s, UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+        normalize_form(s, true, true);
         break;
       case NormalizerStep::Kind::kNFKD:
-        utf8proc_normalize(s, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+        normalize_form(s, true, false);
         break;
       case NormalizerStep::Kind::kLowercase: {
         std::u32string a, b;
         decode_utf8_replace(s, a);
-        for (char32_t c : a) append_lowercase(c, b);
+        for (char32_t c : a) hf::append_lowercase(c, b);
         s = to_utf8(b);
         break;
       }
