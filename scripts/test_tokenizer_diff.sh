@@ -14,3 +14,8 @@ minilm=../shared/models/all-MiniLM-L6-v2/tokenizer.json
 # Truncation counts the template's specials as HF's does.
 "$py" tools/tokenizer_diff.py --n 2000 --max-length 12 "$@" tests/data/tokenizers/xlmr.json tests/data/tokenizers/qwen3.json
 [ -f "$minilm" ] && "$py" tools/tokenizer_diff.py --n 2000 --max-length 512 "$@" "$minilm"
+# Every other option (tools/tokenizer_variants.py), fewer texts each.
+variants=$(mktemp -d)
+trap 'rm -rf "$variants"' EXIT
+"$py" tools/tokenizer_variants.py "$variants"
+"$py" tools/tokenizer_diff.py --n 1000 "$@" "$variants"/*.json

@@ -153,7 +153,11 @@ void parse_pre_tokenizer(const json& p, std::vector<PreTokenizerStep>& out, cons
     st.kind = K::kWhitespaceSplit;
   } else if (type == "Whitespace") {
     st.kind = K::kWhitespace;
-    st.regex = std::make_shared<Regex>(R"(\w+|[^\w\s]+)", origin);
+    // HF compiles \w+|[^\w\s]+ with Rust's regex crate, whose \w is Alphabetic | M | Nd | Pc | Join_Control;
+    // Oniguruma's \w is wider (it takes No, e.g. U+00BC), so the classes are spelled out.
+    st.regex = std::make_shared<Regex>(
+        R"([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]+|[^\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}\p{White_Space}]+)",
+        origin);
   } else if (type == "Punctuation") {
     st.kind = K::kPunctuation;
     st.behavior = behavior_of(p, origin, path);

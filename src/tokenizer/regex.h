@@ -1,6 +1,7 @@
 #pragma once
 // Oniguruma, the regex engine HF tokenizers itself uses for the patterns of tokenizer.json (Split, Replace,
-// ByteLevel's GPT-2 pattern): same syntax (Ruby), same UTF-8 semantics, so the same matches.
+// ByteLevel's GPT-2 pattern, Whitespace): the same syntax (ONIG_SYNTAX_ONIGURUMA, the onig crate's default), so
+// the same matches.
 #include <memory>
 #include <string>
 #include <string_view>
