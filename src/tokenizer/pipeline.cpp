@@ -1,8 +1,6 @@
 // The stages of the general pipeline (pipeline.h), each as HF tokenizers 0.23 defines it.
 #include "tokenizer/pipeline.h"
 
-#include <utf8proc.h>
-
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
 #include "tokenizer/hf_unicode.h"
@@ -18,10 +16,12 @@ size_t char_len(unsigned char lead) { return lead < 0x80 ? 1 : lead < 0xE0 ? 2 :
 
 // Decodes one code point of valid UTF-8 at `i` (the pipeline's strings are valid: invalid input became U+FFFD).
 char32_t decode_at(std::string_view s, size_t i, size_t& n) {
-  n = std::min(char_len(static_cast<unsigned char>(s[i])), s.size() - i);
-  utf8proc_int32_t c = 0;
-  utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i), static_cast<utf8proc_ssize_t>(n), &c);
-  return c < 0 ? kReplacementChar : static_cast<char32_t>(c);
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  n = std::min(char_len(b0), s.size() - i);
+  if (n == 1) return b0;
+  char32_t c = b0 & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) c = (c << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  return c;
 }
 
 // HF's Pattern::find_matches for a character predicate: every matching character is a match of its own.

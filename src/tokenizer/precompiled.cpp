@@ -1,10 +1,10 @@
 #include "tokenizer/precompiled.h"
 
-#include <utf8proc.h>
 
 #include <cstring>
 
 #include "gpuembed/error.h"
+#include "tokenizer/regex.h"
 
 namespace gpuembed::tok {
 
@@ -55,22 +55,16 @@ const char* PrecompiledCharsmap::transform(std::string_view key, size_t& length)
 
 void PrecompiledCharsmap::normalize(std::string_view text, std::string& out) const {
   size_t pos = 0;
-  int32_t state = 0;
   while (pos < text.size()) {
-    // One extended grapheme cluster [pos, end).
-    size_t end = pos + utf8_len(static_cast<unsigned char>(text[pos]));
-    utf8proc_int32_t prev = -1;
-    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + pos),
-                     static_cast<utf8proc_ssize_t>(end - pos), &prev);
-    state = 0;
-    while (end < text.size()) {
-      const size_t n = utf8_len(static_cast<unsigned char>(text[end]));
-      utf8proc_int32_t next = -1;
-      utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(text.data() + end),
-                       static_cast<utf8proc_ssize_t>(n), &next);
-      if (utf8proc_grapheme_break_stateful(prev, next, &state)) break;
-      prev = next;
-      end += n;
+    // One extended grapheme cluster [pos, end): between two ASCII characters there is always a boundary except in
+    // CR LF; elsewhere Oniguruma's \X (Unicode 16, as HF's unicode-segmentation) decides.
+    const auto b0 = static_cast<unsigned char>(text[pos]);
+    size_t end = pos + 1;
+    if (b0 >= 0x80 || (end < text.size() && static_cast<unsigned char>(text[end]) >= 0x80) ||
+        (b0 == '\r' && end < text.size() && text[end] == '\n')) {
+      static const Regex grapheme("\\X", "precompiled charsmap");
+      const long n = grapheme.match_at(text, pos);
+      end = pos + (n > 0 ? static_cast<size_t>(n) : utf8_len(b0));
     }
     const std::string_view g = text.substr(pos, end - pos);
     size_t len = 0;

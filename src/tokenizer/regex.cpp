@@ -63,6 +63,12 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
   onig_region_free(region, 1);
 }
 
+long Regex::match_at(std::string_view text, size_t pos) const {
+  const auto* begin = reinterpret_cast<const OnigUChar*>(text.data());
+  const int r = onig_match(impl_->re, begin, begin + text.size(), begin + pos, nullptr, ONIG_OPTION_NONE);
+  return r >= 0 ? r : -1;
+}
+
 std::string Regex::escape(std::string_view literal) {
   // The meta characters of Rust's regex::escape, which HF applies to string patterns.
   std::string out;

@@ -22,6 +22,9 @@ class Regex {
   // An empty match advances the search by one character, as the onig crate's find_iter does.
   void find_all(std::string_view text, std::vector<std::pair<size_t, size_t>>& out) const;
 
+  // Length in bytes of the match that starts exactly at `pos` (anchored), or -1 when there is none.
+  long match_at(std::string_view text, size_t pos) const;
+
   // A literal string as a pattern (HF escapes string patterns the same way).
   static std::string escape(std::string_view literal);
 

@@ -4,13 +4,13 @@
 // normalization step works per character except NFD's canonical reordering, which never moves a character across
 // a starter (combining class 0) such as whitespace, and BertPreTokenizer splits at every whitespace anyway.
 // Tokens come out in order, so encoding stops as soon as the truncation limit is reached (same result).
-#include <utf8proc.h>
 
 #include <algorithm>
 #include <limits>
 
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
+#include "tokenizer/regex.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
@@ -20,27 +20,14 @@ using tok::AddedToken;
 
 namespace {
 
-// Rust regex `\w` (used by HF for single_word added tokens): Alphabetic, marks, Nd, Pc, Join_Control.
-// Approximated with general categories L*, M*, Nd, Nl, Pc and U+200C/U+200D.
+// Rust regex `\w` (used by HF for single_word added tokens): Alphabetic, marks, Nd, Pc, Join_Control, through
+// Oniguruma's Unicode 16 tables (the Unicode version of Rust's regex crate).
 bool is_regex_word_char(char32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  if (c == 0x200C || c == 0x200D) return true;
-  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_PC:
-      return true;
-    default:
-      return false;
-  }
+  static const tok::Regex word(R"([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}])", "tokenizer");
+  std::string u;
+  tok::append_utf8(u, c);
+  return word.match_at(u, 0) > 0;
 }
 
 // Leftmost-longest matching of the added vocabulary at `pos` of `text` (whose part before `piece_begin` belongs
