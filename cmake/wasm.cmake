@@ -71,7 +71,8 @@ target_compile_options(gpuembed_utf8proc PRIVATE ${GPUEMBED_WASM_OPT})
 
 # --- Oniguruma (C, from the Debian source package; cmake/onig.cmake) ---------------------------------------------
 include(${CMAKE_SOURCE_DIR}/cmake/onig.cmake)
-target_compile_options(gpuembed_onig PRIVATE ${GPUEMBED_WASM_OPT})
+# Size over speed: the tokenizers' patterns are short and the module has a size budget.
+target_compile_options(gpuembed_onig PRIVATE -Oz)
 
 # --- the C++ core: model, tokenizer, pooling, pipeline, CPU backend (portable SIMD128 matmul), WebGPU backend -----
 file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS

@@ -7,33 +7,20 @@ namespace gpuembed::tok::hf {
 
 namespace {
 
-struct PropRun {
-  char32_t start;
-  uint8_t flags;
-  uint8_t ccc;
-};
-struct MapEntry {
-  char32_t cp;
-  uint32_t offset;
-  uint32_t length;
-};
-struct ComposePair {
-  char32_t first, second, composite;
-};
-
 #include "tokenizer/hf_unicode_tables.inc"
 
-const PropRun& run_of(char32_t c) {
-  auto it = std::upper_bound(std::begin(kProps), std::end(kProps), c,
-                             [](char32_t v, const PropRun& r) { return v < r.start; });
-  return *(it - 1);  // kProps starts at U+0000
+uint16_t prop_of(char32_t c) {
+  auto it = std::upper_bound(std::begin(kPropStarts), std::end(kPropStarts), c);
+  return kPropValues[(it - std::begin(kPropStarts)) - 1];  // kPropStarts starts at U+0000
 }
 
 template <size_t N, size_t P>
-bool append_mapping(const MapEntry (&map)[N], const char32_t (&pool)[P], char32_t c, std::u32string& out) {
-  auto it = std::lower_bound(std::begin(map), std::end(map), c, [](const MapEntry& e, char32_t v) { return e.cp < v; });
-  if (it == std::end(map) || it->cp != c) return false;
-  out.append(pool + it->offset, it->length);
+bool append_mapping(const uint32_t (&keys)[N], const uint16_t (&offsets)[N], const char32_t (&pool)[P], char32_t c,
+                    std::u32string& out) {
+  const uint32_t key = static_cast<uint32_t>(c) << 5;
+  auto it = std::lower_bound(std::begin(keys), std::end(keys), key);
+  if (it == std::end(keys) || (*it >> 5) != c) return false;
+  out.append(pool + offsets[it - std::begin(keys)], *it & 31);
   return true;
 }
 
@@ -74,22 +61,21 @@ char32_t compose_pair(char32_t a, char32_t b) {
   if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase && b < kTBase + kTCount) {
     return a + (b - kTBase);
   }
-  auto it = std::lower_bound(std::begin(kCompose), std::end(kCompose), std::pair(a, b),
-                             [](const ComposePair& p, const std::pair<char32_t, char32_t>& v) {
-                               return p.first != v.first ? p.first < v.first : p.second < v.second;
-                             });
-  return it != std::end(kCompose) && it->first == a && it->second == b ? it->composite : 0;
+  const auto [lo, hi] = std::equal_range(std::begin(kComposeFirst), std::end(kComposeFirst), a);
+  const auto* second = std::lower_bound(kComposeSecond + (lo - kComposeFirst), kComposeSecond + (hi - kComposeFirst), b);
+  const auto k = static_cast<size_t>(second - kComposeSecond);
+  return second != kComposeSecond + (hi - kComposeFirst) && *second == b ? kComposeResult[k] : 0;
 }
 
 }  // namespace
 
-uint8_t flags(char32_t c) { return run_of(c).flags; }
-uint8_t combining_class(char32_t c) { return c < 0x300 ? 0 : run_of(c).ccc; }
+uint8_t flags(char32_t c) { return static_cast<uint8_t>(prop_of(c) & 0xFF); }
+uint8_t combining_class(char32_t c) { return c < 0x300 ? 0 : static_cast<uint8_t>(prop_of(c) >> 8); }
 
 void append_nfd(std::u32string_view in, std::u32string& out) {
   const size_t start = out.size();
   for (char32_t c : in) {
-    if (c >= 0xC0 && (append_hangul(c, out) || append_mapping(kNfd, kNfdPool, c, out))) continue;
+    if (c >= 0xC0 && (append_hangul(c, out) || append_mapping(kNfdKeys, kNfdOffsets, kNfdPool, c, out))) continue;
     out.push_back(c);  // Latin-1 below U+00C0 has no canonical decomposition
   }
   canonical_order(out, start);
@@ -102,7 +88,7 @@ void append_nfkd(std::u32string_view in, std::u32string& out) {
       out.push_back(c);
       continue;
     }
-    if (append_hangul(c, out) || append_mapping(kNfkd, kNfkdPool, c, out) || append_mapping(kNfd, kNfdPool, c, out)) {
+    if (append_hangul(c, out) || append_mapping(kNfkdKeys, kNfkdOffsets, kNfkdPool, c, out) || append_mapping(kNfdKeys, kNfdOffsets, kNfdPool, c, out)) {
       continue;
     }
     out.push_back(c);
@@ -143,7 +129,7 @@ void append_lowercase(char32_t c, std::u32string& out) {
     out.push_back((c >= 'A' && c <= 'Z') ? c + 32 : c);
     return;
   }
-  if (!append_mapping(kLower, kLowerPool, c, out)) out.push_back(c);
+  if (!append_mapping(kLowerKeys, kLowerOffsets, kLowerPool, c, out)) out.push_back(c);
 }
 
 }  // namespace gpuembed::tok::hf
