@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with -fsanitize=fuzzer,address,undefined) and runs each for N seconds.
 #   scripts/fuzz.sh [seconds-per-target] [target...]     default 30 s per target (5 targets: ~2.5 min + build)
-# Targets: fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize.
+# Targets: fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize fuzz_charsmap.
 # Corpora grow in build-fuzz/corpus/<target> (seeded from ../shared by fuzz/make_seeds.py); a crash, leak, timeout or
 # OOM leaves its reproducer in build-fuzz/artifacts/<target>/ and makes the script exit 1 with the path printed.
 # Reproduce one:  build-fuzz/fuzz/<target> <reproducer>
@@ -12,7 +12,8 @@ cd "$root"
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize
+                                     fuzz_charsmap)
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

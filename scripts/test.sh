@@ -11,6 +11,7 @@ step "native build + tests"
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 examples/cli-pipeline.sh
+scripts/test_tokenizer_diff.sh  # ids against HF tokenizers on fresh random texts, every tokenizer shape
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_BUILD_BENCH=OFF" \
