@@ -4,7 +4,7 @@
 //   node demo/serve.mjs [--port 8080]     # serves the demo at http://127.0.0.1:8080/demo/
 //
 // Mounts: / = the repository, /build-wasm/ = the WASM build folder ($GPUEMBED_WASM_BUILD or build-wasm),
-// /models/ = the generated models (.cache/models, made by scripts/gen_models.sh), /golden/ = ../shared/golden.
+// /models/ = the generated models (.cache/models, made by scripts/gen_models.sh), /golden/ = tests/golden.
 // As a library: serve({ mounts: { '/': dir, ... }, port: 0, hook(req, res, urlPath) => true if handled })
 import http from 'node:http';
 import fs from 'node:fs';
@@ -78,7 +78,7 @@ export function defaultMounts() {
     '/': repoRoot,
     '/build-wasm': process.env.GPUEMBED_WASM_BUILD || path.join(repoRoot, 'build-wasm'),
     '/models': path.join(repoRoot, '.cache', 'models'),
-    '/golden': path.join(process.env.GPUEMBED_SHARED_DIR || path.resolve(repoRoot, '..', 'shared'), 'golden'),
+    '/golden': path.join(process.env.GPUEMBED_SHARED_DIR || path.join(repoRoot, 'tests'), 'golden'),
   };
 }
 
