@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Builds the libFuzzer seed corpora from ../shared (and the generated models) into OUT/<target>/.
+"""Builds the libFuzzer seed corpora from tests/ (golden/, models/) and the generated models into OUT/<target>/.
 
-  fuzz/make_seeds.py OUT [--shared ../shared] [--models .cache/models]
+  fuzz/make_seeds.py OUT [--shared tests] [--models .cache/models]
 
 Seeds: safetensors files made from tiny-bert-cls's header (the real header truncated, and small valid files with the
 same tensor names in F32/F16/BF16 shaped for the tiny config the fuzz target binds), the models' config/modules/
@@ -16,7 +16,7 @@ import struct
 
 p = argparse.ArgumentParser()
 p.add_argument("out")
-p.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+p.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "tests"))
 p.add_argument("--models", default=os.path.join(os.path.dirname(__file__), "..", ".cache", "models"))
 a = p.parse_args()
 real = os.path.join(a.shared, "models", "all-MiniLM-L6-v2")

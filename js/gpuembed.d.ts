@@ -85,6 +85,10 @@ export interface LoadOptions {
   normalize?: -1 | 0 | 1;
   /** Texts per forward pass (default 32). */
   maxBatch?: number;
+  /** For a Hugging Face model id: the hub (default 'https://huggingface.co'); files come from <hubHost>/<id>/resolve/<revision>/. */
+  hubHost?: string;
+  /** For a Hugging Face model id: branch, tag or commit (default 'main'). */
+  revision?: string;
 }
 
 export interface ModelInfo {
@@ -177,7 +181,10 @@ export class GpuEmbedder extends EventTarget {
   readonly dimension: number;
   readonly modelInfo: ModelInfo | null;
   readonly loaded: boolean;
-  /** Loads from a base URL, a folder path (Node) or in-memory files. Replaces a loaded model. */
+  /**
+   * Loads from a Hugging Face model id ('sentence-transformers/all-MiniLM-L6-v2'; in Node a folder of that name wins),
+   * a base URL, a folder path (Node) or in-memory files. Replaces a loaded model.
+   */
   loadModel(source: string | URL | ModelFiles, options?: LoadOptions): Promise<ModelInfo>;
   embed(text: string): Promise<Float32Array>;
   embedBatch(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array[]>;
@@ -195,6 +202,8 @@ export class GpuEmbedder extends EventTarget {
 
 /** Deletes cached model files (all, or those under one base URL). Resolves with the number of entries/caches deleted. */
 export function clearModelCache(baseUrl?: string, cacheName?: string): Promise<number>;
+/** The folder URL a model id is fetched from: <hubHost>/<id>/resolve/<revision>/. */
+export function hubModelUrl(id: string, options?: { hubHost?: string; revision?: string }): string;
 
 export const VERSION: string;
 export default GpuEmbedder;

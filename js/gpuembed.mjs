@@ -11,9 +11,15 @@
 //   await e.dispose();
 import { GpuEmbedCore, CoreError } from '../src/wasm/core.mjs';
 import { VectorIndex } from './index.mjs';
-import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache } from './loader.mjs';
+import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache,
+         looksLikeHubId, hubModelUrl } from './loader.mjs';
 
-export { GpuEmbedderError, VectorIndex, clearModelCache };
+async function pathExists(p) {
+  const fs = await import('node:fs/promises');
+  return fs.stat(p).then(() => true, () => false);
+}
+
+export { GpuEmbedderError, VectorIndex, clearModelCache, hubModelUrl };
 export const VERSION = '0.1.0';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
@@ -219,10 +225,12 @@ export class GpuEmbedder extends EventTarget {
     return out;
   }
 
-  // source: base URL (string | URL), a folder path (Node), or an object of files
+  // source: a Hugging Face model id ('sentence-transformers/all-MiniLM-L6-v2': fetched from
+  // <hubHost>/<id>/resolve/<revision>/), a base URL (string | URL), a folder path (Node), or an object of files
   // ({ 'config.json': string|ArrayBuffer|Uint8Array|Blob, 'model.safetensors': ..., ... }).
-  // options: { onProgress({file, loaded, total}), cache: boolean|string (browser Cache API; default true in
-  // browsers), fetch, normalize: -1|0|1, maxBatch, signal }
+  // options: { onProgress({file, loaded, total}), cache: boolean|string|Cache (browser Cache API; default true in
+  // browsers; keyed by file URL, so by id and revision), fetch, normalize: -1|0|1, maxBatch, signal,
+  // hubHost (default https://huggingface.co), revision (default main) }
   loadModel(source, options = {}) {
     return this.#enqueue(() => this.#load(source, options));
   }
@@ -274,6 +282,10 @@ export class GpuEmbedder extends EventTarget {
     if (source === null || source === undefined) throw new GpuEmbedderError('INVALID_INPUT', 'loadModel() needs a URL, a folder path or an object of files');
     if (typeof source === 'object' && !(source instanceof URL)) return modelFilesFromObject(source, options);
     const s = source instanceof URL ? source.href : String(source);
+    // "org/name" is a Hugging Face model id, unless (in Node) a folder of that name exists here
+    if (!(source instanceof URL) && looksLikeHubId(s) && !(isNodeRuntime && await pathExists(s))) {
+      return fetchModelFiles(hubModelUrl(s, options), { ...options, hubId: s });
+    }
     if (isNodeRuntime && (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('file:'))) {
       return readModelFolder(s.startsWith('file:') ? decodeURIComponent(new URL(s).pathname) : s, options);
     }

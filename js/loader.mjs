@@ -287,6 +287,25 @@ async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stat
   return bytes;
 }
 
+// ---------- Hugging Face model ids ----------
+
+export const HUB_DEFAULTS = { hubHost: 'https://huggingface.co', revision: 'main' };
+
+// "org/name" (one slash, no scheme, no leading "." or "/", no trailing slash), as the hub names repositories.
+export function looksLikeHubId(s) {
+  return typeof s === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s) && !s.includes('..');
+}
+
+// The folder URL of a model id: <hubHost>/<id>/resolve/<revision>/ (what transformers.js and huggingface_hub fetch).
+// The browser cache keys files by this URL, so each id and revision is cached on its own.
+export function hubModelUrl(id, { hubHost, revision } = {}) {
+  if (!looksLikeHubId(id)) throw new GpuEmbedderError('INVALID_INPUT', `not a Hugging Face model id (ORG/NAME): ${JSON.stringify(id)}`);
+  const host = String(hubHost ?? HUB_DEFAULTS.hubHost).replace(/\/+$/, '');
+  const rev = String(revision ?? HUB_DEFAULTS.revision);
+  if (!rev || /[\s?#]/.test(rev) || rev.split('/').includes('..')) throw new GpuEmbedderError('INVALID_INPUT', `not a revision: ${JSON.stringify(rev)}`);
+  return `${host}/${id}/resolve/${rev.split('/').map(encodeURIComponent).join('%2F')}/`;
+}
+
 // A Hugging Face style folder under a base URL.
 export async function fetchModelFiles(base, options = {}) {
   const fetchImpl = options.fetch || globalThis.fetch;
@@ -309,7 +328,11 @@ export async function fetchModelFiles(base, options = {}) {
   put('modules', 'modules.json', await get('modules.json', true));
   const pp = poolingPath(files.modules);
   await Promise.all([
-    get('config.json', false).then((b) => put('config', 'config.json', b)),
+    get('config.json', false).then((b) => put('config', 'config.json', b), (e) => {
+      if (!options.hubId || !e.status) throw e;
+      throw new GpuEmbedderError('FETCH_FAILED', `${e.message} (model id ${options.hubId}: no such model or revision ` +
+        `on ${baseUrl.origin}, or it needs a login)`, { url: e.url, status: e.status });
+    }),
     get('sentence_bert_config.json', true).then((b) => put('sentenceBert', 'sentence_bert_config.json', b)),
     get('tokenizer.json', true).then(async (b) => {
       if (b) return put('tokenizer', 'tokenizer.json', b);
@@ -324,7 +347,14 @@ export async function fetchModelFiles(base, options = {}) {
     }),
     pp ? get(pp, true).then((b) => put('pooling', pp, b)) : null,
   ]);
-  put('safetensors', 'model.safetensors', await get('model.safetensors', false));
+  try {
+    put('safetensors', 'model.safetensors', await get('model.safetensors', false));
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${e.url} failed: HTTP 404: ${options.hubId ? `model ${options.hubId}` : 'the model'} ` +
+      'has no weights gpuembed reads (looked for: model.safetensors; pytorch_model.bin, ONNX and TensorFlow weights are not read)',
+      { url: e.url, status: 404, detail: 'no-safetensors' });
+  }
   const out = finish(files, baseUrl.href, sizes);
   out.cacheStats = stats;
   return out;

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs dependencies, generates the default models and builds the native library, CLI and tests.
+# Installs dependencies, generates the random-weight test models, installs the real ones (PyPI), builds the native library, CLI and tests.
 #   BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON" scripts/build.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install_deps.sh
 scripts/gen_models.sh
+scripts/get_models.sh
 build=${BUILD_DIR:-build}
 . scripts/ccache_env.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${GPUEMBED_CCACHE_ARGS[@]}" ${CMAKE_ARGS:-} >/dev/null

@@ -2,7 +2,7 @@
 // --enable-unsafe-webgpu), driven by playwright-core. tests/js/browser/page.html loads /js/gpuembed.mjs from a
 // node:http server on 127.0.0.1 (demo/serve.mjs); the test drives it with page.evaluate():
 //   - golden sentences on the WASM CPU path (backend 'cpu') and on WebGPU (backend 'auto' -> 'webgpu'), model
-//     fetched from a base URL, checked against ../shared/golden (the GPU part small: SwiftShader is slow);
+//     fetched from a base URL, checked against tests/golden (the GPU part small: SwiftShader is slow);
 //   - the Cache API model store: second load served from the cache (no GET of model files), offline load, a corrupt
 //     cached file and a file changed on the server are detected and fetched again.
 // tests/wasm/browser.test.mjs covers the low-level binding in Chromium over the whole golden sets.
