@@ -38,6 +38,18 @@ std::vector<int32_t> Pipeline::encode_checked(std::string_view text) const {
   return model_.tokenizer->encode_ids(text, model_.spec.max_seq_length);
 }
 
+PromptChoice Pipeline::choose_prompt(const EmbedOptions& options) const {
+  return model_.modules.choose_prompt(options.prompt, options.prompt_name, *model_.tokenizer, model_.spec.max_seq_length);
+}
+
+std::vector<int32_t> Pipeline::encode_with_prompt(std::string_view text, const PromptChoice& prompt) const {
+  if (prompt.text.empty()) return encode_checked(text);
+  std::string with_prompt;
+  with_prompt.reserve(prompt.text.size() + text.size());
+  with_prompt.append(prompt.text).append(text);
+  return encode_checked(with_prompt);
+}
+
 Encoding Pipeline::tokenize(std::string_view text) const {
   if (text.size() > kMaxTextBytes) encode_checked(text);  // throws the size error
   return model_.tokenizer->encode(text, model_.spec.max_seq_length);
@@ -50,21 +62,12 @@ std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
                                               std::to_string(kMaxBatchTexts) + " per call");
   }
   const SentenceModules& modules = model_.modules;
-  const PromptChoice prompt =
-      modules.choose_prompt(options.prompt, options.prompt_name, *model_.tokenizer, model_.spec.max_seq_length);
+  const PromptChoice prompt = choose_prompt(options);
   const bool backend_pools = modules.backend_pools(prompt);
   const size_t pooled_dim = model_.spec.dimension(), dim = modules.dimension();
   const size_t h = static_cast<size_t>(model_.spec.config.hidden_size);
   std::vector<std::vector<int32_t>> ids(texts.size());
-  std::string with_prompt;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    if (prompt.text.empty()) {
-      ids[i] = encode_checked(texts[i]);
-    } else {
-      with_prompt.assign(prompt.text).append(texts[i]);
-      ids[i] = encode_checked(with_prompt);
-    }
-  }
+  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
 
   // Longest first, so each forward pass holds texts of similar length and padding stays small.
   std::vector<size_t> order(texts.size());
@@ -72,7 +75,7 @@ std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
 
   std::vector<float> out(texts.size() * dim);
-  std::vector<float> pooled, hidden, rows;
+  std::vector<float> backend_out, rows;
   for (size_t start = 0; start < order.size(); start += max_batch_) {
     const size_t n = std::min(max_batch_, order.size() - start);
     TokenBatch batch;
@@ -84,16 +87,13 @@ std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
       std::copy(row.begin(), row.end(), batch.ids.begin() + static_cast<ptrdiff_t>(j * batch.seq));
       batch.lengths.push_back(static_cast<int32_t>(row.size()));
     }
-    pooled.resize(n * pooled_dim);
-    if (backend_pools) {
-      backend_->embed(batch, pooled.data());
-    } else {
-      hidden.resize(n * batch.seq * h);
-      backend_->hidden_states(batch, hidden.data());
-      modules.pool_padded(hidden.data(), n, batch.seq, batch.lengths.data(), prompt.pool_skip, pooled.data());
-    }
+    const size_t width = backend_pools ? pooled_dim : batch.seq * h;
+    backend_out.resize(n * width);
+    if (backend_pools) backend_->embed(batch, backend_out.data());
+    else backend_->hidden_states(batch, backend_out.data());
     rows.resize(n * dim);
-    modules.finish(pooled.data(), n, backend_pools && model_.spec.normalize, rows.data());
+    modules.rows_from_backend(backend_out.data(), backend_pools, model_.spec.normalize, n, batch.seq,
+                              batch.lengths.data(), prompt.pool_skip, rows.data());
     for (size_t j = 0; j < n; ++j) {
       std::copy_n(rows.begin() + static_cast<ptrdiff_t>(j * dim), dim,
                   out.begin() + static_cast<ptrdiff_t>(order[start + j] * dim));

@@ -45,6 +45,10 @@ class Pipeline {
   std::vector<float> embed(const std::vector<std::string_view>& texts,
                            const std::function<void(size_t, size_t)>& progress = {}, const EmbedOptions& options = {});
   std::vector<float> token_embeddings(std::string_view text);  // [tokens, hidden]
+  // The prompt of a call (kInvalidInput for an unknown name), and a text's token ids with it prepended, as embed()
+  // uses them (for drivers that run the backend themselves, like the WebGPU job of the WASM build).
+  PromptChoice choose_prompt(const EmbedOptions& options) const;
+  std::vector<int32_t> encode_with_prompt(std::string_view text, const PromptChoice& prompt) const;
   Encoding tokenize(std::string_view text) const;
 
   const ModelSpec& spec() const { return model_.spec; }

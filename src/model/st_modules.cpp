@@ -301,4 +301,15 @@ void SentenceModules::finish(const float* pooled, size_t batch, bool normalized,
   }
 }
 
+void SentenceModules::rows_from_backend(const float* out, bool pooled, bool backend_normalized, size_t batch,
+                                        size_t seq, const int32_t* lengths, size_t skip, float* rows) const {
+  if (pooled) {
+    finish(out, batch, backend_normalized, rows);
+    return;
+  }
+  std::vector<float> p(batch * pooled_dim_);
+  pool_padded(out, batch, seq, lengths, skip, p.data());
+  finish(p.data(), batch, false, rows);
+}
+
 }  // namespace gpuembed

@@ -58,6 +58,12 @@ class SentenceModules {
   // out: [batch, dimension()] (may alias pooled when no Dense module changes the width).
   void finish(const float* pooled, size_t batch, bool normalized, float* out) const;
 
+  // One forward pass's rows from what the backend gave: `out` is Backend::embed's [batch, pooled_dimension()] when
+  // `pooled` (see backend_pools()), else Backend::hidden_states' [batch, seq, hidden]; `backend_normalized`: the
+  // backend L2-normalized its pooled rows (ModelSpec::normalize). rows: [batch, dimension()].
+  void rows_from_backend(const float* out, bool pooled, bool backend_normalized, size_t batch, size_t seq,
+                         const int32_t* lengths, size_t skip, float* rows) const;
+
   // Whether the backend's own normalization can stand for every step after pooling (no Dense, no truncation): then
   // ModelSpec::normalize stays as modules.json says; otherwise the backend's is turned off and finish() normalizes.
   bool backend_normalizes() const { return dense_steps_ == 0 && truncate_dim_ == 0; }
