@@ -42,6 +42,9 @@ CASES = {
         {},
         {"prompt_name": "search_query"},
         {"truncate_dim": 64},
+        # no prompt: nothing to leave out of CLS pooling, so WebGPU pools on the GPU and the Dense head follows
+        {"prompt": ""},
+        {"prompt": "", "truncate_dim": 32, "normalize_embeddings": True},
     ],
 }
 
