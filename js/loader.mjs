@@ -397,7 +397,9 @@ export async function fetchModelFiles(base, options = {}) {
   } else if (putExtra('model.safetensors.index.json', await get('model.safetensors.index.json', true))) {
     for (const n of shardNames(extra['model.safetensors.index.json'])) putExtra(n, await get(n, false));
   } else {
-    put('safetensors', 'model.safetensors', await get('model.safetensors', false));  // the 404 error, as before
+    const url = new URL('model.safetensors', baseUrl).href;
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP 404 (and there is no ` +
+      'model.safetensors.index.json of a sharded checkpoint either)', { url, status: 404 });
   }
   files.extra = extra;
   const out = finish(files, baseUrl.href, sizes);

@@ -7,7 +7,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { create, modelDir, compareRows, nodeGpu, root, exitWhenDone } from './helpers.mjs';
+import { create, modelDir, compareRows, nodeGpu, root, exitWhenDone, requireModels } from './helpers.mjs';
+import { serve } from '../../demo/serve.mjs';
 
 const golden = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'golden', 'st-features.json'), 'utf8'));
 const embedders = [];
@@ -32,12 +33,14 @@ function inMemoryFiles(dir) {
   return files;
 }
 
+// source: 'folder', 'object' (in-memory files) or a base URL.
 async function checkModel(name, backendOptions, source) {
   const m = golden.models[name];
   const e = await create(backendOptions);
   embedders.push(e);
   for (const c of m.cases) {
-    const info = await e.loadModel(source === 'object' ? inMemoryFiles(modelDir(name)) : modelDir(name), loadOptions(c));
+    const from = source === 'object' ? inMemoryFiles(modelDir(name)) : source === 'folder' ? modelDir(name) : source;
+    const info = await e.loadModel(from, loadOptions(c));
     assert.equal(e.dimension, c.embeddings[0].length);
     assert.deepEqual(info.prompts, m.prompts);
     assert.equal(info.defaultPromptName, m.default_prompt_name);
@@ -56,6 +59,28 @@ for (const name of Object.keys(golden.models)) {
 test('WASM CPU: st-sharded-cls and st-lasttoken-dense from in-memory files', async () => {
   await checkModel('st-sharded-cls', { backend: 'cpu' }, 'object');
   await checkModel('st-lasttoken-dense', { backend: 'cpu' }, 'object');
+});
+
+test('WASM CPU: a sharded checkpoint with a Dense module over HTTP; a missing shard is FETCH_FAILED naming it', async () => {
+  const faults = new Set();
+  const server = await serve({
+    mounts: { '/models': requireModels() },
+    hook(req, res, p) {
+      if (!faults.has(p)) return false;
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no\n');
+      return true;
+    },
+  });
+  try {
+    await checkModel('st-sharded-cls', { backend: 'cpu' }, `${server.url}/models/st-sharded-cls/`);
+    faults.add('/models/st-sharded-cls/model-00002-of-00002.safetensors');
+    const e = await create({ backend: 'cpu' });
+    embedders.push(e);
+    await assert.rejects(e.loadModel(`${server.url}/models/st-sharded-cls/`),
+      (err) => err.code === 'FETCH_FAILED' && /model-00002-of-00002\.safetensors/.test(err.message) && err.status === 404);
+  } finally {
+    server.close();
+  }
 });
 
 test('unknown prompt name: INVALID_INPUT naming the prompts; bad option types rejected', async () => {
