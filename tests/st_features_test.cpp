@@ -10,6 +10,7 @@
 
 #include "gpuembed/gpuembed.h"
 #include "model_fixture.h"
+#include "model/model_spec.h"
 #include "pooling/pooling.h"
 
 namespace gpuembed {
@@ -184,6 +185,32 @@ TEST(StFeatures, ShardErrorsNameTheFile) {
     std::filesystem::remove(d / "model.safetensors.index.json");
     expect_error([&] { Embedder::load(d); }, ErrorCode::kModelNotFound, {"model.safetensors", "index.json"});
   }
+}
+
+// The Pooling config forms sentence-transformers 6 reads: pooling_mode as a name or a list (concatenated in the
+// list's order), the older flags (in sentence-transformers' fixed order), include_prompt.
+TEST(StFeatures, PoolingConfigForms) {
+  ModelFiles f;
+  f.origin = "m";
+  f.config_json = read_file(model_dir("tiny-bert-cls") / "config.json");
+  f.modules_json = R"([{"type":"sentence_transformers.models.Transformer"},
+                       {"type":"sentence_transformers.models.Pooling","path":"1_Pooling"}])";
+  auto spec = [&](const std::string& pooling) {
+    f.pooling_config_json = pooling;
+    return parse_model_spec(f);
+  };
+  EXPECT_EQ(spec(R"({"pooling_mode":["lasttoken","cls"]})").pooling,
+            (std::vector<PoolingMode>{PoolingMode::kLastToken, PoolingMode::kCls}));
+  EXPECT_EQ(spec(R"({"pooling_mode_weightedmean_tokens":true,"pooling_mode_cls_token":true})").pooling,
+            (std::vector<PoolingMode>{PoolingMode::kCls, PoolingMode::kWeightedMean}));
+  EXPECT_TRUE(spec(R"({"pooling_mode":"mean"})").include_prompt);
+  EXPECT_FALSE(spec(R"({"pooling_mode":"mean","include_prompt":false})").include_prompt);
+  expect_error([&] { spec(R"({"pooling_mode":"median"})"); }, ErrorCode::kModelInvalid, {"'median'", "weightedmean"});
+  expect_error([&] { spec(R"({"pooling_mode":[1]})"); }, ErrorCode::kModelInvalid, {"strings"});
+  expect_error([&] { spec(R"({"pooling_mode":"mean","include_prompt":"no"})"); }, ErrorCode::kModelInvalid,
+               {"include_prompt"});
+  expect_error([&] { spec(R"({"pooling_mode":"mean","embedding_dimension":7})"); }, ErrorCode::kModelInvalid,
+               {"embedding_dimension"});
 }
 
 // Hand-computed: 3 tokens of width 2, the first (a prompt's [CLS]) skipped.

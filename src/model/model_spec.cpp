@@ -146,8 +146,9 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
   if (!f.pooling_config_json.empty()) {
     const std::string origin = f.origin + "/" + pooling_dir_from_modules(f.modules_json, f.origin) + "/config.json";
     const json p = parse_object(f.pooling_config_json, origin);
-    // sentence-transformers 6 writes "pooling_mode" (a name or a list of names); older versions one boolean flag per
-    // mode. Several modes are concatenated in PoolingMode order.
+    // sentence-transformers 6 writes "pooling_mode" (a name or a list of names, concatenated in the list's order);
+    // older versions one boolean flag per mode (concatenated in PoolingMode order, as sentence-transformers converts
+    // them).
     const std::pair<const char*, PoolingMode> kFlags[] = {
         {"pooling_mode_cls_token", PoolingMode::kCls},
         {"pooling_mode_max_tokens", PoolingMode::kMax},
