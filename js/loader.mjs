@@ -39,10 +39,11 @@ export function poolingPath(modulesBytes) {
 }
 
 // The sentence-transformers files besides the core ones, by path in the folder: config_sentence_transformers.json
-// (prompts) and each Dense module's config.json + model.safetensors (named by modules.json). They go to the core
-// as `extra` files.
+// (prompts) and each Dense module's config.json + weights (named by modules.json). They go to the core as `extra`
+// files. Each entry lists alternatives: the first that exists is taken (a Dense module's model.safetensors, else the
+// pytorch_model.bin older versions saved).
 export function extraPaths(modulesBytes) {
-  const paths = ['config_sentence_transformers.json'];
+  const paths = [['config_sentence_transformers.json']];
   let mods = [];
   try { mods = JSON.parse(typeof modulesBytes === 'string' ? modulesBytes : dec.decode(modulesBytes || new Uint8Array(0))); } catch { /* the core reports it */ }
   if (!Array.isArray(mods)) return paths;
@@ -50,7 +51,7 @@ export function extraPaths(modulesBytes) {
     if (!m || !String(m.type || '').endsWith('Dense')) continue;
     const dir = String(m.path || '').replace(/\/+$/, '');
     const pre = dir ? `${dir}/` : '';
-    paths.push(`${pre}config.json`, `${pre}model.safetensors`);
+    paths.push([`${pre}config.json`], [`${pre}model.safetensors`, `${pre}pytorch_model.bin`]);
   }
   return paths;
 }
@@ -108,7 +109,10 @@ export async function modelFilesFromObject(obj, { onProgress } = {}) {
     const b = await toBytes(obj[name], name);
     if (b) { extra[name] = b; sizes[name] = b.length; }
   };
-  for (const name of extraPaths(files.modules)) await getExtra(name);
+  for (const alts of extraPaths(files.modules)) {
+    const name = alts.find((n) => obj[n] !== undefined);
+    if (name) await getExtra(name);
+  }
   if (!files.safetensors && obj['model.safetensors.index.json'] !== undefined) {
     await getExtra('model.safetensors.index.json');
     for (const n of shardNames(extra['model.safetensors.index.json'])) await getExtra(n);
@@ -162,7 +166,9 @@ export async function readModelFolder(dir, { onProgress } = {}) {
     if (b) { extra[name] = new Uint8Array(b); sizes[name] = b.length; }
     return !!b;
   };
-  await Promise.all(extraPaths(files.modules).map(readExtra));
+  await Promise.all(extraPaths(files.modules).map(async (alts) => {
+    for (const n of alts) if (await readExtra(n)) return;
+  }));
   // A sharded checkpoint: model.safetensors.index.json and its shards instead of model.safetensors.
   if (!(await read('safetensors', 'model.safetensors', 'optional'))) {
     if (!(await readExtra('model.safetensors.index.json'))) await read('safetensors', 'model.safetensors', 'required');
@@ -389,7 +395,9 @@ export async function fetchModelFiles(base, options = {}) {
   ]);
   const extra = {};
   const putExtra = (name, b) => { if (b) { extra[name] = b; sizes[name] = b.length; } return !!b; };
-  await Promise.all(extraPaths(files.modules).map((n) => get(n, true).then((b) => putExtra(n, b))));
+  await Promise.all(extraPaths(files.modules).map(async (alts) => {
+    for (const n of alts) if (putExtra(n, await get(n, true))) return;
+  }));
   // A sharded checkpoint: model.safetensors.index.json and its shards instead of model.safetensors.
   const single = await get('model.safetensors', true);
   if (single) {

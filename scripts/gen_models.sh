@@ -7,7 +7,7 @@ out=$root/.cache/models
 # The sentence-transformers feature folders (prompts, Dense, pooling modes, shards) built from tiny-bert-cls in under
 # a second; redone whenever tools/gen_st_models.py changes.
 st_models() {
-  local stamp=$out/.st-$(sha256sum "$root/tools/gen_st_models.py" | cut -c1-16)
+  local stamp=$out/.st-$(cat "$root/tools/gen_st_models.py" "$root"/tests/golden/st-dense-bin/2_Dense/* | sha256sum | cut -c1-16)
   [ -f "$stamp" ] && return 0
   GPUEMBED_SHARED_DIR=$shared python3 "$root/tools/gen_st_models.py" "$out/tiny-bert-cls" "$out" >&2
   rm -f "$out"/.st-* && touch "$stamp"

@@ -89,7 +89,7 @@ TEST_P(StGolden, EveryCaseWithin1e4AndBatchEqualsSingle) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, StGolden,
-                         ::testing::Values("st-prompts-wmean", "st-lasttoken-dense", "st-sharded-cls"));
+                         ::testing::Values("st-prompts-wmean", "st-lasttoken-dense", "st-sharded-cls", "st-dense-bin"));
 
 TEST(StFeatures, PromptsDefaultAndDenseInInfo) {
   Embedder p = Embedder::load(model_dir("st-prompts-wmean"));
@@ -146,9 +146,14 @@ TEST(StFeatures, DenseModuleErrorsNameTheFile) {
     expect_error([&] { Embedder::load(d); }, ErrorCode::kModelInvalid, {"3_Dense/config.json", "in_features 95", "96"});
   }
   {
-    const auto d = copy_model("st-lasttoken-dense", "dense-bin");
-    std::filesystem::rename(d / "2_Dense" / "model.safetensors", d / "2_Dense" / "pytorch_model.bin");
+    const auto d = copy_model("st-lasttoken-dense", "dense-none");
+    std::filesystem::remove(d / "2_Dense" / "model.safetensors");
     expect_error([&] { Embedder::load(d); }, ErrorCode::kModelNotFound, {"2_Dense/model.safetensors", "pytorch_model.bin"});
+  }
+  {
+    const auto d = copy_model("st-lasttoken-dense", "dense-notzip");
+    std::filesystem::rename(d / "2_Dense" / "model.safetensors", d / "2_Dense" / "pytorch_model.bin");
+    expect_error([&] { Embedder::load(d); }, ErrorCode::kModelInvalid, {"2_Dense/pytorch_model.bin", "not a zip"});
   }
   {
     const auto d = copy_model("st-lasttoken-dense", "dense-shape");
@@ -211,6 +216,27 @@ TEST(StFeatures, PoolingConfigForms) {
                {"include_prompt"});
   expect_error([&] { spec(R"({"pooling_mode":"mean","embedding_dimension":7})"); }, ErrorCode::kModelInvalid,
                {"embedding_dimension"});
+}
+
+// pytorch_model.bin (torch.save's zip + pickle) read without torch: a damaged or foreign pickle is refused naming the
+// file, never run.
+TEST(StFeatures, TorchStateDictErrors) {
+  const auto bin = model_dir("st-dense-bin") / "2_Dense" / "pytorch_model.bin";
+  const std::string good = read_file(bin);
+  auto load_with = [&](const std::string& bytes, const std::string& tag) {
+    const auto d = copy_model("st-dense-bin", tag);
+    write_file(d / "2_Dense" / "pytorch_model.bin", bytes);
+    return [d] { Embedder::load(d); };
+  };
+  expect_error(load_with(good.substr(0, good.size() / 2), "bin-half"), ErrorCode::kModelInvalid, {"pytorch_model.bin"});
+  // A pickle that names another callable (as a malicious file would) is refused, not called.
+  std::string evil = good;
+  const size_t at = evil.find("collections\nOrderedDict");
+  ASSERT_NE(at, std::string::npos);
+  evil.replace(at, 23, "subprocess\ncheck_output");  // same length: the zip entry stays intact
+  expect_error(load_with(evil, "bin-evil"), ErrorCode::kModelInvalid, {"pytorch_model.bin", "subprocess.check_output"});
+  // Stored float16 and float32 tensors both come back: the model loads and its head is 128 -> 48.
+  EXPECT_EQ(Embedder::load(model_dir("st-dense-bin")).info().dense.at(0), "2_Dense 128->48 gelu");
 }
 
 // Hand-computed: 3 tokens of width 2, the first (a prompt's [CLS]) skipped.

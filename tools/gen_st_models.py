@@ -9,6 +9,8 @@ scripts/gen_models.sh) for the encoder and tokenizer, and adds what the test nee
                      3_Dense 96->64 Identity without bias, Normalize; prompts without a default
   st-sharded-cls     the encoder split over two safetensors shards + model.safetensors.index.json, CLS pooling
                      with include_prompt=false, 2_Dense 128->128 ReLU with use_residual, prompts
+  st-dense-bin       mean pooling, 2_Dense 128->48 GELU from a pytorch_model.bin (torch.save; the committed
+                     fixture tests/golden/st-dense-bin/2_Dense of tools/make_dense_bin_fixture.py), Normalize
 Usage: gen_st_models.py TINY_BERT_CLS_DIR OUT_DIR   (writes OUT_DIR/<name>/ for each name above)
 """
 import json, os, shutil, struct, sys
@@ -99,6 +101,12 @@ def main(tiny, out):
               "default_prompt_name": "search_document"}, weights=False)
     dense(os.path.join(d, "2_Dense"), "st-sharded-cls/2_Dense", 128, 128, True, "torch.nn.modules.activation.ReLU",
           residual=True)
+    d2 = base(tiny, out, "st-dense-bin", 128, [("1_Pooling", "Pooling"), ("2_Dense", "Dense"), ("3_Normalize", "Normalize")],
+              {"pooling_mode": "mean"}, {})
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden", "st-dense-bin",
+                                 "2_Dense"), os.path.join(d2, "2_Dense"), dirs_exist_ok=True)
+    os.makedirs(os.path.join(d2, "3_Normalize"), exist_ok=True)
+
     tensors = read_tensors(os.path.join(tiny, "model.safetensors"))
     # The word embeddings alone in the first shard, everything else in the second, as large checkpoints split.
     shards = {"model-00001-of-00002.safetensors": [t for t in tensors if "word_embeddings" in t[0]],

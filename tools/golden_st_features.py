@@ -46,6 +46,10 @@ CASES = {
         {"prompt": ""},
         {"prompt": "", "truncate_dim": 32, "normalize_embeddings": True},
     ],
+    "st-dense-bin": [
+        {},
+        {"truncate_dim": 16},
+    ],
 }
 
 

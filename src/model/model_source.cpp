@@ -43,6 +43,20 @@ class FolderSource final : public ModelSource {
     ss << in.rdbuf();
     return ss.str();
   }
+  std::vector<uint8_t> read_binary(const std::string& rel) const override {
+    const fs::path path = dir_ / rel;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return {};
+    const uintmax_t size = fs::file_size(path, ec);
+    if (!ec && size > kMaxModelFileBytes) {
+      throw Error(ErrorCode::kModelInvalid, path.string() + ": " + std::to_string(size) +
+                                                " bytes exceeds the model file size limit of " +
+                                                std::to_string(kMaxModelFileBytes) + " bytes");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   std::shared_ptr<const SafeTensors> open_safetensors(const std::string& rel) const override {
     return exists(rel) ? SafeTensors::open(dir_ / rel) : nullptr;
   }
@@ -63,6 +77,10 @@ class MemorySource final : public ModelSource {
     if (it == files_.end()) return {};
     check_config_size(origin_ + "/" + rel, it->second.size());
     return std::string(it->second.begin(), it->second.end());
+  }
+  std::vector<uint8_t> read_binary(const std::string& rel) const override {
+    auto it = files_.find(rel);
+    return it == files_.end() ? std::vector<uint8_t>{} : it->second;
   }
   std::shared_ptr<const SafeTensors> open_safetensors(const std::string& rel) const override {
     auto it = files_.find(rel);

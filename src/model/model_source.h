@@ -19,6 +19,8 @@ class ModelSource {
   virtual bool exists(const std::string& rel) const = 0;
   // A small text file (a JSON config; over 16 MiB is rejected with kModelInvalid); "" when absent.
   virtual std::string read_text(const std::string& rel) const = 0;
+  // A whole binary file (up to kMaxModelFileBytes, else kModelInvalid); empty when absent.
+  virtual std::vector<uint8_t> read_binary(const std::string& rel) const = 0;
   // A safetensors file (memory-mapped natively); nullptr when absent.
   virtual std::shared_ptr<const SafeTensors> open_safetensors(const std::string& rel) const = 0;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
+#include "model/torch_state_dict.h"
 #include "pooling/pooling.h"
 #include "tokenizer/tokenizer.h"
 
@@ -52,19 +53,6 @@ size_t positive(const json& j, const char* key, const std::string& origin) {
   return static_cast<size_t>(j[key].get<int64_t>());
 }
 
-std::vector<float> copy_tensor(const SafeTensors& st, const std::string& name, std::vector<int64_t> shape,
-                               const std::string& origin) {
-  if (!st.find(name)) invalid(origin, "tensor '" + name + "' is missing");
-  const TensorView v = st.f32(name);
-  if (v.shape != shape) {
-    std::string want, got;
-    for (auto d : shape) want += (want.empty() ? "" : ", ") + std::to_string(d);
-    for (auto d : v.shape) got += (got.empty() ? "" : ", ") + std::to_string(d);
-    invalid(origin, "tensor '" + name + "' has shape [" + got + "], config.json implies [" + want + "]");
-  }
-  return std::vector<float>(v.data, v.data + v.numel());
-}
-
 // expected_in: the width that reaches the module (the pooled vector, or the previous Dense module's output).
 DenseModule load_dense(const ModelSource& src, const std::string& dir, size_t expected_in) {
   const std::string prefix = dir.empty() ? "" : dir + "/";
@@ -100,17 +88,39 @@ DenseModule load_dense(const ModelSource& src, const std::string& dir, size_t ex
       invalid(cfg_origin, std::string("'") + key + "' other than \"sentence_embedding\" is not supported");
     }
   }
-  auto st = src.open_safetensors(prefix + "model.safetensors");
-  if (!st) {
-    const bool has_bin = src.exists(prefix + "pytorch_model.bin");
-    throw Error(ErrorCode::kModelNotFound,
-                src.origin() + "/" + prefix + "model.safetensors: missing" +
-                    (has_bin ? " (only pytorch_model.bin is present; convert it to safetensors first)" : ""));
+  // model.safetensors, or else the pytorch_model.bin older sentence-transformers versions saved.
+  std::map<std::string, std::vector<float>> tensors;
+  std::map<std::string, std::vector<int64_t>> shapes;
+  std::string weights_origin = src.origin() + "/" + prefix + "model.safetensors";
+  if (auto st = src.open_safetensors(prefix + "model.safetensors")) {
+    for (const auto& [name, info] : st->tensors()) {
+      const TensorView v = st->f32(name);
+      tensors[name].assign(v.data, v.data + v.numel());
+      shapes[name] = v.shape;
+    }
+  } else if (src.exists(prefix + "pytorch_model.bin")) {
+    weights_origin = src.origin() + "/" + prefix + "pytorch_model.bin";
+    for (auto& [name, t] : read_torch_state_dict(src.read_binary(prefix + "pytorch_model.bin"), weights_origin)) {
+      tensors[name] = std::move(t.data);
+      shapes[name] = t.shape;
+    }
+  } else {
+    throw Error(ErrorCode::kModelNotFound, weights_origin + ": missing (nor is there a pytorch_model.bin)");
   }
+  auto take = [&](const std::string& name, std::vector<int64_t> shape) {
+    if (!tensors.count(name)) invalid(weights_origin, "tensor '" + name + "' is missing");
+    if (shapes[name] != shape) {
+      std::string want, got;
+      for (auto x : shape) want += (want.empty() ? "" : ", ") + std::to_string(x);
+      for (auto x : shapes[name]) got += (got.empty() ? "" : ", ") + std::to_string(x);
+      invalid(weights_origin, "tensor '" + name + "' has shape [" + got + "], config.json implies [" + want + "]");
+    }
+    return std::move(tensors[name]);
+  };
   const int64_t in = static_cast<int64_t>(d.in_features), out = static_cast<int64_t>(d.out_features);
-  d.weight = copy_tensor(*st, "linear.weight", {out, in}, st->origin());
-  if (bias) d.bias = copy_tensor(*st, "linear.bias", {out}, st->origin());
-  if (d.use_residual && in != out) d.residual = copy_tensor(*st, "residual.weight", {out, in}, st->origin());
+  d.weight = take("linear.weight", {out, in});
+  if (bias) d.bias = take("linear.bias", {out});
+  if (d.use_residual && in != out) d.residual = take("residual.weight", {out, in});
   return d;
 }
 

@@ -59,9 +59,10 @@ for (const name of Object.keys(golden.models)) {
 test('WASM CPU: st-sharded-cls and st-lasttoken-dense from in-memory files', async () => {
   await checkModel('st-sharded-cls', { backend: 'cpu' }, 'object');
   await checkModel('st-lasttoken-dense', { backend: 'cpu' }, 'object');
+  await checkModel('st-dense-bin', { backend: 'cpu' }, 'object');
 });
 
-test('WASM CPU: a sharded checkpoint with a Dense module over HTTP; a missing shard is FETCH_FAILED naming it', async () => {
+test('WASM CPU: a sharded checkpoint and Dense modules (safetensors, pytorch_model.bin) over HTTP; a missing shard is FETCH_FAILED naming it', async () => {
   const faults = new Set();
   const server = await serve({
     mounts: { '/models': requireModels() },
@@ -73,6 +74,7 @@ test('WASM CPU: a sharded checkpoint with a Dense module over HTTP; a missing sh
   });
   try {
     await checkModel('st-sharded-cls', { backend: 'cpu' }, `${server.url}/models/st-sharded-cls/`);
+    await checkModel('st-dense-bin', { backend: 'cpu' }, `${server.url}/models/st-dense-bin/`);  // pytorch_model.bin
     faults.add('/models/st-sharded-cls/model-00002-of-00002.safetensors');
     const e = await create({ backend: 'cpu' });
     embedders.push(e);
