@@ -102,7 +102,8 @@ set(GPUEMBED_WASM_LINK_FLAGS
 set(GPUEMBED_WASM_LINK_DEPS ${GPUEMBED_WASM_DIR}/webgpu_compat.js ${GPUEMBED_WASM_DIR}/pre.js
     ${GPUEMBED_WASM_DIR}/post.js)
 
-add_executable(gpuembed_wasm ${GPUEMBED_WASM_DIR}/exports.cpp ${GPUEMBED_WASM_DIR}/index_exports.cpp)
+add_executable(gpuembed_wasm ${GPUEMBED_WASM_DIR}/exports.cpp ${GPUEMBED_WASM_DIR}/index_exports.cpp
+  ${GPUEMBED_WASM_DIR}/st_exports.cpp)
 target_link_libraries(gpuembed_wasm PRIVATE gpuembed_webgpu gpuembed_core)
 set_target_properties(gpuembed_wasm PROPERTIES OUTPUT_NAME gpuembed SUFFIX ".mjs" LINK_DEPENDS "${GPUEMBED_WASM_LINK_DEPS}")
 target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NAME=createGpuEmbedModule)

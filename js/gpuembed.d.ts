@@ -68,7 +68,9 @@ export interface LoadProgress {
 
 /**
  * Model files in memory, by file name ('config.json', 'tokenizer.json' or 'vocab.txt', 'model.safetensors',
- * 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json', 'tokenizer_config.json').
+ * 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json', 'tokenizer_config.json',
+ * 'config_sentence_transformers.json', '2_Dense/config.json', '2_Dense/model.safetensors', ...; a sharded checkpoint:
+ * 'model.safetensors.index.json' and the shard files it names instead of 'model.safetensors').
  */
 export type ModelFiles = { [file: string]: string | ArrayBuffer | ArrayBufferView | Blob } & { origin?: string };
 
@@ -89,6 +91,9 @@ export interface LoadOptions {
   hubHost?: string;
   /** For a Hugging Face model id: branch, tag or commit (default 'main'). */
   revision?: string;
+  /** Keep the first N dimensions (Matryoshka), cut after the model's modules; with normalize 1 the cut vector is
+   *  L2-normalized (as sentence-transformers' truncate_dim + normalize_embeddings). 0 / absent: all. */
+  truncateDim?: number;
 }
 
 export interface ModelInfo {
@@ -102,6 +107,14 @@ export interface ModelInfo {
   /** 'mean' | 'cls' | 'max' | 'mean_sqrt_len_tokens' | several joined by '+' */
   pooling: string;
   normalize: boolean;
+  /** Prompts by name (config_sentence_transformers.json; 'query' and 'document' always, '' unless set). */
+  prompts: Record<string, string>;
+  /** The prompt used when a call names none, or null. */
+  defaultPromptName: string | null;
+  /** The truncateDim in effect, or null for the full dimension. */
+  truncateDim: number | null;
+  /** The Dense modules after pooling. */
+  dense: { path: string; in: number; out: number; activation: string }[];
   /** Base URL, folder or 'in-memory model'. */
   source: string;
   fileBytes: Record<string, number>;
@@ -121,7 +134,15 @@ export interface MemoryInfo {
   gpuBufferBytes: number;
 }
 
-export interface EmbedOptions {
+export interface PromptOptions {
+  /** The name of one of the model's prompts (modelInfo.prompts); default: modelInfo.defaultPromptName. An unknown
+   *  name rejects with INVALID_INPUT naming the available ones. */
+  prompt?: string;
+  /** A literal prompt text instead ('' for none, even when the model has a default). */
+  promptText?: string;
+}
+
+export interface EmbedOptions extends PromptOptions {
   /** Called after each chunk of 256 texts. */
   onProgress?: (p: { done: number; total: number }) => void;
 }
@@ -186,7 +207,7 @@ export class GpuEmbedder extends EventTarget {
    * a base URL, a folder path (Node) or in-memory files. Replaces a loaded model.
    */
   loadModel(source: string | URL | ModelFiles, options?: LoadOptions): Promise<ModelInfo>;
-  embed(text: string): Promise<Float32Array>;
+  embed(text: string, options?: PromptOptions): Promise<Float32Array>;
   embedBatch(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array[]>;
   /** One Float32Array of texts.length x dimension (row i = text i). */
   embedBatchFlat(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array>;

@@ -6,7 +6,7 @@
 namespace gpuembed {
 
 LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::shared_ptr<const SafeTensors> weights,
-                           int normalize, size_t max_seq_length) {
+                           int normalize, size_t max_seq_length, const ModelSource* source, size_t truncate_dim) {
   LoadedModel m;
   m.spec = parse_model_spec(files);
   if (normalize >= 0) m.spec.normalize = normalize != 0;
@@ -20,6 +20,9 @@ LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::sh
                                               std::to_string(m.spec.config.vocab_size));
   }
   m.weights = bind_bert_weights(std::move(weights), m.spec.config);
+  const auto none = memory_source({}, files.origin);
+  m.modules = SentenceModules::load(source ? *source : *none, m.spec, files.modules_json, normalize, truncate_dim);
+  if (!m.modules.backend_normalizes()) m.spec.normalize = false;  // the modules after pooling normalize
   m.tokenizer = std::make_shared<const Tokenizer>(std::move(tokenizer));
   return m;
 }
@@ -35,20 +38,36 @@ std::vector<int32_t> Pipeline::encode_checked(std::string_view text) const {
   return model_.tokenizer->encode_ids(text, model_.spec.max_seq_length);
 }
 
+PromptChoice Pipeline::choose_prompt(const EmbedOptions& options) const {
+  return model_.modules.choose_prompt(options.prompt, options.prompt_name, *model_.tokenizer, model_.spec.max_seq_length);
+}
+
+std::vector<int32_t> Pipeline::encode_with_prompt(std::string_view text, const PromptChoice& prompt) const {
+  if (prompt.text.empty()) return encode_checked(text);
+  std::string with_prompt;
+  with_prompt.reserve(prompt.text.size() + text.size());
+  with_prompt.append(prompt.text).append(text);
+  return encode_checked(with_prompt);
+}
+
 Encoding Pipeline::tokenize(std::string_view text) const {
   if (text.size() > kMaxTextBytes) encode_checked(text);  // throws the size error
   return model_.tokenizer->encode(text, model_.spec.max_seq_length);
 }
 
 std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
-                                   const std::function<void(size_t, size_t)>& progress) {
+                                   const std::function<void(size_t, size_t)>& progress, const EmbedOptions& options) {
   if (texts.size() > kMaxBatchTexts) {
     throw Error(ErrorCode::kInvalidInput, std::to_string(texts.size()) + " texts exceed the limit of " +
                                               std::to_string(kMaxBatchTexts) + " per call");
   }
-  const size_t dim = model_.spec.dimension();
+  const SentenceModules& modules = model_.modules;
+  const PromptChoice prompt = choose_prompt(options);
+  const bool backend_pools = modules.backend_pools(prompt);
+  const size_t pooled_dim = model_.spec.dimension(), dim = modules.dimension();
+  const size_t h = static_cast<size_t>(model_.spec.config.hidden_size);
   std::vector<std::vector<int32_t>> ids(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_checked(texts[i]);
+  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
 
   // Longest first, so each forward pass holds texts of similar length and padding stays small.
   std::vector<size_t> order(texts.size());
@@ -56,7 +75,7 @@ std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
 
   std::vector<float> out(texts.size() * dim);
-  std::vector<float> pooled;
+  std::vector<float> backend_out, rows;
   for (size_t start = 0; start < order.size(); start += max_batch_) {
     const size_t n = std::min(max_batch_, order.size() - start);
     TokenBatch batch;
@@ -68,10 +87,15 @@ std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
       std::copy(row.begin(), row.end(), batch.ids.begin() + static_cast<ptrdiff_t>(j * batch.seq));
       batch.lengths.push_back(static_cast<int32_t>(row.size()));
     }
-    pooled.resize(n * dim);
-    backend_->embed(batch, pooled.data());
+    const size_t width = backend_pools ? pooled_dim : batch.seq * h;
+    backend_out.resize(n * width);
+    if (backend_pools) backend_->embed(batch, backend_out.data());
+    else backend_->hidden_states(batch, backend_out.data());
+    rows.resize(n * dim);
+    modules.rows_from_backend(backend_out.data(), backend_pools, model_.spec.normalize, n, batch.seq,
+                              batch.lengths.data(), prompt.pool_skip, rows.data());
     for (size_t j = 0; j < n; ++j) {
-      std::copy_n(pooled.begin() + static_cast<ptrdiff_t>(j * dim), dim,
+      std::copy_n(rows.begin() + static_cast<ptrdiff_t>(j * dim), dim,
                   out.begin() + static_cast<ptrdiff_t>(order[start + j] * dim));
     }
     if (progress) progress(start + n, order.size());

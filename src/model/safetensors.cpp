@@ -223,7 +223,27 @@ void SafeTensors::parse() {
   }
 }
 
+std::shared_ptr<SafeTensors> SafeTensors::merge(std::vector<std::shared_ptr<const SafeTensors>> shards,
+                                                const std::string& origin) {
+  std::shared_ptr<SafeTensors> st(new SafeTensors(origin));
+  for (size_t i = 0; i < shards.size(); ++i) {
+    for (const auto& [name, info] : shards[i]->tensors()) {
+      if (!st->shard_of_.emplace(name, i).second) {
+        invalid(origin, "tensor '" + name + "' is in two shards (" + shards[st->shard_of_[name]]->origin() + " and " +
+                            shards[i]->origin() + ")");
+      }
+      st->tensors_.emplace(name, info);
+    }
+  }
+  st->shards_ = std::move(shards);
+  return st;
+}
+
 const TensorInfo* SafeTensors::find(const std::string& name) const {
+  if (!shards_.empty()) {
+    auto s = shard_of_.find(name);
+    return s == shard_of_.end() ? nullptr : shards_[s->second]->find(name);
+  }
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : &it->second;
 }
@@ -235,6 +255,11 @@ std::vector<uint8_t> SafeTensors::raw_bytes(const std::string& name) const {
 }
 
 TensorView SafeTensors::f32(const std::string& name) const {
+  if (!shards_.empty()) {
+    auto s = shard_of_.find(name);
+    if (s == shard_of_.end()) invalid(origin_, "tensor '" + name + "' is missing");
+    return shards_[s->second]->f32(name);
+  }
   const TensorInfo* info = find(name);
   if (!info) invalid(origin_, "tensor '" + name + "' is missing");
   TensorView view;

@@ -36,6 +36,11 @@ class SafeTensors {
   static std::shared_ptr<SafeTensors> open(const std::filesystem::path& path);
   // Takes ownership of bytes already in memory (WASM, tests).
   static std::shared_ptr<SafeTensors> from_bytes(std::vector<uint8_t> bytes, const std::string& origin);
+  // One view over the shards of a sharded checkpoint (model.safetensors.index.json): find() and f32() look a name up
+  // in its shard. A name in two shards is rejected (kModelInvalid). tensors() lists every tensor; offsets there are
+  // relative to the tensor's own shard.
+  static std::shared_ptr<SafeTensors> merge(std::vector<std::shared_ptr<const SafeTensors>> shards,
+                                            const std::string& origin);
   ~SafeTensors();
 
   const std::string& origin() const { return origin_; }
@@ -62,6 +67,8 @@ class SafeTensors {
   std::map<std::string, TensorInfo> tensors_;
   mutable std::mutex convert_mutex_;
   mutable std::map<std::string, std::unique_ptr<float[]>> converted_;
+  std::vector<std::shared_ptr<const SafeTensors>> shards_;  // merge(): the shards, and which one holds each name
+  std::map<std::string, size_t> shard_of_;
 };
 
 // IEEE half / bfloat16 → float32 (exact).

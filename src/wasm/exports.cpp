@@ -24,6 +24,7 @@
 #include "gpuembed/error.h"
 #include "model/safetensors.h"
 #include "tokenizer/tokenizer.h"
+#include "wasm/st_exports.h"
 
 using namespace gpuembed;
 using gpuembed::webgpu::GpuContext;
@@ -80,6 +81,8 @@ class LazyCpuBackend : public Backend {
 
 struct GpuJob {
   WebGpuModel::Output output = WebGpuModel::Output::kEmbeddings;
+  bool sentence_rows = false;  // an embedding job (the GPU may give hidden states that are pooled here)
+  PromptChoice prompt;
   std::vector<std::vector<int32_t>> ids;
   std::vector<size_t> order;
   size_t next = 0;           // index into order of the first text not yet submitted
@@ -139,6 +142,19 @@ std::vector<int32_t> encode(const Session& s, std::string_view text) {
                                               std::to_string(kMaxTextBytes) + " bytes");
   }
   return s.pipeline->tokenizer().encode_ids(text, s.pipeline->spec().max_seq_length);
+}
+
+// Prompts, Dense modules and truncate_dim for ge_info_json.
+void add_sentence_modules_info(const SentenceModules& m, nlohmann::json& info) {
+  info["prompts"] = m.prompts();
+  info["default_prompt_name"] = m.default_prompt_name().empty() ? nlohmann::json() : nlohmann::json(m.default_prompt_name());
+  info["truncate_dim"] = m.truncate_dim();
+  nlohmann::json dense = nlohmann::json::array();
+  for (const DenseModule& d : m.dense()) {
+    dense.push_back({{"path", d.path}, {"in", d.in_features}, {"out", d.out_features},
+                     {"activation", dense_activation_name(d.activation)}});
+  }
+  info["dense"] = dense;
 }
 
 void on_gpu_model_checked(int error_type, const char* message, void* user) {
@@ -272,6 +288,9 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
                                  int normalize, int max_batch, const char* origin) {
   return guarded(
       [&]() -> int {
+        // config_sentence_transformers.json, the Dense folders and the shards of a sharded checkpoint come staged
+        // (taken first, so a failed load leaves nothing for the next one).
+        wasm::StagedLoad staged = wasm::take_staged_load();
         ModelFiles files;
         files.config_json = str(config_json);
         files.modules_json = str(modules_json);
@@ -279,7 +298,8 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         files.sentence_bert_config_json = str(sentence_bert_json);
         files.origin = origin && *origin ? origin : "model";
         if (files.config_json.empty()) throw Error(ErrorCode::kModelNotFound, files.origin + ": config.json missing");
-        if (!safetensors || safetensors_len == 0) {
+        const auto source = memory_source(std::move(staged.files), files.origin);
+        if ((!safetensors || safetensors_len == 0) && !source->exists("model.safetensors.index.json")) {
           throw Error(ErrorCode::kModelNotFound, files.origin + ": model.safetensors missing");
         }
         Tokenizer tok = tokenizer_json && *tokenizer_json
@@ -288,9 +308,12 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
                             ? Tokenizer::from_vocab(vocab_txt, str(tokenizer_config_json), files.origin + "/vocab.txt")
                             : throw Error(ErrorCode::kModelNotFound,
                                           files.origin + ": neither tokenizer.json nor vocab.txt given");
-        auto st = SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
-                                          files.origin + "/model.safetensors");
-        LoadedModel model = assemble_model(files, std::move(tok), st, normalize);
+        std::shared_ptr<const SafeTensors> st =
+            safetensors && safetensors_len
+                ? SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
+                                          files.origin + "/model.safetensors")
+                : open_model_weights(*source);
+        LoadedModel model = assemble_model(files, std::move(tok), st, normalize, 0, source.get(), staged.truncate_dim);
         auto s = std::make_unique<Session>();
         s->max_batch = static_cast<size_t>(std::max(1, max_batch));
         s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->self),
@@ -305,9 +328,10 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
                                {"intermediate_size", sp.config.intermediate_size},
                                {"vocab_size", sp.config.vocab_size},
                                {"max_seq_length", sp.max_seq_length},
-                               {"dimension", sp.dimension()},
+                               {"dimension", s->pipeline->dimension()},
                                {"pooling", pooling},
-                               {"normalize", sp.normalize}};
+                               {"normalize", s->pipeline->modules().normalizes()}};
+        add_sentence_modules_info(s->pipeline->modules(), info);
         s->info_json = info.dump();
         const int id = g_next_session++;
         g_sessions[id] = std::move(s);
@@ -326,7 +350,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_info_json(int id) {
   return guarded([&]() -> const char* { return session(id).info_json.c_str(); }, "");
 }
 EMSCRIPTEN_KEEPALIVE int ge_dimension(int id) {
-  return guarded([&]() -> int { return static_cast<int>(session(id).pipeline->spec().dimension()); }, -1);
+  return guarded([&]() -> int { return static_cast<int>(session(id).pipeline->dimension()); }, -1);
 }
 EMSCRIPTEN_KEEPALIVE int ge_hidden_size(int id) {
   return guarded([&]() -> int { return session(id).pipeline->spec().config.hidden_size; }, -1);
@@ -349,7 +373,7 @@ EMSCRIPTEN_KEEPALIVE int ge_embed_cpu(int id, const char* blob, const uint32_t* 
   return guarded(
       [&]() -> int {
         Session& s = session(id);
-        const auto v = s.pipeline->embed(split_texts(blob, offsets, n));
+        const auto v = s.pipeline->embed(split_texts(blob, offsets, n), {}, wasm::take_call_options(id));
         std::copy(v.begin(), v.end(), out);
         return 0;
       },
@@ -468,14 +492,19 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_embed_begin(int id, const char* blob, const uint
         const auto texts = split_texts(blob, offsets, n);
         if (texts.size() > kMaxBatchTexts) throw Error(ErrorCode::kInvalidInput, "too many texts in one call");
         GpuJob j;
-        j.output = WebGpuModel::Output::kEmbeddings;
+        j.sentence_rows = true;
+        j.prompt = s.pipeline->choose_prompt(wasm::take_call_options(id));
+        // Pooling modes beyond the GPU kernel's, or prompt tokens left out of pooling: the GPU gives the hidden
+        // states and the CPU pools them (SentenceModules::rows_from_backend).
+        j.output = s.pipeline->modules().backend_pools(j.prompt) ? WebGpuModel::Output::kEmbeddings
+                                                                 : WebGpuModel::Output::kHiddenStates;
         j.ids.reserve(texts.size());
-        for (auto t : texts) j.ids.push_back(encode(s, t));
+        for (auto t : texts) j.ids.push_back(s.pipeline->encode_with_prompt(t, j.prompt));
         j.order.resize(texts.size());
         std::iota(j.order.begin(), j.order.end(), size_t{0});
         std::stable_sort(j.order.begin(), j.order.end(),
                          [&](size_t a, size_t b) { return j.ids[a].size() > j.ids[b].size(); });
-        j.result.assign(texts.size() * s.pipeline->spec().dimension(), 0.0f);
+        j.result.assign(texts.size() * s.pipeline->dimension(), 0.0f);
         s.job = std::move(j);
         if (s.job.order.empty()) s.job.done = true;
         ++g_jobs;
@@ -538,14 +567,21 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
               return 1;
             }
           }
-          if (j.output == WebGpuModel::Output::kHiddenStates) {
+          if (!j.sentence_rows) {
             s.gpu->read(j.result.data());
             j.done = true;
             return 0;
           }
-          const size_t dim = s.pipeline->spec().dimension();
-          j.scratch.resize(j.cur_n * dim);
+          const size_t dim = s.pipeline->dimension();
+          j.scratch.resize(s.gpu->result_floats());
           s.gpu->read(j.scratch.data());
+          std::vector<int32_t> lengths(j.cur_n);
+          for (size_t k = 0; k < j.cur_n; ++k) lengths[k] = static_cast<int32_t>(j.ids[j.order[j.next + k]].size());
+          std::vector<float> rows(j.cur_n * dim);
+          s.pipeline->modules().rows_from_backend(j.scratch.data(), j.output == WebGpuModel::Output::kEmbeddings,
+                                                  s.pipeline->spec().normalize, j.cur_n, j.cur_seq, lengths.data(),
+                                                  j.prompt.pool_skip, rows.data());
+          j.scratch.swap(rows);
           for (size_t k = 0; k < j.cur_n; ++k) {
             std::copy_n(j.scratch.begin() + static_cast<ptrdiff_t>(k * dim), dim,
                         j.result.begin() + static_cast<ptrdiff_t>(j.order[j.next + k] * dim));
