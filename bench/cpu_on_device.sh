@@ -31,6 +31,16 @@ PY
 lscpu | grep -E 'Model name|^CPU\(s\)|Flags' | sed 's/Flags:.*\(avx512_bf16\|amx\).*/Flags: (has avx512_bf16\/amx)/' | head -3
 export GPUEMBED_SHARED_DIR=$W/shared GPUEMBED_BENCH_BIN=/tmp/devcpu/gpuembed_bench \
   GPUEMBED_MODEL_DIR=$W/models/minilm-l6-random GPUEMBED_PEER_DIR=$W/peer/bench/peer GPUEMBED_PEER_MODEL=$W/peer-model
+mkdir -p .cache
+# Where the time of one short sentence goes at all cores (oneDNN's own per-primitive times), per precision.
+for p in fp32 bf16 int8; do
+  DNNL_VERBOSE=1 /tmp/devcpu/gpuembed_bench --model "$GPUEMBED_MODEL_DIR" --inputs bench/inputs.json --cases short \
+    --threads "$(nproc)" --precision $p > /tmp/verbose-$p.txt 2>&1
+  echo "short, $(nproc) threads, $p: $(grep -c '^onednn_verbose,exec' /tmp/verbose-$p.txt) oneDNN executions," \
+    "$(grep '^onednn_verbose,exec' /tmp/verbose-$p.txt | awk -F, '{s+=$NF} END {printf "%.1f ms", s}') inside them;" \
+    "impls: $(grep '^onednn_verbose,exec' /tmp/verbose-$p.txt | cut -d, -f4,5 | sort | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
+  grep '"median_ms"' /tmp/verbose-$p.txt | head -1
+done
 for t in ${CPU_THREADS:-2 $(nproc)}; do
   echo "== threads $t"
   node bench/run_cpu.mjs --threads "$t" --rounds "${ROUNDS:-3}" --cases short,b32x128 2>&1 | tee "$OUT/cpu-$t.txt"

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/parallel.h"
 #include "gpuembed/error.h"
@@ -33,17 +36,64 @@ QuantizedWeights quantize_per_channel(const float* w, size_t n, size_t k) {
   return out;
 }
 
+namespace {
+// Row quantization runs once per matmul over m*k floats: scalar code (std::nearbyint is a libm call) cost more than
+// the AMX matmul itself. 16-lane vectors, rounding by the 1.5*2^23 trick (round half to even, like nearbyint).
+#pragma GCC diagnostic ignored "-Wpsabi"  // the 64-byte vectors never cross a call
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+
+__attribute__((always_inline)) inline void quantize_row_body(const float* row, size_t k, int8_t* q, float* scale) {
+  const size_t k16 = k & ~size_t{15};
+  v16f vmax{};
+  for (size_t c = 0; c < k16; c += 16) {
+    v16f v;
+    std::memcpy(&v, row + c, sizeof(v));
+    const v16f a = v < 0 ? -v : v;
+    vmax = a > vmax ? a : vmax;
+  }
+  float amax = 0.0f;
+  for (int l = 0; l < 16; ++l) amax = std::max(amax, vmax[l]);
+  for (size_t c = k16; c < k; ++c) amax = std::max(amax, std::fabs(row[c]));
+  const float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+  const float inv = 1.0f / s;
+  *scale = s;
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  for (size_t c = 0; c < k16; c += 16) {
+    v16f v;
+    std::memcpy(&v, row + c, sizeof(v));
+    const v16i r = __builtin_convertvector((v * inv + kRound) - kRound, v16i);
+    for (int l = 0; l < 16; ++l) q[c + l] = static_cast<int8_t>(r[l]);
+  }
+  for (size_t c = k16; c < k; ++c) q[c] = static_cast<int8_t>((row[c] * inv + kRound) - kRound);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void quantize_row_avx512(
+    const float* row, size_t k, int8_t* q, float* scale) {
+  quantize_row_body(row, k, q, scale);
+}
+__attribute__((target("avx2,fma"))) void quantize_row_avx2(const float* row, size_t k, int8_t* q, float* scale) {
+  quantize_row_body(row, k, q, scale);
+}
+#endif
+void quantize_row_base(const float* row, size_t k, int8_t* q, float* scale) { quantize_row_body(row, k, q, scale); }
+
+void quantize_row(const float* row, size_t k, int8_t* q, float* scale) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  switch (active_simd_level()) {
+    case SimdLevel::kAvx512: return quantize_row_avx512(row, k, q, scale);
+    case SimdLevel::kAvx2: return quantize_row_avx2(row, k, q, scale);
+    case SimdLevel::kBaseline: break;
+  }
+#endif
+  quantize_row_base(row, k, q, scale);
+}
+}  // namespace
+
 void quantize_rows(const float* x, size_t m, size_t k, int8_t* q, float* scale) {
-  parallel_for(m, 4, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
-      const float* row = x + r * k;
-      float amax = 0.0f;
-      for (size_t c = 0; c < k; ++c) amax = std::max(amax, std::fabs(row[c]));
-      const float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-      const float inv = 1.0f / s;
-      scale[r] = s;
-      for (size_t c = 0; c < k; ++c) q[r * k + c] = static_cast<int8_t>(std::nearbyint(row[c] * inv));
-    }
+  parallel_for(m, 8, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) quantize_row(x + r * k, k, q + r * k, scale + r);
   });
 }
 
@@ -70,25 +120,40 @@ struct Int8Matmul::Impl {
   std::vector<float> wscale, bias;
   dnnl::memory::desc weights_md;
   dnnl::memory weights;
+  // Per (rows, threads): the s8 x s8 matmul with the weight scales as per-column output scales (f32 out), and the
+  // GELU as an in-place eltwise primitive. The per-row activation scale and the bias are one pass in between:
+  // oneDNN 2.6's fast kernels take no per-row binary post-op (it falls back to the reference kernel).
+  struct Entry {
+    dnnl::matmul matmul;
+    dnnl::eltwise_forward gelu;
+  };
   mutable std::mutex mutex;
-  mutable std::map<std::pair<size_t, int>, std::shared_ptr<const dnnl::matmul>> cache;
+  mutable std::map<std::pair<size_t, int>, std::shared_ptr<const Entry>> cache;
 
   dnnl::matmul::primitive_desc make_pd(size_t m, const dnnl::memory::desc& wmd) const {
     const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(n),
                K = static_cast<dnnl::memory::dim>(k);
-    dnnl::memory::desc src({M, K}, dt::s8, tag::ab), dst({M, N}, dt::s32, tag::ab);
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, dst), engine());
+    dnnl::memory::desc src({M, K}, dt::s8, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    dnnl::primitive_attr attr;
+    attr.set_output_scales(1 << 1, wscale);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, dst), attr, engine());
   }
 
-  std::shared_ptr<const dnnl::matmul> primitive(size_t m) const {
+  std::shared_ptr<const Entry> entry(size_t m) const {
     const auto key = std::make_pair(m, parallel_threads());
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
     if (cache.size() > 256) cache.clear();
-    auto p = std::make_shared<const dnnl::matmul>(make_pd(m, weights_md));
-    cache.emplace(key, p);
-    return p;
+    const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(n);
+    const dnnl::memory::desc y({M, N}, dt::f32, tag::ab);
+    auto e = std::make_shared<Entry>(Entry{
+        dnnl::matmul(make_pd(m, weights_md)),
+        dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
+            dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf, y),
+            engine()))});
+    cache.emplace(key, e);
+    return e;
   }
 
   void init(const int8_t* q, const float* scale, const float* b) {
@@ -127,31 +192,31 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
   sync_openmp_threads();
   thread_local std::vector<int8_t> xq;
   thread_local std::vector<float> xs;
-  thread_local std::vector<int32_t> acc;
   xq.resize(m * s.k);
   xs.resize(m);
-  acc.resize(m * s.n);
   quantize_rows(x, m, s.k, xq.data(), xs.data());
   const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(s.n),
              K = static_cast<dnnl::memory::dim>(s.k);
+  const auto e = s.entry(m);
   dnnl::memory src({{M, K}, dt::s8, tag::ab}, engine(), xq.data());
-  dnnl::memory dst({{M, N}, dt::s32, tag::ab}, engine(), acc.data());
-  s.primitive(m)->execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, dst}});
+  dnnl::memory dst({{M, N}, dt::f32, tag::ab}, engine(), y);
+  e->matmul.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, dst}});
   stream().wait();
-  // The buffers are thread_local: the workers below must use the caller's, through these pointers.
-  const int32_t* acc_data = acc.data();
+  // The buffers are thread_local: the workers below must use the caller's, through this pointer.
   const float* row_scale = xs.data();
-  parallel_for(m, 4, [&](size_t r0, size_t r1) {
+  const float* bias = s.bias.data();
+  const size_t n = s.n;
+  parallel_for(m, 8, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
-      const int32_t* a = acc_data + r * s.n;
-      float* out = y + r * s.n;
+      float* out = y + r * n;
       const float sx = row_scale[r];
-      for (size_t j = 0; j < s.n; ++j) {
-        const float v = static_cast<float>(a[j]) * (sx * s.wscale[j]) + s.bias[j];
-        out[j] = gelu ? gelu_erf(v) : v;
-      }
+      for (size_t j = 0; j < n; ++j) out[j] = out[j] * sx + bias[j];
     }
   });
+  if (gelu) {
+    e->gelu.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
+    stream().wait();
+  }
 }
 
 #else  // !GPUEMBED_HAVE_DNNL
