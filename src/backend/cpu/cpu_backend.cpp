@@ -43,10 +43,13 @@ class CpuBackend final : public Backend {
       : spec_(spec), weights_(weights), precision_(precision) {
     for (const LayerWeights& lw : weights_.layers) {
       const FusedQkv f = fuse_qkv(lw);  // Linear packs its own copy, so the concatenation is temporary
+      // int8 keeps the FFN's output matmul in bf16 (fp32 where the CPU has no bf16 hardware): its input, the GELU
+      // output, is the one that 8 bits per row cannot hold closely enough (tests/real_model_test.cpp measures it).
+      const Precision ffn_out = precision == Precision::kInt8 ? Precision::kBFloat16 : precision;
       layers_.push_back(CpuLayer{Linear(f.weight_view(), f.bias_view(), precision),
                                  Linear(lw.attn_out_w, lw.attn_out_b, precision),
                                  Linear(lw.ffn_in_w, lw.ffn_in_b, precision),
-                                 Linear(lw.ffn_out_w, lw.ffn_out_b, precision), &lw});
+                                 Linear(lw.ffn_out_w, lw.ffn_out_b, ffn_out), &lw});
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -37,63 +38,73 @@ QuantizedWeights quantize_per_channel(const float* w, size_t n, size_t k) {
 }
 
 namespace {
-// Row quantization runs once per matmul over m*k floats: scalar code (std::nearbyint is a libm call) cost more than
+// Row quantization (asymmetric, u8 with a zero point: post-GELU rows are mostly positive) runs once per matmul over m*k floats: scalar code (std::nearbyint is a libm call) cost more than
 // the AMX matmul itself. 16-lane vectors, rounding by the 1.5*2^23 trick (round half to even, like nearbyint).
 #pragma GCC diagnostic ignored "-Wpsabi"  // the 64-byte vectors never cross a call
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 
-__attribute__((always_inline)) inline void quantize_row_body(const float* row, size_t k, int8_t* q, float* scale) {
+__attribute__((always_inline)) inline void quantize_row_body(const float* row, size_t k, uint8_t* q, float* scale,
+                                                             int32_t* zero) {
   const size_t k16 = k & ~size_t{15};
-  v16f vmax{};
+  v16f vmax{}, vmin{};  // zero included: 0 is then exactly representable (padding, ReLU-like zeros)
   for (size_t c = 0; c < k16; c += 16) {
     v16f v;
     std::memcpy(&v, row + c, sizeof(v));
-    const v16f a = v < 0 ? -v : v;
-    vmax = a > vmax ? a : vmax;
+    vmax = v > vmax ? v : vmax;
+    vmin = v < vmin ? v : vmin;
   }
-  float amax = 0.0f;
-  for (int l = 0; l < 16; ++l) amax = std::max(amax, vmax[l]);
-  for (size_t c = k16; c < k; ++c) amax = std::max(amax, std::fabs(row[c]));
-  const float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+  float hi = 0.0f, lo = 0.0f;
+  for (int l = 0; l < 16; ++l) hi = std::max(hi, vmax[l]), lo = std::min(lo, vmin[l]);
+  for (size_t c = k16; c < k; ++c) hi = std::max(hi, row[c]), lo = std::min(lo, row[c]);
+  const float s = hi > lo ? (hi - lo) / 255.0f : 1.0f;
   const float inv = 1.0f / s;
-  *scale = s;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
+  const float z = std::clamp((-lo * inv + kRound) - kRound, 0.0f, 255.0f);
+  *scale = s;
+  *zero = static_cast<int32_t>(z);
   for (size_t c = 0; c < k16; c += 16) {
     v16f v;
     std::memcpy(&v, row + c, sizeof(v));
-    const v16i r = __builtin_convertvector((v * inv + kRound) - kRound, v16i);
-    for (int l = 0; l < 16; ++l) q[c + l] = static_cast<int8_t>(r[l]);
+    v16f r = ((v * inv + kRound) - kRound) + z;
+    r = r < 0.0f ? v16f{} : r;
+    r = r > 255.0f ? v16f{} + 255.0f : r;
+    const v16i ri = __builtin_convertvector(r, v16i);
+    for (int l = 0; l < 16; ++l) q[c + l] = static_cast<uint8_t>(ri[l]);
   }
-  for (size_t c = k16; c < k; ++c) q[c] = static_cast<int8_t>((row[c] * inv + kRound) - kRound);
+  for (size_t c = k16; c < k; ++c)
+    q[c] = static_cast<uint8_t>(std::clamp(((row[c] * inv + kRound) - kRound) + z, 0.0f, 255.0f));
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))) void quantize_row_avx512(
-    const float* row, size_t k, int8_t* q, float* scale) {
-  quantize_row_body(row, k, q, scale);
+    const float* row, size_t k, uint8_t* q, float* scale, int32_t* zero) {
+  quantize_row_body(row, k, q, scale, zero);
 }
-__attribute__((target("avx2,fma"))) void quantize_row_avx2(const float* row, size_t k, int8_t* q, float* scale) {
-  quantize_row_body(row, k, q, scale);
+__attribute__((target("avx2,fma"))) void quantize_row_avx2(const float* row, size_t k, uint8_t* q, float* scale,
+                                                           int32_t* zero) {
+  quantize_row_body(row, k, q, scale, zero);
 }
 #endif
-void quantize_row_base(const float* row, size_t k, int8_t* q, float* scale) { quantize_row_body(row, k, q, scale); }
+void quantize_row_base(const float* row, size_t k, uint8_t* q, float* scale, int32_t* zero) {
+  quantize_row_body(row, k, q, scale, zero);
+}
 
-void quantize_row(const float* row, size_t k, int8_t* q, float* scale) {
+void quantize_row(const float* row, size_t k, uint8_t* q, float* scale, int32_t* zero) {
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
   switch (active_simd_level()) {
-    case SimdLevel::kAvx512: return quantize_row_avx512(row, k, q, scale);
-    case SimdLevel::kAvx2: return quantize_row_avx2(row, k, q, scale);
+    case SimdLevel::kAvx512: return quantize_row_avx512(row, k, q, scale, zero);
+    case SimdLevel::kAvx2: return quantize_row_avx2(row, k, q, scale, zero);
     case SimdLevel::kBaseline: break;
   }
 #endif
-  quantize_row_base(row, k, q, scale);
+  quantize_row_base(row, k, q, scale, zero);
 }
 }  // namespace
 
-void quantize_rows(const float* x, size_t m, size_t k, int8_t* q, float* scale) {
+void quantize_rows(const float* x, size_t m, size_t k, uint8_t* q, float* scale, int32_t* zero) {
   parallel_for(m, 8, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) quantize_row(x + r * k, k, q + r * k, scale + r);
+    for (size_t r = r0; r < r1; ++r) quantize_row(x + r * k, k, q + r * k, scale + r, zero + r);
   });
 }
 
@@ -118,9 +129,11 @@ bool int8_matmul_available() { return true; }
 struct Int8Matmul::Impl {
   size_t n = 0, k = 0;
   std::vector<float> wscale, bias;
+  std::vector<float> zero_term;  // sw[n] * sum_c wq[n, c]: what a row's zero point adds to its accumulator, per output
+  std::vector<int8_t> wq_t;  // the quantized weights transposed, [k][n]: outlier input channels are done in float
   dnnl::memory::desc weights_md;
   dnnl::memory weights;
-  // Per (rows, threads): the s8 x s8 matmul with the weight scales as per-column output scales (f32 out), and the
+  // Per (rows, threads): the u8 x s8 matmul with the weight scales as per-column output scales (f32 out), and the
   // GELU as an in-place eltwise primitive. The per-row activation scale and the bias are one pass in between:
   // oneDNN 2.6's fast kernels take no per-row binary post-op (it falls back to the reference kernel).
   struct Entry {
@@ -133,7 +146,7 @@ struct Int8Matmul::Impl {
   dnnl::matmul::primitive_desc make_pd(size_t m, const dnnl::memory::desc& wmd) const {
     const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(n),
                K = static_cast<dnnl::memory::dim>(k);
-    dnnl::memory::desc src({M, K}, dt::s8, tag::ab), dst({M, N}, dt::f32, tag::ab);
+    dnnl::memory::desc src({M, K}, dt::u8, tag::ab), dst({M, N}, dt::f32, tag::ab);
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, wscale);
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, dst), attr, engine());
@@ -158,6 +171,13 @@ struct Int8Matmul::Impl {
 
   void init(const int8_t* q, const float* scale, const float* b) {
     wscale.assign(scale, scale + n);
+    wq_t.resize(n * k);
+    zero_term.assign(n, 0.0f);
+    for (size_t j = 0; j < n; ++j) {
+      int64_t sum = 0;
+      for (size_t c = 0; c < k; ++c) wq_t[c * n + j] = q[j * k + c], sum += q[j * k + c];
+      zero_term[j] = scale[j] * static_cast<float>(sum);
+    }
     bias.assign(n, 0.0f);
     if (b != nullptr) std::copy(b, b + n, bias.begin());
     sync_openmp_threads();
@@ -190,27 +210,59 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
   if (m == 0) return;
   const Impl& s = *impl_;
   sync_openmp_threads();
-  thread_local std::vector<int8_t> xq;
+  thread_local std::vector<uint8_t> xq;
   thread_local std::vector<float> xs;
+  thread_local std::vector<int32_t> xz;
   xq.resize(m * s.k);
   xs.resize(m);
-  quantize_rows(x, m, s.k, xq.data(), xs.data());
+  xz.resize(m);
+  // Outlier input channels (LLM.int8()'s mixed-precision decomposition): a few hidden dimensions of trained
+  // transformers carry values far larger than the rest; quantized with their row they would take its whole 8-bit
+  // range. They are left out of the int8 product and added in float32 below.
+  static const float threshold = [] {
+    const char* e = std::getenv("GPUEMBED_INT8_OUTLIER");
+    return e ? std::strtof(e, nullptr) : 6.0f;
+  }();
+  thread_local std::vector<size_t> outliers;
+  thread_local std::vector<float> xc;
+  outliers.clear();
+  for (size_t c = 0; c < s.k; ++c) {
+    float mx = 0.0f;
+    for (size_t r = 0; r < m; ++r) mx = std::max(mx, std::fabs(x[r * s.k + c]));
+    if (mx > threshold) outliers.push_back(c);
+  }
+  const float* xin = x;
+  if (!outliers.empty()) {
+    xc.assign(x, x + m * s.k);
+    for (size_t r = 0; r < m; ++r)
+      for (size_t c : outliers) xc[r * s.k + c] = 0.0f;
+    xin = xc.data();
+  }
+  quantize_rows(xin, m, s.k, xq.data(), xs.data(), xz.data());
   const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(s.n),
              K = static_cast<dnnl::memory::dim>(s.k);
   const auto e = s.entry(m);
-  dnnl::memory src({{M, K}, dt::s8, tag::ab}, engine(), xq.data());
+  dnnl::memory src({{M, K}, dt::u8, tag::ab}, engine(), xq.data());
   dnnl::memory dst({{M, N}, dt::f32, tag::ab}, engine(), y);
   e->matmul.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, dst}});
   stream().wait();
   // The buffers are thread_local: the workers below must use the caller's, through this pointer.
   const float* row_scale = xs.data();
+  const int32_t* row_zero = xz.data();
+  const float* zero_term = s.zero_term.data();
   const float* bias = s.bias.data();
   const size_t n = s.n;
+  const std::vector<size_t>& outlier_list = outliers;
   parallel_for(m, 8, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
       float* out = y + r * n;
-      const float sx = row_scale[r];
-      for (size_t j = 0; j < n; ++j) out[j] = out[j] * sx + bias[j];
+      const float sx = row_scale[r], z = static_cast<float>(row_zero[r]);
+      for (size_t j = 0; j < n; ++j) out[j] = (out[j] - z * zero_term[j]) * sx + bias[j];
+      for (size_t c : outlier_list) {
+        const float xv = x[r * s.k + c];
+        const int8_t* w = s.wq_t.data() + c * n;
+        for (size_t j = 0; j < n; ++j) out[j] += xv * (static_cast<float>(w[j]) * s.wscale[j]);
+      }
     }
   });
   if (gelu) {

@@ -1,8 +1,8 @@
 #pragma once
 // int8 matmul (natively, with oneDNN): weights quantized once per output channel (symmetric, s8), activations per
-// row at run time (symmetric, s8), s32 accumulation on VNNI / AMX-INT8 where the CPU has them, then
-// y = acc · sx[row] · sw[col] + bias (+ GELU) in float32. This is ONNX Runtime's dynamic quantization with finer
-// (per-row) activation scales.
+// row at run time (asymmetric, u8 with a zero point, as ONNX Runtime's dynamic quantization; input channels holding
+// outliers above a threshold are done in float32, as LLM.int8()), s32 accumulation on VNNI / AMX-INT8 where the CPU has them, then
+// y = (acc - zx[row] · Σ wq[col]) · sx[row] · sw[col] + bias (+ GELU) in float32.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,8 +17,8 @@ struct QuantizedWeights {
   std::vector<float> scale;
 };
 QuantizedWeights quantize_per_channel(const float* w, size_t n, size_t k);
-// Per-row symmetric quantization of x [m, k] into q (m*k) and scale (m).
-void quantize_rows(const float* x, size_t m, size_t k, int8_t* q, float* scale);
+// Per-row asymmetric quantization of x [m, k]: x[r, c] ~ (q[r, c] - zero[r]) * scale[r], q in [0, 255].
+void quantize_rows(const float* x, size_t m, size_t k, uint8_t* q, float* scale, int32_t* zero);
 
 // Whether this build and CPU run int8 matmuls (oneDNN linked); the ISA oneDNN uses for them.
 bool int8_matmul_available();
