@@ -1,6 +1,6 @@
 // Tokenizer::from_tokenizer_json on arbitrary bytes (the whole loader: every model, normalizer, pre_tokenizer and
-// post_processor, merges, regexes, added_tokens). A tokenizer that loads must then encode a few fixed texts (including its own
-// special tokens written literally) with ids inside its vocabulary.
+// post_processor, merges, regexes, added_tokens). A tokenizer that loads must then encode a few fixed texts
+// (including its own special tokens written literally) with ids inside its vocabulary.
 #include "fuzz_common.h"
 #include "json_mutator.h"
 #include "tokenizer/tokenizer.h"
