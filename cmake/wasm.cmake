@@ -81,6 +81,14 @@ file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
 # The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
 add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})
+# Size over speed where it costs little (the module has a size budget): the tokenizer.json loaders run once per
+# model, the regex wrapper, added-token matching and the pipeline driver are thin, the Unicode tables are data plus
+# a binary search.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/tokenizer/tokenizer_load.cpp
+  ${CMAKE_SOURCE_DIR}/src/tokenizer/pipeline_load.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/regex.cpp
+  ${CMAKE_SOURCE_DIR}/src/tokenizer/added_match.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/hf_unicode.cpp
+  ${CMAKE_SOURCE_DIR}/src/tokenizer/pipeline_encode.cpp
+  PROPERTIES COMPILE_OPTIONS "-Oz")
 target_include_directories(gpuembed_core PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${GPUEMBED_JSON_INC})
 target_link_libraries(gpuembed_core PUBLIC gpuembed_utf8proc gpuembed_onig)
 target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})

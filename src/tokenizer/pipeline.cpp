@@ -1,6 +1,9 @@
 // The stages of the general pipeline (pipeline.h), each as HF tokenizers 0.23 defines it.
 #include "tokenizer/pipeline.h"
 
+#include <algorithm>
+#include <array>
+
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
 #include "tokenizer/hf_unicode.h"
@@ -96,7 +99,8 @@ void split_by(const Piece& piece, std::vector<Match>& m, SplitBehavior behavior,
   }
   for (auto& [r, remove] : kept) {
     if (remove || r.first == r.second) continue;
-    out.push_back(Piece{piece.text.substr(r.first, r.second - r.first), piece.at_origin && r.first == 0});
+    const size_t origin = piece.origin_len > r.first ? std::min(piece.origin_len, r.second) - r.first : 0;
+    out.push_back(Piece{piece.text.substr(r.first, r.second - r.first), origin});
   }
 }
 
@@ -281,16 +285,19 @@ void Pipeline::pre_tokenize(Piece piece, std::vector<Piece>& out) const {
           break;
         case PreTokenizerStep::Kind::kMetaspace: {
           std::string t;
-          for (char c : p.text) {
-            if (c == ' ') t += st.replacement;
-            else t.push_back(c);
+          size_t origin = 0;
+          for (size_t i = 0; i < p.text.size(); ++i) {
+            if (p.text[i] == ' ') t += st.replacement;
+            else t.push_back(p.text[i]);
+            if (i < p.origin_len) origin = t.size();
           }
           const bool starts = t.compare(0, st.replacement.size(), st.replacement) == 0;
           if (!starts && (st.prepend == PreTokenizerStep::Prepend::kAlways ||
-                          (st.prepend == PreTokenizerStep::Prepend::kFirst && p.at_origin))) {
+                          (st.prepend == PreTokenizerStep::Prepend::kFirst && p.at_origin()))) {
             t.insert(0, st.replacement);
+            if (origin > 0) origin += st.replacement.size();
           }
-          Piece q{std::move(t), p.at_origin};
+          Piece q{std::move(t), origin};
           if (st.split) {
             size_t n = 0;
             const char32_t rep = decode_at(st.replacement, 0, n);
@@ -302,7 +309,10 @@ void Pipeline::pre_tokenize(Piece piece, std::vector<Piece>& out) const {
           break;
         }
         case PreTokenizerStep::Kind::kByteLevel: {
-          if (st.add_prefix_space && (p.text.empty() || p.text[0] != ' ')) p.text.insert(0, " ");
+          if (st.add_prefix_space && (p.text.empty() || p.text[0] != ' ')) {
+            p.text.insert(0, " ");
+            if (p.origin_len > 0) ++p.origin_len;
+          }
           std::vector<Piece> parts;
           if (st.use_regex) {
             regex_matches(*st.regex, p.text, m);
@@ -313,8 +323,12 @@ void Pipeline::pre_tokenize(Piece piece, std::vector<Piece>& out) const {
           const auto& alphabet = byte_level_alphabet();
           for (Piece& q : parts) {
             std::string t;
-            for (unsigned char c : q.text) t += alphabet[c];
-            next.push_back(Piece{std::move(t), q.at_origin});
+            size_t origin = 0;
+            for (size_t i = 0; i < q.text.size(); ++i) {
+              t += alphabet[static_cast<unsigned char>(q.text[i])];
+              if (i < q.origin_len) origin = t.size();
+            }
+            next.push_back(Piece{std::move(t), origin});
           }
           break;
         }

@@ -3,8 +3,8 @@
 // (which tokenizer.cpp runs on its own fast path):
 //   added tokens (tokenizer.cpp's matcher) -> normalizers -> pre-tokenizers -> model -> post-processor.
 // Each stage works on UTF-8 strings exactly as HF's NormalizedString / PreTokenizedString do on their normalized
-// text; offsets are not kept (gpuembed needs only ids), except whether a split starts the original text, which
-// Metaspace's prepend_scheme "first" asks.
+// text; offsets are not kept (gpuembed needs only ids), except whether a split starts at the original text's first
+// character, which Metaspace's prepend_scheme "first" asks.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,10 +45,13 @@ struct PreTokenizerStep {
   std::shared_ptr<const Regex> regex;                 // kSplit, kWhitespace, kByteLevel (GPT-2 pattern)
 };
 
-// A pre-tokenized piece: its text and whether it begins at the start of the original input.
+// A pre-tokenized piece: its text and how many of its leading bytes come from the first character of the original
+// input (HF aligns every character a normalizer makes out of that character, and every prepended one, to offset 0;
+// Metaspace's prepend_scheme "first" asks whether a split starts there).
 struct Piece {
   std::string text;
-  bool at_origin = false;
+  size_t origin_len = 0;
+  bool at_origin() const { return origin_len > 0; }
 };
 
 struct Pipeline {

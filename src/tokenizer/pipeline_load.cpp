@@ -1,6 +1,7 @@
 #include "tokenizer/pipeline_load.h"
 
 #include "gpuembed/error.h"
+#include "tokenizer/utf8.h"
 
 namespace gpuembed::tok {
 
@@ -70,7 +71,12 @@ std::string base64_decode(const std::string& in, const std::string& origin) {
   return out;
 }
 
-void parse_normalizer(const json& n, std::vector<NormalizerStep>& out, const std::string& origin, const std::string& path) {
+// Nested Sequences deeper than this are rejected (real files nest one level; the parsers recurse).
+constexpr int kMaxNesting = 32;
+
+void parse_normalizer(const json& n, std::vector<NormalizerStep>& out, const std::string& origin, const std::string& path,
+                      int depth = 0) {
+  if (depth > kMaxNesting) invalid(origin, path + ": Sequences nested too deeply");
   const std::string type = type_of(n, origin, path);
   NormalizerStep st;
   using K = NormalizerStep::Kind;
@@ -78,7 +84,7 @@ void parse_normalizer(const json& n, std::vector<NormalizerStep>& out, const std
     const json* list = field(n, "normalizers");
     if (!list || !list->is_array()) invalid(origin, path + ".normalizers must be an array");
     for (size_t k = 0; k < list->size(); ++k) {
-      parse_normalizer((*list)[k], out, origin, path + ".normalizers[" + std::to_string(k) + "]");
+      parse_normalizer((*list)[k], out, origin, path + ".normalizers[" + std::to_string(k) + "]", depth + 1);
     }
     return;
   } else if (type == "BertNormalizer") {
@@ -136,7 +142,8 @@ SplitBehavior behavior_of(const json& o, const std::string& origin, const std::s
 constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 void parse_pre_tokenizer(const json& p, std::vector<PreTokenizerStep>& out, const std::string& origin,
-                         const std::string& path) {
+                         const std::string& path, int depth = 0) {
+  if (depth > kMaxNesting) invalid(origin, path + ": Sequences nested too deeply");
   const std::string type = type_of(p, origin, path);
   PreTokenizerStep st;
   using K = PreTokenizerStep::Kind;
@@ -144,7 +151,7 @@ void parse_pre_tokenizer(const json& p, std::vector<PreTokenizerStep>& out, cons
     const json* list = field(p, "pretokenizers");
     if (!list || !list->is_array()) invalid(origin, path + ".pretokenizers must be an array");
     for (size_t k = 0; k < list->size(); ++k) {
-      parse_pre_tokenizer((*list)[k], out, origin, path + ".pretokenizers[" + std::to_string(k) + "]");
+      parse_pre_tokenizer((*list)[k], out, origin, path + ".pretokenizers[" + std::to_string(k) + "]", depth + 1);
     }
     return;
   } else if (type == "BertPreTokenizer") {
@@ -167,7 +174,9 @@ void parse_pre_tokenizer(const json& p, std::vector<PreTokenizerStep>& out, cons
   } else if (type == "Metaspace") {
     st.kind = K::kMetaspace;
     st.replacement = get_string(p, "replacement", "\xE2\x96\x81", origin, path);
-    if (st.replacement.empty()) invalid(origin, path + ".replacement must be one character");
+    std::u32string rep;
+    decode_utf8_replace(st.replacement, rep);
+    if (rep.size() != 1) invalid(origin, path + ".replacement must be one character");
     st.split = get_bool(p, "split", true, origin, path);
     if (const json* scheme = field(p, "prepend_scheme")) {
       const std::string s = scheme->is_string() ? scheme->get<std::string>() : "";

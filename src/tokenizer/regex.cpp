@@ -47,7 +47,14 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
   size_t pos = 0;
   while (pos <= text.size()) {
     const int r = onig_search(impl_->re, begin, end, begin + pos, end, region, ONIG_OPTION_NONE);
-    if (r < 0) break;  // ONIG_MISMATCH (or a matcher error, e.g. a retry limit: no further matches)
+    if (r == ONIG_MISMATCH) break;
+    if (r < 0) {  // a matcher error, e.g. Oniguruma's retry limit on a pathological pattern
+      onig_region_free(region, 1);
+      OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
+      onig_error_code_to_str(msg, r);
+      throw Error(ErrorCode::kInvalidInput, std::string("tokenizer: regex search failed: ") +
+                                                reinterpret_cast<const char*>(msg));
+    }
     const auto b = static_cast<size_t>(region->beg[0]);
     const auto e = static_cast<size_t>(region->end[0]);
     out.emplace_back(b, e);

@@ -10,51 +10,18 @@
 
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
-#include "tokenizer/regex.h"
+#include "tokenizer/added_match.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
 namespace gpuembed {
 
+using tok::AddedMatch;
 using tok::AddedToken;
+using tok::match_added;
+using tok::single_word_ok;
 
 namespace {
-
-// Rust regex `\w` (used by HF for single_word added tokens): Alphabetic, marks, Nd, Pc, Join_Control, through
-// Oniguruma's Unicode 16 tables (the Unicode version of Rust's regex crate).
-bool is_regex_word_char(char32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  static const tok::Regex word(R"([\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}])", "tokenizer");
-  std::string u;
-  tok::append_utf8(u, c);
-  return word.match_at(u, 0) > 0;
-}
-
-// Leftmost-longest matching of the added vocabulary at `pos` of `text` (whose part before `piece_begin` belongs
-// to an earlier piece). Returns the index of the token or -1. HF applies the single_word filter after the
-// leftmost-longest search, so a rejected match is simply not a match (and the caller treats it as text).
-struct AddedMatch {
-  int index = -1;
-  size_t length = 0;
-};
-
-AddedMatch match_added(const std::vector<AddedToken>& tokens,
-                       const std::unordered_map<char32_t, std::vector<uint32_t>>& first, std::u32string_view text,
-                       size_t pos) {
-  auto it = first.find(text[pos]);
-  if (it == first.end()) return {};
-  for (uint32_t idx : it->second) {  // longest first
-    const std::u32string& c = tokens[idx].content;
-    if (c.size() <= text.size() - pos && text.compare(pos, c.size(), c) == 0) return {static_cast<int>(idx), c.size()};
-  }
-  return {};
-}
-
-bool single_word_ok(std::u32string_view text, size_t piece_begin, size_t start, size_t stop) {
-  const bool start_ok = start == piece_begin || !is_regex_word_char(text[start - 1]);
-  const bool stop_ok = stop == text.size() || !is_regex_word_char(text[stop]);
-  return start_ok && stop_ok;
-}
 
 class Encoder {
  public:
@@ -291,96 +258,6 @@ class Encoder {
   std::vector<int32_t> pieces_;
 };
 
-// The general pipeline (pipeline.h): added tokens split the text into pieces as HF's AddedVocabulary does (raw
-// tokens in the input, then normalized tokens in each normalized piece), and each other piece runs through the
-// normalizers, pre-tokenizers and model.
-class PipelineEncoder {
- public:
-  PipelineEncoder(const tok::TokenizerData& t, std::vector<int32_t>& ids, std::vector<std::string>* tokens,
-                  size_t limit)
-      : t_(t), p_(*t.pipeline), ids_(ids), tokens_(tokens), limit_(limit) {}
-
-  void run(std::u32string_view text) {
-    split_added(text, t_.raw_added, t_.raw_first, !t_.raw_added.empty(), [&](std::u32string_view piece, size_t at) {
-      std::string s = tok::to_utf8(piece);
-      p_.normalize(s);
-      if (t_.normalized_added.empty()) {
-        model(s, at == 0);
-        return;
-      }
-      std::u32string n;
-      tok::decode_utf8_replace(s, n);
-      split_added(n, t_.normalized_added, t_.normalized_first, true, [&](std::u32string_view sub, size_t sub_at) {
-        model(tok::to_utf8(sub), at == 0 && sub_at == 0);
-      });
-    });
-  }
-
- private:
-  // Calls piece(text, offset) for every stretch between added tokens and emits the tokens.
-  template <class F>
-  void split_added(std::u32string_view text, const std::vector<AddedToken>& list,
-                   const std::unordered_map<char32_t, std::vector<uint32_t>>& first, bool any, F&& piece) {
-    size_t piece_start = 0, last_match_end = 0, i = 0;
-    while (any && i < text.size() && !full()) {
-      AddedMatch m = match_added(list, first, text, i);
-      if (m.index < 0) {
-        ++i;
-        continue;
-      }
-      const AddedToken& tok = list[static_cast<size_t>(m.index)];
-      size_t start = i, stop = i + m.length;
-      if (tok.single_word && !single_word_ok(text, 0, start, stop)) {
-        i = stop;  // HF's match iterator has consumed it: plain text
-        continue;
-      }
-      if (tok.lstrip) {
-        while (start > last_match_end && tok::is_rust_whitespace(text[start - 1])) --start;
-      }
-      if (tok.rstrip) {
-        while (stop < text.size() && tok::is_rust_whitespace(text[stop])) ++stop;
-      }
-      if (piece_start < start) piece(text.substr(piece_start, start - piece_start), piece_start);
-      if (full()) return;
-      emit(tok.id, tok::to_utf8(text.substr(start, stop - start)));
-      i = piece_start = last_match_end = stop;
-    }
-    if (piece_start < text.size() && !full()) piece(text.substr(piece_start), piece_start);
-  }
-
-  void model(std::string normalized, bool at_origin) {
-    if (normalized.empty() || full()) return;
-    splits_.clear();
-    p_.pre_tokenize(tok::Piece{std::move(normalized), at_origin}, splits_);
-    for (const tok::Piece& split : splits_) {
-      pieces_.clear();
-      p_.tokenize(split.text, pieces_);
-      for (int32_t id : pieces_) {
-        if (full()) return;
-        emit(id, static_cast<size_t>(id) < t_.model_tokens.size() ? t_.model_tokens[static_cast<size_t>(id)]
-                                                                  : std::string());
-      }
-    }
-  }
-
-  bool full() const { return count_ >= limit_; }
-  void emit(int32_t id, std::string token) {
-    if (full()) return;
-    ids_.push_back(id);
-    if (tokens_) tokens_->push_back(std::move(token));
-    ++count_;
-  }
-
-  const tok::TokenizerData& t_;
-  const tok::Pipeline& p_;
-  std::vector<int32_t>& ids_;
-  std::vector<std::string>* tokens_;
-  size_t limit_;
-  size_t count_ = 0;
-  std::vector<tok::Piece> splits_;
-  std::vector<int32_t> pieces_;
-};
-
 void encode_impl(const tok::TokenizerData& t, std::string_view text, size_t max_length, std::vector<int32_t>& ids,
                  std::vector<std::string>* tokens) {
   size_t limit = std::numeric_limits<size_t>::max();
@@ -399,7 +276,7 @@ void encode_impl(const tok::TokenizerData& t, std::string_view text, size_t max_
   if (t.pipeline) {
     std::u32string cps;
     tok::decode_utf8_replace(text, cps);
-    PipelineEncoder(t, ids, tokens, limit).run(cps);
+    tok::encode_with_pipeline(t, cps, limit, ids, tokens);
   } else if (Encoder encoder(t, ids, tokens, limit); !encoder.run_ascii(text)) {
     std::u32string cps;
     cps.reserve(text.size());

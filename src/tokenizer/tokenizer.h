@@ -75,6 +75,10 @@ class Tokenizer {
   // Largest token id + 1 over the WordPiece vocabulary and the added tokens (30522 for all-MiniLM-L6-v2).
   size_t vocab_size() const;
   // Ids of the pad / [CLS] / [SEP] / unk tokens (-1 where the files have no such token, e.g. no [PAD]).
+  // cls_id() is the first special token the template puts before the text (BOS: [CLS], <s>, <bos>), -1 when it
+  // puts none (Qwen3's "$A <|endoftext|>"); sep_id() the last one after it (EOS: [SEP], </s>, <eos>,
+  // <|endoftext|>). pad_id() comes from tokenizer.json's padding block, else <pad> / [PAD] where the vocabulary
+  // has one.
   int32_t pad_id() const;
   int32_t cls_id() const;
   int32_t sep_id() const;

@@ -191,8 +191,9 @@ tok::SpecialPiece parse_special_token(const json& specials, const std::string& n
   return p;
 }
 
-void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::string& origin) {
+void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::string& origin, int depth = 0) {
   if (pp.is_null()) return;  // HF adds nothing
+  if (depth > 32) invalid(origin, "post_processor: Sequences nested too deeply");
   if (!pp.is_object()) invalid(origin, "post_processor must be an object or null (got " + type_name(pp) + ")");
   Fields f(pp, origin, "post_processor");
   const std::string type = f.get_string("type", "", true);
@@ -200,7 +201,7 @@ void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::s
   if (type == "Sequence") {
     const json* list = f.find("processors");
     if (!list || !list->is_array()) invalid(origin, "post_processor.processors must be an array");
-    for (const json& p : *list) parse_post_processor(p, impl, origin);
+    for (const json& p : *list) parse_post_processor(p, impl, origin, depth + 1);
     return;
   }
   if (type == "BertProcessing" || type == "RobertaProcessing") {

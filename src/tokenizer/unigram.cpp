@@ -1,6 +1,7 @@
 #include "tokenizer/unigram.h"
 
 #include <algorithm>
+#include <deque>
 #include <cstdio>
 #include <limits>
 
@@ -8,14 +9,32 @@
 
 namespace gpuembed::tok {
 
-void ByteTrie::insert(std::string_view key, int32_t id) {
-  uint32_t node = 0;
-  for (unsigned char c : key) {
-    auto [it, fresh] = edges_.try_emplace(edge_key(node, c), static_cast<uint32_t>(ids_.size()));
-    if (fresh) ids_.push_back(-1);
-    node = it->second;
+ByteTrie::ByteTrie(std::vector<std::pair<std::string, int32_t>> keys) {
+  std::sort(keys.begin(), keys.end());
+  struct Pending {
+    uint32_t node;
+    size_t lo, hi, depth;  // keys[lo, hi) share the node's prefix of `depth` bytes
+  };
+  nodes_.emplace_back();
+  labels_.push_back(0);
+  std::deque<Pending> queue{{0, 0, keys.size(), 0}};
+  while (!queue.empty()) {  // breadth-first: each node's children get consecutive indices
+    const Pending p = queue.front();
+    queue.pop_front();
+    size_t i = p.lo;
+    if (i < p.hi && keys[i].first.size() == p.depth) nodes_[p.node].id = keys[i++].second;  // sorted: shortest first
+    nodes_[p.node].first_child = static_cast<uint32_t>(nodes_.size());
+    while (i < p.hi) {
+      const char c = keys[i].first[p.depth];
+      size_t j = i;
+      while (j < p.hi && keys[j].first[p.depth] == c) ++j;
+      queue.push_back({static_cast<uint32_t>(nodes_.size()), i, j, p.depth + 1});
+      nodes_.emplace_back();
+      labels_.push_back(static_cast<uint8_t>(c));
+      i = j;
+    }
+    nodes_[p.node].n_children = static_cast<uint32_t>(nodes_.size()) - nodes_[p.node].first_child;
   }
-  ids_[node] = id;
 }
 
 Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, int32_t unk_id, bool byte_fallback)
@@ -28,7 +47,7 @@ Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, int32_t unk
     // HF builds token -> id with later duplicates winning and inserts every piece into the trie.
     token_to_id_[pieces[i].first] = static_cast<int32_t>(i);
   }
-  for (const auto& [token, id] : token_to_id_) trie_.insert(token, id);
+  trie_ = ByteTrie(std::vector<std::pair<std::string, int32_t>>(token_to_id_.begin(), token_to_id_.end()));
   unk_score_ = min_score - 10.0;  // HF's K_UNK_PENALTY
   have_all_bytes_ = true;
   for (int b = 0; b < 256; ++b) {
