@@ -22,6 +22,11 @@ if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"
   scripts/test_wasm.sh
 fi
+step "Python package, Rust crate, Ray (scripts/test_python.sh, test_rust.sh, test_ray.sh)"
+scripts/test_python.sh
+scripts/test_rust.sh
+scripts/test_ray.sh
+
 step "reliability: fuzzing (30 s/target), ThreadSanitizer, sustained load (RELIABILITY.md)"
 scripts/test_reliability.sh
 step "all tests passed"

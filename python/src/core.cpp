@@ -157,11 +157,8 @@ std::vector<std::pair<size_t, float>> index_search(const Index& index, const Flo
     throw Error(ErrorCode::kInvalidInput, "Index.search: the query must be a 1-D vector of " +
                                               std::to_string(index.dimension()) + " values");
   }
-  std::vector<SearchHit> hits;
-  {
-    nb::gil_scoped_release release;
-    hits = index.search(query.data(), k);
-  }
+  // The GIL stays held: it is what keeps a search from running while another thread's add() grows the rows.
+  const std::vector<SearchHit> hits = index.search(query.data(), k);
   std::vector<std::pair<size_t, float>> out;
   out.reserve(hits.size());
   for (const SearchHit& h : hits) out.emplace_back(h.id, h.score);
