@@ -75,6 +75,7 @@ file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
 # The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
+list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/model/model_folder_source\\.cpp$")
 add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})
 # Load-time parsing of the sentence-transformers modules (configs, Dense weights, pytorch_model.bin, shards) is not on
 # any hot path: optimised for size, so it costs the module's download budget little.
