@@ -80,6 +80,7 @@ file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
 # The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
+list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/model/model_folder_source\\.cpp$")
 add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})
 # Size over speed where it costs little (the module has a size budget): the tokenizer.json loaders run once per
 # model, the regex wrapper, added-token matching and the pipeline driver are thin, the Unicode tables are data plus
@@ -89,6 +90,10 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/tokenizer/tokenizer_load.cpp
   ${CMAKE_SOURCE_DIR}/src/tokenizer/added_match.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/hf_unicode.cpp
   ${CMAKE_SOURCE_DIR}/src/tokenizer/pipeline_encode.cpp
   PROPERTIES COMPILE_OPTIONS "-Oz")
+# Load-time parsing of the sentence-transformers modules (configs, Dense weights, pytorch_model.bin, shards) is not on
+# any hot path: optimised for size, so it costs the module's download budget little.
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/model/st_modules.cpp ${CMAKE_SOURCE_DIR}/src/model/torch_state_dict.cpp
+  ${CMAKE_SOURCE_DIR}/src/model/model_source.cpp PROPERTIES COMPILE_OPTIONS "-Oz")
 target_include_directories(gpuembed_core PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${GPUEMBED_JSON_INC})
 target_link_libraries(gpuembed_core PUBLIC gpuembed_utf8proc gpuembed_onig)
 target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})

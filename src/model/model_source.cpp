@@ -1,20 +1,11 @@
 #include "model/model_source.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "gpuembed/error.h"
 
 namespace gpuembed {
-namespace {
-
-namespace fs = std::filesystem;
-
-// Configuration files are a few hundred bytes (an index of shards a few hundred KiB): anything over 16 MiB is not
-// one of them and is rejected before it is read.
-constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
 
 void check_config_size(const std::string& where, uintmax_t size) {
   if (size > kMaxConfigFileBytes) {
@@ -23,48 +14,7 @@ void check_config_size(const std::string& where, uintmax_t size) {
   }
 }
 
-class FolderSource final : public ModelSource {
- public:
-  explicit FolderSource(fs::path dir) : dir_(std::move(dir)), origin_(dir_.string()) {}
-  const std::string& origin() const override { return origin_; }
-  bool exists(const std::string& rel) const override {
-    std::error_code ec;
-    return fs::is_regular_file(dir_ / rel, ec);
-  }
-  std::string read_text(const std::string& rel) const override {
-    const fs::path path = dir_ / rel;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return {};
-    const uintmax_t size = fs::file_size(path, ec);
-    if (!ec) check_config_size(path.string(), size);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-  std::vector<uint8_t> read_binary(const std::string& rel) const override {
-    const fs::path path = dir_ / rel;
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return {};
-    const uintmax_t size = fs::file_size(path, ec);
-    if (!ec && size > kMaxModelFileBytes) {
-      throw Error(ErrorCode::kModelInvalid, path.string() + ": " + std::to_string(size) +
-                                                " bytes exceeds the model file size limit of " +
-                                                std::to_string(kMaxModelFileBytes) + " bytes");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
-    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  std::shared_ptr<const SafeTensors> open_safetensors(const std::string& rel) const override {
-    return exists(rel) ? SafeTensors::open(dir_ / rel) : nullptr;
-  }
-
- private:
-  fs::path dir_;
-  std::string origin_;
-};
+namespace {
 
 class MemorySource final : public ModelSource {
  public:
@@ -133,7 +83,6 @@ std::shared_ptr<const SafeTensors> open_shards(const ModelSource& src, const std
 
 }  // namespace
 
-std::unique_ptr<ModelSource> folder_source(const fs::path& dir) { return std::make_unique<FolderSource>(dir); }
 std::unique_ptr<ModelSource> memory_source(std::map<std::string, std::vector<uint8_t>> files, std::string origin) {
   return std::make_unique<MemorySource>(std::move(files), std::move(origin));
 }

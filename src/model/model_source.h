@@ -25,6 +25,12 @@ class ModelSource {
   virtual std::shared_ptr<const SafeTensors> open_safetensors(const std::string& rel) const = 0;
 };
 
+// Configuration files are a few hundred bytes (an index of shards a few hundred KiB): anything over 16 MiB is not
+// one of them and is rejected (kModelInvalid, naming `where`) before it is read.
+constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
+void check_config_size(const std::string& where, uintmax_t size);
+
+// model_folder_source.cpp: native only (the WASM build has no filesystem).
 std::unique_ptr<ModelSource> folder_source(const std::filesystem::path& dir);
 std::unique_ptr<ModelSource> memory_source(std::map<std::string, std::vector<uint8_t>> files, std::string origin);
 

@@ -26,7 +26,7 @@ function inMemoryFiles(dir) {
     for (const ent of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const r = rel ? `${rel}/${ent.name}` : ent.name;
       if (ent.isDirectory()) walk(r);
-      else files[r] = r.endsWith('.safetensors') ? fs.readFileSync(path.join(dir, r)) : fs.readFileSync(path.join(dir, r), 'utf8');
+      else files[r] = /\.(safetensors|bin)$/.test(r) ? fs.readFileSync(path.join(dir, r)) : fs.readFileSync(path.join(dir, r), 'utf8');
     }
   };
   walk('');
