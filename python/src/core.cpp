@@ -1,9 +1,11 @@
 // gpuembed._core: the nanobind module under the gpuembed Python package. Thin: every embedding comes from the C++
 // Embedder; this file converts arguments, releases the GIL around inference and maps gpuembed::Error to the Python
 // exception classes of gpuembed._errors (one per ErrorCode).
+#include <optional>
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/pair.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
@@ -67,7 +69,8 @@ class PyEmbedder {
   // Texts in sentence-transformers' order (longest by characters first), batch_size per forward pass, rows returned
   // in input order. progress(done, total) is called with the GIL held after each batch.
   FloatMatrix encode(const std::vector<std::string>& texts, const std::vector<size_t>& char_lengths,
-                     size_t batch_size, bool normalize, nb::object progress) {
+                     size_t batch_size, bool normalize, nb::object progress, std::optional<std::string> prompt_name,
+                     std::optional<std::string> prompt) {
     if (batch_size == 0 || batch_size > kMaxBatchPerPass) {
       throw Error(ErrorCode::kInvalidInput,
                   "batch_size must be between 1 and " + std::to_string(kMaxBatchPerPass) + ", got " + std::to_string(batch_size));
@@ -78,6 +81,9 @@ class PyEmbedder {
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return char_lengths[a] > char_lengths[b]; });
 
+    EmbedOptions options;
+    options.prompt_name = std::move(prompt_name);
+    options.prompt = std::move(prompt);
     std::vector<float> out(texts.size() * dim);
     std::vector<std::string> chunk;
     for (size_t start = 0; start < order.size(); start += batch_size) {
@@ -87,7 +93,7 @@ class PyEmbedder {
       std::vector<float> rows;
       {
         nb::gil_scoped_release release;
-        rows = embedder_->embed_batch(chunk);
+        rows = embedder_->embed_batch(chunk, options);
       }
       for (size_t j = 0; j < n; ++j) std::memcpy(&out[order[start + j] * dim], &rows[j * dim], dim * sizeof(float));
       if (!progress.is_none()) progress(start + n, order.size());
@@ -194,7 +200,7 @@ NB_MODULE(_core, m) {
       .def(nb::init<const std::string&, int, const std::string&, size_t>(), "path"_a, "threads"_a, "precision"_a,
            "max_seq_length"_a)
       .def("encode", &PyEmbedder::encode, "texts"_a, "char_lengths"_a, "batch_size"_a, "normalize"_a,
-           "progress"_a.none())
+           "progress"_a.none(), "prompt_name"_a.none(), "prompt"_a.none())
       .def("tokenize", &PyEmbedder::tokenize, "text"_a)
       .def("token_embeddings", &PyEmbedder::token_embeddings, "text"_a)
       .def_prop_ro("dimension", &PyEmbedder::dimension)

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MODELS = ROOT / ".cache" / "models"
-GOLDEN = pathlib.Path(os.environ.get("GPUEMBED_SHARED_DIR", ROOT.parent / "shared")) / "golden"
+GOLDEN = pathlib.Path(os.environ.get("GPUEMBED_SHARED_DIR", ROOT / "tests")) / "golden"
 MODEL_NAMES = ["minilm-l6-random", "tiny-bert-cls"]
 
 
@@ -26,11 +26,12 @@ def sentence_transformers_encode(tmp_path_factory):
         pytest.fail("GPUEMBED_REFERENCE_PYTHON is not set: run scripts/test_python.sh (it sets up sentence-transformers)")
     tmp = tmp_path_factory.mktemp("st")
 
-    def encode(model_dir, texts, batch_size=32, normalize=False, threads=0):
+    def encode(model_dir, texts, batch_size=32, normalize=False, threads=0, prompt_name=None):
         texts_path, out_path = tmp / "texts.json", tmp / "out.npy"
         texts_path.write_text(json.dumps(texts), encoding="utf-8")
         subprocess.run([py, str(pathlib.Path(__file__).with_name("st_reference.py")), str(model_dir), str(texts_path),
-                        str(out_path), str(batch_size), str(int(normalize)), str(threads)], check=True)
+                        str(out_path), str(batch_size), str(int(normalize)), str(threads)]
+                       + ([prompt_name] if prompt_name is not None else []), check=True)
         return np.load(out_path)
 
     return encode

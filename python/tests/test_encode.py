@@ -41,6 +41,22 @@ def test_normalize_embeddings_matches_sentence_transformers(sentence_transformer
     assert float(np.abs(ours - theirs).max()) < TOLERANCE
 
 
+@pytest.mark.parametrize("prompt_name", [None, "query", "passage", "none"])
+def test_prompts_match_sentence_transformers(sentence_transformers_encode, prompt_name):
+    # st-prompts-wmean (tools/gen_st_models.py): prompts query/passage/none, default "query", weighted-mean pooling
+    # that leaves the prompt's tokens out (include_prompt: false).
+    name = "st-prompts-wmean"
+    e = gpuembed.Embedder(MODELS / name)
+    texts = golden_texts("tiny-bert-cls")[:12]
+    ours = e.encode(texts, batch_size=4, prompt_name=prompt_name)
+    theirs = sentence_transformers_encode(MODELS / name, texts, batch_size=4, prompt_name=prompt_name)
+    err = float(np.abs(ours - theirs).max())
+    print(f"[python] {name} prompt_name={prompt_name}: max abs error vs sentence-transformers {err:.3g}")
+    assert err < TOLERANCE
+    if prompt_name == "passage":  # really a different prompt than the default
+        assert float(np.abs(ours - e.encode(texts, batch_size=4)).max()) > 1e-3
+
+
 def test_matches_golden_file(model):
     name, e = model
     g = golden(name)

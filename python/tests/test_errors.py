@@ -80,8 +80,12 @@ def test_lone_surrogate_is_invalid_input(e):
 
 
 def test_unknown_prompt_name(e):
+    # sentence-transformers 6 always has "query" and "document" (empty unless the model sets them): the message
+    # lists the available names
     with pytest.raises(gpuembed.InvalidInputError, match="query"):
-        e.encode(["a"], prompt_name="query")
+        e.encode(["a"], prompt_name="no-such-prompt")
+    with pytest.raises(gpuembed.InvalidInputError, match="must be a str"):
+        e.encode(["a"], prompt_name=3)
 
 
 def test_text_over_the_size_limit(e):

@@ -1,4 +1,4 @@
-//! The crate against sentence-transformers' golden files (../shared/golden, as tests/golden_test.cpp uses them):
+//! The crate against sentence-transformers' golden files (tests/golden, as tests/golden_test.cpp uses them):
 //! token ids identical, sentence embeddings within 1e-4, batch independence; errors and their codes; threads.
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ fn model_dir(name: &str) -> PathBuf {
 }
 
 fn golden(name: &str) -> Value {
-    let shared = std::env::var_os("GPUEMBED_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("../shared"));
+    let shared = std::env::var_os("GPUEMBED_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| repo().join("tests"));
     let path = shared.join("golden").join(format!("{name}.shared.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()

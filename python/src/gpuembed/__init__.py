@@ -74,23 +74,25 @@ class Embedder:
         import os
         self._core = _core.Embedder(os.fsdecode(path), threads, str(precision), max_seq_length)
 
-    def encode(self, sentences, batch_size=32, normalize_embeddings=None, prompt_name=None, show_progress_bar=False):
+    def encode(self, sentences, batch_size=32, normalize_embeddings=None, prompt_name=None, show_progress_bar=False,
+               prompt=None):
         """Embeds one str (-> float32 [dimension]) or a sequence of str (-> float32 [n, dimension]).
 
         As SentenceTransformer.encode: texts are sorted longest first and run batch_size per forward pass; rows come
         back in input order. normalize_embeddings=True L2-normalizes the output; None/False leave it as the model's
-        modules say (a model with a Normalize module always returns unit vectors)."""
+        modules say (a model with a Normalize module always returns unit vectors). prompt_name picks one of the
+        model's prompts (config_sentence_transformers.json; default: its default_prompt_name), prompt is a literal
+        prompt instead ("" for none); an unknown name raises InvalidInputError listing the model's prompts."""
         texts, single = _texts(sentences)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
-        if prompt_name is not None:
-            # The native engine has no prompt support yet, so no name can be resolved; refuse rather than embed
-            # the text without the prompt the caller asked for.
-            raise InvalidInputError(f"prompt_name={prompt_name!r}: unknown prompt (this gpuembed build has no "
-                                    "prompts; prepend the prompt text to the sentences instead)")
+        for name, value in (("prompt_name", prompt_name), ("prompt", prompt)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidInputError(f"{name} must be a str or None, got {type(value).__name__}")
         progress = _StderrProgress(len(texts)) if show_progress_bar else None
         try:
-            out = self._core.encode(texts, [len(t) for t in texts], batch_size, bool(normalize_embeddings), progress)
+            out = self._core.encode(texts, [len(t) for t in texts], batch_size, bool(normalize_embeddings), progress,
+                                    prompt_name, prompt)
         except TypeError:
             _raise_if_not_utf8(texts)
             raise
