@@ -1,9 +1,10 @@
 # Oniguruma 6.9.10 from Debian's source package (scripts/fetch_onig_src.sh), compiled into gpuembed_onig for the
 # native and the WASM builds alike: the same Unicode 16 tables as the Oniguruma inside HF tokenizers.
-set(GPUEMBED_ONIG_SRC "${CMAKE_SOURCE_DIR}/.cache/onig-src" CACHE PATH
+# Paths from this file, not CMAKE_SOURCE_DIR: the Python package builds this tree as a subdirectory of python/.
+set(GPUEMBED_ONIG_SRC "${CMAKE_CURRENT_LIST_DIR}/../.cache/onig-src" CACHE PATH
     "Oniguruma source tree (scripts/fetch_onig_src.sh fetches Debian's 6.9.10)")
 if(NOT EXISTS "${GPUEMBED_ONIG_SRC}/src/regexec.c")
-  execute_process(COMMAND ${CMAKE_SOURCE_DIR}/scripts/fetch_onig_src.sh RESULT_VARIABLE onig_rc
+  execute_process(COMMAND ${CMAKE_CURRENT_LIST_DIR}/../scripts/fetch_onig_src.sh RESULT_VARIABLE onig_rc
                   OUTPUT_VARIABLE onig_out OUTPUT_STRIP_TRAILING_WHITESPACE)
   if(NOT onig_rc EQUAL 0 OR NOT EXISTS "${GPUEMBED_ONIG_SRC}/src/regexec.c")
     message(FATAL_ERROR "Oniguruma source not found in ${GPUEMBED_ONIG_SRC}: run scripts/fetch_onig_src.sh")

@@ -19,7 +19,8 @@ build=(scikit-build-core==1.1.2 nanobind==3.1.0)
 ray=(ray[data]==2.60.0 pyarrow==22.0.0 pandas==2.3.3)
 if [ ! -f "$venv/.base-complete" ]; then pip_q "${base[@]}" "${build[@]}" && touch "$venv/.base-complete"; fi
 if [ "${1:-}" = ray ] && [ ! -f "$venv/.ray-complete" ]; then pip_q "${ray[@]}" && touch "$venv/.ray-complete"; fi
-export CCACHE_BASEDIR=$root CCACHE_NOHASHDIR=1
+. scripts/ccache_env.sh
+[ ${#GPUEMBED_CCACHE_ARGS[@]} -eq 0 ] || export SKBUILD_CMAKE_ARGS="$(IFS=';'; echo "${GPUEMBED_CCACHE_ARGS[*]}")"
 pip_q --no-deps --no-build-isolation --config-settings=build-dir="$root/.cache/python-build/{wheel_tag}" \
   "$root/python"
 echo "$venv/bin/python"
