@@ -1,7 +1,6 @@
 #include "api/pipeline.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace gpuembed {
 
@@ -27,7 +26,7 @@ LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::sh
 Pipeline::Pipeline(LoadedModel model, std::unique_ptr<Backend> backend, size_t max_batch)
     : model_(std::move(model)), backend_(std::move(backend)), max_batch_(std::max<size_t>(max_batch, 1)) {}
 
-std::vector<int32_t> Pipeline::encode_checked(std::string_view text) const {
+std::vector<int32_t> Pipeline::encode_ids(std::string_view text) const {
   if (text.size() > kMaxTextBytes) {
     throw Error(ErrorCode::kInvalidInput, "text of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                                               std::to_string(kMaxTextBytes) + " bytes");
@@ -36,58 +35,59 @@ std::vector<int32_t> Pipeline::encode_checked(std::string_view text) const {
 }
 
 Encoding Pipeline::tokenize(std::string_view text) const {
-  if (text.size() > kMaxTextBytes) encode_checked(text);  // throws the size error
+  if (text.size() > kMaxTextBytes) encode_ids(text);  // throws the size error
   return model_.tokenizer->encode(text, model_.spec.max_seq_length);
 }
 
-std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
-                                   const std::function<void(size_t, size_t)>& progress) {
+Job Pipeline::start_job(const std::vector<std::string_view>& texts, BatchOutput output) const {
   if (texts.size() > kMaxBatchTexts) {
     throw Error(ErrorCode::kInvalidInput, std::to_string(texts.size()) + " texts exceed the limit of " +
                                               std::to_string(kMaxBatchTexts) + " per call");
   }
-  const size_t dim = model_.spec.dimension();
   std::vector<std::vector<int32_t>> ids(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_checked(texts[i]);
+  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_ids(texts[i]);
+  JobShape shape;
+  shape.output = output;
+  shape.dimension = model_.spec.dimension();
+  shape.hidden = static_cast<size_t>(model_.spec.config.hidden_size);
+  shape.pad_id = model_.tokenizer->pad_id();
+  shape.max_batch = max_batch_;
+  return Job(std::move(ids), shape);
+}
 
-  // Longest first, so each forward pass holds texts of similar length and padding stays small.
-  std::vector<size_t> order(texts.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
+void Pipeline::set_backend(std::unique_ptr<Backend> backend) {
+  backend_ = std::move(backend);
+  limit_ = PassLimit{};
+}
 
-  std::vector<float> out(texts.size() * dim);
-  std::vector<float> pooled;
-  for (size_t start = 0; start < order.size(); start += max_batch_) {
-    const size_t n = std::min(max_batch_, order.size() - start);
-    TokenBatch batch;
-    batch.batch = n;
-    batch.seq = ids[order[start]].size();
-    batch.ids.assign(n * batch.seq, model_.tokenizer->pad_id());
-    for (size_t j = 0; j < n; ++j) {
-      const auto& row = ids[order[start + j]];
-      std::copy(row.begin(), row.end(), batch.ids.begin() + static_cast<ptrdiff_t>(j * batch.seq));
-      batch.lengths.push_back(static_cast<int32_t>(row.size()));
+void Pipeline::run(Job& job) {
+  while (true) {
+    try {
+      if (job.step(*backend_, limit_)) return;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kDeviceLost || !make_fallback_) throw;
+      job.abandon_pass();
+      set_backend(make_fallback_());
+      make_fallback_ = nullptr;
+      continue;
     }
-    pooled.resize(n * dim);
-    backend_->embed(batch, pooled.data());
-    for (size_t j = 0; j < n; ++j) {
-      std::copy_n(pooled.begin() + static_cast<ptrdiff_t>(j * dim), dim,
-                  out.begin() + static_cast<ptrdiff_t>(order[start + j] * dim));
-    }
-    if (progress) progress(start + n, order.size());
+    // A pass is still on the device: only an asynchronous caller (start_job) can wait for it.
+    throw Error(ErrorCode::kInternal, "backend " + backend_->name() + " does not finish inside submit(); use start_job()");
   }
-  return out;
+}
+
+std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
+                                   const std::function<void(size_t, size_t)>& progress) {
+  Job job = start_job(texts, BatchOutput::kEmbeddings);
+  job.on_progress = progress;
+  run(job);
+  return job.take_result();
 }
 
 std::vector<float> Pipeline::token_embeddings(std::string_view text) {
-  TokenBatch batch;
-  batch.ids = encode_checked(text);
-  batch.batch = 1;
-  batch.seq = batch.ids.size();
-  batch.lengths = {static_cast<int32_t>(batch.seq)};
-  std::vector<float> out(batch.seq * static_cast<size_t>(model_.spec.config.hidden_size));
-  backend_->hidden_states(batch, out.data());
-  return out;
+  Job job = start_job({text}, BatchOutput::kHiddenStates);
+  run(job);
+  return job.take_result();
 }
 
 }  // namespace gpuembed
