@@ -37,8 +37,8 @@ Linear make_linear(const Op& op, Precision precision) {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision)
-      : spec_(spec), weights_(weights), precision_(precision), graph_(build_graph(spec, weights)) {
+  CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision, int threads)
+      : spec_(spec), weights_(weights), precision_(precision), threads_(threads), graph_(build_graph(spec, weights)) {
     for (const Op& op : graph_.ops) {
       linears_.push_back(op.kind == OpKind::kLinear ? std::make_unique<Linear>(make_linear(op, precision)) : nullptr);
     }
@@ -56,6 +56,7 @@ class CpuBackend final : public Backend {
   void submit(const TokenBatch& batch) override {
     if (done_) throw Error(ErrorCode::kInternal, "CPU pass submitted before the previous one was read");
     check(batch);
+    cpu::ScopedThreads scoped(threads_);
     result_.resize(batch_output_floats(spec_, batch));
     if (batch.output == BatchOutput::kHiddenStates) {
       hidden_states(batch, result_.data());
@@ -198,6 +199,7 @@ class CpuBackend final : public Backend {
   ModelSpec spec_;
   BertWeights weights_;
   Precision precision_;
+  int threads_;  // 0: the process-wide setting
   Graph graph_;
   std::vector<std::unique_ptr<Linear>> linears_;  // per op of graph_ (null but for linear ops)
   std::vector<std::vector<float>> buffers_;       // per tensor of graph_
@@ -208,8 +210,9 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const BertWeights& weights, Precision precision) {
-  return std::make_unique<CpuBackend>(spec, weights, precision);
+std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const BertWeights& weights, Precision precision,
+                                          int threads) {
+  return std::make_unique<CpuBackend>(spec, weights, precision, threads);
 }
 
 }  // namespace gpuembed
