@@ -158,6 +158,16 @@ TEST(JobDriver, OneTextThatDoesNotFitIsOutOfMemory) {
   EXPECT_EQ(limit.tokens, 0u);  // memory may come back: a one-text failure sets no limit
 }
 
+TEST(JobDriver, ATextWithoutTokensIsInvalidInput) {
+  try {
+    Job job({{5, 6}, {}}, shape(4));
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("text 1 has no tokens"), std::string::npos) << e.what();
+  }
+}
+
 // A backend whose device is lost: the pipeline redoes the work on the fallback (the CPU), bit for bit the CPU's.
 TEST(JobDriver, DeviceLostFallsBackToTheCpuBackend) {
   const auto dir = test::model_dir("tiny-bert-cls");

@@ -16,7 +16,10 @@ Job::Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape) : ids_(st
   std::stable_sort(order_.begin(), order_.end(), [&](size_t a, size_t b) { return ids_[a].size() > ids_[b].size(); });
   offset_.resize(ids_.size() + 1, 0);
   for (size_t i = 0; i < ids_.size(); ++i) {
-    if (ids_[i].empty()) throw Error(ErrorCode::kInternal, "a text without tokens reached the job driver");
+    if (ids_[i].empty()) {
+      throw Error(ErrorCode::kInvalidInput, "text " + std::to_string(i) + " has no tokens (an empty text, and the "
+                                            "tokenizer adds no special tokens): nothing to embed");
+    }
     const size_t floats = shape_.output == BatchOutput::kEmbeddings ? shape_.dimension : ids_[i].size() * shape_.hidden;
     offset_[i + 1] = offset_[i] + floats;
   }

@@ -31,7 +31,7 @@ struct JobShape {
 
 class Job {
  public:
-  // ids: one row of token ids per text (each at least one token).
+  // ids: one row of token ids per text; a text without tokens is kInvalidInput.
   Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape);
 
   // Reads a finished pass and submits the next, as far as the backend lets it without waiting. True: every text is
