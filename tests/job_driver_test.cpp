@@ -9,8 +9,7 @@
 #include "api/job.h"
 #include "api/pipeline.h"
 #include "backend/cpu/cpu_backend.h"
-#include "model/safetensors.h"
-#include "model_fixture.h"
+#include "loaded_model.h"
 
 namespace gpuembed {
 namespace {
@@ -170,16 +169,7 @@ TEST(JobDriver, ATextWithoutTokensIsInvalidInput) {
 
 // A backend whose device is lost: the pipeline redoes the work on the fallback (the CPU), bit for bit the CPU's.
 TEST(JobDriver, DeviceLostFallsBackToTheCpuBackend) {
-  const auto dir = test::model_dir("tiny-bert-cls");
-  ModelFiles files;
-  files.origin = dir.string();
-  files.config_json = test::read_file(dir / "config.json");
-  files.modules_json = test::read_file(dir / "modules.json");
-  files.pooling_config_json = test::read_file(dir / "1_Pooling" / "config.json");
-  files.sentence_bert_config_json = test::read_file(dir / "sentence_bert_config.json");
-  auto load = [&] {
-    return assemble_model(files, Tokenizer::from_dir(dir), SafeTensors::open(dir / "model.safetensors"), -1);
-  };
+  auto load = [] { return test::load_model("tiny-bert-cls"); };
   LoadedModel plain_model = load();
   auto cpu = make_cpu_backend(plain_model.spec, plain_model.weights, Precision::kFloat32);
   Pipeline plain(std::move(plain_model), std::move(cpu), 4);

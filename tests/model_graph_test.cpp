@@ -3,24 +3,11 @@
 
 #include <string>
 
-#include "api/pipeline.h"
+#include "loaded_model.h"
 #include "model/graph.h"
-#include "model/safetensors.h"
-#include "model_fixture.h"
 
 namespace gpuembed {
 namespace {
-
-LoadedModel load(const std::string& name) {
-  const auto dir = test::model_dir(name);
-  ModelFiles files;
-  files.origin = dir.string();
-  files.config_json = test::read_file(dir / "config.json");
-  files.modules_json = test::read_file(dir / "modules.json");
-  files.pooling_config_json = test::read_file(dir / "1_Pooling" / "config.json");
-  files.sentence_bert_config_json = test::read_file(dir / "sentence_bert_config.json");
-  return assemble_model(files, Tokenizer::from_dir(dir), SafeTensors::open(dir / "model.safetensors"), -1);
-}
 
 std::string kinds(const Graph& g) {
   std::string s;
@@ -29,7 +16,7 @@ std::string kinds(const Graph& g) {
 }
 
 TEST(ModelGraph, BertIsEmbeddingThenPostNormLayersThenPooling) {
-  const LoadedModel m = load("minilm-l6-random");
+  const LoadedModel m = test::load_model("minilm-l6-random");
   const Graph g = build_graph(m.spec, m.weights);
   const std::string layer = " linear attention linear layernorm linear linear layernorm";
   std::string want = "embed_layernorm";
@@ -47,7 +34,7 @@ TEST(ModelGraph, BertIsEmbeddingThenPostNormLayersThenPooling) {
 }
 
 TEST(ModelGraph, ValidateRejectsBrokenGraphs) {
-  const LoadedModel m = load("tiny-bert-cls");
+  const LoadedModel m = test::load_model("tiny-bert-cls");
   const Graph good = build_graph(m.spec, m.weights);
   auto expect_invalid = [](const Graph& g, const std::string& what) {
     try {
