@@ -4,57 +4,14 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/webgpu/pass_readback.h"
 #include "gpuembed/error.h"
 #include "model/half.h"
 
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-static double now_ms() { return emscripten_get_now(); }
-#else
-#include <chrono>
-static double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-#endif
-
 namespace gpuembed::webgpu {
-
-struct WebGpuModel::Inflight {
-  int pending = 0;         // callbacks still to come (the map and the error scopes)
-  bool map_ok = false;
-  std::string error;       // first WebGPU error seen
-  bool out_of_memory = false;  // the error scope reported out-of-memory (a buffer of the pass could not be allocated)
-  WGPUBuffer readback = nullptr;
-  uint64_t bytes = 0;
-  size_t half_values = 0;  // > 0: the readback holds this many f16 values (hidden states of the fp16 path)
-  double submitted_at = 0, mapped_at = 0;  // now_ms()
-  bool done() const { return pending == 0; }
-};
 
 namespace {
 constexpr WGPUBufferUsageFlags kStorage = WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst | WGPUBufferUsage_CopySrc;
-
-// Each callback owns one reference to the in-flight record, so it may outlive the model.
-using InflightRef = std::shared_ptr<WebGpuModel::Inflight>;
-void on_map(bool ok, void* user) {
-  auto* ref = static_cast<InflightRef*>(user);
-  (*ref)->map_ok = ok;
-  (*ref)->mapped_at = now_ms();
-  if (!ok && (*ref)->error.empty()) (*ref)->error = "mapAsync of the readback buffer failed";
-  --(*ref)->pending;
-  delete ref;
-  port::notify_host();
-}
-void on_scope(int type, const char* message, void* user) {
-  auto* ref = static_cast<InflightRef*>(user);
-  if (type != 0 && (*ref)->error.empty()) {
-    (*ref)->error = std::string(type == 2 ? "WebGPU out of memory: " : "WebGPU error: ") + message;
-  }
-  if (type == 2) (*ref)->out_of_memory = true;
-  --(*ref)->pending;
-  delete ref;
-  port::notify_host();
-}
 
 BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
 
@@ -326,16 +283,8 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   }
   r.submit();
 
-  inflight_ = std::make_shared<Inflight>();
-  inflight_->pending = 2;
-  inflight_->readback = readback_;
-  inflight_->bytes = bytes;
-  inflight_->half_values = half_values;
-  // (mapAsync inside the scopes: when the readback buffer could not be allocated, its error is this pass's failure
-  // rather than an uncaptured error printed on the console)
-  port::map_read_async(readback_, bytes, on_map, new InflightRef(inflight_));
-  port::pop_error_scopes(ctx_->device(), on_scope, new InflightRef(inflight_));
-  inflight_->submitted_at = now_ms();
+  inflight_half_values_ = half_values;
+  inflight_ = start_readback(ctx_->device(), readback_, bytes);
   phases_.last_record_ms = inflight_->submitted_at - t_start;
   phases_.record_ms += phases_.last_record_ms;
 }
@@ -375,11 +324,11 @@ void WebGpuModel::read(float* out) {
     throw Error(ErrorCode::kInternal, msg.empty() ? "WebGPU forward pass failed" : msg);
   }
   const double t_read = now_ms();
-  if (inflight_->half_values) {
+  if (inflight_half_values_) {
     std::vector<uint16_t> half(static_cast<size_t>(inflight_->bytes / 2));
     port::read_mapped(inflight_->readback, inflight_->bytes, half.data());
     if (out) {
-      for (size_t i = 0; i < inflight_->half_values; ++i) out[i] = half_to_float(half[i]);
+      for (size_t i = 0; i < inflight_half_values_; ++i) out[i] = half_to_float(half[i]);
     }
   } else {
     port::read_mapped(inflight_->readback, inflight_->bytes, out);

@@ -19,6 +19,7 @@
 #include "backend/backend.h"
 #include "backend/webgpu/gpu_context.h"
 #include "backend/webgpu/kernels.h"
+#include "backend/webgpu/pass_readback.h"
 #include "model/graph.h"
 #include "model/model_spec.h"
 #include "model/weights.h"
@@ -71,7 +72,6 @@ class WebGpuModel final : public Backend {
   const PhaseStats& phase_stats() const { return phases_; }
   const Recorder& recorder() const { return recorder_; }
 
-  struct Inflight;  // shared with the WebGPU callbacks
 
  private:
   // as_wt: stored in the kernels' weight type (`wt`: f16 in the fp16 path), else always f32.
@@ -106,7 +106,8 @@ class WebGpuModel final : public Backend {
   uint64_t activation_bytes_ = 0;
   bool grow_exact_ = false;  // after an out-of-memory failure: activation buffers sized to the request, no doubling
 
-  std::shared_ptr<Inflight> inflight_;
+  std::shared_ptr<PassReadback> inflight_;
+  size_t inflight_half_values_ = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
   PhaseStats phases_;
 };
 
