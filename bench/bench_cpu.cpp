@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
 
   gpuembed::Options o;
   o.threads = threads;
-  o.precision = precision == "bf16" ? gpuembed::Precision::kBFloat16 : gpuembed::Precision::kFloat32;
+  o.precision = precision == "bf16"   ? gpuembed::Precision::kBFloat16
+                : precision == "int8" ? gpuembed::Precision::kInt8
+                                      : gpuembed::Precision::kFloat32;
   o.max_seq_length = 512;  // the s512 cases run 512 tokens, as the peers do; shorter inputs are unaffected
   o.max_batch = 256;       // one forward pass per case, as the peers run them
 

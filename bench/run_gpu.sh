@@ -33,7 +33,8 @@ step() { echo "== [$(( $(date +%s) - T0 )) s] $*"; }
 die() { echo "run_gpu: ERROR: $*"; exit 1; }
 step "gpuembed GPU benchmark $(date -u +%FT%TZ) on $(hostname), $(nproc) CPUs"
 [ -f "$C/node.xz" ] || die "$C missing: run scripts/pack_gpu_carry.sh here and name .gpucarry in carry"
-[ -s build-wasm/gpuembed.wasm ] && [ -f build-wasm/gpuembed.mjs ] || die "build-wasm/gpuembed.{mjs,wasm} missing: carry them"
+[ "${1:-}" = --setup-only ] || { [ -s build-wasm/gpuembed.wasm ] && [ -f build-wasm/gpuembed.mjs ]; } ||
+  die "build-wasm/gpuembed.{mjs,wasm} missing: carry them"
 cat "$C/PACKED.txt" 2>/dev/null
 echo "wasm module: $(stat -c '%s B %y' build-wasm/gpuembed.wasm)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi (dry run?)"

@@ -123,7 +123,8 @@ demo.search = (q) => { $('query').value = q; return search(q); };
 $('model-form').addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
 $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); search($('query').value.trim()); });
 
-$('model-url').value = params.get('model') || new URL('../models/minilm-l6-random/', location.href).href;
+// the real all-MiniLM-L6-v2 that scripts/get_models.sh lays out in .cache/models (served as /models/)
+$('model-url').value = params.get('model') || new URL('../models/all-MiniLM-L6-v2/', location.href).href;
 $('backend').value = params.get('backend') || 'auto';
 const text = await (await fetch(new URL('corpus.txt', import.meta.url))).text();
 passages = text.split('\n').map((s) => s.trim()).filter(Boolean).slice(0, Number(params.get('corpus')) || undefined);

@@ -4,7 +4,8 @@
 //   node demo/serve.mjs [--port 8080]     # serves the demo at http://127.0.0.1:8080/demo/
 //
 // Mounts: / = the repository, /build-wasm/ = the WASM build folder ($GPUEMBED_WASM_BUILD or build-wasm),
-// /models/ = the generated models (.cache/models, made by scripts/gen_models.sh), /golden/ = ../shared/golden.
+// /models/ = .cache/models (the real models of scripts/get_models.sh, the test models of scripts/gen_models.sh),
+// /golden/ = tests/golden.
 // As a library: serve({ mounts: { '/': dir, ... }, port: 0, hook(req, res, urlPath) => true if handled })
 import http from 'node:http';
 import fs from 'node:fs';
@@ -78,7 +79,7 @@ export function defaultMounts() {
     '/': repoRoot,
     '/build-wasm': process.env.GPUEMBED_WASM_BUILD || path.join(repoRoot, 'build-wasm'),
     '/models': path.join(repoRoot, '.cache', 'models'),
-    '/golden': path.join(process.env.GPUEMBED_SHARED_DIR || path.resolve(repoRoot, '..', 'shared'), 'golden'),
+    '/golden': path.join(process.env.GPUEMBED_SHARED_DIR || path.join(repoRoot, 'tests'), 'golden'),
   };
 }
 
@@ -87,7 +88,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const port = i > 0 ? Number(process.argv[i + 1]) : Number(process.env.PORT || 8080);
   const mounts = defaultMounts();
   for (const [k, d] of Object.entries(mounts)) {
-    if (!fs.existsSync(d)) console.warn(`warning: ${k} -> ${d} does not exist (${k === '/models' ? 'run scripts/gen_models.sh' : k === '/build-wasm' ? 'run scripts/build_wasm.sh' : 'missing'})`);
+    if (!fs.existsSync(d)) console.warn(`warning: ${k} -> ${d} does not exist (${k === '/models' ? 'run scripts/get_models.sh and scripts/gen_models.sh' : k === '/build-wasm' ? 'run scripts/build_wasm.sh' : 'missing'})`);
   }
   const s = await serve({ mounts, port, quiet: !process.argv.includes('--verbose') });
   console.log(`gpuembed demo: ${s.url}/demo/   (examples: ${s.url}/examples/browser/)  Ctrl+C to stop`);

@@ -1,4 +1,4 @@
-// The real all-MiniLM-L6-v2 tokenizer (../shared/models/all-MiniLM-L6-v2/tokenizer.json, or $GPUEMBED_FUZZ_TOKENIZER)
+// The real all-MiniLM-L6-v2 tokenizer (tests/models/all-MiniLM-L6-v2/tokenizer.json, or $GPUEMBED_FUZZ_TOKENIZER)
 // on arbitrary bytes. The first input byte picks max_length (0 = no truncation, else 2..256); the rest is the text.
 // Checks: ids < vocab_size (30522), first [CLS], last [SEP], length <= max_length, encode(text) == encode(text),
 // encode_ids == encode().ids; ASan/UBSan watch every read of the text.
@@ -12,7 +12,7 @@
 #include "tokenizer_checks.h"
 
 #ifndef GPUEMBED_FUZZ_TOKENIZER_JSON
-#define GPUEMBED_FUZZ_TOKENIZER_JSON "../shared/models/all-MiniLM-L6-v2/tokenizer.json"
+#define GPUEMBED_FUZZ_TOKENIZER_JSON "tests/models/all-MiniLM-L6-v2/tokenizer.json"
 #endif
 
 using namespace gpuembed;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Builds the libFuzzer seed corpora from ../shared (and the generated models) into OUT/<target>/.
+"""Builds the libFuzzer seed corpora from tests/ (golden/, models/) and the generated models into OUT/<target>/.
 
-  fuzz/make_seeds.py OUT [--shared ../shared] [--models .cache/models]
+  fuzz/make_seeds.py OUT [--shared tests] [--models .cache/models]
 
 Seeds: safetensors files made from tiny-bert-cls's header (the real header truncated, and small valid files with the
 same tensor names in F32/F16/BF16 shaped for the tiny config the fuzz target binds), the models' config/modules/
@@ -16,7 +16,7 @@ import struct
 
 p = argparse.ArgumentParser()
 p.add_argument("out")
-p.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared"))
+p.add_argument("--shared", default=os.path.join(os.path.dirname(__file__), "..", "tests"))
 p.add_argument("--models", default=os.path.join(os.path.dirname(__file__), "..", ".cache", "models"))
 a = p.parse_args()
 real = os.path.join(a.shared, "models", "all-MiniLM-L6-v2")
@@ -141,6 +141,26 @@ added = dict(compact, added_tokens=compact["added_tokens"] + [
 put("fuzz_tokenizer_json", "added_tokens_variants", json.dumps(added, separators=(",", ":")))
 nonorm = dict(compact, normalizer=None, post_processor=None)
 put("fuzz_tokenizer_json", "no_normalizer_no_template", json.dumps(nonorm, separators=(",", ":")))
+# Three special tokens in the template: encode(text, 2) must throw, which the fuzz check once mistook for a bug.
+three = dict(compact, post_processor=dict(compact["post_processor"], single=[
+    {"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+    {"SpecialToken": {"id": "[SEP]", "type_id": 0}}, {"SpecialToken": {"id": "[SEP]", "type_id": 0}}]))
+put("fuzz_tokenizer_json", "template_three_specials", json.dumps(three, separators=(",", ":")))
+
+# The other tokenizer shapes (tests/data/tokenizers): BPE files whole; XLM-R with a reduced vocabulary and without
+# its 240 KB charsmap, which fuzz_charsmap takes (with a text after a NUL).
+import base64  # noqa: E402
+
+shapes = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "tokenizers")
+for name in ["modernbert", "roberta", "qwen3", "gemma"]:
+    put("fuzz_tokenizer_json", name, read(os.path.join(shapes, name + ".json")))
+xlmr = json.loads(read(os.path.join(shapes, "xlmr.json")))
+charsmap = base64.b64decode(xlmr["normalizer"]["normalizers"][0]["precompiled_charsmap"])
+put("fuzz_charsmap", "xlmr_nmt_nfkc", charsmap + "\0Ｈｅｌｌｏ  wörld ﬁ \u3000 Ａ\u0301 ①".encode())
+xlmr["model"]["vocab"] = xlmr["model"]["vocab"][:60]
+xlmr["added_tokens"] = [t for t in xlmr["added_tokens"] if t["id"] < 60]
+xlmr["normalizer"]["normalizers"] = xlmr["normalizer"]["normalizers"][1:]  # the charsmap has its own target
+put("fuzz_tokenizer_json", "xlmr_small", json.dumps(xlmr, ensure_ascii=False, separators=(",", ":")))
 
 vocab_lines = read(os.path.join(real, "vocab.txt")).split("\n")
 small_vocab = "\n".join(vocab_lines[:110] + ["the", "quick", "brown", "fox", "un", "##aff", "##able", "hello",

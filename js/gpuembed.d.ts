@@ -68,7 +68,9 @@ export interface LoadProgress {
 
 /**
  * Model files in memory, by file name ('config.json', 'tokenizer.json' or 'vocab.txt', 'model.safetensors',
- * 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json', 'tokenizer_config.json').
+ * 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json', 'tokenizer_config.json',
+ * 'config_sentence_transformers.json', '2_Dense/config.json', '2_Dense/model.safetensors', ...; a sharded checkpoint:
+ * 'model.safetensors.index.json' and the shard files it names instead of 'model.safetensors').
  */
 export type ModelFiles = { [file: string]: string | ArrayBuffer | ArrayBufferView | Blob } & { origin?: string };
 
@@ -85,6 +87,13 @@ export interface LoadOptions {
   normalize?: -1 | 0 | 1;
   /** Texts per forward pass (default 32). */
   maxBatch?: number;
+  /** For a Hugging Face model id: the hub (default 'https://huggingface.co'); files come from <hubHost>/<id>/resolve/<revision>/. */
+  hubHost?: string;
+  /** For a Hugging Face model id: branch, tag or commit (default 'main'). */
+  revision?: string;
+  /** Keep the first N dimensions (Matryoshka), cut after the model's modules; with normalize 1 the cut vector is
+   *  L2-normalized (as sentence-transformers' truncate_dim + normalize_embeddings). 0 / absent: all. */
+  truncateDim?: number;
 }
 
 export interface ModelInfo {
@@ -98,6 +107,14 @@ export interface ModelInfo {
   /** 'mean' | 'cls' | 'max' | 'mean_sqrt_len_tokens' | several joined by '+' */
   pooling: string;
   normalize: boolean;
+  /** Prompts by name (config_sentence_transformers.json; 'query' and 'document' always, '' unless set). */
+  prompts: Record<string, string>;
+  /** The prompt used when a call names none, or null. */
+  defaultPromptName: string | null;
+  /** The truncateDim in effect, or null for the full dimension. */
+  truncateDim: number | null;
+  /** The Dense modules after pooling. */
+  dense: { path: string; in: number; out: number; activation: string }[];
   /** Base URL, folder or 'in-memory model'. */
   source: string;
   fileBytes: Record<string, number>;
@@ -117,7 +134,15 @@ export interface MemoryInfo {
   gpuBufferBytes: number;
 }
 
-export interface EmbedOptions {
+export interface PromptOptions {
+  /** The name of one of the model's prompts (modelInfo.prompts); default: modelInfo.defaultPromptName. An unknown
+   *  name rejects with INVALID_INPUT naming the available ones. */
+  prompt?: string;
+  /** A literal prompt text instead ('' for none, even when the model has a default). */
+  promptText?: string;
+}
+
+export interface EmbedOptions extends PromptOptions {
   /** Called after each chunk of 256 texts. */
   onProgress?: (p: { done: number; total: number }) => void;
 }
@@ -177,9 +202,12 @@ export class GpuEmbedder extends EventTarget {
   readonly dimension: number;
   readonly modelInfo: ModelInfo | null;
   readonly loaded: boolean;
-  /** Loads from a base URL, a folder path (Node) or in-memory files. Replaces a loaded model. */
+  /**
+   * Loads from a Hugging Face model id ('sentence-transformers/all-MiniLM-L6-v2'; in Node a folder of that name wins),
+   * a base URL, a folder path (Node) or in-memory files. Replaces a loaded model.
+   */
   loadModel(source: string | URL | ModelFiles, options?: LoadOptions): Promise<ModelInfo>;
-  embed(text: string): Promise<Float32Array>;
+  embed(text: string, options?: PromptOptions): Promise<Float32Array>;
   embedBatch(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array[]>;
   /** One Float32Array of texts.length x dimension (row i = text i). */
   embedBatchFlat(texts: Iterable<string>, options?: EmbedOptions): Promise<Float32Array>;
@@ -195,6 +223,8 @@ export class GpuEmbedder extends EventTarget {
 
 /** Deletes cached model files (all, or those under one base URL). Resolves with the number of entries/caches deleted. */
 export function clearModelCache(baseUrl?: string, cacheName?: string): Promise<number>;
+/** The folder URL a model id is fetched from: <hubHost>/<id>/resolve/<revision>/. */
+export function hubModelUrl(id: string, options?: { hubHost?: string; revision?: string }): string;
 
 export const VERSION: string;
 export default GpuEmbedder;

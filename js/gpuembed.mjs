@@ -11,9 +11,15 @@
 //   await e.dispose();
 import { GpuEmbedCore, CoreError } from '../src/wasm/core.mjs';
 import { VectorIndex } from './index.mjs';
-import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache } from './loader.mjs';
+import { fetchModelFiles, readModelFolder, modelFilesFromObject, isNodeRuntime, GpuEmbedderError, clearModelCache,
+         looksLikeHubId, hubModelUrl } from './loader.mjs';
 
-export { GpuEmbedderError, VectorIndex, clearModelCache };
+async function pathExists(p) {
+  const fs = await import('node:fs/promises');
+  return fs.stat(p).then(() => true, () => false);
+}
+
+export { GpuEmbedderError, VectorIndex, clearModelCache, hubModelUrl };
 export const VERSION = '0.1.0';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
@@ -86,6 +92,20 @@ function checkTexts(texts) {
     }
   });
   return list;
+}
+
+// { prompt } names a prompt of the model, { promptText } is one; the core checks that the name exists.
+function checkPrompt(options) {
+  const { prompt, promptText } = options || {};
+  if (prompt !== undefined && typeof prompt !== 'string') {
+    throw new GpuEmbedderError('INVALID_INPUT', `prompt must be the name of one of the model's prompts (a string); got ${typeof prompt}`);
+  }
+  if (promptText !== undefined && typeof promptText !== 'string') {
+    throw new GpuEmbedderError('INVALID_INPUT', `promptText must be a string; got ${typeof promptText}`);
+  }
+  if (prompt !== undefined && promptText !== undefined) {
+    throw new GpuEmbedderError('INVALID_INPUT', 'give either prompt (a name) or promptText, not both');
+  }
 }
 
 export class GpuEmbedder extends EventTarget {
@@ -219,10 +239,12 @@ export class GpuEmbedder extends EventTarget {
     return out;
   }
 
-  // source: base URL (string | URL), a folder path (Node), or an object of files
+  // source: a Hugging Face model id ('sentence-transformers/all-MiniLM-L6-v2': fetched from
+  // <hubHost>/<id>/resolve/<revision>/), a base URL (string | URL), a folder path (Node), or an object of files
   // ({ 'config.json': string|ArrayBuffer|Uint8Array|Blob, 'model.safetensors': ..., ... }).
-  // options: { onProgress({file, loaded, total}), cache: boolean|string (browser Cache API; default true in
-  // browsers), fetch, normalize: -1|0|1, maxBatch, signal }
+  // options: { onProgress({file, loaded, total}), cache: boolean|string|Cache (browser Cache API; default true in
+  // browsers; keyed by file URL, so by id and revision), fetch, normalize: -1|0|1, maxBatch, signal,
+  // hubHost (default https://huggingface.co), revision (default main) }
   loadModel(source, options = {}) {
     return this.#enqueue(() => this.#load(source, options));
   }
@@ -232,7 +254,12 @@ export class GpuEmbedder extends EventTarget {
     const files = await this.#readSource(source, options);
     let model;
     try {
-      model = this.#core.loadModel(files, { normalize: options.normalize ?? -1, maxBatch: options.maxBatch ?? 32 });
+      const truncateDim = options.truncateDim ?? 0;
+      if (!Number.isInteger(truncateDim) || truncateDim < 0) {
+        throw new GpuEmbedderError('INVALID_INPUT', `truncateDim must be a non-negative integer; got ${JSON.stringify(truncateDim)}`);
+      }
+      model = this.#core.loadModel(files, { normalize: options.normalize ?? -1, maxBatch: options.maxBatch ?? 32,
+                                            truncateDim });
     } catch (e) {
       throw fromCore(e, `loading the model from ${files.origin}`);
     }
@@ -241,6 +268,8 @@ export class GpuEmbedder extends EventTarget {
       dimension: info.dimension, hiddenSize: info.hidden_size, numLayers: info.num_layers, numHeads: info.num_heads,
       intermediateSize: info.intermediate_size, vocabSize: info.vocab_size, maxSeqLength: info.max_seq_length,
       pooling: info.pooling, normalize: !!info.normalize, source: files.origin, fileBytes: files.sizes,
+      prompts: info.prompts ?? {}, defaultPromptName: info.default_prompt_name ?? null,
+      truncateDim: info.truncate_dim || null, dense: info.dense ?? [],
       adapter: null, cache: files.cacheStats ?? null,
     };
     this.#model = model;
@@ -274,6 +303,10 @@ export class GpuEmbedder extends EventTarget {
     if (source === null || source === undefined) throw new GpuEmbedderError('INVALID_INPUT', 'loadModel() needs a URL, a folder path or an object of files');
     if (typeof source === 'object' && !(source instanceof URL)) return modelFilesFromObject(source, options);
     const s = source instanceof URL ? source.href : String(source);
+    // "org/name" is a Hugging Face model id, unless (in Node) a folder of that name exists here
+    if (!(source instanceof URL) && looksLikeHubId(s) && !(isNodeRuntime && await pathExists(s))) {
+      return fetchModelFiles(hubModelUrl(s, options), { ...options, hubId: s });
+    }
     if (isNodeRuntime && (!/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('file:'))) {
       return readModelFolder(s.startsWith('file:') ? decodeURIComponent(new URL(s).pathname) : s, options);
     }
@@ -320,26 +353,27 @@ export class GpuEmbedder extends EventTarget {
     this.#backend = null;
   }
 
-  /** One text -> Float32Array(dimension). */
-  embed(text) {
+  /** One text -> Float32Array(dimension). options: { prompt: name | promptText: text } as embedBatch(). */
+  embed(text, options = {}) {
     if (typeof text !== 'string') {
       return Promise.reject(new GpuEmbedderError('INVALID_INPUT', `embed() takes a string, got ${text === null ? 'null' : typeof text}` +
         (Array.isArray(text) ? ' (use embedBatch() for an array)' : '')));
     }
-    return this.embedBatch([text]).then((r) => r[0]);
+    return this.embedBatch([text], options).then((r) => r[0]);
   }
 
-  /** texts -> Float32Array[] in input order. options: { onProgress({done, total}) } */
+  /** texts -> Float32Array[] in input order. options: { onProgress({done, total}), prompt: a prompt name of the
+   *  model (config_sentence_transformers.json; default: its default_prompt_name), promptText: a literal prompt } */
   embedBatch(texts, options = {}) {
     let list;
-    try { list = checkTexts(texts); } catch (e) { return Promise.reject(e); }
+    try { list = checkTexts(texts); checkPrompt(options); } catch (e) { return Promise.reject(e); }
     return this.#enqueue(() => this.#embed(list, options));
   }
 
   /** texts -> one Float32Array [texts.length * dimension] (row i = text i). */
   embedBatchFlat(texts, options = {}) {
     let list;
-    try { list = checkTexts(texts); } catch (e) { return Promise.reject(e); }
+    try { list = checkTexts(texts); checkPrompt(options); } catch (e) { return Promise.reject(e); }
     return this.#enqueue(() => this.#embedFlat(list, options));
   }
 
@@ -351,24 +385,25 @@ export class GpuEmbedder extends EventTarget {
     return out;
   }
 
-  async #embedFlat(list, { onProgress } = {}) {
+  async #embedFlat(list, { onProgress, prompt, promptText } = {}) {
+    const sel = promptText !== undefined ? { text: promptText } : prompt !== undefined ? { name: prompt } : null;
     const model = this.#model;
     if (!model) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'no model is loaded: call loadModel() first (or it was disposed)');
     const dim = this.dimension;
     const out = new Float32Array(list.length * dim);
     for (let at = 0; at < list.length; at += CHUNK_TEXTS) {
       const chunk = list.slice(at, at + CHUNK_TEXTS);
-      out.set(await this.#embedChunk(model, chunk), at * dim);
+      out.set(await this.#embedChunk(model, chunk, sel), at * dim);
       if (typeof onProgress === 'function') onProgress({ done: Math.min(at + CHUNK_TEXTS, list.length), total: list.length });
       if (this.#model !== model) throw new GpuEmbedderError('MODEL_NOT_LOADED', 'the model was disposed during the call');
     }
     return out;
   }
 
-  async #embedChunk(model, chunk) {
+  async #embedChunk(model, chunk, prompt) {
     if (this.#backend === 'webgpu') {
       try {
-        return await model.embedGpu(chunk);
+        return await model.embedGpu(chunk, prompt);
       } catch (e) {
         const lost = (e && e.code === 'DEVICE_LOST') || model.gpuState() === -5;
         // OUT_OF_MEMORY: the core already split the batch down to one text and the GPU could not take even that;
@@ -379,7 +414,7 @@ export class GpuEmbedder extends EventTarget {
       }
     }
     try {
-      return model.embedCpu(chunk);
+      return model.embedCpu(chunk, prompt);
     } catch (e) {
       throw fromCore(e, 'embedding failed');
     }

@@ -38,6 +38,40 @@ export function poolingPath(modulesBytes) {
   return `${String(p.path || '1_Pooling').replace(/\/+$/, '')}/config.json`;
 }
 
+// The sentence-transformers files besides the core ones, by path in the folder: config_sentence_transformers.json
+// (prompts) and each Dense module's config.json + weights (named by modules.json). They go to the core as `extra`
+// files. Each entry lists alternatives: the first that exists is taken (a Dense module's model.safetensors, else the
+// pytorch_model.bin older versions saved).
+export function extraPaths(modulesBytes) {
+  const paths = [['config_sentence_transformers.json']];
+  let mods = [];
+  try { mods = JSON.parse(typeof modulesBytes === 'string' ? modulesBytes : dec.decode(modulesBytes || new Uint8Array(0))); } catch { /* the core reports it */ }
+  if (!Array.isArray(mods)) return paths;
+  for (const m of mods) {
+    if (!m || !String(m.type || '').endsWith('Dense')) continue;
+    const dir = String(m.path || '').replace(/\/+$/, '');
+    const pre = dir ? `${dir}/` : '';
+    paths.push([`${pre}config.json`], [`${pre}model.safetensors`, `${pre}pytorch_model.bin`]);
+  }
+  return paths;
+}
+
+// The shard file names of a sharded checkpoint's model.safetensors.index.json (the core checks the rest).
+export function shardNames(indexBytes) {
+  let idx;
+  try { idx = JSON.parse(dec.decode(indexBytes)); } catch (e) {
+    throw new GpuEmbedderError('MODEL_INVALID', `model.safetensors.index.json: invalid JSON (${e.message})`);
+  }
+  const map = idx && typeof idx.weight_map === 'object' && idx.weight_map ? idx.weight_map : {};
+  const names = [...new Set(Object.values(map).map(String))];
+  for (const n of names) {
+    if (!n || n.includes('..') || n.startsWith('/')) {
+      throw new GpuEmbedderError('MODEL_INVALID', `model.safetensors.index.json: shard name '${n}' is not a file of the model folder`);
+    }
+  }
+  return names;
+}
+
 async function toBytes(v, name) {
   if (v === undefined || v === null) return null;
   if (typeof v === 'string') return new TextEncoder().encode(v);
@@ -70,6 +104,20 @@ export async function modelFilesFromObject(obj, { onProgress } = {}) {
   const pp = poolingPath(files.modules);
   if (pp) await get('pooling', pp);
   else if (obj.pooling !== undefined) await get('pooling', 'pooling');
+  const extra = {};
+  const getExtra = async (name) => {
+    const b = await toBytes(obj[name], name);
+    if (b) { extra[name] = b; sizes[name] = b.length; }
+  };
+  for (const alts of extraPaths(files.modules)) {
+    const name = alts.find((n) => obj[n] !== undefined);
+    if (name) await getExtra(name);
+  }
+  if (!files.safetensors && obj['model.safetensors.index.json'] !== undefined) {
+    await getExtra('model.safetensors.index.json');
+    for (const n of shardNames(extra['model.safetensors.index.json'])) await getExtra(n);
+  }
+  files.extra = extra;
   return finish(files, typeof obj.origin === 'string' ? obj.origin : 'in-memory model', sizes);
 }
 
@@ -109,7 +157,28 @@ export async function readModelFolder(dir, { onProgress } = {}) {
       })),
     pp ? read('pooling', pp, 'optional') : null,
   ]);
-  await read('safetensors', 'model.safetensors', 'required');
+  const extra = {};
+  const readExtra = async (name) => {
+    const b = await fs.readFile(path.join(dir, name)).catch((e) => {
+      if (e.code === 'ENOENT') return null;
+      throw new GpuEmbedderError('FETCH_FAILED', `${path.join(dir, name)}: ${e.message}`, { cause: e });
+    });
+    if (b) { extra[name] = new Uint8Array(b); sizes[name] = b.length; }
+    return !!b;
+  };
+  await Promise.all(extraPaths(files.modules).map(async (alts) => {
+    for (const n of alts) if (await readExtra(n)) return;
+  }));
+  // A sharded checkpoint: model.safetensors.index.json and its shards instead of model.safetensors.
+  if (!(await read('safetensors', 'model.safetensors', 'optional'))) {
+    if (!(await readExtra('model.safetensors.index.json'))) await read('safetensors', 'model.safetensors', 'required');
+    for (const n of shardNames(extra['model.safetensors.index.json'])) {
+      if (!(await readExtra(n))) {
+        throw new GpuEmbedderError('MODEL_NOT_FOUND', `${path.join(dir, n)}: no such file (a shard named by model.safetensors.index.json)`);
+      }
+    }
+  }
+  files.extra = extra;
   return finish(files, dir, sizes);
 }
 
@@ -287,6 +356,25 @@ async function getFile(url, file, { optional, onProgress, fetchImpl, cache, stat
   return bytes;
 }
 
+// ---------- Hugging Face model ids ----------
+
+export const HUB_DEFAULTS = { hubHost: 'https://huggingface.co', revision: 'main' };
+
+// "org/name" (one slash, no scheme, no leading "." or "/", no trailing slash), as the hub names repositories.
+export function looksLikeHubId(s) {
+  return typeof s === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s) && !s.includes('..');
+}
+
+// The folder URL of a model id: <hubHost>/<id>/resolve/<revision>/ (what transformers.js and huggingface_hub fetch).
+// The browser cache keys files by this URL, so each id and revision is cached on its own.
+export function hubModelUrl(id, { hubHost, revision } = {}) {
+  if (!looksLikeHubId(id)) throw new GpuEmbedderError('INVALID_INPUT', `not a Hugging Face model id (ORG/NAME): ${JSON.stringify(id)}`);
+  const host = String(hubHost ?? HUB_DEFAULTS.hubHost).replace(/\/+$/, '');
+  const rev = String(revision ?? HUB_DEFAULTS.revision);
+  if (!rev || /[\s?#]/.test(rev) || rev.split('/').includes('..')) throw new GpuEmbedderError('INVALID_INPUT', `not a revision: ${JSON.stringify(rev)}`);
+  return `${host}/${id}/resolve/${rev.split('/').map(encodeURIComponent).join('%2F')}/`;
+}
+
 // A Hugging Face style folder under a base URL.
 export async function fetchModelFiles(base, options = {}) {
   const fetchImpl = options.fetch || globalThis.fetch;
@@ -309,7 +397,11 @@ export async function fetchModelFiles(base, options = {}) {
   put('modules', 'modules.json', await get('modules.json', true));
   const pp = poolingPath(files.modules);
   await Promise.all([
-    get('config.json', false).then((b) => put('config', 'config.json', b)),
+    get('config.json', false).then((b) => put('config', 'config.json', b), (e) => {
+      if (!options.hubId || !e.status) throw e;
+      throw new GpuEmbedderError('FETCH_FAILED', `${e.message} (model id ${options.hubId}: no such model or revision ` +
+        `on ${baseUrl.origin}, or it needs a login)`, { url: e.url, status: e.status });
+    }),
     get('sentence_bert_config.json', true).then((b) => put('sentenceBert', 'sentence_bert_config.json', b)),
     get('tokenizer.json', true).then(async (b) => {
       if (b) return put('tokenizer', 'tokenizer.json', b);
@@ -324,7 +416,24 @@ export async function fetchModelFiles(base, options = {}) {
     }),
     pp ? get(pp, true).then((b) => put('pooling', pp, b)) : null,
   ]);
-  put('safetensors', 'model.safetensors', await get('model.safetensors', false));
+  const extra = {};
+  const putExtra = (name, b) => { if (b) { extra[name] = b; sizes[name] = b.length; } return !!b; };
+  await Promise.all(extraPaths(files.modules).map(async (alts) => {
+    for (const n of alts) if (putExtra(n, await get(n, true))) return;
+  }));
+  // A sharded checkpoint: model.safetensors.index.json and its shards instead of model.safetensors.
+  const single = await get('model.safetensors', true);
+  if (single) {
+    put('safetensors', 'model.safetensors', single);
+  } else if (putExtra('model.safetensors.index.json', await get('model.safetensors.index.json', true))) {
+    for (const n of shardNames(extra['model.safetensors.index.json'])) putExtra(n, await get(n, false));
+  } else {
+    const url = new URL('model.safetensors', baseUrl).href;
+    throw new GpuEmbedderError('FETCH_FAILED', `fetching ${url} failed: HTTP 404: ${options.hubId ? `model ${options.hubId}` : 'the model'} ` +
+      'has no weights gpuembed reads (looked for: model.safetensors, model.safetensors.index.json of a sharded ' +
+      'checkpoint; pytorch_model.bin, ONNX and TensorFlow weights are not read)', { url, status: 404, detail: 'no-safetensors' });
+  }
+  files.extra = extra;
   const out = finish(files, baseUrl.href, sizes);
   out.cacheStats = stats;
   return out;

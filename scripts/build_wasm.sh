@@ -24,9 +24,10 @@ utf8proc_src=$(scripts/fetch_utf8proc_src.sh)
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 # The Emscripten toolchain restricts find_package to its sysroot: point CMake at the host's header-only json.
 json_dir=$(dirname "$(find /usr/share/cmake /usr/lib/cmake /usr/lib/x86_64-linux-gnu/cmake -name nlohmann_jsonConfig.cmake 2>/dev/null | head -1)")
-emcmake cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -Dnlohmann_json_DIR="$json_dir" \
+. scripts/ccache_env.sh
+emcmake cmake -S . -B "$build" "${GPUEMBED_CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=Release -Dnlohmann_json_DIR="$json_dir" \
   -DGPUEMBED_UTF8PROC_SRC="$utf8proc_src" ${GPUEMBED_WASM_OPT:+-DGPUEMBED_WASM_OPT=$GPUEMBED_WASM_OPT} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 js=$(gzip -9c "$build/gpuembed.mjs" | wc -c); wasm=$(gzip -9c "$build/gpuembed.wasm" | wc -c)
 echo "gpuembed WASM: $build/gpuembed.mjs $(wc -c < "$build/gpuembed.mjs") B, $build/gpuembed.wasm $(wc -c < "$build/gpuembed.wasm") B;" \
-     "gzipped $js + $wasm = $((js + wasm)) B (budget 307200 B = 300 KB)"
+     "gzipped $js + $wasm = $((js + wasm)) B (budget 409600 B = 400 KB)"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang with -fsanitize=fuzzer,address,undefined) and runs each for N seconds.
 #   scripts/fuzz.sh [seconds-per-target] [target...]     default 30 s per target (5 targets: ~2.5 min + build)
-# Targets: fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize.
-# Corpora grow in build-fuzz/corpus/<target> (seeded from ../shared by fuzz/make_seeds.py); a crash, leak, timeout or
+# Targets: fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize fuzz_charsmap.
+# Corpora grow in build-fuzz/corpus/<target> (seeded from tests/golden by fuzz/make_seeds.py); a crash, leak, timeout or
 # OOM leaves its reproducer in build-fuzz/artifacts/<target>/ and makes the script exit 1 with the path printed.
 # Reproduce one:  build-fuzz/fuzz/<target> <reproducer>
 # Summary per target (executions, cov, ft, corpus) in build-fuzz/fuzz-summary.txt.
@@ -12,7 +12,8 @@ cd "$root"
 secs=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_safetensors fuzz_model_spec fuzz_tokenizer_json fuzz_vocab fuzz_tokenize
+                                     fuzz_charsmap)
 build=${FUZZ_BUILD_DIR:-build-fuzz}
 
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -27,11 +28,12 @@ fi
 scripts/install_deps.sh
 [ -f .cache/models/tiny-bert-cls/model.safetensors ] || scripts/gen_models.sh
 
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_FUZZ=ON \
+. scripts/ccache_env.sh
+CC=clang CXX=clang++ cmake -S . -B "$build" "${GPUEMBED_CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_FUZZ=ON \
   -DGPUEMBED_BUILD_TESTS=OFF -DGPUEMBED_WITH_DNNL=OFF -DGPUEMBED_WITH_OPENMP=OFF >/dev/null
 cmake --build "$build" --target "${targets[@]}" -j"$(nproc)"
 
-python3 fuzz/make_seeds.py "$build/seeds" --shared ../shared --models .cache/models >/dev/null
+python3 fuzz/make_seeds.py "$build/seeds" --shared tests --models .cache/models >/dev/null
 summary="$build/fuzz-summary.txt"
 printf '%-20s %8s %12s %8s %8s %14s %s\n' target seconds executions cov ft corpus result > "$summary"
 failed=0

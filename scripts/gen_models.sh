@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Generates the deterministic random-weight models from ../shared once and caches them in .cache/models.
+# Generates the deterministic random-weight models (tools/gen_model.py with the real all-MiniLM-L6-v2 tokenizer and
+# configs of tests/models/) once and caches them in .cache/models.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${GPUEMBED_SHARED_DIR:-$root/../shared}
+shared=${GPUEMBED_SHARED_DIR:-$root/tests}
 out=$root/.cache/models
+# The sentence-transformers feature folders (prompts, Dense, pooling modes, shards) built from tiny-bert-cls in under
+# a second; redone whenever tools/gen_st_models.py changes.
+st_models() {
+  local stamp=$out/.st-$(cat "$root/tools/gen_st_models.py" "$root"/tests/golden/st-dense-bin/2_Dense/* | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && return 0
+  python3 "$root/tools/gen_st_models.py" "$out/tiny-bert-cls" "$out" >&2
+  rm -f "$out"/.st-* && touch "$stamp"
+}
 if [ -f "$out/minilm-l6-random/model.safetensors" ] && [ -f "$out/tiny-bert-cls/model.safetensors" ] \
    && [ -f "$out/.complete" ]; then
+  st_models
   exit 0
 fi
 echo "gpuembed: generating random-weight models into $out (about 30 s)..." >&2
-rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-python3 "$shared/tools/gen_model.py" "$shared/models/all-MiniLM-L6-v2" "$out.tmp" >&2
-rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/.complete"
+tmp=$out/.gen.tmp
+rm -rf "$tmp" && mkdir -p "$tmp"
+python3 "$root/tools/gen_model.py" "$shared/models/all-MiniLM-L6-v2" "$tmp" >&2
+# folder by folder: .cache/models also holds the real models of scripts/get_models.sh
+for m in minilm-l6-random tiny-bert-cls; do rm -rf "${out:?}/$m" && mv "$tmp/$m" "$out/$m"; done
+rm -rf "$tmp" && touch "$out/.complete"
+st_models

@@ -11,6 +11,7 @@ step "native build + tests"
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 examples/cli-pipeline.sh
+scripts/test_tokenizer_diff.sh  # ids against HF tokenizers on fresh random texts, every tokenizer shape
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_BUILD_BENCH=OFF" \
@@ -21,6 +22,11 @@ if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"
   scripts/test_wasm.sh
 fi
+step "Python package, Rust crate, Ray (scripts/test_python.sh, test_rust.sh, test_ray.sh)"
+scripts/test_python.sh
+scripts/test_rust.sh
+scripts/test_ray.sh
+
 step "reliability: fuzzing (30 s/target), ThreadSanitizer, sustained load (RELIABILITY.md)"
 scripts/test_reliability.sh
 step "all tests passed"

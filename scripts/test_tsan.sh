@@ -15,7 +15,8 @@ cd "$root"
 scripts/install_deps.sh
 [ -f .cache/models/minilm-l6-random/model.safetensors ] || scripts/gen_models.sh
 build=${BUILD_DIR:-build-tsan}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_TSAN=ON -DGPUEMBED_WITH_DNNL=OFF \
+. scripts/ccache_env.sh
+cmake -S . -B "$build" "${GPUEMBED_CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_TSAN=ON -DGPUEMBED_WITH_DNNL=OFF \
   -DGPUEMBED_WITH_OPENMP=OFF -DCMAKE_CXX_FLAGS="-DGPUEMBED_STD_THREAD_POOL=1" >/dev/null
 cmake --build "$build" --target gpuembed_tests -j"$(nproc)"
 # Default (CI): the concurrency tests, the thread pool, all golden tests of tiny-bert-cls and minilm's token embeddings.

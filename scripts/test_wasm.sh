@@ -2,7 +2,7 @@
 # The WebAssembly / WebGPU / JS API suites (called by scripts/test.sh; runnable alone):
 #   1. builds the module (scripts/build_wasm.sh -> build-wasm/gpuembed.mjs + .wasm; prints the gzipped size),
 #   2. sets up WebGPU in Node (scripts/setup_webgpu_node.sh: npm webgpu, a software Vulkan driver, chromium),
-#   3. generates the test models (scripts/gen_models.sh),
+#   3. generates the test models (scripts/gen_models.sh) and installs the real ones (scripts/get_models.sh),
 #   4. runs `node --test tests/wasm/ tests/js/`: golden checks on the WASM CPU path and WebGPU (Dawn on a software
 #      adapter), the JS API (errors, device loss, reloads, HTTP loading, vector index, npm package), and headless
 #      Chromium (playwright-core) pages.
@@ -34,6 +34,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 step "test models"
 scripts/gen_models.sh
+scripts/get_models.sh
 
 step "node --test ${TEST_FILTER:-tests/wasm/ tests/js/}${GPUEMBED_SLOW:+ (GPUEMBED_SLOW=$GPUEMBED_SLOW)}"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}

@@ -152,3 +152,60 @@ TEST(Cli, SearchCorpusAndSavedIndexAgree) {
 
 }  // namespace
 }  // namespace gpuembed
+
+namespace gpuembed {
+namespace {
+
+// --prompt / --prompt-text / --truncate-dim give what the library gives for the same options (the library is checked
+// against sentence-transformers in st_features_test.cpp).
+TEST(Cli, PromptAndTruncateDimOptionsMatchTheLibrary) {
+  const std::vector<std::string> texts{"first text", "", "a third, longer text"};
+  std::string in;
+  for (const auto& t : texts) in += t + "\n";
+  const std::string wmean = model_dir("st-prompts-wmean").string(), dense = model_dir("st-lasttoken-dense").string();
+  struct Case {
+    std::string model, args;
+    Options load;
+    EmbedOptions call;
+  };
+  const std::vector<Case> cases{{wmean, "", {}, {}},
+                                {wmean, "--prompt passage", {}, {.prompt_name = "passage"}},
+                                {wmean, "--prompt-text 'Represent: '", {}, {.prompt = "Represent: "}},
+                                {wmean, "--prompt-text ''", {}, {.prompt = ""}},
+                                {dense, "--truncate-dim 32 --normalize", {.normalize = 1, .truncate_dim = 32}, {}},
+                                {dense, "--prompt query --truncate-dim 16", {.truncate_dim = 16}, {.prompt_name = "query"}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args);
+    const RunResult r = run("embed --model " + c.model + " " + c.args, in);
+    ASSERT_EQ(r.status, 0);
+    const auto rows = parse_jsonl(r.out);
+    Embedder e = Embedder::load(c.model, c.load);
+    const auto want = e.embed_batch(texts, c.call);
+    ASSERT_EQ(rows.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      ASSERT_EQ(rows[i].size(), e.dimension());
+      for (size_t k = 0; k < e.dimension(); ++k) EXPECT_FLOAT_EQ(rows[i][k], want[i * e.dimension() + k]);
+    }
+  }
+}
+
+TEST(Cli, UnknownPromptIsAOneLineErrorNamingThePrompts) {
+  std::string err;
+  const RunResult r = run("embed --model " + model_dir("st-prompts-wmean").string() + " --prompt nope", "x\n", &err);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(err.find("prompt name 'nope'"), std::string::npos) << err;
+  EXPECT_NE(err.find("'passage'"), std::string::npos) << err;
+}
+
+TEST(Cli, InfoListsPromptsAndDenseModules) {
+  const RunResult r = run("info --model " + model_dir("st-lasttoken-dense").string());
+  ASSERT_EQ(r.status, 0);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["dimension"], 64);
+  EXPECT_EQ(j["dense"][0], "2_Dense 256->96 tanh");
+  EXPECT_EQ(j["prompts"]["query"], "Instruct: find the passage\nQuery: ");
+  EXPECT_TRUE(j["default_prompt_name"].is_null());
+}
+
+}  // namespace
+}  // namespace gpuembed

@@ -1,4 +1,4 @@
-// End to end against sentence-transformers (../shared/golden): token ids, sentence embeddings,
+// End to end against sentence-transformers (tests/golden): token ids, sentence embeddings,
 // token embeddings, per-text independence from batch-mates.
 #include <gtest/gtest.h>
 
@@ -93,7 +93,7 @@ TEST_P(GoldenTest, BatchIndependence) {
   EXPECT_LE(max_abs, 1e-6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GoldenTest, ::testing::Values("minilm-l6-random", "tiny-bert-cls"),
+INSTANTIATE_TEST_SUITE_P(Models, GoldenTest, ::testing::Values("minilm-l6-random", "tiny-bert-cls", "all-MiniLM-L6-v2"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

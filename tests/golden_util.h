@@ -1,5 +1,5 @@
 #pragma once
-// Reads ../shared/golden/<model>.shared.json (sentence-transformers CPU float32 references).
+// Reads tests/golden/<model>.shared.json (sentence-transformers CPU float32 references).
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>

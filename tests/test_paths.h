@@ -1,5 +1,6 @@
 #pragma once
-// Locations of the shared golden files and generated models (scripts/gen_models.sh makes them).
+// Locations of the golden files (tests/golden) and the models in .cache/models (scripts/gen_models.sh generates the
+// random-weight ones, scripts/get_models.sh installs the real ones).
 #include <filesystem>
 #include <string>
 

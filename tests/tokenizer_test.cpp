@@ -432,15 +432,15 @@ TEST(TokenizerErrors, MalformedTokenizerJson) {
   expect_error(edit([](json& j) { j["model"]["vocab"]["hello"] = "7592"; }), bad, "model.vocab[\"hello\"]");
   expect_error(edit([](json& j) { j["model"]["vocab"]["hello"] = -3; }), bad, "model.vocab[\"hello\"]");
   expect_error(edit([](json& j) { j["model"]["vocab"].erase("[UNK]"); }), bad, "model.unk_token \"[UNK]\" is not in model.vocab");
-  expect_error(edit([](json& j) { j["model"]["type"] = "BPE"; }), bad, "model.type \"BPE\" is not supported");
+  expect_error(edit([](json& j) { j["model"]["type"] = "Char"; }), bad, "model.type \"Char\" is not supported");
   expect_error(edit([](json& j) { j["model"] = 3; }), bad, "model must be an object");
   expect_error(edit([](json& j) { j["model"]["max_input_chars_per_word"] = "100"; }), bad,
                "model.max_input_chars_per_word must be a non-negative integer");
   expect_error(edit([](json& j) { j["normalizer"]["lowercase"] = "yes"; }), bad,
                "normalizer.lowercase must be a boolean");
-  expect_error(edit([](json& j) { j["normalizer"]["type"] = "NFKC"; }), bad, "normalizer.type \"NFKC\" is not supported");
-  expect_error(edit([](json& j) { j["pre_tokenizer"]["type"] = "Whitespace"; }), bad,
-               "pre_tokenizer.type \"Whitespace\" is not supported");
+  expect_error(edit([](json& j) { j["normalizer"]["type"] = "NFKX"; }), bad, "normalizer.type \"NFKX\" is not supported");
+  expect_error(edit([](json& j) { j["pre_tokenizer"]["type"] = "Spaces"; }), bad,
+               "pre_tokenizer.type \"Spaces\" is not supported");
   expect_error(edit([](json& j) { j["post_processor"]["special_tokens"].erase("[SEP]"); }), bad,
                "post_processor.special_tokens[\"[SEP]\"] missing");
   expect_error(edit([](json& j) { j["added_tokens"][0]["id"] = "zero"; }), bad, "added_tokens[0].id");

@@ -6,6 +6,7 @@
 //        [--cases short,b32x128,b256x128:2,s512x8,...] [--repeats R] [--warmup W] [--golden N] [--inputs FILE]
 //        [--timeout-s S]
 //
+//   tjs-cpu-q8    the same with dtype 'q8' (onnx/model_quantized.onnx from bench/peer/quantize_q8.sh)
 //   tjs-cpu       transformers.js pipeline('feature-extraction', device 'cpu', dtype fp32) = onnxruntime-node CPU EP,
 //                 session_options {intraOpNumThreads: N, interOpNumThreads: 1}; {pooling:'mean', normalize:true}
 //   ort-web-wasm  onnxruntime-web wasm backend in Node (env.wasm.numThreads = N) + transformers.js AutoTokenizer of the
@@ -29,7 +30,7 @@ import { idsHash, machineBusyMs, median, r3, readTrim, waitIdle } from '../commo
 import { buildCases, REPO_ROOT, SHARED_DIR, SHORT_TEXT, CASE_NAMES } from './inputs.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ENGINES = ['tjs-cpu', 'ort-web-wasm', 'tjs-webgpu'];
+const ENGINES = ['tjs-cpu', 'tjs-cpu-q8', 'ort-web-wasm', 'tjs-webgpu'];
 // [warmup, repeats] defaults per case (keep whole runs short; the wasm peer is ~5x slower than tjs-cpu).
 const DEFAULTS = {
   short: [3, 20],
@@ -143,18 +144,18 @@ async function importTransformers() {
   return tjs;
 }
 
-async function makeTjs(args, device) {
+async function makeTjs(args, device, dtype = 'fp32') {
   const tjs = await importTransformers();
   const sessionOptions = device === 'cpu' ? { intraOpNumThreads: args.threads, interOpNumThreads: 1 } : {};
   const pipe = await tjs.pipeline('feature-extraction', args.model, {
-    device, dtype: 'fp32', local_files_only: true, session_options: sessionOptions,
+    device, dtype, local_files_only: true, session_options: sessionOptions,
   });
   const rec = { modelMs: 0, calls: 0, lastFeeds: null };
   for (const s of Object.values(pipe.model.sessions)) instrumentSession(s, rec);
   return {
     rec,
     info: {
-      api: `pipeline('feature-extraction', dir, {device:'${device}', dtype:'fp32', local_files_only:true, session_options:${JSON.stringify(sessionOptions)}}); pipe(texts, {pooling:'mean', normalize:true})`,
+      api: `pipeline('feature-extraction', dir, {device:'${device}', dtype:'${dtype}', local_files_only:true, session_options:${JSON.stringify(sessionOptions)}}); pipe(texts, {pooling:'mean', normalize:true})`,
       session_config: Object.values(pipe.model.sessions).map((s) => s.config),
     },
     tokenize: (t) => Array.from(pipe.tokenizer.encode(t)),
@@ -229,7 +230,7 @@ async function runChild(args) {
     host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
       nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) },
   };
-  if (args.engine !== 'tjs-webgpu') result.threads_note = args.engine === 'tjs-cpu' ? 'onnxruntime-node intraOpNumThreads' : 'onnxruntime-web env.wasm.numThreads';
+  if (args.engine !== 'tjs-webgpu') result.threads_note = args.engine.startsWith('tjs-cpu') ? 'onnxruntime-node intraOpNumThreads' : 'onnxruntime-web env.wasm.numThreads';
   else { result.threads_note = 'not applicable (GPU)'; }
   const emit = () => process.stdout.write(JSON.stringify(result) + '\n');
   try {
@@ -247,6 +248,7 @@ async function runChild(args) {
     const cb0 = machineBusyMs(), cc0 = process.cpuUsage();
     const t0 = performance.now();
     const eng = args.engine === 'tjs-cpu' ? await makeTjs(args, 'cpu')
+      : args.engine === 'tjs-cpu-q8' ? await makeTjs(args, 'cpu', 'q8')
       : args.engine === 'tjs-webgpu' ? await makeTjs(args, 'webgpu') : await makeOrtWebWasm(args);
     const t1 = performance.now();
     await eng.embed([SHORT_TEXT]);

@@ -9,7 +9,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,7 @@ namespace gpuembed {
 enum class Precision {
   kFloat32,  // exact float32 arithmetic (the default)
   kBFloat16, // matmuls in bfloat16 with float32 accumulation where the CPU has native support
+  kInt8,     // matmuls in int8 (weights per output channel, activations per row, int32 accumulation); native CPU
 };
 
 struct Options {
@@ -30,6 +33,15 @@ struct Options {
   size_t max_batch = 32;         // texts per forward pass (texts are bucketed by length first)
   int normalize = -1;            // -1: as the model's modules.json says; 0: never; 1: always L2-normalize
   size_t max_seq_length = 0;     // 0: sentence_bert_config.json's; else tokens per text (capped by the model's positions)
+  size_t truncate_dim = 0;       // 0: the full dimension; else the first truncate_dim values (Matryoshka), cut after
+                                 // the model's modules as sentence-transformers does (normalize = 1: unit length after)
+};
+
+// Per call, as SentenceTransformer.encode's prompt / prompt_name: the prompt text is prepended to every text.
+struct EmbedOptions {
+  std::optional<std::string> prompt_name;  // a key of config_sentence_transformers.json's prompts (an unknown name is
+                                           // kInvalidInput); unset: the model's default_prompt_name, if any
+  std::optional<std::string> prompt;       // a literal prompt instead of a named one ("" for none, even with a default)
 };
 
 struct ModelInfo {
@@ -40,7 +52,11 @@ struct ModelInfo {
   std::string pooling;           // e.g. "mean" or "cls" ("cls+mean" when several are enabled)
   bool normalize = false;
   std::string backend;           // what actually runs, e.g. "cpu-avx512"
-  std::string precision;         // "fp32" or "bf16"
+  std::string precision;         // "fp32", "bf16" or "int8"
+  std::map<std::string, std::string> prompts;  // name -> text (config_sentence_transformers.json; "query" and
+                                               // "document" always, empty unless the model sets them)
+  std::string default_prompt_name;             // "" when none
+  std::vector<std::string> dense;              // the Dense modules after pooling, e.g. "2_Dense 768->3072 identity"
 };
 
 struct TokenizedText {
@@ -55,9 +71,11 @@ class Embedder {
  public:
   static Embedder load(const std::filesystem::path& model_dir, const Options& options = {});
 
-  std::vector<float> embed(std::string_view text);
+  std::vector<float> embed(std::string_view text, const EmbedOptions& options = {});
   // Returns texts.size() * dimension() floats, row i for texts[i].
   std::vector<float> embed_batch(const std::vector<std::string>& texts, const Progress& progress = {});
+  std::vector<float> embed_batch(const std::vector<std::string>& texts, const EmbedOptions& options,
+                                 const Progress& progress = {});
   // The transformer's last hidden state for one text: [tokens, hidden_size].
   std::vector<float> token_embeddings(std::string_view text);
   TokenizedText tokenize(std::string_view text) const;

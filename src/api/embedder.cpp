@@ -64,6 +64,7 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   }
   if (options.threads < 0) throw Error(ErrorCode::kInvalidInput, "threads must be >= 0");
 
+  const auto source = folder_source(dir);
   ModelFiles files;
   files.origin = dir.string();
   files.config_json = read_optional(dir / "config.json");
@@ -74,15 +75,9 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   files.pooling_config_json = read_optional(dir / pooling_dir_from_modules(files.modules_json, files.origin) / "config.json");
   files.sentence_bert_config_json = read_optional(dir / "sentence_bert_config.json");
 
-  const fs::path weights_path = dir / "model.safetensors";
-  if (!fs::is_regular_file(weights_path, ec)) {
-    const bool has_bin = fs::exists(dir / "pytorch_model.bin", ec);
-    throw Error(ErrorCode::kModelNotFound,
-                weights_path.string() + ": missing" +
-                    (has_bin ? " (only pytorch_model.bin is present; convert it to safetensors first)" : ""));
-  }
-  auto st = SafeTensors::open(weights_path);
-  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize, options.max_seq_length);
+  auto st = open_model_weights(*source);
+  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize, options.max_seq_length,
+                                     source.get(), options.truncate_dim);
 
   auto backend = make_cpu_backend(model.spec, model.weights, options.precision, options.threads);
 
@@ -95,24 +90,37 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   impl->info.intermediate_size = s.config.intermediate_size;
   impl->info.vocab_size = s.config.vocab_size;
   impl->info.max_seq_length = s.max_seq_length;
-  impl->info.dimension = s.dimension();
+  impl->info.dimension = model.modules.dimension();
   impl->info.pooling = join_pooling(s.pooling);
-  impl->info.normalize = s.normalize;
+  impl->info.normalize = model.modules.normalizes();
+  impl->info.prompts = model.modules.prompts();
+  impl->info.default_prompt_name = model.modules.default_prompt_name();
+  for (const DenseModule& d : model.modules.dense()) {
+    impl->info.dense.push_back(d.path + " " + std::to_string(d.in_features) + "->" + std::to_string(d.out_features) +
+                               " " + dense_activation_name(d.activation));
+  }
   impl->info.backend = backend->name();
-  impl->info.precision = options.precision == Precision::kBFloat16 ? "bf16" : "fp32";
+  impl->info.precision = options.precision == Precision::kBFloat16 ? "bf16"
+                          : options.precision == Precision::kInt8   ? "int8"
+                                                                    : "fp32";
   impl->pipeline = std::make_unique<Pipeline>(std::move(model), std::move(backend), options.max_batch);
   return Embedder(std::move(impl));
 }
 
-std::vector<float> Embedder::embed(std::string_view text) {
+std::vector<float> Embedder::embed(std::string_view text, const EmbedOptions& options) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->pipeline->embed({text});
+  return impl_->pipeline->embed({text}, {}, options);
 }
 
 std::vector<float> Embedder::embed_batch(const std::vector<std::string>& texts, const Progress& progress) {
+  return embed_batch(texts, EmbedOptions{}, progress);
+}
+
+std::vector<float> Embedder::embed_batch(const std::vector<std::string>& texts, const EmbedOptions& options,
+                                         const Progress& progress) {
   std::vector<std::string_view> views(texts.begin(), texts.end());
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  return impl_->pipeline->embed(views, progress);
+  return impl_->pipeline->embed(views, progress, options);
 }
 
 std::vector<float> Embedder::token_embeddings(std::string_view text) {

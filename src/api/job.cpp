@@ -20,7 +20,9 @@ Job::Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape) : ids_(st
       throw Error(ErrorCode::kInvalidInput, "text " + std::to_string(i) + " has no tokens (an empty text, and the "
                                             "tokenizer adds no special tokens): nothing to embed");
     }
-    const size_t floats = shape_.output == BatchOutput::kEmbeddings ? shape_.dimension : ids_[i].size() * shape_.hidden;
+    const size_t floats = shape_.rows                                 ? shape_.rows_floats
+                          : shape_.output == BatchOutput::kEmbeddings ? shape_.dimension
+                                                                      : ids_[i].size() * shape_.hidden;
     offset_[i + 1] = offset_[i] + floats;
   }
   result_.assign(offset_.back(), 0.0f);
@@ -83,10 +85,19 @@ void Job::read_pass(Backend& backend) {
   scratch_.resize(cur_n_ * row_floats);
   backend.read(scratch_.data());
   in_flight_ = false;
+  const float* rows = scratch_.data();
+  size_t stride = row_floats;
+  if (shape_.rows) {
+    lengths_.resize(cur_n_);
+    for (size_t k = 0; k < cur_n_; ++k) lengths_[k] = static_cast<int32_t>(ids_[order_[next_ + k]].size());
+    rows_.resize(cur_n_ * shape_.rows_floats);
+    shape_.rows(scratch_.data(), cur_n_, cur_seq_, lengths_.data(), rows_.data());
+    rows = rows_.data();
+    stride = shape_.rows_floats;
+  }
   for (size_t k = 0; k < cur_n_; ++k) {
     const size_t text = order_[next_ + k];
-    std::copy_n(scratch_.begin() + static_cast<ptrdiff_t>(k * row_floats), offset_[text + 1] - offset_[text],
-                result_.begin() + static_cast<ptrdiff_t>(offset_[text]));
+    std::copy_n(rows + k * stride, offset_[text + 1] - offset_[text], result_.begin() + static_cast<ptrdiff_t>(offset_[text]));
   }
   next_ += cur_n_;
   ++passes_;

@@ -21,12 +21,20 @@ struct PassLimit {
   size_t tokens = 0;
 };
 
+// Turns one pass's backend output (`output` of JobShape: [n, dimension] or [n, seq, hidden]) into [n, rows floats]
+// rows; lengths: tokens per text of the pass. Pipeline's are the sentence-transformers modules after pooling
+// (SentenceModules::rows_from_backend), with the CPU pooling the hidden states where the backend cannot.
+using PassRows = std::function<void(const float* out, size_t n, size_t seq, const int32_t* lengths, float* rows)>;
+
 struct JobShape {
   BatchOutput output = BatchOutput::kEmbeddings;
   size_t dimension = 0;  // floats per text of kEmbeddings
   size_t hidden = 0;     // floats per token of kHiddenStates
   int32_t pad_id = 0;
   size_t max_batch = 32;  // texts per pass
+  // When set, each pass goes through `rows` and every text's result is `rows_floats` floats, whatever `output` is.
+  PassRows rows;
+  size_t rows_floats = 0;
 };
 
 class Job {
@@ -46,7 +54,8 @@ class Job {
   size_t texts_done() const { return next_; }
   size_t passes() const { return passes_; }
   size_t oom_splits() const { return oom_splits_; }
-  // kEmbeddings: [texts, dimension] in input order; kHiddenStates: each text's [tokens, hidden], in input order.
+  // kEmbeddings: [texts, dimension] in input order; kHiddenStates: each text's [tokens, hidden], in input order;
+  // with JobShape::rows: [texts, rows_floats] in input order.
   const std::vector<float>& result() const { return result_; }
   std::vector<float> take_result() { return std::move(result_); }
   // Called after each pass that was read: (texts done, texts).
@@ -64,7 +73,8 @@ class Job {
   size_t cur_n_ = 0, cur_seq_ = 0;
   bool in_flight_ = false;
   size_t passes_ = 0, oom_splits_ = 0;
-  std::vector<float> result_, scratch_;
+  std::vector<float> result_, scratch_, rows_;
+  std::vector<int32_t> lengths_;
 };
 
 }  // namespace gpuembed

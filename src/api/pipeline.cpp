@@ -5,7 +5,7 @@
 namespace gpuembed {
 
 LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::shared_ptr<const SafeTensors> weights,
-                           int normalize, size_t max_seq_length) {
+                           int normalize, size_t max_seq_length, const ModelSource* source, size_t truncate_dim) {
   LoadedModel m;
   m.spec = parse_model_spec(files);
   if (normalize >= 0) m.spec.normalize = normalize != 0;
@@ -19,6 +19,9 @@ LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::sh
                                               std::to_string(m.spec.config.vocab_size));
   }
   m.weights = bind_bert_weights(std::move(weights), m.spec.config);
+  const auto none = memory_source({}, files.origin);
+  m.modules = SentenceModules::load(source ? *source : *none, m.spec, files.modules_json, normalize, truncate_dim);
+  if (!m.modules.backend_normalizes()) m.spec.normalize = false;  // the modules after pooling normalize
   m.tokenizer = std::make_shared<const Tokenizer>(std::move(tokenizer));
   return m;
 }
@@ -34,25 +37,59 @@ std::vector<int32_t> Pipeline::encode_ids(std::string_view text) const {
   return model_.tokenizer->encode_ids(text, model_.spec.max_seq_length);
 }
 
+PromptChoice Pipeline::choose_prompt(const EmbedOptions& options) const {
+  return model_.modules.choose_prompt(options.prompt, options.prompt_name, *model_.tokenizer, model_.spec.max_seq_length);
+}
+
+std::vector<int32_t> Pipeline::encode_with_prompt(std::string_view text, const PromptChoice& prompt) const {
+  if (prompt.text.empty()) return encode_ids(text);
+  std::string with_prompt;
+  with_prompt.reserve(prompt.text.size() + text.size());
+  with_prompt.append(prompt.text).append(text);
+  return encode_ids(with_prompt);
+}
+
 Encoding Pipeline::tokenize(std::string_view text) const {
   if (text.size() > kMaxTextBytes) encode_ids(text);  // throws the size error
   return model_.tokenizer->encode(text, model_.spec.max_seq_length);
 }
 
-Job Pipeline::start_job(const std::vector<std::string_view>& texts, BatchOutput output) const {
-  if (texts.size() > kMaxBatchTexts) {
-    throw Error(ErrorCode::kInvalidInput, std::to_string(texts.size()) + " texts exceed the limit of " +
-                                              std::to_string(kMaxBatchTexts) + " per call");
-  }
-  std::vector<std::vector<int32_t>> ids(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_ids(texts[i]);
+JobShape Pipeline::job_shape(BatchOutput output) const {
   JobShape shape;
   shape.output = output;
   shape.dimension = model_.spec.dimension();
   shape.hidden = static_cast<size_t>(model_.spec.config.hidden_size);
   shape.pad_id = model_.tokenizer->pad_id();
   shape.max_batch = max_batch_;
+  return shape;
+}
+
+static void check_batch_size(size_t texts) {
+  if (texts > kMaxBatchTexts) {
+    throw Error(ErrorCode::kInvalidInput, std::to_string(texts) + " texts exceed the limit of " +
+                                              std::to_string(kMaxBatchTexts) + " per call");
+  }
+}
+
+Job Pipeline::start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options) const {
+  check_batch_size(texts.size());
+  const PromptChoice prompt = choose_prompt(options);
+  std::vector<std::vector<int32_t>> ids(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
+  // Pooling modes beyond the backend's, or prompt tokens left out of pooling: the backend gives the hidden states
+  // and the CPU pools them; either way the modules after pooling (Dense, Normalize, truncate_dim) run on each pass.
+  const bool backend_pools = model_.modules.backend_pools(prompt);
+  JobShape shape = job_shape(backend_pools ? BatchOutput::kEmbeddings : BatchOutput::kHiddenStates);
+  shape.rows_floats = model_.modules.dimension();
+  shape.rows = [modules = &model_.modules, backend_pools, backend_normalized = model_.spec.normalize,
+                skip = prompt.pool_skip](const float* out, size_t n, size_t seq, const int32_t* lengths, float* rows) {
+    modules->rows_from_backend(out, backend_pools, backend_normalized, n, seq, lengths, skip, rows);
+  };
   return Job(std::move(ids), shape);
+}
+
+Job Pipeline::start_hidden_job(std::string_view text) const {
+  return Job({encode_ids(text)}, job_shape(BatchOutput::kHiddenStates));
 }
 
 void Pipeline::set_backend(std::unique_ptr<Backend> backend) {
@@ -77,15 +114,15 @@ void Pipeline::run(Job& job) {
 }
 
 std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
-                                   const std::function<void(size_t, size_t)>& progress) {
-  Job job = start_job(texts, BatchOutput::kEmbeddings);
+                                   const std::function<void(size_t, size_t)>& progress, const EmbedOptions& options) {
+  Job job = start_job(texts, options);
   job.on_progress = progress;
   run(job);
   return job.take_result();
 }
 
 std::vector<float> Pipeline::token_embeddings(std::string_view text) {
-  Job job = start_job({text}, BatchOutput::kHiddenStates);
+  Job job = start_hidden_job(text);
   run(job);
   return job.take_result();
 }

@@ -11,8 +11,10 @@
 #include "api/job.h"
 #include "backend/backend.h"
 #include "gpuembed/gpuembed.h"
+#include "model/model_source.h"
 #include "model/model_spec.h"
 #include "model/safetensors.h"
+#include "model/st_modules.h"
 #include "model/weights.h"
 #include "tokenizer/tokenizer.h"
 
@@ -26,12 +28,15 @@ struct LoadedModel {
   ModelSpec spec;
   std::shared_ptr<const Tokenizer> tokenizer;
   BertWeights weights;
+  SentenceModules modules;  // prompts and what follows pooling (Dense, Normalize, truncate_dim)
 };
 
 // `tokenizer` is built by the caller (from tokenizer.json or vocab.txt); `normalize` -1 keeps the
-// model's setting.
+// model's setting. `source` gives config_sentence_transformers.json and the Dense modules' folders (none: no prompts
+// but the defaults, and a Dense module in modules.json is reported missing).
 LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::shared_ptr<const SafeTensors> weights,
-                           int normalize, size_t max_seq_length = 0);
+                           int normalize, size_t max_seq_length = 0, const ModelSource* source = nullptr,
+                           size_t truncate_dim = 0);
 
 class Pipeline {
  public:
@@ -40,17 +45,28 @@ class Pipeline {
   // Synchronous use, on a backend that finishes inside submit() (the CPU): rows of dimension() floats in input
   // order; `progress` is called after each pass.
   std::vector<float> embed(const std::vector<std::string_view>& texts,
-                           const std::function<void(size_t, size_t)>& progress = {});
+                           const std::function<void(size_t, size_t)>& progress = {}, const EmbedOptions& options = {});
   std::vector<float> token_embeddings(std::string_view text);  // [tokens, hidden]
+  // The prompt of a call (kInvalidInput for an unknown name), and a text's token ids with it prepended, as embed()
+  // uses them (for drivers that run the backend themselves, like the WebGPU job of the WASM build).
+  PromptChoice choose_prompt(const EmbedOptions& options) const;
+  std::vector<int32_t> encode_with_prompt(std::string_view text, const PromptChoice& prompt) const;
   Encoding tokenize(std::string_view text) const;
   // Token ids of one text, truncated to max_seq_length; kInvalidInput past kMaxTextBytes.
   std::vector<int32_t> encode_ids(std::string_view text) const;
 
-  // Asynchronous use (WebGPU in WASM): the texts tokenized and checked into a job, which the caller then steps on
-  // a backend of its own (Job::step) while it awaits the device between steps.
-  Job start_job(const std::vector<std::string_view>& texts, BatchOutput output) const;
+  // Asynchronous use (WebGPU in WASM): the texts tokenized (with the call's prompt) and checked into a job, which
+  // the caller then steps on a backend of its own (Job::step) while it awaits the device between steps. The job's
+  // result is embed()'s: [texts, dimension()] after the modules that follow pooling; its passes ask the backend for
+  // hidden states when the CPU must pool (SentenceModules::backend_pools).
+  Job start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options = {}) const;
+  // The last hidden state of one text ([tokens, hidden], token_embeddings()) as a job.
+  Job start_hidden_job(std::string_view text) const;
 
   const ModelSpec& spec() const { return model_.spec; }
+  const SentenceModules& modules() const { return model_.modules; }
+  // Floats per text that embed() returns (after Dense modules and truncate_dim; spec().dimension() is the pooled width).
+  size_t dimension() const { return model_.modules.dimension(); }
   const Tokenizer& tokenizer() const { return *model_.tokenizer; }
   const BertWeights& weights() const { return model_.weights; }
   Backend& backend() { return *backend_; }
@@ -63,6 +79,7 @@ class Pipeline {
 
  private:
   void run(Job& job);
+  JobShape job_shape(BatchOutput output) const;
 
   LoadedModel model_;
   std::unique_ptr<Backend> backend_;

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "cli/quantize.h"
 #include "cli/text_input.h"
 #include "cli/vector_output.h"
 #include "gpuembed/gpuembed.h"
@@ -25,11 +27,23 @@ struct Common {
   bool normalize = false, no_normalize = false;
   std::string input = "-";
   std::string input_format = "auto";
+  size_t truncate_dim = 0;
+  std::optional<std::string> prompt_name, prompt_text;
 
   void add_model(CLI::App* app) {
     app->add_option("-m,--model", model, "Hugging Face model folder (default: $GPUEMBED_MODEL)");
     app->add_option("-t,--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   }
+  // Options of sentence-transformers models: prompts (config_sentence_transformers.json) and Matryoshka truncation.
+  void add_prompt(CLI::App* app) {
+    auto* name = app->add_option("--prompt", prompt_name, "name of a prompt of the model (default: its default_prompt_name)");
+    app->add_option("--prompt-text", prompt_text, "literal prompt text to prepend instead ('' for none)")->excludes(name);
+  }
+  void add_truncate(CLI::App* app) {
+    app->add_option("--truncate-dim", truncate_dim, "keep the first N dimensions (Matryoshka; with --normalize: unit "
+                                                    "length after the cut)")->check(CLI::PositiveNumber);
+  }
+  EmbedOptions embed_options() const { return EmbedOptions{prompt_name, prompt_text}; }
   void add_inputs(CLI::App* app) {
     app->add_option("-i,--input", input, "input file, '-' for stdin");
     app->add_option("--input-format", input_format, "lines | jsonl ({\"text\": ...} per line) | auto");
@@ -45,9 +59,12 @@ struct Common {
     o.threads = threads;
     o.max_batch = batch;
     if (precision == "bf16") o.precision = Precision::kBFloat16;
-    else if (precision != "fp32") throw Error(ErrorCode::kInvalidInput, "unknown precision '" + precision + "' (fp32, bf16)");
+    else if (precision == "int8") o.precision = Precision::kInt8;
+    else if (precision != "fp32")
+      throw Error(ErrorCode::kInvalidInput, "unknown precision '" + precision + "' (fp32, bf16, int8)");
     if (normalize) o.normalize = 1;
     if (no_normalize) o.normalize = 0;
+    o.truncate_dim = truncate_dim;
     return Embedder::load(dir, o);
   }
 };
@@ -104,7 +121,8 @@ int run_embed(const Common& c, const std::string& output, std::string format, bo
   std::vector<std::string> texts;
   size_t done = 0;
   while (texts.clear(), reader.next_chunk(chunk, texts)) {
-    const std::vector<float> v = e.embed_batch(texts, [&](size_t d, size_t) { bar.update(done + d); });
+    const std::vector<float> v =
+        e.embed_batch(texts, c.embed_options(), [&](size_t d, size_t) { bar.update(done + d); });
     writer->write(v.data(), texts.size(), e.dimension());
     done += texts.size();
   }
@@ -136,7 +154,8 @@ int run_info(const Common& c) {
                    {"num_heads", i.num_heads}, {"intermediate_size", i.intermediate_size},
                    {"vocab_size", i.vocab_size}, {"max_seq_length", i.max_seq_length}, {"dimension", i.dimension},
                    {"pooling", i.pooling},     {"normalize", i.normalize},   {"backend", i.backend},
-                   {"precision", i.precision}};
+                   {"precision", i.precision}, {"prompts", i.prompts}, {"dense", i.dense},
+                   {"default_prompt_name", i.default_prompt_name.empty() ? nlohmann::json() : nlohmann::json(i.default_prompt_name)}};
   std::cout << j.dump(2) << '\n';
   return 0;
 }
@@ -149,7 +168,7 @@ int run_similarity(const Common& c, std::vector<std::string> texts) {
   Embedder e = c.load();
   if (texts.empty()) texts = kSampleSentences;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<float> v = e.embed_batch(texts);
+  const std::vector<float> v = e.embed_batch(texts, c.embed_options());
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const size_t d = e.dimension();
   std::printf("model %s: %s pooling, %s, dimension %zu, backend %s\n", e.info().path.c_str(), e.info().pooling.c_str(),
@@ -202,7 +221,8 @@ int run_search(const Common& c, const SearchArgs& a) {
     }
   } else {
     ProgressBar bar(texts.size() >= 256);
-    index.add(e.embed_batch(texts, [&](size_t d, size_t) { bar.update(d); }));
+    // As sentence-transformers' encode_document / encode_query: the "document" and "query" prompts.
+    index.add(e.embed_batch(texts, {.prompt_name = "document"}, [&](size_t d, size_t) { bar.update(d); }));
     bar.finish(texts.size());
   }
   if (!a.index_out.empty()) {
@@ -211,7 +231,7 @@ int run_search(const Common& c, const SearchArgs& a) {
   }
   for (const std::string& q : a.queries) {
     nlohmann::json hits = nlohmann::json::array();
-    for (const SearchHit& h : index.search(e.embed(q), a.k)) {
+    for (const SearchHit& h : index.search(e.embed(q, {.prompt_name = "query"}), a.k)) {
       nlohmann::json hit{{"id", h.id}, {"score", h.score}};
       if (h.id < texts.size()) hit["text"] = texts[h.id];
       hits.push_back(hit);
@@ -238,10 +258,12 @@ int main(int argc, char** argv) {
   embed->add_option("-o,--output", output, "output file (default stdout); .npy → NumPy float32");
   embed->add_option("-f,--format", format, "jsonl | npy (default: from --output's extension)");
   embed->add_option("-b,--batch", c.batch, "texts per forward pass")->check(CLI::PositiveNumber);
-  embed->add_option("--precision", c.precision, "fp32 | bf16 (bf16 matmuls where the CPU supports them)");
+  embed->add_option("--precision", c.precision, "fp32 | bf16 (bf16 matmuls where the CPU supports them) | int8 (dynamic int8 matmuls)");
   auto* norm = embed->add_flag("--normalize", c.normalize, "always L2-normalize");
   embed->add_flag("--no-normalize", c.no_normalize, "never L2-normalize")->excludes(norm);
   embed->add_flag("!--no-progress", progress, "no progress bar on stderr");
+  c.add_prompt(embed);
+  c.add_truncate(embed);
 
   auto* tokenize = app.add_subcommand("tokenize", "print token ids and tokens as JSONL");
   c.add_model(tokenize);
@@ -253,6 +275,8 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("similarity", "embed texts (default: sample sentences) and print their cosine matrix");
   c.add_model(sim);
   sim->add_option("texts", texts, "texts to compare");
+  c.add_prompt(sim);
+  c.add_truncate(sim);
 
   SearchArgs search_args;
   auto* search = app.add_subcommand("search", "semantic search: top-k passages of a corpus for each query (cosine)");
@@ -264,6 +288,12 @@ int main(int argc, char** argv) {
   search->add_option("--index", search_args.index_in, "load a saved index instead of embedding the corpus");
   search->add_option("--save-index", search_args.index_out, "write the index to this file");
   search->add_option("--storage", search_args.storage, "index file storage: f32 | f16");
+  c.add_truncate(search);
+
+  std::string quantize_in, quantize_out;
+  auto* quantize = app.add_subcommand("quantize", "write a copy of a model folder with int8 encoder weights");
+  quantize->add_option("model", quantize_in, "model folder")->required();
+  quantize->add_option("output", quantize_out, "new folder (must not exist or be empty)")->required();
 
   try {
     app.parse(argc, argv);
@@ -276,6 +306,10 @@ int main(int argc, char** argv) {
     if (*info) return run_info(c);
     if (*sim) return run_similarity(c, texts);
     if (*search) return run_search(c, search_args);
+    if (*quantize) {
+      gpuembed::cli::quantize_model(quantize_in, quantize_out);
+      return 0;
+    }
   } catch (const gpuembed::Error& e) {
     std::fprintf(stderr, "gpuembed: error: %s\n", e.what());
     return 2;

@@ -42,6 +42,8 @@ const char* pooling_mode_name(PoolingMode mode) {
     case PoolingMode::kMax: return "max";
     case PoolingMode::kMean: return "mean";
     case PoolingMode::kMeanSqrtLen: return "mean_sqrt_len_tokens";
+    case PoolingMode::kWeightedMean: return "weightedmean";
+    case PoolingMode::kLastToken: return "lasttoken";
   }
   return "?";
 }
@@ -132,8 +134,10 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
         has_transformer = true;
       } else if (type.find("models.Normalize") != std::string::npos) {
         spec.normalize = true;
-      } else if (type.find("models.Pooling") == std::string::npos) {
-        invalid(origin, "module type '" + type + "' is not supported (Transformer, Pooling, Normalize are)");
+      } else if (type.find("models.Pooling") == std::string::npos &&
+                 type.find("models.Dense") == std::string::npos) {
+        // Dense modules are read by model/st_modules.h.
+        invalid(origin, "module type '" + type + "' is not supported (Transformer, Pooling, Dense, Normalize are)");
       }
     }
     if (!has_transformer) invalid(origin, "no Transformer module");
@@ -142,34 +146,62 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
   if (!f.pooling_config_json.empty()) {
     const std::string origin = f.origin + "/" + pooling_dir_from_modules(f.modules_json, f.origin) + "/config.json";
     const json p = parse_object(f.pooling_config_json, origin);
-    if (p.contains("pooling_mode") && p["pooling_mode"].is_string()) {
-      const std::string m = p["pooling_mode"].get<std::string>();
-      if (m == "mean") spec.pooling = {PoolingMode::kMean};
-      else if (m == "cls") spec.pooling = {PoolingMode::kCls};
-      else if (m == "max") spec.pooling = {PoolingMode::kMax};
-      else if (m == "mean_sqrt_len_tokens") spec.pooling = {PoolingMode::kMeanSqrtLen};
-      else invalid(origin, "pooling_mode '" + m + "' is not supported");
+    // sentence-transformers 6 writes "pooling_mode" (a name or a list of names, concatenated in the list's order);
+    // older versions one boolean flag per mode (concatenated in PoolingMode order, as sentence-transformers converts
+    // them).
+    const std::pair<const char*, PoolingMode> kFlags[] = {
+        {"pooling_mode_cls_token", PoolingMode::kCls},
+        {"pooling_mode_max_tokens", PoolingMode::kMax},
+        {"pooling_mode_mean_tokens", PoolingMode::kMean},
+        {"pooling_mode_mean_sqrt_len_tokens", PoolingMode::kMeanSqrtLen},
+        {"pooling_mode_weightedmean_tokens", PoolingMode::kWeightedMean},
+        {"pooling_mode_lasttoken", PoolingMode::kLastToken}};
+    if (p.contains("pooling_mode")) {
+      const json& pm = p["pooling_mode"];
+      std::vector<std::string> names;
+      if (pm.is_string()) names.push_back(pm.get<std::string>());
+      else if (pm.is_array()) {
+        for (const auto& n : pm) {
+          if (!n.is_string()) invalid(origin, "pooling_mode entries must be strings");
+          names.push_back(n.get<std::string>());
+        }
+      } else {
+        invalid(origin, "pooling_mode must be a name or a list of names");
+      }
+      spec.pooling.clear();
+      for (const std::string& m : names) {
+        bool known = false;
+        for (PoolingMode mode : {PoolingMode::kCls, PoolingMode::kMax, PoolingMode::kMean, PoolingMode::kMeanSqrtLen,
+                                 PoolingMode::kWeightedMean, PoolingMode::kLastToken}) {
+          if (m == pooling_mode_name(mode)) {
+            spec.pooling.push_back(mode);
+            known = true;
+          }
+        }
+        if (!known) {
+          invalid(origin, "pooling_mode '" + m +
+                              "' is not supported (cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken are)");
+        }
+      }
+      if (spec.pooling.empty()) invalid(origin, "no pooling mode is enabled");
     } else {
       spec.pooling.clear();
-      const std::pair<const char*, PoolingMode> kFlags[] = {{"pooling_mode_cls_token", PoolingMode::kCls},
-                                                             {"pooling_mode_max_tokens", PoolingMode::kMax},
-                                                             {"pooling_mode_mean_tokens", PoolingMode::kMean},
-                                                             {"pooling_mode_mean_sqrt_len_tokens", PoolingMode::kMeanSqrtLen}};
       for (const auto& [key, mode] : kFlags) {
         if (p.contains(key) && !p[key].is_boolean()) invalid(origin, std::string("'") + key + "' must be true or false");
         if (p.value(key, false)) spec.pooling.push_back(mode);
       }
-      for (const char* key : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"}) {
-        if (p.contains(key) && !p[key].is_boolean()) invalid(origin, std::string("'") + key + "' must be true or false");
-        if (p.value(key, false)) invalid(origin, std::string("'") + key + "' is not supported");
-      }
       if (spec.pooling.empty()) invalid(origin, "no pooling mode is enabled");
     }
-    if (p.contains("word_embedding_dimension") && p["word_embedding_dimension"] != spec.config.hidden_size) {
-      invalid(origin, "word_embedding_dimension does not match hidden_size " + std::to_string(spec.config.hidden_size));
+    if (p.contains("include_prompt")) {
+      if (!p["include_prompt"].is_boolean()) invalid(origin, "'include_prompt' must be true or false");
+      spec.include_prompt = p["include_prompt"].get<bool>();
+    }
+    for (const char* key : {"word_embedding_dimension", "embedding_dimension"}) {
+      if (p.contains(key) && p[key] != spec.config.hidden_size) {
+        invalid(origin, std::string(key) + " does not match hidden_size " + std::to_string(spec.config.hidden_size));
+      }
     }
   }
-
   if (!f.sentence_bert_config_json.empty()) {
     const std::string origin = f.origin + "/sentence_bert_config.json";
     const json s = parse_object(f.sentence_bert_config_json, origin);

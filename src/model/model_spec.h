@@ -23,12 +23,13 @@ struct BertConfig {
 };
 
 // Order matters: sentence-transformers concatenates the enabled modes in this order.
-enum class PoolingMode { kCls, kMax, kMean, kMeanSqrtLen };
+enum class PoolingMode { kCls, kMax, kMean, kMeanSqrtLen, kWeightedMean, kLastToken };
 const char* pooling_mode_name(PoolingMode mode);
 
 struct ModelSpec {
   BertConfig config;
   std::vector<PoolingMode> pooling{PoolingMode::kMean};
+  bool include_prompt = true;   // the Pooling config's include_prompt: false leaves the prompt's tokens out
   bool normalize = false;
   size_t max_seq_length = 512;  // counts [CLS] and [SEP]
   size_t dimension() const { return pooling.size() * static_cast<size_t>(config.hidden_size); }

@@ -192,12 +192,43 @@ void SafeTensors::parse() {
   }
 }
 
+std::shared_ptr<SafeTensors> SafeTensors::merge(std::vector<std::shared_ptr<const SafeTensors>> shards,
+                                                const std::string& origin) {
+  std::shared_ptr<SafeTensors> st(new SafeTensors(origin));
+  for (size_t i = 0; i < shards.size(); ++i) {
+    for (const auto& [name, info] : shards[i]->tensors()) {
+      if (!st->shard_of_.emplace(name, i).second) {
+        invalid(origin, "tensor '" + name + "' is in two shards (" + shards[st->shard_of_[name]]->origin() + " and " +
+                            shards[i]->origin() + ")");
+      }
+      st->tensors_.emplace(name, info);
+    }
+  }
+  st->shards_ = std::move(shards);
+  return st;
+}
+
 const TensorInfo* SafeTensors::find(const std::string& name) const {
+  if (!shards_.empty()) {
+    auto s = shard_of_.find(name);
+    return s == shard_of_.end() ? nullptr : shards_[s->second]->find(name);
+  }
   auto it = tensors_.find(name);
   return it == tensors_.end() ? nullptr : &it->second;
 }
 
+std::vector<uint8_t> SafeTensors::raw_bytes(const std::string& name) const {
+  const TensorInfo* info = find(name);
+  if (!info) invalid(origin_, "tensor '" + name + "' is missing");
+  return std::vector<uint8_t>(data_ + info->begin, data_ + info->end);
+}
+
 TensorView SafeTensors::f32(const std::string& name) const {
+  if (!shards_.empty()) {
+    auto s = shard_of_.find(name);
+    if (s == shard_of_.end()) invalid(origin_, "tensor '" + name + "' is missing");
+    return shards_[s->second]->f32(name);
+  }
   const TensorInfo* info = find(name);
   if (!info) invalid(origin_, "tensor '" + name + "' is missing");
   TensorView view;
@@ -206,6 +237,22 @@ TensorView SafeTensors::f32(const std::string& name) const {
   const size_t n = view.numel();
   if (info->dtype == DType::kF32 && reinterpret_cast<uintptr_t>(src) % alignof(float) == 0) {
     view.data = reinterpret_cast<const float*>(src);
+    return view;
+  }
+  // An int8 matrix written by `gpuembed quantize`: W[r, :] = q[r, :] * scale[r], scale in "<name>_scale".
+  const TensorInfo* scale = info->dtype == DType::kI8 ? find(name + "_scale") : nullptr;
+  if (scale != nullptr) {
+    if (info->shape.size() != 2 || scale->shape != std::vector<int64_t>{info->shape[0]})
+      invalid(origin_, "tensor '" + name + "_scale' must hold one scale per row of '" + name + "'");
+    const TensorView s = f32(name + "_scale");
+    std::lock_guard<std::mutex> lock(convert_mutex_);
+    auto& slot = converted_[name];
+    if (!slot) {
+      slot.reset(new float[n ? n : 1]);
+      const size_t cols = static_cast<size_t>(info->shape[1]);
+      for (size_t i = 0; i < n; ++i) slot[i] = static_cast<float>(static_cast<int8_t>(src[i])) * s.data[i / cols];
+    }
+    view.data = slot.get();
     return view;
   }
   if (info->dtype != DType::kF32 && info->dtype != DType::kF16 && info->dtype != DType::kBF16 &&

@@ -36,14 +36,22 @@ class SafeTensors {
   static std::shared_ptr<SafeTensors> open(const std::filesystem::path& path);
   // Takes ownership of bytes already in memory (WASM, tests).
   static std::shared_ptr<SafeTensors> from_bytes(std::vector<uint8_t> bytes, const std::string& origin);
+  // One view over the shards of a sharded checkpoint (model.safetensors.index.json): find() and f32() look a name up
+  // in its shard. A name in two shards is rejected (kModelInvalid). tensors() lists every tensor; offsets there are
+  // relative to the tensor's own shard.
+  static std::shared_ptr<SafeTensors> merge(std::vector<std::shared_ptr<const SafeTensors>> shards,
+                                            const std::string& origin);
   ~SafeTensors();
 
   const std::string& origin() const { return origin_; }
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
   // A float32 view of a floating-point tensor: in place for aligned F32 data, otherwise converted
-  // once and kept for the lifetime of this object. Throws kModelInvalid for non-float dtypes.
+  // once and kept for the lifetime of this object. An I8 matrix with a "<name>_scale" tensor (one scale per row,
+  // as `gpuembed quantize` writes) is dequantized. Throws kModelInvalid for other non-float dtypes.
   TensorView f32(const std::string& name) const;
+  // A copy of a tensor's bytes as stored (any dtype).
+  std::vector<uint8_t> raw_bytes(const std::string& name) const;
 
  private:
   SafeTensors(std::string origin);
@@ -59,6 +67,8 @@ class SafeTensors {
   std::map<std::string, TensorInfo> tensors_;
   mutable std::mutex convert_mutex_;
   mutable std::map<std::string, std::unique_ptr<float[]>> converted_;
+  std::vector<std::shared_ptr<const SafeTensors>> shards_;  // merge(): the shards, and which one holds each name
+  std::map<std::string, size_t> shard_of_;
 };
 
 // IEEE half / bfloat16 → float32 (exact).

@@ -1,16 +1,16 @@
 #pragma once
 // Character classes and per-character transforms of Hugging Face `tokenizers`' BertNormalizer and
-// BertPreTokenizer, backed by utf8proc's Unicode tables. Only the CJK ranges are hard-coded (as HF hard-codes them).
+// BertPreTokenizer, from HF's own tables (hf_unicode.h, generated off HF tokenizers 0.23.2). Only the CJK ranges are
+// hard-coded (as HF hard-codes them).
 //
 // HF definitions reproduced here:
 //   is_whitespace (normalizer): '\t' '\n' '\r' or Rust char::is_whitespace (the White_Space property).
 //   is_control (normalizer):    not '\t' '\n' '\r', and unicode_categories' is_other() = Cc | Cf | Co.
 //                               (that crate's Cn table is empty: unassigned code points are NOT removed.)
-//   is_punctuation (pre-tok):   char::is_ascii_punctuation or categories Pc Pd Ps Pe Pi Pf Po.
+//   is_punctuation (pre-tok):   char::is_ascii_punctuation or unicode_categories' Pc Pd Ps Pe Pi Pf Po.
 //   is_chinese_char:            the eight ranges of tokenizers/src/normalizers/bert.rs (note 0x2B920, not 0x2B820).
-//   strip accents:              NFD, then drop Mn.
-//   lowercase:                  Rust char::to_lowercase (full mapping: U+0130 -> "i\u0307", the only
-//                               unconditional multi-char lowercase mapping; others are utf8proc_tolower).
+//   strip accents:              NFD (unicode-normalization-alignments), then drop unicode_categories' Mn.
+//   lowercase:                  Rust char::to_lowercase (full mapping: U+0130 -> "i\u0307").
 #include <array>
 #include <cstdint>
 #include <string>

@@ -4,70 +4,24 @@
 // normalization step works per character except NFD's canonical reordering, which never moves a character across
 // a starter (combining class 0) such as whitespace, and BertPreTokenizer splits at every whitespace anyway.
 // Tokens come out in order, so encoding stops as soon as the truncation limit is reached (same result).
-#include <utf8proc.h>
 
 #include <algorithm>
 #include <limits>
 
 #include "gpuembed/error.h"
 #include "tokenizer/bert_unicode.h"
+#include "tokenizer/added_match.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
 namespace gpuembed {
 
+using tok::AddedMatch;
 using tok::AddedToken;
+using tok::match_added;
+using tok::single_word_ok;
 
 namespace {
-
-// Rust regex `\w` (used by HF for single_word added tokens): Alphabetic, marks, Nd, Pc, Join_Control.
-// Approximated with general categories L*, M*, Nd, Nl, Pc and U+200C/U+200D.
-bool is_regex_word_char(char32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  if (c == 0x200C || c == 0x200D) return true;
-  switch (utf8proc_category(static_cast<utf8proc_int32_t>(c))) {
-    case UTF8PROC_CATEGORY_LU:
-    case UTF8PROC_CATEGORY_LL:
-    case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM:
-    case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC:
-    case UTF8PROC_CATEGORY_ME:
-    case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_PC:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Leftmost-longest matching of the added vocabulary at `pos` of `text` (whose part before `piece_begin` belongs
-// to an earlier piece). Returns the index of the token or -1. HF applies the single_word filter after the
-// leftmost-longest search, so a rejected match is simply not a match (and the caller treats it as text).
-struct AddedMatch {
-  int index = -1;
-  size_t length = 0;
-};
-
-AddedMatch match_added(const std::vector<AddedToken>& tokens,
-                       const std::unordered_map<char32_t, std::vector<uint32_t>>& first, std::u32string_view text,
-                       size_t pos) {
-  auto it = first.find(text[pos]);
-  if (it == first.end()) return {};
-  for (uint32_t idx : it->second) {  // longest first
-    const std::u32string& c = tokens[idx].content;
-    if (c.size() <= text.size() - pos && text.compare(pos, c.size(), c) == 0) return {static_cast<int>(idx), c.size()};
-  }
-  return {};
-}
-
-bool single_word_ok(std::u32string_view text, size_t piece_begin, size_t start, size_t stop) {
-  const bool start_ok = start == piece_begin || !is_regex_word_char(text[start - 1]);
-  const bool stop_ok = stop == text.size() || !is_regex_word_char(text[stop]);
-  return start_ok && stop_ok;
-}
 
 class Encoder {
  public:
@@ -319,8 +273,11 @@ void encode_impl(const tok::TokenizerData& t, std::string_view text, size_t max_
     ids.insert(ids.end(), p.ids.begin(), p.ids.end());
     if (tokens) tokens->insert(tokens->end(), p.tokens.begin(), p.tokens.end());
   }
-  Encoder encoder(t, ids, tokens, limit);
-  if (!encoder.run_ascii(text)) {
+  if (t.pipeline) {
+    std::u32string cps;
+    tok::decode_utf8_replace(text, cps);
+    tok::encode_with_pipeline(t, cps, limit, ids, tokens);
+  } else if (Encoder encoder(t, ids, tokens, limit); !encoder.run_ascii(text)) {
     std::u32string cps;
     cps.reserve(text.size());
     tok::decode_utf8_replace(text, cps);
@@ -429,6 +386,8 @@ int32_t Tokenizer::pad_id() const { return impl_->pad; }
 int32_t Tokenizer::cls_id() const { return impl_->cls; }
 int32_t Tokenizer::sep_id() const { return impl_->sep; }
 int32_t Tokenizer::unk_id() const { return impl_->unk; }
+size_t Tokenizer::num_special_tokens() const { return impl_->n_special_ids; }
+const std::string& Tokenizer::model_type() const { return impl_->model_type; }
 const TokenizerOptions& Tokenizer::options() const { return impl_->options; }
 
 const std::string& Tokenizer::id_to_token(int32_t id) const {

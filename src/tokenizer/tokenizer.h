@@ -1,8 +1,14 @@
 #pragma once
-// BERT WordPiece tokenizer that reproduces Hugging Face `tokenizers` exactly (BertNormalizer,
-// BertPreTokenizer, WordPiece, TemplateProcessing with [CLS]/[SEP]). Knows nothing about the model.
+// Tokenizer that reproduces Hugging Face `tokenizers` 0.23.2 exactly, for every tokenizer.json embedding models
+// ship: the BERT shape (BertNormalizer, BertPreTokenizer, WordPiece, [CLS] $A [SEP]) on a fast path of its own, and
+// everything else through the general pipeline (pipeline.h): normalizers (Precompiled charsmap, NFC/NFD/NFKC/NFKD,
+// Lowercase, Strip, StripAccents, Replace, Prepend, Sequence, BertNormalizer), pre-tokenizers (Metaspace, ByteLevel,
+// Split, Whitespace, WhitespaceSplit, Punctuation, Digits, BertPreTokenizer, Sequence), models (Unigram, BPE,
+// WordLevel, WordPiece) and post-processors (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel,
+// Sequence). Regex patterns run on Oniguruma, as in HF; Unicode properties come from tables generated off HF itself
+// (hf_unicode.h), since HF's crates are of several Unicode versions. Knows nothing about the model.
 //
-// Text handling, in HF's order:
+// Text handling of the BERT shape, in HF's order:
 //  * Bytes -> characters: invalid UTF-8 never throws; each ill-formed subsequence becomes one U+FFFD exactly as
 //    Python's bytes.decode("utf-8", errors="replace") does (maximal subpart rule; see tokenizer/utf8.h).
 //  * Added tokens (tokenizer.json "added_tokens": [PAD] [UNK] [CLS] [SEP] [MASK] for BERT) written literally in
@@ -16,11 +22,9 @@
 //  * Pre-tokenization splits on whitespace and isolates punctuation (ASCII punctuation plus Unicode P*).
 //  * WordPiece: longest match first; a word of more than max_input_chars_per_word characters or one that cannot
 //    be split completely is a single [UNK].
-// Character classes come from utf8proc's Unicode tables (HF uses Rust std + the unicode_categories crate, whose
-// tables may be of an older Unicode version: characters assigned since then can be classified differently).
 // Unassigned code points are kept (HF's is_other() has no Cn table), e.g. U+0378 inside a word makes it [UNK].
-// The tokenizer.json "truncation" and "padding" blocks are ignored: truncation is only the max_length argument,
-// and there is never padding. Encoding is thread-safe (const, no shared mutable state).
+// The tokenizer.json "truncation" and "padding" blocks are ignored (padding's pad_token only names pad_id()):
+// truncation is only the max_length argument, and there is never padding. Encoding is thread-safe (const, no shared mutable state).
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -31,7 +35,7 @@
 namespace gpuembed {
 
 struct Encoding {
-  std::vector<int32_t> ids;         // with [CLS] first and [SEP] last
+  std::vector<int32_t> ids;         // with the template's specials (e.g. [CLS] first and [SEP] last)
   std::vector<std::string> tokens;  // same length as ids
 };
 
@@ -71,10 +75,19 @@ class Tokenizer {
   // Largest token id + 1 over the WordPiece vocabulary and the added tokens (30522 for all-MiniLM-L6-v2).
   size_t vocab_size() const;
   // Ids of the pad / [CLS] / [SEP] / unk tokens (-1 where the files have no such token, e.g. no [PAD]).
+  // cls_id() is the first special token the template puts before the text (BOS: [CLS], <s>, <bos>), -1 when it
+  // puts none (Qwen3's "$A <|endoftext|>"); sep_id() the last one after it (EOS: [SEP], </s>, <eos>,
+  // <|endoftext|>). pad_id() comes from tokenizer.json's padding block, else <pad> / [PAD] where the vocabulary
+  // has one.
   int32_t pad_id() const;
   int32_t cls_id() const;
   int32_t sep_id() const;
   int32_t unk_id() const;
+  // How many ids the post-processor adds to one sequence (2 for [CLS] $A [SEP], 0 without a post-processor):
+  // encode() with 0 < max_length < num_special_tokens() throws Error(kInvalidInput).
+  size_t num_special_tokens() const;
+  // tokenizer.json model.type: "WordPiece", "Unigram", "BPE" or "WordLevel" (vocab.txt folders: "WordPiece").
+  const std::string& model_type() const;
   // Added tokens first (as HF), then the WordPiece vocabulary; throws Error(kInvalidInput) for an unknown id.
   const std::string& id_to_token(int32_t id) const;
   // The normalizer / model settings in effect (strip_accents as written in the file: -1 = follow lowercase).

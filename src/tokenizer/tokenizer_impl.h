@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "tokenizer/tokenizer.h"
+#include <memory>
+
+#include "tokenizer/pipeline.h"
 #include "tokenizer/wordpiece.h"
 
 namespace gpuembed {
@@ -37,6 +40,10 @@ struct TokenizerData {
   bool strip_accents = true;  // options.strip_accents resolved (-1 follows lowercase)
 
   tok::WordPiece model;
+  // Set for every tokenizer that is not the BERT WordPiece shape: normalizers, pre-tokenizers and model of the
+  // general pipeline (then `model` and the BertNormalizer options are unused).
+  std::shared_ptr<const tok::Pipeline> pipeline;
+  std::string model_type = "WordPiece";
   std::vector<std::string> model_tokens;  // model id -> token ("" where the vocabulary has a gap)
 
   // Added vocabulary. raw_added: matched in the input text (normalized == false); normalized_added: matched in the

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gpuembed/error.h"
+#include "tokenizer/pipeline_load.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
@@ -103,7 +104,14 @@ bool has_whitespace(const std::u32string& s) {
 void add_token(tok::TokenizerData& impl, AddedToken a, const std::string& origin) {
   if (a.text.empty()) return;  // HF ignores empty added tokens
   a.content = decode(a.text);
-  if (a.normalized) {
+  if (a.normalized && impl.pipeline) {
+    // HF normalizes the content with the whole normalizer and matches it in the normalized pieces.
+    std::string n = a.text;
+    impl.pipeline->normalize(n);
+    if (n.empty()) return;
+    a.content = decode(n);
+    impl.normalized_added.push_back(std::move(a));
+  } else if (a.normalized) {
     impl.strip_accents = impl.options.strip_accents < 0 ? impl.options.lowercase : impl.options.strip_accents != 0;
     std::u32string n = impl.normalize(a.content);
     // HF matches the normalized content in the normalized text. BertNormalizer may pad CJK characters with
@@ -129,6 +137,12 @@ int32_t lookup(const tok::TokenizerData& impl, const std::string& token) {
     for (const auto& a : *list) {
       if (a.text == token) return a.id;
     }
+  }
+  if (impl.pipeline) {
+    for (size_t id = 0; id < impl.model_tokens.size(); ++id) {
+      if (impl.model_tokens[id] == token) return static_cast<int32_t>(id);
+    }
+    return -1;
   }
   auto it = impl.model.vocab().find(std::string_view(token));
   return it == impl.model.vocab().end() ? -1 : it->second;
@@ -177,12 +191,20 @@ tok::SpecialPiece parse_special_token(const json& specials, const std::string& n
   return p;
 }
 
-void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::string& origin) {
+void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::string& origin, int depth = 0) {
   if (pp.is_null()) return;  // HF adds nothing
+  if (depth > 32) invalid(origin, "post_processor: Sequences nested too deeply");
   if (!pp.is_object()) invalid(origin, "post_processor must be an object or null (got " + type_name(pp) + ")");
   Fields f(pp, origin, "post_processor");
   const std::string type = f.get_string("type", "", true);
-  if (type == "BertProcessing") {
+  if (type == "ByteLevel") return;  // offsets only: the ids are unchanged
+  if (type == "Sequence") {
+    const json* list = f.find("processors");
+    if (!list || !list->is_array()) invalid(origin, "post_processor.processors must be an array");
+    for (const json& p : *list) parse_post_processor(p, impl, origin, depth + 1);
+    return;
+  }
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
     auto piece = [&](const char* key) {
       const json* v = f.find(key);
       if (!v || !v->is_array() || v->size() != 2 || !(*v)[0].is_string() || !(*v)[1].is_number_unsigned() ||
@@ -194,17 +216,22 @@ void parse_post_processor(const json& pp, tok::TokenizerData& impl, const std::s
       p.ids.push_back(static_cast<int32_t>((*v)[1].get<uint64_t>()));
       return p;
     };
+    impl.prefix.clear();
+    impl.suffix.clear();
     impl.prefix.push_back(piece("cls"));
     impl.suffix.push_back(piece("sep"));
     return;
   }
   if (type != "TemplateProcessing") {
-    invalid(origin, "post_processor.type \"" + type + "\" is not supported (TemplateProcessing or BertProcessing)");
+    invalid(origin, "post_processor.type \"" + type + "\" is not supported (TemplateProcessing, BertProcessing, "
+                    "RobertaProcessing, ByteLevel, Sequence)");
   }
   const json* single = f.find("single");
   const json* specials = f.find("special_tokens");
   if (!single || !single->is_array()) invalid(origin, "post_processor.single missing or not an array");
   if (!specials || !specials->is_object()) invalid(origin, "post_processor.special_tokens missing or not an object");
+  impl.prefix.clear();
+  impl.suffix.clear();
   bool seen_sequence = false;
   for (const json& item : *single) {
     if (!item.is_object() || item.size() != 1) invalid(origin, "post_processor.single has a malformed piece");
@@ -237,7 +264,7 @@ void resolve_special_ids(tok::TokenizerData& impl) {
   impl.cls = impl.prefix.empty() ? lookup(impl, o.cls_token) : impl.prefix.front().ids.front();
   impl.sep = impl.suffix.empty() ? lookup(impl, o.sep_token) : impl.suffix.back().ids.back();
   impl.pad = lookup(impl, o.pad_token);
-  impl.unk = impl.model.unk_id();
+  if (!impl.pipeline) impl.unk = impl.model.unk_id();
 }
 
 // tokenizer.json / vocab.txt / tokenizer_config.json: all-MiniLM-L6-v2's tokenizer.json is 466 KB and the largest
@@ -267,6 +294,9 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::strin
   auto impl = std::make_unique<Impl>();
   TokenizerOptions& o = impl->options;
 
+  if (!tok::is_bert_shape(j)) {
+    tok::load_pipeline(j, *impl, origin);
+  } else {
   // model
   auto mit = j.find("model");
   if (mit == j.end() || mit->is_null()) invalid(origin, "model missing");
@@ -317,6 +347,7 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::strin
   if (pre != "BertPreTokenizer") {
     invalid(origin, "pre_tokenizer.type \"" + pre + "\" is not supported (only BertPreTokenizer)");
   }
+  }  // BERT shape
 
   // post_processor
   auto ppit = j.find("post_processor");
@@ -343,6 +374,20 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::strin
     }
   }
   impl->finalize();
+  if (impl->pipeline) {
+    // The pad token: tokenizer.json's padding block where there is one, else the usual names.
+    o.pad_token = "";
+    auto pad = j.find("padding");
+    if (pad != j.end() && pad->is_object() && pad->contains("pad_token") && (*pad)["pad_token"].is_string()) {
+      o.pad_token = (*pad)["pad_token"].get<std::string>();
+    }
+    for (const char* name : {"<pad>", "[PAD]", "<|padding|>"}) {
+      if (o.pad_token.empty() && lookup(*impl, name) >= 0) o.pad_token = name;
+    }
+    if (impl->unk >= 0 && static_cast<size_t>(impl->unk) < impl->model_tokens.size()) {
+      o.unk_token = impl->model_tokens[static_cast<size_t>(impl->unk)];
+    }
+  }
   resolve_special_ids(*impl);
   return Tokenizer(std::move(impl));
 }

@@ -32,6 +32,7 @@ class WordPiece {
   const VocabMap& vocab() const { return vocab_; }
   const std::string& prefix() const { return prefix_; }
   int32_t unk_id() const { return unk_id_; }
+  size_t max_input_chars_per_word() const { return max_chars_; }
 
  private:
   VocabMap vocab_;           // every entry (lookups outside the hot loop)

@@ -88,8 +88,19 @@ export class GpuEmbedCore {
 
   // files: { config, modules, pooling, sentenceBert, tokenizer | (vocab, tokenizerConfig), safetensors, origin }
   // (strings or Uint8Arrays; safetensors a Uint8Array/ArrayBuffer). options: { normalize: -1|0|1, maxBatch }.
-  loadModel(files, { normalize = -1, maxBatch = 32 } = {}) {
+  // files.extra: { 'path/in/folder': Uint8Array } (config_sentence_transformers.json, Dense modules, shards);
+  // options.truncateDim: keep the first N dimensions (0: all).
+  loadModel(files, { normalize = -1, maxBatch = 32, truncateDim = 0 } = {}) {
     const M = this.M;
+    for (const [name, bytes] of Object.entries(files.extra || {})) {
+      const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+      const np = this.cstr(name), bp = M._malloc(Math.max(1, b.length));
+      M.HEAPU8.set(b, bp);
+      M._ge_stage_file(np, bp, b.length);
+      M._free(np);
+      M._free(bp);
+    }
+    M._ge_stage_truncate_dim(truncateDim | 0);
     const st = files.safetensors instanceof Uint8Array ? files.safetensors : new Uint8Array(files.safetensors || 0);
     const strs = [files.config, files.modules, files.pooling, files.sentenceBert, files.tokenizer, files.vocab,
                   files.tokenizerConfig].map((s) => this.cstr(s));
@@ -127,9 +138,19 @@ export class CoreModel {
     return ids;
   }
 
-  embedCpu(texts) {
+  // prompt: { name } (a prompt of the model), { text } (a literal prompt) or null (the model's default), staged
+  // for the call that follows at once.
+  stagePrompt(prompt) {
+    const kind = !prompt ? 0 : prompt.name !== undefined ? 1 : 2;
+    const p = this.core.cstr(kind === 0 ? '' : kind === 1 ? prompt.name : prompt.text);
+    this.M._ge_stage_prompt(this.h, kind, p);
+    this.M._free(p);
+  }
+
+  embedCpu(texts, prompt = null) {
     const M = this.M;
     const [blob, offs] = this.core.texts(texts);
+    this.stagePrompt(prompt);
     const out = M._malloc(Math.max(4, 4 * texts.length * this.dimension));
     const rc = M._ge_embed_cpu(this.h, blob, offs, texts.length, out);
     const res = rc === 0 ? M.HEAPF32.slice(out >> 2, (out >> 2) + texts.length * this.dimension) : null;
@@ -194,10 +215,13 @@ export class CoreModel {
 
   // [texts.length * dimension] in input order. Throws CoreError('DEVICE_LOST') when the device was lost: the
   // caller may redo the same texts with embedCpu().
-  async embedGpu(texts) {
+  async embedGpu(texts, prompt = null) {
     const [blob, offs] = this.core.texts(texts);
     try {
-      return await this.runGpuJob(() => this.M._ge_gpu_embed_begin(this.h, blob, offs, texts.length));
+      return await this.runGpuJob(() => {
+        this.stagePrompt(prompt);
+        return this.M._ge_gpu_embed_begin(this.h, blob, offs, texts.length);
+      });
     } finally {
       this.M._free(blob);
       this.M._free(offs);

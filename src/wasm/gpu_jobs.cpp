@@ -7,6 +7,7 @@
 
 #include "wasm/c_abi.h"
 #include "wasm/sessions.h"
+#include "wasm/st_exports.h"
 
 using namespace gpuembed;
 using namespace gpuembed::wasm;
@@ -24,14 +25,17 @@ void require_gpu(Session& s) {
   if (s.job && !s.job->finished()) throw Error(ErrorCode::kInternal, "a WebGPU request is already running on this model");
 }
 
-int begin(int id, const std::vector<std::string_view>& texts, BatchOutput output) {
+// embedding: texts with the call's prompt (ge_stage_prompt), rows after the modules that follow pooling (the GPU
+// gives hidden states where the CPU must pool: Pipeline::start_job); else one text's last hidden state.
+int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   const double t0 = emscripten_get_now();
+  const EmbedOptions options = embedding ? take_call_options(id) : EmbedOptions{};
   Session& s = session(id);
   require_gpu(s);
   s.job.reset();
-  s.job.emplace(s.pipeline->start_job(texts, output));
+  s.job.emplace(embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0)));
   GpuJobCounters& c = gpu_job_counters();
-  if (output == BatchOutput::kEmbeddings) {
+  if (embedding) {
     ++c.jobs;
     c.begin_ms += emscripten_get_now() - t0;
   }
@@ -46,13 +50,13 @@ extern "C" {
 // it returns 1), then ge_gpu_result(out) copies [n, dimension] floats in input order. -1: failed (DEVICE_LOST when
 // the device was lost: the caller can redo the request on the CPU path).
 EMSCRIPTEN_KEEPALIVE int ge_gpu_embed_begin(int id, const char* blob, const uint32_t* offsets, int n) {
-  return model_errors().guarded([&]() -> int { return begin(id, split_texts(blob, offsets, n), BatchOutput::kEmbeddings); },
+  return model_errors().guarded([&]() -> int { return begin(id, split_texts(blob, offsets, n), true); },
                                 -1);
 }
 
 // The last hidden state of one text on WebGPU ([tokens, hidden] via ge_gpu_result after the steps).
 EMSCRIPTEN_KEEPALIVE int ge_gpu_hidden_begin(int id, const char* text, size_t len) {
-  return model_errors().guarded([&]() -> int { return begin(id, {view(text, len)}, BatchOutput::kHiddenStates); }, -1);
+  return model_errors().guarded([&]() -> int { return begin(id, {view(text, len)}, false); }, -1);
 }
 
 // 1: pending (await Module.gpuembedWait(), call again), 0: done, -1: failed. A pass that runs out of GPU memory is

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "backend/cpu/cpu_backend.h"
+#include "model/model_source.h"
 #include "model/safetensors.h"
 #include "tokenizer/tokenizer.h"
 #include "wasm/c_abi.h"
 #include "wasm/sessions.h"
+#include "wasm/st_exports.h"
 
 using namespace gpuembed;
 using namespace gpuembed::wasm;
@@ -39,19 +41,32 @@ class LazyCpuBackend final : public Backend {
   std::unique_ptr<Backend> impl_;
 };
 
-std::string info_json(const ModelSpec& sp) {
+// ge_info_json: the encoder's shape, and the output's (dimension after the Dense modules and truncate_dim) with the
+// sentence-transformers modules: prompts, Dense modules, truncate_dim.
+std::string info_json(const Pipeline& p) {
+  const ModelSpec& sp = p.spec();
+  const SentenceModules& m = p.modules();
   std::string pooling;
-  for (PoolingMode m : sp.pooling) pooling += (pooling.empty() ? "" : "+") + std::string(pooling_mode_name(m));
-  return nlohmann::json{{"hidden_size", sp.config.hidden_size},
-                        {"num_layers", sp.config.num_hidden_layers},
-                        {"num_heads", sp.config.num_attention_heads},
-                        {"intermediate_size", sp.config.intermediate_size},
-                        {"vocab_size", sp.config.vocab_size},
-                        {"max_seq_length", sp.max_seq_length},
-                        {"dimension", sp.dimension()},
-                        {"pooling", pooling},
-                        {"normalize", sp.normalize}}
-      .dump();
+  for (PoolingMode mode : sp.pooling) pooling += (pooling.empty() ? "" : "+") + std::string(pooling_mode_name(mode));
+  nlohmann::json info{{"hidden_size", sp.config.hidden_size},
+                      {"num_layers", sp.config.num_hidden_layers},
+                      {"num_heads", sp.config.num_attention_heads},
+                      {"intermediate_size", sp.config.intermediate_size},
+                      {"vocab_size", sp.config.vocab_size},
+                      {"max_seq_length", sp.max_seq_length},
+                      {"dimension", p.dimension()},
+                      {"pooling", pooling},
+                      {"normalize", m.normalizes()}};
+  info["prompts"] = m.prompts();
+  info["default_prompt_name"] = m.default_prompt_name().empty() ? nlohmann::json() : nlohmann::json(m.default_prompt_name());
+  info["truncate_dim"] = m.truncate_dim();
+  nlohmann::json dense = nlohmann::json::array();
+  for (const DenseModule& d : m.dense()) {
+    dense.push_back({{"path", d.path}, {"in", d.in_features}, {"out", d.out_features},
+                     {"activation", dense_activation_name(d.activation)}});
+  }
+  info["dense"] = dense;
+  return info.dump();
 }
 
 }  // namespace
@@ -60,13 +75,17 @@ extern "C" {
 
 // Loads a model from in-memory files (NUL-terminated UTF-8 strings; absent optional files as "" or NULL).
 // Either tokenizer_json or vocab_txt (+ tokenizer_config_json) must be given. The safetensors bytes are copied.
-// normalize: -1 as modules.json says, 0 never, 1 always. Returns a handle > 0, or 0 on error.
+// normalize: -1 as modules.json says, 0 never, 1 always. config_sentence_transformers.json, the Dense folders, the
+// shards of a sharded checkpoint (then safetensors may be NULL) and truncate_dim come staged (st_exports.h).
+// Returns a handle > 0, or 0 on error.
 EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_json, const char* pooling_json,
                                  const char* sentence_bert_json, const char* tokenizer_json, const char* vocab_txt,
                                  const char* tokenizer_config_json, const uint8_t* safetensors, size_t safetensors_len,
                                  int normalize, int max_batch, const char* origin) {
   return model_errors().guarded(
       [&]() -> int {
+        // Taken first, so a failed load leaves nothing staged for the next one.
+        StagedLoad staged = take_staged_load();
         ModelFiles files;
         files.config_json = str(config_json);
         files.modules_json = str(modules_json);
@@ -74,7 +93,8 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         files.sentence_bert_config_json = str(sentence_bert_json);
         files.origin = origin && *origin ? origin : "model";
         if (files.config_json.empty()) throw Error(ErrorCode::kModelNotFound, files.origin + ": config.json missing");
-        if (!safetensors || safetensors_len == 0) {
+        const auto source = memory_source(std::move(staged.files), files.origin);
+        if ((!safetensors || safetensors_len == 0) && !source->exists("model.safetensors.index.json")) {
           throw Error(ErrorCode::kModelNotFound, files.origin + ": model.safetensors missing");
         }
         Tokenizer tok = tokenizer_json && *tokenizer_json
@@ -83,13 +103,17 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
                             ? Tokenizer::from_vocab(vocab_txt, str(tokenizer_config_json), files.origin + "/vocab.txt")
                             : throw Error(ErrorCode::kModelNotFound,
                                           files.origin + ": neither tokenizer.json nor vocab.txt given");
-        auto st = SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
-                                          files.origin + "/model.safetensors");
-        LoadedModel model = assemble_model(files, std::move(tok), st, normalize);
+        std::shared_ptr<const SafeTensors> st =
+            safetensors && safetensors_len
+                ? SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
+                                          files.origin + "/model.safetensors")
+                : open_model_weights(*source);
+        LoadedModel model =
+            assemble_model(files, std::move(tok), st, normalize, 0, source.get(), staged.truncate_dim);
         auto s = std::make_unique<Session>();
         s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline),
                                                  static_cast<size_t>(std::max(1, max_batch)));
-        s->info_json = info_json(s->pipeline->spec());
+        s->info_json = info_json(*s->pipeline);
         return add_session(std::move(s));
       },
       0);
@@ -101,7 +125,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_info_json(int id) {
   return model_errors().guarded([&]() -> const char* { return session(id).info_json.c_str(); }, "");
 }
 EMSCRIPTEN_KEEPALIVE int ge_dimension(int id) {
-  return model_errors().guarded([&]() -> int { return static_cast<int>(session(id).pipeline->spec().dimension()); }, -1);
+  return model_errors().guarded([&]() -> int { return static_cast<int>(session(id).pipeline->dimension()); }, -1);
 }
 EMSCRIPTEN_KEEPALIVE int ge_hidden_size(int id) {
   return model_errors().guarded([&]() -> int { return session(id).pipeline->spec().config.hidden_size; }, -1);
@@ -119,11 +143,13 @@ EMSCRIPTEN_KEEPALIVE int ge_tokenize(int id, const char* text, size_t len, int32
       -1);
 }
 
-// CPU path (synchronous): n texts (blob + n+1 byte offsets) -> out [n, dimension] in input order.
+// CPU path (synchronous): n texts (blob + n+1 byte offsets) -> out [n, dimension] in input order, with the prompt
+// ge_stage_prompt staged for this call.
 EMSCRIPTEN_KEEPALIVE int ge_embed_cpu(int id, const char* blob, const uint32_t* offsets, int n, float* out) {
   return model_errors().guarded(
       [&]() -> int {
-        const auto v = session(id).pipeline->embed(split_texts(blob, offsets, n));
+        const EmbedOptions options = take_call_options(id);
+        const auto v = session(id).pipeline->embed(split_texts(blob, offsets, n), {}, options);
         std::copy(v.begin(), v.end(), out);
         return 0;
       },

@@ -2,7 +2,7 @@
 // --enable-unsafe-webgpu), driven by playwright-core. tests/js/browser/page.html loads /js/gpuembed.mjs from a
 // node:http server on 127.0.0.1 (demo/serve.mjs); the test drives it with page.evaluate():
 //   - golden sentences on the WASM CPU path (backend 'cpu') and on WebGPU (backend 'auto' -> 'webgpu'), model
-//     fetched from a base URL, checked against ../shared/golden (the GPU part small: SwiftShader is slow);
+//     fetched from a base URL, checked against tests/golden (the GPU part small: SwiftShader is slow);
 //   - the Cache API model store: second load served from the cache (no GET of model files), offline load, a corrupt
 //     cached file and a file changed on the server are detected and fetched again.
 // tests/wasm/browser.test.mjs covers the low-level binding in Chromium over the whole golden sets.
@@ -121,21 +121,22 @@ test('Chromium: Cache API model store: cached second load, offline load, corrupt
 
   const first = await load();
   assert.deepEqual([...first.info.cache.fetched].sort(),
-                   ['1_Pooling/config.json', 'config.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json']);
+                   ['1_Pooling/config.json', 'config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json',
+                    'sentence_bert_config.json', 'tokenizer.json']);
   check('cache: first load (fetched)', first, g, idx);
 
   let before = gets();
   const second = await load();
   assert.equal(gets(), before, 'the second load fetched model files again');
   assert.deepEqual(second.info.cache.fetched, []);
-  assert.equal(second.info.cache.cached.length, 6);
+  assert.equal(second.info.cache.cached.length, 7);
   assert.ok(second.progress.some((p) => p.file === 'model.safetensors' && p.cached));
   check('cache: second load (from the Cache API)', second, g, idx);
 
   await context.setOffline(true);
   try {
     const offline = await load();
-    assert.equal(offline.info.cache.cached.length, 6);
+    assert.equal(offline.info.cache.cached.length, 7);
     check('cache: offline load', offline, g, idx);
   } finally {
     await context.setOffline(false);

@@ -1,4 +1,4 @@
-// The public JS API on the WASM CPU path (backend 'cpu') against ../shared/golden: token ids identical and every
+// The public JS API on the WASM CPU path (backend 'cpu') against tests/golden: token ids identical and every
 // sentence embedding within 1e-4 absolute, for both generated models (max error printed). The model is loaded from
 // its folder (Node path) for one model and from an object of in-memory files for the other.
 import { test } from 'node:test';

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { create, modelDir, root, buildDir, readGolden, compareRows, CHROMIUM, CHROMIUM_ARGS } from './helpers.mjs';
+import { requireRealModel } from '../wasm/env.mjs';
 import { serve, defaultMounts } from '../../demo/serve.mjs';
 
 const ARTIFACTS = path.join(root, 'build-wasm-js-artifacts');
@@ -80,6 +81,30 @@ test('demo: loads the model with progress, embeds the corpus on WebGPU, search h
   const shot = path.join(ARTIFACTS, 'demo.png');
   await page.screenshot({ path: shot, fullPage: true });
   console.log(`# screenshot: ${shot}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('demo with its default model, the real all-MiniLM-L6-v2 (WASM CPU in the page): written queries find their passage', async () => {
+  requireRealModel('all-MiniLM-L6-v2');
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}/demo/?backend=cpu&corpus=${CORPUS}`);
+  await page.waitForFunction(() => ['ready', 'error'].includes(window.demo?.state), null, { timeout: 120_000 });
+  const st = await page.evaluate(() => ({ state: window.demo.state, error: window.demo.error, backend: window.demo.backend }));
+  assert.equal(st.state, 'ready', `demo failed: ${st.error} ${errors.join(' ')}`);
+  assert.equal(await page.locator('#model-url').inputValue(), `${server.url}/models/all-MiniLM-L6-v2/`);
+  // questions in other words than their passage (demo/corpus.txt, first 12 lines)
+  const asked = [['How do bees tell each other where flowers are?', 6], ['what gives cells their energy', 7],
+                 ['when was the Paris landmark built', 0], ['how do plants make food from light', 1]];
+  for (const [q, want] of asked) {
+    const hits = await page.evaluate((text) => window.demo.search(text), q);
+    console.log(`# demo (all-MiniLM-L6-v2, ${st.backend}): ${JSON.stringify(q)} -> #${hits[0].id} ${hits[0].score.toFixed(3)}, ` +
+                `next #${hits[1].id} ${hits[1].score.toFixed(3)}`);
+    assert.equal(hits[0].id, want, `${q}: first hit #${hits[0].id} ${JSON.stringify(hits[0].text)}`);
+    assert.ok(hits[0].score - hits[1].score > 0.1, `${q}: the passage is not clearly ahead (${hits[0].score} vs ${hits[1].score})`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,5 +1,5 @@
 // Runs every Node example (examples/*.mjs) the way the README says (one command each) and checks its output;
-// printed vectors are compared with ../shared/golden or with the JS API's own CPU embeddings.
+// printed vectors are compared with tests/golden or with the JS API's own CPU embeddings.
 // (examples/browser/ runs in tests/js/demo.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

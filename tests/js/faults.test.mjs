@@ -126,7 +126,7 @@ test('a download that breaks off midway: clear FETCH_FAILED naming the URL, noth
     const info = await e.loadModel(tinyUrl(), { cache: withCache ? cache : false });
     if (withCache) {
       assert.deepEqual(info.cache.fetched, ['model.safetensors'], 'the retry fetches only what was missing');
-      assert.equal(info.cache.cached.length, 5);
+      assert.equal(info.cache.cached.length, 6);  // config, modules, pooling, sentence_bert, tokenizer, config_sentence_transformers
       assert.equal(cache.entries.get(url).bytes.length, size);
     }
     await assertEmbedsLikeDirectLoad(e, `retry after a broken download (${withCache ? 'cache' : 'no cache'})`);
@@ -200,7 +200,7 @@ test('a corrupt file in the cache is detected (size, SHA-256) and fetched again;
   const e = await create({ backend: 'cpu' });
   const cache = new MemoryCache();
   const first = await e.loadModel(tinyUrl(), { cache });
-  assert.equal(first.cache.fetched.length, 6);
+  assert.equal(first.cache.fetched.length, 7);  // with config_sentence_transformers.json (prompts)
   await e.dispose();
   const stUrl = `${tinyUrl()}model.safetensors`, cfgUrl = `${tinyUrl()}config.json`;
   const gets = () => server.log.filter((l) => l.startsWith(`GET /models/${TINY}/`)).length;
@@ -219,7 +219,7 @@ test('a corrupt file in the cache is detected (size, SHA-256) and fetched again;
     const file = url.slice(tinyUrl().length);
     assert.deepEqual(info.cache.corrupt, [file], label);
     assert.deepEqual(info.cache.fetched, [file], label);
-    assert.equal(info.cache.cached.length, 5, label);
+    assert.equal(info.cache.cached.length, 6, label);
     assert.equal(gets(), before + 1, `${label}: exactly the corrupt file was downloaded again`);
     console.log(`# cache: ${label}: detected, fetched again`);
     await assertEmbedsLikeDirectLoad(e, label);

@@ -1,4 +1,4 @@
-// The public JS API on WebGPU (Dawn from npm `webgpu` on a software Vulkan adapter) against ../shared/golden:
+// The public JS API on WebGPU (Dawn from npm `webgpu` on a software Vulkan adapter) against tests/golden:
 // the whole tiny-bert-cls set, concurrent calls and batch independence on the GPU, and a MiniLM subset. A text
 // truncated at 256 tokens costs ~30 s on the software adapter and tests/wasm/webgpu_golden.test.mjs already runs one
 // through the same C++ job driver in the default run, so here the truncated text (another one) runs with

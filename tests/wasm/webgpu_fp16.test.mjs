@@ -1,6 +1,6 @@
 // The opt-in fp16 WebGPU path (initGpu({ precision: 'fp16' }): weight matrices, embedding tables and activations
 // stored as f16; matmul sums, softmax, LayerNorm statistics, pooling and normalization in f32) against
-// ../shared/golden, in Node with Dawn on lavapipe, whose adapter offers 'shader-f16'. The golden files are float32
+// tests/golden, in Node with Dawn on lavapipe, whose adapter offers 'shader-f16'. The golden files are float32
 // references, so the bar is the issue's: cosine >= 0.9999 to the golden embedding for every sentence (the min cosine,
 // max abs error and max relative L2 error are printed). Default run: all of tiny-bert-cls (cheap), a MiniLM subset
 // with a text truncated at 256 tokens; all 80 MiniLM sentences with GPUEMBED_SLOW=1.
@@ -15,7 +15,7 @@ import { compareEmbeddings } from './golden_util.mjs';
 
 const MIN_COSINE = 0.9999;
 // The cosine bar alone allows ~1.4e-2 relative L2 error (an error orthogonal to the embedding), and tiny-bert-cls's
-// embeddings are all alike (cosine 0.97-0.999 between different sentences, ../shared/golden/README.md), so the
+// embeddings are all alike (cosine 0.97-0.999 between different sentences, tests/golden/README.md), so the
 // relative L2 error is bounded too: 1e-2, about 10x what lavapipe measures (8e-4 tiny, 1.1e-3 MiniLM).
 const MAX_REL_L2 = 1e-2;
 let gpu, driver, core, hasF16;

@@ -1,4 +1,4 @@
-// The WebGPU path (every layer in WGSL) against ../shared/golden, in Node with Dawn on a software Vulkan driver:
+// The WebGPU path (every layer in WGSL) against tests/golden, in Node with Dawn on a software Vulkan driver:
 // the whole tiny-bert-cls set, and a MiniLM subset with a truncated 256-token text (the whole set with
 // GPUEMBED_SLOW=1). Also: batch independence, buffer reuse, device loss -> DEVICE_LOST with the CPU path still
 // answering, release + re-init.

@@ -35,12 +35,29 @@ Linear make_linear(const Op& op, Precision precision) {
                 bias.empty() ? TensorView{} : TensorView{bias.data(), {out}}, precision);
 }
 
+// The precision of linear op i. int8 keeps the FFN's output matmul (the linear op whose input is a GELU output) in
+// bf16 (fp32 where the CPU has no bf16 hardware): the GELU output is the input that 8 bits per row cannot hold
+// closely enough (tests/real_model_test.cpp measures it).
+Precision linear_precision(const Graph& g, size_t i, Precision precision) {
+  if (precision != Precision::kInt8) return precision;
+  for (size_t j = i; j-- > 0;) {
+    const Op& producer = g.ops[j];
+    if (producer.out != g.ops[i].in) continue;
+    const bool after_gelu = producer.kind == OpKind::kLinear && producer.activation == Activation::kGelu;
+    return after_gelu ? Precision::kBFloat16 : precision;
+  }
+  return precision;
+}
+
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision, int threads)
       : spec_(spec), weights_(weights), precision_(precision), threads_(threads), graph_(build_graph(spec, weights)) {
-    for (const Op& op : graph_.ops) {
-      linears_.push_back(op.kind == OpKind::kLinear ? std::make_unique<Linear>(make_linear(op, precision)) : nullptr);
+    for (size_t i = 0; i < graph_.ops.size(); ++i) {
+      const Op& op = graph_.ops[i];
+      linears_.push_back(op.kind == OpKind::kLinear
+                             ? std::make_unique<Linear>(make_linear(op, linear_precision(graph_, i, precision)))
+                             : nullptr);
     }
     buffers_.resize(graph_.tensors.size());
   }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/gemm_int8.h"
 #include "backend/cpu/gemm_onednn.h"
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/parallel.h"
@@ -47,6 +48,7 @@ bool uses_bf16(MatmulEngine engine, Precision precision) {
 }
 
 std::string engine_label(MatmulEngine engine, Precision precision) {
+  if (precision == Precision::kInt8 && int8_matmul_available()) return "onednn-int8-" + onednn_isa_name();
   switch (engine) {
     case MatmulEngine::kOneDnn:
       return std::string("onednn-") + (uses_bf16(engine, precision) ? "bf16-" : "") + onednn_isa_name();
@@ -70,6 +72,7 @@ struct Linear::Impl {
   Precision precision = Precision::kFloat32;
   std::unique_ptr<OneDnnMatmul> onednn;
   std::unique_ptr<PackedLinear> packed;
+  std::unique_ptr<Int8Matmul> int8;
 };
 
 Linear::Linear(const TensorView& weight, const TensorView& bias, Precision precision)
@@ -88,6 +91,10 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
   s.out = out;
   s.precision = precision;
   s.engine = resolve(engine, precision);
+  if (precision == Precision::kInt8) {
+    s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // throws without oneDNN
+    return;
+  }
   switch (s.engine) {
     case MatmulEngine::kOneDnn:
       s.onednn = std::make_unique<OneDnnMatmul>(weight.data, bias.data, out, in, uses_bf16(s.engine, precision));
@@ -107,7 +114,9 @@ Linear& Linear::operator=(Linear&&) noexcept = default;
 
 void Linear::forward(const float* x, size_t m, float* y, Epilogue epilogue) const {
   const bool gelu = epilogue == Epilogue::kGelu;
-  if (impl_->onednn)
+  if (impl_->int8)
+    impl_->int8->forward(x, m, y, gelu);
+  else if (impl_->onednn)
     impl_->onednn->forward(x, m, y, gelu);
   else
     impl_->packed->forward(x, m, y, gelu);

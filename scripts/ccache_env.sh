@@ -1,0 +1,8 @@
+# Sourced by the build scripts: one compiler cache for every clone on this machine. CI builds a fresh clone each
+# time; with paths hashed relative to the checkout, the same sources hit the cache wherever they are cloned.
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-6G}
+  GPUEMBED_CCACHE_ARGS=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+else
+  GPUEMBED_CCACHE_ARGS=()
+fi

@@ -1,0 +1,128 @@
+// The tokenizer.json shapes beyond BERT (tests/data/tokenizers, made by tools/gen_test_tokenizers.py with HF
+// tokenizers 0.23.2 and transformers 5.17.0's converters): ids against HF's recorded ids, the API a model family
+// reads (specials, pad, truncation), and clear errors for malformed parts. tools/tokenizer_diff.py compares many
+// more fresh random texts against HF itself.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "gpuembed/error.h"
+#include "tokenizer/tokenizer.h"
+
+using gpuembed::Error;
+using gpuembed::ErrorCode;
+using gpuembed::Tokenizer;
+using nlohmann::json;
+
+namespace {
+
+std::filesystem::path data(const std::string& name) {
+  return std::filesystem::path(GPUEMBED_TEST_DATA_DIR) / "tokenizers" / name;
+}
+std::string read(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+Tokenizer load(const std::string& name) { return Tokenizer::from_tokenizer_json(read(data(name + ".json")), name); }
+
+void expect_error(const std::string& text, const std::string& needle) {
+  try {
+    Tokenizer::from_tokenizer_json(text, "t.json");
+    ADD_FAILURE() << "no error; expected one mentioning " << needle;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kModelInvalid);
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+class TokenizerShapes : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TokenizerShapes, IdsMatchHuggingFace) {
+  const Tokenizer t = load(GetParam());
+  std::ifstream in(data(GetParam() + ".golden.jsonl"));
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    const json g = json::parse(line);
+    const std::string text = g["text"].get<std::string>();
+    EXPECT_EQ(t.encode_ids(text, 0), g["ids"].get<std::vector<int32_t>>()) << GetParam() << ": " << g["text"].dump();
+    ++n;
+  }
+  EXPECT_EQ(n, 100u);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, TokenizerShapes,
+                         ::testing::Values("xlmr", "xlmr_old", "modernbert", "roberta", "qwen3", "gemma"));
+
+TEST(TokenizerShapesApi, SpecialTokensPadAndTruncation) {
+  const Tokenizer x = load("xlmr");
+  EXPECT_EQ(x.model_type(), "Unigram");
+  EXPECT_EQ(x.cls_id(), 0);  // <s>
+  EXPECT_EQ(x.sep_id(), 2);  // </s>
+  EXPECT_EQ(x.pad_id(), 1);  // <pad>
+  EXPECT_EQ(x.unk_id(), 3);
+  EXPECT_EQ(x.num_special_tokens(), 2u);
+  EXPECT_EQ(x.id_to_token(1001), "<mask>");
+  const auto full = x.encode_ids("hello world embedding sentence model", 0);
+  const auto cut = x.encode_ids("hello world embedding sentence model", 4);
+  ASSERT_EQ(cut.size(), 4u);
+  EXPECT_EQ(cut[0], 0);
+  EXPECT_EQ(cut[1], full[1]);
+  EXPECT_EQ(cut[2], full[2]);
+  EXPECT_EQ(cut[3], 2);
+  EXPECT_THROW(x.encode_ids("hello", 1), Error);
+
+  const Tokenizer q = load("qwen3");  // "$A <|endoftext|>": no BOS, EOS last
+  EXPECT_EQ(q.model_type(), "BPE");
+  EXPECT_EQ(q.num_special_tokens(), 1u);
+  const auto ids = q.encode_ids("hello", 0);
+  EXPECT_EQ(ids.back(), q.sep_id());
+  EXPECT_EQ(q.id_to_token(q.sep_id()), "<|endoftext|>");
+  EXPECT_EQ(q.cls_id(), -1);
+
+  const Tokenizer g = load("gemma");
+  EXPECT_EQ(g.pad_id(), 0);
+  EXPECT_EQ(g.cls_id(), 2);  // <bos>
+  EXPECT_EQ(g.sep_id(), 1);  // <eos>
+  // Byte fallback: a character outside the vocabulary becomes its UTF-8 bytes <0xF0> <0x9F> <0x98> <0x80>.
+  const auto emoji = g.encode("\xF0\x9F\x98\x80", 0);
+  std::vector<std::string> want = {"<bos>", "\xE2\x96\x81", "<0xF0>", "<0x9F>", "<0x98>", "<0x80>", "<eos>"};
+  if (emoji.tokens.size() == want.size() - 1) want.erase(want.begin() + 1);  // no lone ▁ piece in this vocabulary
+  EXPECT_EQ(emoji.tokens, want);
+}
+
+TEST(TokenizerShapesErrors, MalformedParts) {
+  json x = json::parse(read(data("xlmr.json")));
+  json j = x;
+  j["normalizer"]["normalizers"][0]["precompiled_charsmap"] = "AAAA";
+  expect_error(j.dump(), "precompiled_charsmap");
+  j = x;
+  j["normalizer"]["normalizers"][0]["precompiled_charsmap"] = "!!!";
+  expect_error(j.dump(), "not base64");
+  j = x;
+  j["normalizer"]["normalizers"][2]["pattern"] = {{"Regex", "(unclosed"}};
+  expect_error(j.dump(), "does not compile");
+  j = x;
+  j["model"]["vocab"][5] = "piece";
+  expect_error(j.dump(), "model.vocab[5] must be [piece, score]");
+  j = x;
+  j["pre_tokenizer"]["prepend_scheme"] = "sometimes";
+  expect_error(j.dump(), "prepend_scheme");
+
+  json b = json::parse(read(data("modernbert.json")));
+  j = b;
+  j["model"]["merges"].push_back(json::array({"no-such-token", "x"}));
+  expect_error(j.dump(), "not in model.vocab");
+  j = b;
+  j["model"]["merges"][0] = "a b c";
+  expect_error(j.dump(), "model.merges[0]");
+  j = b;
+  j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "x"}}}, {"behavior", "Sideways"}};
+  expect_error(j.dump(), "behavior \"Sideways\"");
+}
