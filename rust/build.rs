@@ -47,6 +47,11 @@ fn main() {
     }
     println!("cargo:rustc-link-search=native={}", build_dir.display());
     println!("cargo:rustc-link-lib=static=gpuembed");
+    // Oniguruma (cmake/onig.cmake), the tokenizers' regex engine, is a static library of the same build.
+    if !build_dir.join("libgpuembed_onig.a").exists() {
+        panic!("{}: libgpuembed_onig.a is missing (build the `gpuembed` target)", build_dir.display());
+    }
+    println!("cargo:rustc-link-lib=static=gpuembed_onig");
 
     // The optional engines the CMake configuration found (cmake/cpu_engine.cmake) and the fixed dependencies.
     if let Some(dnnl) = cache_value(&cache, "DNNL_LIBRARY") {
