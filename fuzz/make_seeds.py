@@ -182,7 +182,7 @@ for g in sorted(os.listdir(os.path.join(a.shared, "golden"))):
         continue
     data = json.loads(read(os.path.join(a.shared, "golden", g)))
     for i, s in enumerate(data.get("sentences", [])):
-        text = s["text"]
+        text = s if isinstance(s, str) else s["text"]  # st-features.json lists plain strings
         if text in seen:
             continue
         seen.add(text)
