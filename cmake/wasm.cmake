@@ -76,7 +76,7 @@ target_compile_options(gpuembed_onig PRIVATE -Oz)
 
 # --- the C++ core: model, tokenizer, pooling, pipeline, CPU backend (portable SIMD128 matmul), WebGPU backend -----
 file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
-  ${CMAKE_SOURCE_DIR}/src/model/*.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp ${CMAKE_SOURCE_DIR}/src/pooling/*.cpp
+  ${CMAKE_SOURCE_DIR}/src/model/*.cpp ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp ${CMAKE_SOURCE_DIR}/src/pooling/*.cpp
   ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
 # The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
@@ -115,8 +115,11 @@ set(GPUEMBED_WASM_LINK_FLAGS
 set(GPUEMBED_WASM_LINK_DEPS ${GPUEMBED_WASM_DIR}/webgpu_compat.js ${GPUEMBED_WASM_DIR}/pre.js
     ${GPUEMBED_WASM_DIR}/post.js)
 
-add_executable(gpuembed_wasm ${GPUEMBED_WASM_DIR}/exports.cpp ${GPUEMBED_WASM_DIR}/index_exports.cpp
-  ${GPUEMBED_WASM_DIR}/st_exports.cpp)
+# src/wasm/*.cpp but the kernel harness: C ABI + error channel, session registry, model and CPU exports, WebGPU
+# device callbacks, WebGPU jobs, vector-index exports, sentence-transformers file staging (st_exports).
+file(GLOB GPUEMBED_WASM_SOURCES CONFIGURE_DEPENDS ${GPUEMBED_WASM_DIR}/*.cpp)
+list(FILTER GPUEMBED_WASM_SOURCES EXCLUDE REGEX "ops_exports\\.cpp$")
+add_executable(gpuembed_wasm ${GPUEMBED_WASM_SOURCES})
 target_link_libraries(gpuembed_wasm PRIVATE gpuembed_webgpu gpuembed_core)
 set_target_properties(gpuembed_wasm PROPERTIES OUTPUT_NAME gpuembed SUFFIX ".mjs" LINK_DEPENDS "${GPUEMBED_WASM_LINK_DEPS}")
 target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NAME=createGpuEmbedModule)
