@@ -6,6 +6,7 @@
 
 #include "golden_util.h"
 #include "gpuembed/gpuembed.h"
+#include "model/half.h"
 #include "model/safetensors.h"
 #include "model_fixture.h"
 

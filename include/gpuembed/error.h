@@ -13,6 +13,7 @@ enum class ErrorCode {
   kBackendUnavailable,
   kDeviceLost,
   kInternal,
+  kOutOfMemory,     // a device could not allocate the buffers of a forward pass of one text
 };
 
 const char* error_code_name(ErrorCode code);

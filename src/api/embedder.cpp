@@ -79,8 +79,7 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize, options.max_seq_length,
                                      source.get(), options.truncate_dim);
 
-  cpu::set_cpu_threads(options.threads);
-  auto backend = make_cpu_backend(model.spec, model.weights, options.precision);
+  auto backend = make_cpu_backend(model.spec, model.weights, options.precision, options.threads);
 
   auto impl = std::make_unique<Impl>();
   const ModelSpec& s = model.spec;

@@ -10,6 +10,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kBackendUnavailable: return "BACKEND_UNAVAILABLE";
     case ErrorCode::kDeviceLost: return "DEVICE_LOST";
     case ErrorCode::kInternal: return "INTERNAL";
+    case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
   }
   return "UNKNOWN";
 }

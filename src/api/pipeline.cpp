@@ -1,7 +1,6 @@
 #include "api/pipeline.h"
 
 #include <algorithm>
-#include <numeric>
 
 namespace gpuembed {
 
@@ -30,7 +29,7 @@ LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::sh
 Pipeline::Pipeline(LoadedModel model, std::unique_ptr<Backend> backend, size_t max_batch)
     : model_(std::move(model)), backend_(std::move(backend)), max_batch_(std::max<size_t>(max_batch, 1)) {}
 
-std::vector<int32_t> Pipeline::encode_checked(std::string_view text) const {
+std::vector<int32_t> Pipeline::encode_ids(std::string_view text) const {
   if (text.size() > kMaxTextBytes) {
     throw Error(ErrorCode::kInvalidInput, "text of " + std::to_string(text.size()) + " bytes exceeds the limit of " +
                                               std::to_string(kMaxTextBytes) + " bytes");
@@ -43,75 +42,89 @@ PromptChoice Pipeline::choose_prompt(const EmbedOptions& options) const {
 }
 
 std::vector<int32_t> Pipeline::encode_with_prompt(std::string_view text, const PromptChoice& prompt) const {
-  if (prompt.text.empty()) return encode_checked(text);
+  if (prompt.text.empty()) return encode_ids(text);
   std::string with_prompt;
   with_prompt.reserve(prompt.text.size() + text.size());
   with_prompt.append(prompt.text).append(text);
-  return encode_checked(with_prompt);
+  return encode_ids(with_prompt);
 }
 
 Encoding Pipeline::tokenize(std::string_view text) const {
-  if (text.size() > kMaxTextBytes) encode_checked(text);  // throws the size error
+  if (text.size() > kMaxTextBytes) encode_ids(text);  // throws the size error
   return model_.tokenizer->encode(text, model_.spec.max_seq_length);
+}
+
+JobShape Pipeline::job_shape(BatchOutput output) const {
+  JobShape shape;
+  shape.output = output;
+  shape.dimension = model_.spec.dimension();
+  shape.hidden = static_cast<size_t>(model_.spec.config.hidden_size);
+  shape.pad_id = model_.tokenizer->pad_id();
+  shape.max_batch = max_batch_;
+  return shape;
+}
+
+static void check_batch_size(size_t texts) {
+  if (texts > kMaxBatchTexts) {
+    throw Error(ErrorCode::kInvalidInput, std::to_string(texts) + " texts exceed the limit of " +
+                                              std::to_string(kMaxBatchTexts) + " per call");
+  }
+}
+
+Job Pipeline::start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options) const {
+  check_batch_size(texts.size());
+  const PromptChoice prompt = choose_prompt(options);
+  std::vector<std::vector<int32_t>> ids(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
+  // Pooling modes beyond the backend's, or prompt tokens left out of pooling: the backend gives the hidden states
+  // and the CPU pools them; either way the modules after pooling (Dense, Normalize, truncate_dim) run on each pass.
+  const bool backend_pools = model_.modules.backend_pools(prompt);
+  JobShape shape = job_shape(backend_pools ? BatchOutput::kEmbeddings : BatchOutput::kHiddenStates);
+  shape.rows_floats = model_.modules.dimension();
+  shape.rows = [modules = &model_.modules, backend_pools, backend_normalized = model_.spec.normalize,
+                skip = prompt.pool_skip](const float* out, size_t n, size_t seq, const int32_t* lengths, float* rows) {
+    modules->rows_from_backend(out, backend_pools, backend_normalized, n, seq, lengths, skip, rows);
+  };
+  return Job(std::move(ids), shape);
+}
+
+Job Pipeline::start_hidden_job(std::string_view text) const {
+  return Job({encode_ids(text)}, job_shape(BatchOutput::kHiddenStates));
+}
+
+void Pipeline::set_backend(std::unique_ptr<Backend> backend) {
+  backend_ = std::move(backend);
+  limit_ = PassLimit{};
+}
+
+void Pipeline::run(Job& job) {
+  while (true) {
+    try {
+      if (job.step(*backend_, limit_)) return;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kDeviceLost || !make_fallback_) throw;
+      job.abandon_pass();
+      set_backend(make_fallback_());
+      make_fallback_ = nullptr;
+      continue;
+    }
+    // A pass is still on the device: only an asynchronous caller (start_job) can wait for it.
+    throw Error(ErrorCode::kInternal, "backend " + backend_->name() + " does not finish inside submit(); use start_job()");
+  }
 }
 
 std::vector<float> Pipeline::embed(const std::vector<std::string_view>& texts,
                                    const std::function<void(size_t, size_t)>& progress, const EmbedOptions& options) {
-  if (texts.size() > kMaxBatchTexts) {
-    throw Error(ErrorCode::kInvalidInput, std::to_string(texts.size()) + " texts exceed the limit of " +
-                                              std::to_string(kMaxBatchTexts) + " per call");
-  }
-  const SentenceModules& modules = model_.modules;
-  const PromptChoice prompt = choose_prompt(options);
-  const bool backend_pools = modules.backend_pools(prompt);
-  const size_t pooled_dim = model_.spec.dimension(), dim = modules.dimension();
-  const size_t h = static_cast<size_t>(model_.spec.config.hidden_size);
-  std::vector<std::vector<int32_t>> ids(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
-
-  // Longest first, so each forward pass holds texts of similar length and padding stays small.
-  std::vector<size_t> order(texts.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() > ids[b].size(); });
-
-  std::vector<float> out(texts.size() * dim);
-  std::vector<float> backend_out, rows;
-  for (size_t start = 0; start < order.size(); start += max_batch_) {
-    const size_t n = std::min(max_batch_, order.size() - start);
-    TokenBatch batch;
-    batch.batch = n;
-    batch.seq = ids[order[start]].size();
-    batch.ids.assign(n * batch.seq, model_.tokenizer->pad_id());
-    for (size_t j = 0; j < n; ++j) {
-      const auto& row = ids[order[start + j]];
-      std::copy(row.begin(), row.end(), batch.ids.begin() + static_cast<ptrdiff_t>(j * batch.seq));
-      batch.lengths.push_back(static_cast<int32_t>(row.size()));
-    }
-    const size_t width = backend_pools ? pooled_dim : batch.seq * h;
-    backend_out.resize(n * width);
-    if (backend_pools) backend_->embed(batch, backend_out.data());
-    else backend_->hidden_states(batch, backend_out.data());
-    rows.resize(n * dim);
-    modules.rows_from_backend(backend_out.data(), backend_pools, model_.spec.normalize, n, batch.seq,
-                              batch.lengths.data(), prompt.pool_skip, rows.data());
-    for (size_t j = 0; j < n; ++j) {
-      std::copy_n(rows.begin() + static_cast<ptrdiff_t>(j * dim), dim,
-                  out.begin() + static_cast<ptrdiff_t>(order[start + j] * dim));
-    }
-    if (progress) progress(start + n, order.size());
-  }
-  return out;
+  Job job = start_job(texts, options);
+  job.on_progress = progress;
+  run(job);
+  return job.take_result();
 }
 
 std::vector<float> Pipeline::token_embeddings(std::string_view text) {
-  TokenBatch batch;
-  batch.ids = encode_checked(text);
-  batch.batch = 1;
-  batch.seq = batch.ids.size();
-  batch.lengths = {static_cast<int32_t>(batch.seq)};
-  std::vector<float> out(batch.seq * static_cast<size_t>(model_.spec.config.hidden_size));
-  backend_->hidden_states(batch, out.data());
-  return out;
+  Job job = start_hidden_job(text);
+  run(job);
+  return job.take_result();
 }
 
 }  // namespace gpuembed

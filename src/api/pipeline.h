@@ -1,12 +1,14 @@
 #pragma once
 // The filesystem-free core shared by the native library and the WASM build: model files in memory →
-// tokenizer + spec + weights → a backend, and the batching around it (length buckets, input order).
+// tokenizer + spec + weights → a backend, and the job driver around it (api/job.h: length buckets, splitting,
+// out-of-memory halving, input order; CPU fallback when a device is lost).
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "api/job.h"
 #include "backend/backend.h"
 #include "gpuembed/gpuembed.h"
 #include "model/model_source.h"
@@ -40,8 +42,8 @@ class Pipeline {
  public:
   Pipeline(LoadedModel model, std::unique_ptr<Backend> backend, size_t max_batch);
 
-  // rows of dimension() floats in input order. Texts are tokenized, sorted into length buckets of at most
-  // max_batch texts, run, and put back in order; `progress` is called after each forward pass.
+  // Synchronous use, on a backend that finishes inside submit() (the CPU): rows of dimension() floats in input
+  // order; `progress` is called after each pass.
   std::vector<float> embed(const std::vector<std::string_view>& texts,
                            const std::function<void(size_t, size_t)>& progress = {}, const EmbedOptions& options = {});
   std::vector<float> token_embeddings(std::string_view text);  // [tokens, hidden]
@@ -50,22 +52,39 @@ class Pipeline {
   PromptChoice choose_prompt(const EmbedOptions& options) const;
   std::vector<int32_t> encode_with_prompt(std::string_view text, const PromptChoice& prompt) const;
   Encoding tokenize(std::string_view text) const;
+  // Token ids of one text, truncated to max_seq_length; kInvalidInput past kMaxTextBytes.
+  std::vector<int32_t> encode_ids(std::string_view text) const;
+
+  // Asynchronous use (WebGPU in WASM): the texts tokenized (with the call's prompt) and checked into a job, which
+  // the caller then steps on a backend of its own (Job::step) while it awaits the device between steps. The job's
+  // result is embed()'s: [texts, dimension()] after the modules that follow pooling; its passes ask the backend for
+  // hidden states when the CPU must pool (SentenceModules::backend_pools).
+  Job start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options = {}) const;
+  // The last hidden state of one text ([tokens, hidden], token_embeddings()) as a job.
+  Job start_hidden_job(std::string_view text) const;
 
   const ModelSpec& spec() const { return model_.spec; }
   const SentenceModules& modules() const { return model_.modules; }
   // Floats per text that embed() returns (after Dense modules and truncate_dim; spec().dimension() is the pooled width).
   size_t dimension() const { return model_.modules.dimension(); }
   const Tokenizer& tokenizer() const { return *model_.tokenizer; }
-  Backend& backend() { return *backend_; }
-  // Swaps the backend (e.g. to the CPU after a lost GPU device); the model stays loaded.
-  void set_backend(std::unique_ptr<Backend> backend) { backend_ = std::move(backend); }
   const BertWeights& weights() const { return model_.weights; }
+  Backend& backend() { return *backend_; }
+  size_t max_batch() const { return max_batch_; }
+  // Swaps the backend; the model stays loaded.
+  void set_backend(std::unique_ptr<Backend> backend);
+  // When the backend reports a lost device (kDeviceLost), the pass is redone on the backend this makes (once),
+  // and it stays the backend afterwards. Without it, kDeviceLost reaches the caller.
+  void set_fallback(std::function<std::unique_ptr<Backend>()> make_fallback) { make_fallback_ = std::move(make_fallback); }
 
  private:
-  std::vector<int32_t> encode_checked(std::string_view text) const;
+  void run(Job& job);
+  JobShape job_shape(BatchOutput output) const;
 
   LoadedModel model_;
   std::unique_ptr<Backend> backend_;
+  PassLimit limit_;
+  std::function<std::unique_ptr<Backend>()> make_fallback_;
   size_t max_batch_;
 };
 

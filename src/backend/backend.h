@@ -1,6 +1,9 @@
 #pragma once
-// One interface for every device (ggml-style): a backend owns its copy of the weights in the form its
-// kernels want, and runs the whole encoder on a right-padded batch of token ids.
+// One contract for every device (as ggml's graph_compute_async + synchronize, or TEI's Backend::embed): a backend
+// owns its copy of the weights in the form its kernels want and runs the whole encoder on a right-padded batch of
+// token ids. A pass is submit() -> poll() until true -> read(). The CPU backend finishes inside submit(); the WebGPU
+// backend records and submits there, and its poll() turns true once the device has called back (the WASM caller
+// awaits the JS event loop between polls). The job driver that cuts requests into passes is Pipeline's (api/job.h).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,21 +15,39 @@
 
 namespace gpuembed {
 
+// What read() returns for a pass.
+enum class BatchOutput {
+  kEmbeddings,    // pooled per ModelSpec::pooling, L2-normalized when ModelSpec::normalize: [batch, dimension]
+  kHiddenStates,  // last hidden state [batch, seq, hidden]; rows past a text's length are unspecified
+};
+
 struct TokenBatch {
   size_t batch = 0;
   size_t seq = 0;                // padded length: the longest row
   std::vector<int32_t> ids;      // [batch * seq], padding = pad id
   std::vector<int32_t> lengths;  // real tokens per row; attention mask is 1 for positions < length
+  BatchOutput output = BatchOutput::kEmbeddings;
 };
 
 class Backend {
  public:
   virtual ~Backend() = default;
-  virtual std::string name() const = 0;
-  // Last hidden state [batch, seq, hidden]; rows past a text's length are unspecified.
-  virtual void hidden_states(const TokenBatch& batch, float* out) = 0;
-  // Pooled per ModelSpec::pooling and L2-normalized when ModelSpec::normalize: [batch, dimension].
-  virtual void embed(const TokenBatch& batch, float* out) = 0;
+  virtual std::string name() const = 0;  // "cpu-onednn-avx512_core+avx512", "webgpu-fp32", ...
+  // The most batch * seq tokens one submit() may hold (the job driver splits larger work).
+  virtual size_t max_tokens() const = 0;
+  // Starts a pass. Throws gpuembed::Error for bad input and a lost device; one pass at a time.
+  virtual void submit(const TokenBatch& batch) = 0;
+  // True once read() may be called (the pass finished or failed).
+  virtual bool poll() = 0;
+  // Copies the pass's result (see BatchOutput) and ends the pass. A failed pass throws its Error here:
+  // kOutOfMemory when the device could not allocate the pass's buffers (a smaller batch may fit), kDeviceLost, ...
+  virtual void read(float* out) = 0;
 };
+
+// Floats read() writes for `batch` on a model of `spec`.
+inline size_t batch_output_floats(const ModelSpec& spec, const TokenBatch& batch) {
+  return batch.output == BatchOutput::kEmbeddings ? batch.batch * spec.dimension()
+                                                  : batch.batch * batch.seq * static_cast<size_t>(spec.config.hidden_size);
+}
 
 }  // namespace gpuembed

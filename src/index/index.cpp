@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "gpuembed/error.h"
-#include "model/safetensors.h"  // half_to_float
+#include "model/half.h"
 #include "pooling/pooling.h"    // l2_normalize
 
 namespace gpuembed {
@@ -15,13 +15,6 @@ namespace {
 constexpr char kMagic[8] = {'G', 'P', 'E', 'M', 'B', 'I', 'D', 'X'};
 constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
-
-uint16_t float_to_half(float f) {
-  _Float16 h = static_cast<_Float16>(f);  // IEEE round to nearest even
-  uint16_t bits;
-  std::memcpy(&bits, &h, 2);
-  return bits;
-}
 
 template <typename T>
 void put(std::string& out, T v) {

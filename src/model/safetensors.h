@@ -72,7 +72,5 @@ class SafeTensors {
 };
 
 // IEEE half / bfloat16 → float32 (exact).
-float half_to_float(uint16_t h);
-float bf16_to_float(uint16_t b);
 
 }  // namespace gpuembed

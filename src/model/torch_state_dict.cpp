@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "gpuembed/error.h"
+#include "model/half.h"
 #include "model/safetensors.h"
 
 namespace gpuembed {

@@ -9,8 +9,21 @@
 //   await model.initGpu();                      // throws CoreError('WEBGPU_UNAVAILABLE' | ...)
 //   await model.initGpu({ precision: 'fp16' }); // f16 storage where the adapter has 'shader-f16'; model.precision
 //   await model.embedGpu(['a', 'b']);           // Float32Array [2 * dim]
-const ERROR_CODES = ['OK', 'MODEL_NOT_FOUND', 'MODEL_INVALID', 'INVALID_INPUT', 'BACKEND_UNAVAILABLE', 'DEVICE_LOST',
-                     'INTERNAL', 'OUT_OF_MEMORY'];
+// The names of the error codes (ErrorCode + 1), read from the module: gpuembed/error.h lists them once.
+const errorCodeCache = new WeakMap();
+function errorCodeNames(M) {
+  let names = errorCodeCache.get(M);
+  if (!names) {
+    names = [];
+    for (let code = 0; ; ++code) {
+      const name = M.UTF8ToString(M._ge_error_code_name(code));
+      if (!name) break;
+      names.push(name);
+    }
+    errorCodeCache.set(M, names);
+  }
+  return names;
+}
 // ge_gpu_state() < 0
 const GPU_FAILURES = { '-1': 'no_webgpu', '-2': 'no_adapter', '-3': 'limits_too_small', '-4': 'device_refused',
                        '-5': 'device_lost', '-6': 'gpu_error', '-7': 'fp16_unavailable' };
@@ -38,13 +51,14 @@ export class GpuEmbedCore {
   }
   constructor(M, gpuPrecision = { precision: 'fp32', strict: false }) {
     this.M = M;
+    this.errorCodes = errorCodeNames(M);
     this.gpuPrecision = gpuPrecision;
   }
 
   lastError() {
     const M = this.M;
     const code = M._ge_last_error_code();
-    return new CoreError(ERROR_CODES[code] || 'INTERNAL', M.UTF8ToString(M._ge_last_error_message()));
+    return new CoreError(this.errorCodes[code] || 'INTERNAL', M.UTF8ToString(M._ge_last_error_message()));
   }
 
   // NUL-terminated UTF-8 copy on the heap (caller frees).
@@ -255,7 +269,7 @@ export class CoreGpuIndex {
 
   static #error(M) {
     const code = M._ge_gpu_index_error_code();
-    return new CoreError(ERROR_CODES[code] || 'INTERNAL', M.UTF8ToString(M._ge_gpu_index_error_message()));
+    return new CoreError(errorCodeNames(M)[code] || 'INTERNAL', M.UTF8ToString(M._ge_gpu_index_error_message()));
   }
 
   constructor(core, handle, dimension) {

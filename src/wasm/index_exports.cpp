@@ -1,5 +1,5 @@
 // The C exports of GPU vector search (src/backend/webgpu/gpu_index.h; wrapped for JS by src/wasm/core.mjs's
-// CoreGpuIndex, used by js/index.mjs). Conventions as exports.cpp: >= 0 (or a handle > 0) on success, -1 (or 0) on
+// CoreGpuIndex, used by js/index.mjs). Conventions as c_abi.h's: >= 0 (or a handle > 0) on success, -1 (or 0) on
 // failure with ge_gpu_index_error_code() (ErrorCode + 1, the numbering of ge_last_error_code) and
 // ge_gpu_index_error_message(). No C++ exception crosses into JS.
 //
@@ -17,8 +17,10 @@
 
 #include "backend/webgpu/gpu_index.h"
 #include "gpuembed/error.h"
+#include "wasm/c_abi.h"
 
 using namespace gpuembed;
+using gpuembed::wasm::ErrorChannel;
 using gpuembed::webgpu::GpuIndex;
 using gpuembed::webgpu::SearchDevice;
 namespace port = gpuembed::webgpu::port;
@@ -30,37 +32,12 @@ EM_JS(int, gpuembedjs_is_host_device, (int device_id), {
 
 namespace {
 
-int g_error_code = 0;
-std::string g_error_message;
-
-// Out of line, so each export carries one catch-all landing pad instead of three inlined ones.
-void record_current_exception() {
-  try {
-    throw;
-  } catch (const Error& e) {
-    g_error_code = static_cast<int>(e.code()) + 1;
-    g_error_message = e.what();
-  } catch (const std::bad_alloc&) {
-    g_error_code = static_cast<int>(ErrorCode::kInternal) + 1;
-    g_error_message = "out of memory (WebAssembly heap)";
-  } catch (const std::exception& e) {
-    g_error_code = static_cast<int>(ErrorCode::kInternal) + 1;
-    g_error_message = e.what();
-  } catch (...) {
-    g_error_code = static_cast<int>(ErrorCode::kInternal) + 1;
-    g_error_message = "unknown error";
-  }
-}
+// The index exports' own channel (ge_gpu_index_error_code / _message), apart from the model's.
+ErrorChannel g_errors;
 
 template <class F>
 auto guarded(F&& f, decltype(f()) on_error) -> decltype(f()) {
-  try {
-    g_error_code = 0;
-    return f();
-  } catch (...) {
-    record_current_exception();
-  }
-  return on_error;
+  return g_errors.guarded(std::forward<F>(f), on_error);
 }
 
 // The module's search device: 0 none, 1 requesting, 2 ready, < 0 failed (-port::InitStatus, -6 other).
@@ -180,9 +157,9 @@ GpuIndex& ready(IndexSession& s) {
 }
 
 void fail_if_lost(IndexSession& s) {
-  if (g_error_code == static_cast<int>(ErrorCode::kDeviceLost) + 1) {
+  if (g_errors.is(ErrorCode::kDeviceLost)) {
     s.failed = -5;
-    s.failed_message = g_error_message;
+    s.failed_message = g_errors.message();
   }
 }
 
@@ -190,8 +167,8 @@ void fail_if_lost(IndexSession& s) {
 
 extern "C" {
 
-EMSCRIPTEN_KEEPALIVE int ge_gpu_index_error_code() { return g_error_code; }
-EMSCRIPTEN_KEEPALIVE const char* ge_gpu_index_error_message() { return g_error_message.c_str(); }
+EMSCRIPTEN_KEEPALIVE int ge_gpu_index_error_code() { return g_errors.code(); }
+EMSCRIPTEN_KEEPALIVE const char* ge_gpu_index_error_message() { return g_errors.message().c_str(); }
 
 // A GPU copy of an index of `dim`-dimensional rows; starts the module's search device request if there is none.
 // Poll ge_gpu_index_state() while it returns 1 (await Module.gpuembedWait()). Returns a handle > 0, or 0.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 
 #include "backend/cpu/cpu_features.h"
@@ -9,6 +10,8 @@
 #include "backend/cpu/ops.h"
 #include "backend/cpu/parallel.h"
 #include "backend/cpu/thread_chooser.h"
+#include "gpuembed/error.h"
+#include "model/graph.h"
 #include "pooling/pooling.h"
 
 namespace gpuembed {
@@ -18,46 +21,92 @@ using cpu::Epilogue;
 using cpu::Linear;
 using cpu::PackedRows;
 
-struct CpuLayer {
-  Linear qkv, attn_out, ffn_in, ffn_out;
-  const LayerWeights* w;
-};
-
-// Q, K and V projections concatenated into one [3H, H] weight so one matmul produces all three.
-struct FusedQkv {
+// A linear op's weight parts (fused QKV: Q, K and V) concatenated into one [out, in] matrix, so one matmul produces
+// them all. Linear packs its own copy, so the concatenation is temporary.
+Linear make_linear(const Op& op, Precision precision) {
+  if (op.weights.size() == 1) {
+    return Linear(op.weights[0], op.biases.empty() ? TensorView{} : op.biases[0], precision);
+  }
   std::vector<float> weight, bias;
-  TensorView weight_view() const { return {weight.data(), {static_cast<int64_t>(bias.size()), static_cast<int64_t>(weight.size() / bias.size())}}; }
-  TensorView bias_view() const { return {bias.data(), {static_cast<int64_t>(bias.size())}}; }
-};
+  for (const TensorView& t : op.weights) weight.insert(weight.end(), t.data, t.data + t.numel());
+  for (const TensorView& t : op.biases) bias.insert(bias.end(), t.data, t.data + t.numel());
+  const auto out = static_cast<int64_t>(op.out_features()), in = static_cast<int64_t>(op.in_features());
+  return Linear(TensorView{weight.data(), {out, in}},
+                bias.empty() ? TensorView{} : TensorView{bias.data(), {out}}, precision);
+}
 
-FusedQkv fuse_qkv(const LayerWeights& w) {
-  FusedQkv f;
-  for (const TensorView* t : {&w.q_w, &w.k_w, &w.v_w}) f.weight.insert(f.weight.end(), t->data, t->data + t->numel());
-  for (const TensorView* t : {&w.q_b, &w.k_b, &w.v_b}) f.bias.insert(f.bias.end(), t->data, t->data + t->numel());
-  return f;
+// The precision of linear op i. int8 keeps the FFN's output matmul (the linear op whose input is a GELU output) in
+// bf16 (fp32 where the CPU has no bf16 hardware): the GELU output is the input that 8 bits per row cannot hold
+// closely enough (tests/real_model_test.cpp measures it).
+Precision linear_precision(const Graph& g, size_t i, Precision precision) {
+  if (precision != Precision::kInt8) return precision;
+  for (size_t j = i; j-- > 0;) {
+    const Op& producer = g.ops[j];
+    if (producer.out != g.ops[i].in) continue;
+    const bool after_gelu = producer.kind == OpKind::kLinear && producer.activation == Activation::kGelu;
+    return after_gelu ? Precision::kBFloat16 : precision;
+  }
+  return precision;
 }
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision)
-      : spec_(spec), weights_(weights), precision_(precision) {
-    for (const LayerWeights& lw : weights_.layers) {
-      const FusedQkv f = fuse_qkv(lw);  // Linear packs its own copy, so the concatenation is temporary
-      // int8 keeps the FFN's output matmul in bf16 (fp32 where the CPU has no bf16 hardware): its input, the GELU
-      // output, is the one that 8 bits per row cannot hold closely enough (tests/real_model_test.cpp measures it).
-      const Precision ffn_out = precision == Precision::kInt8 ? Precision::kBFloat16 : precision;
-      layers_.push_back(CpuLayer{Linear(f.weight_view(), f.bias_view(), precision),
-                                 Linear(lw.attn_out_w, lw.attn_out_b, precision),
-                                 Linear(lw.ffn_in_w, lw.ffn_in_b, precision),
-                                 Linear(lw.ffn_out_w, lw.ffn_out_b, ffn_out), &lw});
+  CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision, int threads)
+      : spec_(spec), weights_(weights), precision_(precision), threads_(threads), graph_(build_graph(spec, weights)) {
+    for (size_t i = 0; i < graph_.ops.size(); ++i) {
+      const Op& op = graph_.ops[i];
+      linears_.push_back(op.kind == OpKind::kLinear
+                             ? std::make_unique<Linear>(make_linear(op, linear_precision(graph_, i, precision)))
+                             : nullptr);
     }
+    buffers_.resize(graph_.tensors.size());
   }
 
   std::string name() const override {
     return "cpu-" + cpu::matmul_engine_name(precision_) + "+" + cpu::simd_level_name(cpu::active_simd_level());
   }
 
-  void hidden_states(const TokenBatch& batch, float* out) override {
+  // Not a device limit: the size of one pass's activations, which the job driver's max_batch already bounds.
+  size_t max_tokens() const override { return SIZE_MAX; }
+
+  // The whole pass runs here; read() copies the result out.
+  void submit(const TokenBatch& batch) override {
+    if (done_) throw Error(ErrorCode::kInternal, "CPU pass submitted before the previous one was read");
+    check(batch);
+    cpu::ScopedThreads scoped(threads_);
+    result_.resize(batch_output_floats(spec_, batch));
+    if (batch.output == BatchOutput::kHiddenStates) {
+      hidden_states(batch, result_.data());
+    } else {
+      embed(batch, result_.data());
+    }
+    done_ = true;
+  }
+  bool poll() override { return done_; }
+  void read(float* out) override {
+    if (!done_) throw Error(ErrorCode::kInternal, "no CPU result to read");
+    std::copy(result_.begin(), result_.end(), out);
+    done_ = false;
+  }
+
+  void check(const TokenBatch& batch) const {
+    const BertConfig& c = spec_.config;
+    if (batch.ids.size() != batch.batch * batch.seq || batch.lengths.size() != batch.batch) {
+      throw Error(ErrorCode::kInvalidInput, "token batch shape mismatch");
+    }
+    if (batch.seq > static_cast<size_t>(c.max_position_embeddings)) {
+      throw Error(ErrorCode::kInvalidInput, "sequence of " + std::to_string(batch.seq) + " tokens exceeds the model's " +
+                                                std::to_string(c.max_position_embeddings) + " positions");
+    }
+    for (int32_t id : batch.ids) {
+      if (id < 0 || id >= c.vocab_size) throw Error(ErrorCode::kInvalidInput, "token id " + std::to_string(id) + " outside the vocabulary");
+    }
+    for (int32_t len : batch.lengths) {
+      if (len < 1 || static_cast<size_t>(len) > batch.seq) throw Error(ErrorCode::kInvalidInput, "row length out of range");
+    }
+  }
+
+  void hidden_states(const TokenBatch& batch, float* out) {
     const PackedRows rows = pack(batch);
     const size_t h = static_cast<size_t>(spec_.config.hidden_size);
     const std::vector<float>& x = run(batch, rows);
@@ -67,15 +116,30 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void embed(const TokenBatch& batch, float* out) override {
+  // The graph's pooling ops, per text over its packed rows.
+  void embed(const TokenBatch& batch, float* out) {
     const PackedRows rows = pack(batch);
-    const size_t h = static_cast<size_t>(spec_.config.hidden_size);
-    const size_t dim = spec_.dimension();
-    const std::vector<float>& x = run(batch, rows);
-    for (size_t b = 0; b < batch.batch; ++b) {
-      pool_tokens(x.data() + rows.offsets[b] * h, rows.length(b), h, spec_.pooling, out + b * dim);
-      if (spec_.normalize) l2_normalize(out + b * dim, dim);
+    run(batch, rows);
+    for (size_t i = graph_.hidden_ops; i < graph_.ops.size(); ++i) {
+      const Op& op = graph_.ops[i];
+      const size_t in_w = graph_.tensors[static_cast<size_t>(op.in)].width;
+      const size_t out_w = graph_.tensors[static_cast<size_t>(op.out)].width;
+      std::vector<float>& dst = buffers_[static_cast<size_t>(op.out)];
+      dst.resize(batch.batch * out_w);
+      const std::vector<float>& src = buffers_[static_cast<size_t>(op.in)];
+      for (size_t b = 0; b < batch.batch; ++b) {
+        if (op.kind == OpKind::kPool) {
+          pool_tokens(src.data() + rows.offsets[b] * in_w, rows.length(b), in_w, op.pooling, dst.data() + b * out_w);
+        } else if (op.kind == OpKind::kL2Normalize) {
+          std::copy_n(src.data() + b * in_w, in_w, dst.data() + b * out_w);
+          l2_normalize(dst.data() + b * out_w, out_w);
+        } else {
+          throw Error(ErrorCode::kInternal, std::string("CPU backend: op ") + op_name(op.kind) + " after the hidden states");
+        }
+      }
     }
+    const std::vector<float>& result = buffers_[static_cast<size_t>(graph_.embeddings)];
+    std::copy_n(result.begin(), batch.batch * spec_.dimension(), out);
   }
 
  private:
@@ -101,13 +165,11 @@ class CpuBackend final : public Backend {
     }
     chooser_.record(rows.rows(), all, use,
                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    return x_;
+    return buffers_[static_cast<size_t>(graph_.hidden_states)];
   }
 
+  // Runs the graph's ops up to the last hidden state on packed rows and returns it [rows, hidden].
   const std::vector<float>& encode(const TokenBatch& batch, const PackedRows& rows) {
-    const BertConfig& c = spec_.config;
-    const size_t h = static_cast<size_t>(c.hidden_size);
-    const size_t inter = static_cast<size_t>(c.intermediate_size);
     const size_t n = rows.rows();
     std::vector<int32_t> ids(n);
     for (size_t b = 0; b < batch.batch; ++b) {
@@ -115,37 +177,59 @@ class CpuBackend final : public Backend {
                   ids.begin() + static_cast<ptrdiff_t>(rows.offsets[b]));
     }
     // Buffers are members so repeated calls reuse their capacity instead of allocating per call.
-    x_.resize(n * h);
-    qkv_.resize(n * 3 * h);
-    ctx_.resize(n * h);
-    tmp_.resize(n * h);
-    inter_.resize(n * inter);
-    cpu::embed_tokens(weights_, ids.data(), rows, h, c.layer_norm_eps, x_.data());
-    for (const CpuLayer& L : layers_) {
-      L.qkv.forward(x_.data(), n, qkv_.data());
-      cpu::attention(qkv_.data(), rows, static_cast<size_t>(c.num_attention_heads), static_cast<size_t>(c.head_dim()),
-                     ctx_.data());
-      L.attn_out.forward(ctx_.data(), n, tmp_.data());
-      cpu::add_layer_norm(x_.data(), tmp_.data(), n, h, L.w->attn_ln_w.data, L.w->attn_ln_b.data, c.layer_norm_eps);
-      L.ffn_in.forward(x_.data(), n, inter_.data(), Epilogue::kGelu);
-      L.ffn_out.forward(inter_.data(), n, tmp_.data());
-      cpu::add_layer_norm(x_.data(), tmp_.data(), n, h, L.w->out_ln_w.data, L.w->out_ln_b.data, c.layer_norm_eps);
+    for (size_t t = 0; t < graph_.tensors.size(); ++t) {
+      if (!graph_.tensors[t].per_text) buffers_[t].resize(n * graph_.tensors[t].width);
     }
-    return x_;
+    auto buf = [&](int t) { return buffers_[static_cast<size_t>(t)].data(); };
+    for (size_t i = 0; i < graph_.hidden_ops; ++i) {
+      const Op& op = graph_.ops[i];
+      const size_t width = graph_.tensors[static_cast<size_t>(op.out)].width;
+      switch (op.kind) {
+        case OpKind::kEmbedLayerNorm:
+          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data, op.beta.data},
+                            ids.data(), rows, width, op.eps, buf(op.out));
+          break;
+        case OpKind::kLinear:
+          linears_[i]->forward(buf(op.in), n, buf(op.out),
+                               op.activation == Activation::kGelu ? Epilogue::kGelu : Epilogue::kNone);
+          break;
+        case OpKind::kAttention:
+          cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out));
+          break;
+        case OpKind::kLayerNorm:
+          // Fused: out = LayerNorm(residual + in), in place in out.
+          if (op.residual >= 0) {
+            if (op.out != op.residual) std::copy_n(buf(op.residual), n * width, buf(op.out));
+            cpu::add_layer_norm(buf(op.out), buf(op.in), n, width, op.gamma.data, op.beta.data, op.eps);
+          } else {
+            if (op.out != op.in) std::copy_n(buf(op.in), n * width, buf(op.out));
+            cpu::layer_norm(buf(op.out), n, width, op.gamma.data, op.beta.data, op.eps);
+          }
+          break;
+        default:
+          throw Error(ErrorCode::kInternal, std::string("CPU backend: op ") + op_name(op.kind) + " before the hidden states");
+      }
+    }
+    return buffers_[static_cast<size_t>(graph_.hidden_states)];
   }
 
   ModelSpec spec_;
   BertWeights weights_;
   Precision precision_;
-  std::vector<CpuLayer> layers_;
-  std::vector<float> x_, qkv_, ctx_, tmp_, inter_;
+  int threads_;  // 0: the process-wide setting
+  Graph graph_;
+  std::vector<std::unique_ptr<Linear>> linears_;  // per op of graph_ (null but for linear ops)
+  std::vector<std::vector<float>> buffers_;       // per tensor of graph_
+  std::vector<float> result_;  // the finished pass, until read()
+  bool done_ = false;
   cpu::ThreadChooser chooser_;
 };
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const BertWeights& weights, Precision precision) {
-  return std::make_unique<CpuBackend>(spec, weights, precision);
+std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const BertWeights& weights, Precision precision,
+                                          int threads) {
+  return std::make_unique<CpuBackend>(spec, weights, precision, threads);
 }
 
 }  // namespace gpuembed

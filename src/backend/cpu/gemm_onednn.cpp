@@ -13,6 +13,7 @@
 
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/parallel.h"
+#include "model/half.h"
 #include "gpuembed/error.h"
 
 namespace gpuembed::cpu {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/cpu/parallel.h"
+#include "model/half.h"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -33,21 +34,7 @@ float erf_approx(float x) {
   return p / q;
 }
 
-uint16_t float_to_bf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof(u));
-  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40);
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<uint16_t>(u >> 16);
-}
-
 namespace {
-inline float bf16_to_float(uint16_t h) {
-  const uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
-}
 }  // namespace
 
 float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f)); }

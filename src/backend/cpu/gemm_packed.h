@@ -58,8 +58,6 @@ class PackedLinear {
 
 // GELU with an erf accurate to a few float ulps (rational approximation; same formula in every kernel).
 float gelu_erf(float x);
-// float -> bfloat16, round to nearest even (NaN stays NaN).
-uint16_t float_to_bf16(float f);
 float erf_approx(float x);
 
 }  // namespace gpuembed::cpu

@@ -341,17 +341,18 @@ void layer_norm_row_wasm(float* x, size_t h, const float* gamma, const float* be
 
 }  // namespace
 
-void embed_tokens(const BertWeights& w, const int32_t* ids, const PackedRows& rows, size_t h, float eps, float* x) {
-  const float* type0 = w.token_type_embeddings.data;
+void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows& rows, size_t h, float eps,
+                  float* x) {
+  const float* type0 = w.token_type;
   parallel_for(rows.texts(), [&](size_t b0, size_t b1) {
     for (size_t b = b0; b < b1; ++b) {
       for (size_t t = 0; t < rows.length(b); ++t) {
         const size_t r = rows.offsets[b] + t;
-        const float* word = w.word_embeddings.data + static_cast<size_t>(ids[r]) * h;
-        const float* pos = w.position_embeddings.data + t * h;
+        const float* word = w.word + static_cast<size_t>(ids[r]) * h;
+        const float* pos = w.position + t * h;
         float* out = x + r * h;
         for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i] + type0[i];
-        GPUEMBED_LAYER_NORM_ROW(out, h, w.emb_ln_w.data, w.emb_ln_b.data, eps);
+        GPUEMBED_LAYER_NORM_ROW(out, h, w.gamma, w.beta, eps);
       }
     }
   });
@@ -366,6 +367,12 @@ void add_layer_norm(float* x, const float* delta, size_t n, size_t h, const floa
       for (size_t i = 0; i < h; ++i) row[i] = d[i] + row[i];
       GPUEMBED_LAYER_NORM_ROW(row, h, gamma, beta, eps);
     }
+  });
+}
+
+void layer_norm(float* x, size_t n, size_t h, const float* gamma, const float* beta, float eps) {
+  parallel_for(n, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) GPUEMBED_LAYER_NORM_ROW(x + r * h, h, gamma, beta, eps);
   });
 }
 

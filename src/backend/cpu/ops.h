@@ -17,8 +17,16 @@ struct PackedRows {
   size_t length(size_t b) const { return offsets[b + 1] - offsets[b]; }
 };
 
+// The tables of an embedding gather: [vocab, hidden], [positions, hidden], [types, hidden] (type 0 is used), and the
+// LayerNorm after it.
+struct EmbeddingTables {
+  const float *word, *position, *token_type, *gamma, *beta;
+};
 // x[r] = LayerNorm(word[id] + position[t] + token_type[0]).
-void embed_tokens(const BertWeights& w, const int32_t* ids, const PackedRows& rows, size_t hidden, float eps, float* x);
+void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows& rows, size_t hidden, float eps,
+                  float* x);
+// x[r] = LayerNorm(x[r]) in place.
+void layer_norm(float* x, size_t rows, size_t hidden, const float* gamma, const float* beta, float eps);
 // x[r] = LayerNorm(x[r] + delta[r]) in place.
 void add_layer_norm(float* x, const float* delta, size_t rows, size_t hidden, const float* gamma, const float* beta,
                     float eps);

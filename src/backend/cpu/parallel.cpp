@@ -24,6 +24,7 @@ namespace {
 
 std::atomic<int> g_requested_threads{0};
 thread_local int t_thread_cap = 0;  // ThreadCap on this thread (0: none)
+thread_local int t_thread_request = 0;  // ScopedThreads on this thread (0: none)
 
 int hardware_threads() {
 #if defined(_OPENMP)
@@ -105,12 +106,26 @@ void set_cpu_threads(int threads) {
 int cpu_threads() { return parallel_threads(); }
 
 int parallel_threads() {
-  const int requested = g_requested_threads.load(std::memory_order_relaxed);
+  const int requested = t_thread_request > 0 ? t_thread_request : g_requested_threads.load(std::memory_order_relaxed);
   const int threads = requested > 0 ? requested : hardware_threads();
   return t_thread_cap > 0 ? std::min(threads, t_thread_cap) : threads;
 }
 
-bool cpu_threads_automatic() { return g_requested_threads.load(std::memory_order_relaxed) == 0; }
+bool cpu_threads_automatic() {
+  return t_thread_request == 0 && g_requested_threads.load(std::memory_order_relaxed) == 0;
+}
+
+ScopedThreads::ScopedThreads(int threads) : previous_(t_thread_request) {
+  if (threads <= 0) return;
+  t_thread_request = threads;
+  sync_openmp_threads();
+}
+
+ScopedThreads::~ScopedThreads() {
+  if (t_thread_request == previous_) return;
+  t_thread_request = previous_;
+  sync_openmp_threads();
+}
 
 ThreadCap::ThreadCap(int threads) : previous_(t_thread_cap) {
   t_thread_cap = std::max(0, threads);

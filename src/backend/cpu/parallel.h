@@ -23,8 +23,21 @@ inline void parallel_for(size_t n, const std::function<void(size_t begin, size_t
 // Makes the calling thread's OpenMP setting match parallel_threads() (oneDNN reads it per calling thread).
 void sync_openmp_threads();
 
-// True when the thread count was left to the library (set_cpu_threads(0), the default).
+// True when the thread count was left to the library (set_cpu_threads(0), the default, and no ScopedThreads).
 bool cpu_threads_automatic();
+
+// Sets the thread count for the calling thread while it lives, over set_cpu_threads() (each CPU backend runs its
+// passes under its own count, so two models in one process keep theirs). 0: no change.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads);
+  ~ScopedThreads();
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int previous_;
+};
 
 // Caps parallel_threads() on the calling thread while it lives (for one forward pass; see thread_chooser.h).
 class ThreadCap {

@@ -45,36 +45,6 @@ std::vector<uint64_t> round_inputs(uint64_t count, uint32_t k) {
 }
 }  // namespace
 
-struct GpuIndex::Inflight {
-  int pending = 0;  // the map and the error scopes still to call back
-  bool map_ok = false;
-  std::string error;
-  WGPUBuffer readback = nullptr;
-  uint64_t bytes = 0;
-  bool done() const { return pending == 0; }
-};
-
-namespace {
-using InflightRef = std::shared_ptr<GpuIndex::Inflight>;
-void on_map(bool ok, void* user) {
-  auto* ref = static_cast<InflightRef*>(user);
-  (*ref)->map_ok = ok;
-  if (!ok && (*ref)->error.empty()) (*ref)->error = "mapAsync of the search readback buffer failed";
-  --(*ref)->pending;
-  delete ref;
-  port::notify_host();
-}
-void on_scope(int type, const char* message, void* user) {
-  auto* ref = static_cast<InflightRef*>(user);
-  if (type != 0 && (*ref)->error.empty()) {
-    (*ref)->error = std::string(type == 2 ? "WebGPU out of memory: " : "WebGPU error: ") + message;
-  }
-  --(*ref)->pending;
-  delete ref;
-  port::notify_host();
-}
-}  // namespace
-
 SearchDevice::SearchDevice(const port::DeviceInfo& info, bool owned) : info_(info), device_(info.device), owned_(owned) {
   if (info.status != port::InitStatus::kOk || !device_) {
     throw Error(ErrorCode::kBackendUnavailable, "WebGPU device not available: " + info.message);
@@ -323,12 +293,7 @@ void GpuIndex::submit(const float* queries, size_t nq, uint32_t k) {
   ++submits_;
   dispatches_ += 1 + rounds.size();
 
-  inflight_ = std::make_shared<Inflight>();
-  inflight_->pending = 2;
-  inflight_->readback = readback_.buffer;
-  inflight_->bytes = out_bytes;
-  port::pop_error_scopes(dev_->device(), on_scope, new InflightRef(inflight_));
-  port::map_read_async(readback_.buffer, out_bytes, on_map, new InflightRef(inflight_));
+  inflight_ = start_readback(dev_->device(), readback_.buffer, out_bytes);
 }
 
 GpuIndex::State GpuIndex::poll() const {

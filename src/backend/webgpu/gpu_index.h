@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/webgpu/pass_readback.h"
 #include "backend/webgpu/wgpu_port.h"
 
 namespace gpuembed::webgpu {
@@ -82,7 +83,6 @@ class GpuIndex {
   uint64_t submits() const { return submits_; }
   uint64_t dispatches() const { return dispatches_; }
 
-  struct Inflight;  // shared with the WebGPU callbacks
 
  private:
   struct Buffer {
@@ -96,7 +96,7 @@ class GpuIndex {
   uint32_t dim_, dim4_;  // dim4_: vec4s per padded row
   size_t count_ = 0, capacity_ = 0;
   Buffer rows_, queries_, scores_, cand_a_, cand_b_, uniforms_, readback_;
-  std::shared_ptr<Inflight> inflight_;
+  std::shared_ptr<PassReadback> inflight_;
   uint64_t submits_ = 0, dispatches_ = 0;
 };
 

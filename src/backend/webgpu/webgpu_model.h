@@ -1,13 +1,14 @@
 #pragma once
-// The BERT encoder on WebGPU: weights uploaded once at construction, activation buffers kept and reused across
+// A model graph (model/graph.h) on WebGPU: weights uploaded once at construction, activation buffers kept and reused across
 // calls (they grow only when a larger batch arrives), a whole batch recorded into one command buffer with one
 // submit and one readback (pooled + normalized on the GPU, so only [batch, dimension] floats come back).
 //
-// WebGPU is asynchronous and this build has no JSPI/ASYNCIFY, so a forward pass is split in three:
-//   submit(batch)  -> records + submits, starts mapAsync of the readback buffer        (C++)
-//   poll()         -> kPending until the map and the error scopes have called back     (JS awaits
+// WebGPU is asynchronous and this build has no JSPI/ASYNCIFY, so a forward pass is split in three, as the Backend
+// contract (backend/backend.h) has it:
+//   submit(batch)  -> records + submits, starts mapAsync of the readback buffer          (C++)
+//   poll()         -> false until the map and the error scopes have called back         (JS awaits
 //                     Module.gpuembedWait() between polls)
-//   read(out)      -> copies the result out, or throws the failure (kDeviceLost, ...)  (C++)
+//   read(out)      -> copies the result out, or throws the failure (kOutOfMemory, kDeviceLost, ...)
 // Only one forward pass may be in flight per model.
 #include <cstddef>
 #include <cstdint>
@@ -18,14 +19,15 @@
 #include "backend/backend.h"
 #include "backend/webgpu/gpu_context.h"
 #include "backend/webgpu/kernels.h"
+#include "backend/webgpu/pass_readback.h"
+#include "model/graph.h"
 #include "model/model_spec.h"
 #include "model/weights.h"
 
 namespace gpuembed::webgpu {
 
-class WebGpuModel {
+class WebGpuModel final : public Backend {
  public:
-  enum class Output { kEmbeddings, kHiddenStates };
   enum class State { kIdle, kPending, kReady, kFailed };
 
   // Throws gpuembed::Error (kBackendUnavailable when the device cannot hold the model, kDeviceLost if lost).
@@ -34,22 +36,22 @@ class WebGpuModel {
   // the default kF32 is the reference path.
   WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& weights,
               GpuPrecision precision = GpuPrecision::kF32);
-  ~WebGpuModel();
+  ~WebGpuModel() override;
   WebGpuModel(const WebGpuModel&) = delete;
   WebGpuModel& operator=(const WebGpuModel&) = delete;
 
   // The most batch * seq tokens one submit may hold on this device (binding-size limits); callers split larger work.
-  size_t max_tokens() const;
+  size_t max_tokens() const override;
+  std::string name() const override;
 
-  void submit(const TokenBatch& batch, Output output);
-  State poll() const;
-  // Floats read() writes: [batch, dimension] for embeddings, [batch * seq, hidden] for hidden states.
-  size_t result_floats() const { return result_floats_; }
-  void read(float* out);
+  void submit(const TokenBatch& batch) override;
+  bool poll() override { return state() != State::kPending; }
+  // Floats read() writes: [batch, dimension] for embeddings, [batch * seq, hidden] for hidden states. A pass whose
+  // buffers the device could not allocate throws kOutOfMemory (after freeing the activation buffers: a smaller
+  // batch may fit).
+  void read(float* out) override;
+  State state() const;
   const std::string& failure() const;
-  // The pass that failed (poll() == kFailed, before read()) could not allocate its buffers: WebGPU reported
-  // out-of-memory. read() then frees the activation buffers; a smaller batch may fit.
-  bool out_of_memory() const;
 
   GpuContext& context() { return *ctx_; }
   const ModelSpec& spec() const { return spec_; }
@@ -70,12 +72,8 @@ class WebGpuModel {
   const PhaseStats& phase_stats() const { return phases_; }
   const Recorder& recorder() const { return recorder_; }
 
-  struct Inflight;  // shared with the WebGPU callbacks
 
  private:
-  struct LayerBuffers {
-    WGPUBuffer qkv_w, qkv_b, ao_w, ao_b, ln1_g, ln1_b, fi_w, fi_b, fo_w, fo_b, ln2_g, ln2_b;
-  };
   // as_wt: stored in the kernels' weight type (`wt`: f16 in the fp16 path), else always f32.
   WGPUBuffer upload(const TensorView& t, const char* what, bool as_wt = false);
   WGPUBuffer upload_concat(const std::vector<const TensorView*>& parts, const char* what, bool as_wt = false);
@@ -86,23 +84,30 @@ class WebGpuModel {
   ModelSpec spec_;
   Kernels kernels_;
   Recorder recorder_;
-  WGPUBuffer word_ = nullptr, pos_ = nullptr, type_ = nullptr, emb_g_ = nullptr, emb_b_ = nullptr;
-  std::vector<LayerBuffers> layers_;
+  Graph graph_;
+  // Per op of graph_, its weights on the device: embedding {word, position, token_type, gamma, beta}, linear
+  // {weight, bias} (parts concatenated), layernorm {gamma, beta}; none for the others.
+  std::vector<std::vector<WGPUBuffer>> op_weights_;
   std::vector<WGPUBuffer> owned_weights_;
   uint64_t weight_bytes_ = 0;
 
   size_t cap_tokens_ = 0, cap_batch_ = 0;
-  WGPUBuffer ids_ = nullptr, lengths_ = nullptr, x_ = nullptr, qkv_ = nullptr, ctxb_ = nullptr, tmp_ = nullptr,
-             x2_ = nullptr, ffn_ = nullptr, pooled_ = nullptr, normed_ = nullptr, readback_ = nullptr;
+  WGPUBuffer ids_ = nullptr, lengths_ = nullptr, readback_ = nullptr;
+  std::vector<WGPUBuffer> tensors_;  // per tensor of graph_, sized for cap_tokens_ / cap_batch_
   uint64_t readback_capacity_ = 0;
   // Activation buffers are bound whole (their capacity), so cached bind groups stay valid when the batch shape changes.
   BufferRef whole(WGPUBuffer b) const;
   uint64_t activation_buffer_bytes(uint64_t values) const;
+  uint64_t tensor_bytes(size_t tensor) const;
+  WGPUBuffer tensor(int t) const { return tensors_[static_cast<size_t>(t)]; }
+  // Records the graph's dispatches for a batch of B texts of S (padded) tokens (webgpu_graph.cpp): the ops up to
+  // the hidden states, and the pooling ops when `output` asks for embeddings.
+  void record(size_t B, size_t S, BatchOutput output);
   uint64_t activation_bytes_ = 0;
   bool grow_exact_ = false;  // after an out-of-memory failure: activation buffers sized to the request, no doubling
 
-  std::shared_ptr<Inflight> inflight_;
-  size_t result_floats_ = 0;
+  std::shared_ptr<PassReadback> inflight_;
+  size_t inflight_half_values_ = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
   PhaseStats phases_;
 };
 

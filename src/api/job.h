@@ -1,0 +1,80 @@
+#pragma once
+// The one job driver, for every backend and build: a request's token ids are sorted longest first and cut into
+// passes of at most max_batch texts and the backend's max_tokens(); each pass is submitted, polled and read through
+// the Backend contract, and its rows are put back in input order. A pass that runs out of device memory is redone
+// with half as many texts (and later passes on that backend keep to that size), down to one text.
+//
+// step() never blocks: with the CPU backend (finished inside submit) one call runs the whole job; with WebGPU in
+// WASM it returns false while a pass is on the device, and the JS caller awaits the device before calling again.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "backend/backend.h"
+
+namespace gpuembed {
+
+// Per backend, kept across jobs: after an out-of-memory failure, passes hold at most `tokens` (half of the pass that
+// failed), so a device that could not take a batch once is not asked again. 0: no limit. Reset with the backend.
+struct PassLimit {
+  size_t tokens = 0;
+};
+
+// Turns one pass's backend output (`output` of JobShape: [n, dimension] or [n, seq, hidden]) into [n, rows floats]
+// rows; lengths: tokens per text of the pass. Pipeline's are the sentence-transformers modules after pooling
+// (SentenceModules::rows_from_backend), with the CPU pooling the hidden states where the backend cannot.
+using PassRows = std::function<void(const float* out, size_t n, size_t seq, const int32_t* lengths, float* rows)>;
+
+struct JobShape {
+  BatchOutput output = BatchOutput::kEmbeddings;
+  size_t dimension = 0;  // floats per text of kEmbeddings
+  size_t hidden = 0;     // floats per token of kHiddenStates
+  int32_t pad_id = 0;
+  size_t max_batch = 32;  // texts per pass
+  // When set, each pass goes through `rows` and every text's result is `rows_floats` floats, whatever `output` is.
+  PassRows rows;
+  size_t rows_floats = 0;
+};
+
+class Job {
+ public:
+  // ids: one row of token ids per text; a text without tokens is kInvalidInput.
+  Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape);
+
+  // Reads a finished pass and submits the next, as far as the backend lets it without waiting. True: every text is
+  // done (result() holds them); false: a pass is in flight, call again once the device has called back. Throws
+  // gpuembed::Error (kOutOfMemory when even a pass of one text does not fit; the job is then over).
+  bool step(Backend& backend, PassLimit& limit);
+  // Drops the pass in flight (its device was lost) so that the texts not yet read can run on another backend.
+  void abandon_pass() { in_flight_ = false; }
+
+  bool finished() const { return next_ == order_.size() && !in_flight_; }
+  size_t texts() const { return order_.size(); }
+  size_t texts_done() const { return next_; }
+  size_t passes() const { return passes_; }
+  size_t oom_splits() const { return oom_splits_; }
+  // kEmbeddings: [texts, dimension] in input order; kHiddenStates: each text's [tokens, hidden], in input order;
+  // with JobShape::rows: [texts, rows_floats] in input order.
+  const std::vector<float>& result() const { return result_; }
+  std::vector<float> take_result() { return std::move(result_); }
+  // Called after each pass that was read: (texts done, texts).
+  std::function<void(size_t, size_t)> on_progress;
+
+ private:
+  void submit_next(Backend& backend, const PassLimit& limit);
+  void read_pass(Backend& backend);
+
+  std::vector<std::vector<int32_t>> ids_;
+  JobShape shape_;
+  std::vector<size_t> order_;   // text indices, longest first
+  std::vector<size_t> offset_;  // where each text's floats start in result_
+  size_t next_ = 0;             // index into order_ of the first text not yet read
+  size_t cur_n_ = 0, cur_seq_ = 0;
+  bool in_flight_ = false;
+  size_t passes_ = 0, oom_splits_ = 0;
+  std::vector<float> result_, scratch_, rows_;
+  std::vector<int32_t> lengths_;
+};
+
+}  // namespace gpuembed

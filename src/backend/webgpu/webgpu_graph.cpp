@@ -1,0 +1,128 @@
+// The graph executor of the WebGPU backend: each op of the model graph becomes one dispatch of its WGSL kernel,
+// recorded into the pass's one command buffer. Fusions: a linear op followed by the LayerNorm that adds its output
+// to a residual gets the residual added in the matmul's epilogue; a linear op's activation runs in the same epilogue.
+#include <cmath>
+
+#include "backend/webgpu/webgpu_model.h"
+#include "gpuembed/error.h"
+
+namespace gpuembed::webgpu {
+namespace {
+
+struct EmbedParams { uint32_t rows, seq, hidden, vocab, max_pos, p0; float eps; uint32_t p1; };
+struct LnParams { uint32_t rows, hidden; float eps; uint32_t p0; };
+struct MatmulParams { uint32_t M, N, K, flags; };
+struct AttnParams { uint32_t batch, seq, heads, hidden; float scale; uint32_t p0, p1, p2; };
+struct PoolParams { uint32_t batch, seq, hidden, mode, out_dim, out_offset, p0, p1; };
+struct NormParams { uint32_t rows, dim, p0, p1; };
+
+constexpr uint32_t kMatmulGelu = 1, kMatmulResidual = 2;  // matmul*.wgsl flags
+constexpr size_t kSmallMatmulRows = 32;
+constexpr uint32_t kSmallMatmulCols = 4;       // matmul_small.wgsl: NC columns per workgroup
+constexpr uint32_t kSmallMatmulRowBlock = 16;  // matmul_small.wgsl: MB rows per workgroup
+constexpr uint32_t kMatmulRowsPerTile = 64;    // matmul.wgsl: BM = 64 * RV (RV = 2 measured 8x slower on the H100)
+
+BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
+uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
+uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
+
+uint32_t pool_mode_code(PoolingMode m) {
+  switch (m) {
+    case PoolingMode::kCls: return 0;
+    case PoolingMode::kMean: return 1;
+    case PoolingMode::kMax: return 2;
+    case PoolingMode::kMeanSqrtLen: return 3;
+  }
+  return 1;
+}
+
+// The LayerNorm that op i + 1 is, when it adds op i's output (a linear op) to a residual: fused into the matmul.
+bool residual_fused_into(const Graph& g, size_t i) {
+  return i + 1 < g.ops.size() && g.ops[i].kind == OpKind::kLinear && g.ops[i + 1].kind == OpKind::kLayerNorm &&
+         g.ops[i + 1].in == g.ops[i].out && g.ops[i + 1].residual >= 0;
+}
+
+}  // namespace
+
+void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
+  const BertConfig& c = spec_.config;
+  const size_t T = B * S;
+  const uint32_t maxdim = ctx_->info().max_workgroups_per_dim;
+  const uint64_t wb = kernels_.element_bytes();  // bytes per element of the embedding tables and weight matrices
+  Recorder& r = recorder_;
+  r.clear();
+  auto width = [&](int t) { return u32(graph_.tensors[static_cast<size_t>(t)].width); };
+  const size_t last = output == BatchOutput::kEmbeddings ? graph_.ops.size() : graph_.hidden_ops;
+  for (size_t i = 0; i < last; ++i) {
+    const Op& op = graph_.ops[i];
+    const std::vector<WGPUBuffer>& w = op_weights_[i];
+    switch (op.kind) {
+      case OpKind::kEmbedLayerNorm: {
+        const uint32_t H = width(op.out);
+        EmbedParams p{u32(T), u32(S), H, static_cast<uint32_t>(c.vocab_size),
+                      static_cast<uint32_t>(c.max_position_embeddings), 0, op.eps, 0};
+        r.dispatch(Kernel::kEmbedLayerNorm, &p, sizeof p,
+                   {whole(ids_), ref(w[0], op.weights[0].numel() * wb), ref(w[1], op.weights[1].numel() * wb),
+                    ref(w[2], uint64_t(H) * wb), ref(w[3], H * 4), ref(w[4], H * 4), whole(tensor(op.out))},
+                   grid_for(T, maxdim));
+        break;
+      }
+      case OpKind::kLinear: {
+        const uint32_t N = width(op.out), K = width(op.in);
+        const bool fuse_residual = residual_fused_into(graph_, i);
+        if (op.activation == Activation::kGelu && fuse_residual) {
+          throw Error(ErrorCode::kModelInvalid, "WebGPU: GELU and a residual in one linear op");
+        }
+        MatmulParams p{u32(T), N, K,
+                       (op.activation == Activation::kGelu ? kMatmulGelu : 0) | (fuse_residual ? kMatmulResidual : 0)};
+        const BufferRef bias = ref(w[1], uint64_t(N) * 4);
+        // Few rows (a short sentence): matmul_small.wgsl's split-K (both kernels grid-stride, so grids may be capped).
+        const bool small = T < kSmallMatmulRows;
+        r.dispatch(small ? Kernel::kMatmulSmall : Kernel::kMatmul, &p, sizeof p,
+                   {whole(tensor(op.in)), ref(w[0], uint64_t(N) * K * wb), bias,
+                    fuse_residual ? whole(tensor(graph_.ops[i + 1].residual)) : bias, whole(tensor(op.out))},
+                   small ? std::array<uint32_t, 3>{std::min(ceil_div(N, kSmallMatmulCols), maxdim),
+                                                   ceil_div(T, kSmallMatmulRowBlock), 1}
+                         : std::array<uint32_t, 3>{ceil_div(N, 64), std::min(ceil_div(T, kMatmulRowsPerTile), maxdim), 1});
+        break;
+      }
+      case OpKind::kLayerNorm: {
+        if (op.residual >= 0 && !(i > 0 && residual_fused_into(graph_, i - 1))) {
+          throw Error(ErrorCode::kModelInvalid, "WebGPU: a residual LayerNorm must follow the linear op it adds");
+        }
+        const uint32_t H = width(op.out);
+        LnParams p{u32(T), H, op.eps, 0};
+        r.dispatch(Kernel::kLayerNorm, &p, sizeof p,
+                   {whole(tensor(op.in)), ref(w[0], H * 4), ref(w[1], H * 4), whole(tensor(op.out))},
+                   grid_for(T, maxdim));
+        break;
+      }
+      case OpKind::kAttention: {
+        AttnParams p{u32(B), u32(S), op.heads, op.heads * op.head_dim,
+                     1.0f / std::sqrt(static_cast<float>(op.head_dim)), 0, 0, 0};
+        r.dispatch(Kernel::kAttention, &p, sizeof p, {whole(tensor(op.in)), whole(lengths_), whole(tensor(op.out))},
+                   {ceil_div(S, 64), op.heads, u32(B)});
+        break;
+      }
+      case OpKind::kPool: {
+        const uint32_t H = width(op.in);
+        uint32_t offset = 0;
+        for (PoolingMode m : op.pooling) {
+          PoolParams p{u32(B), u32(S), H, pool_mode_code(m), width(op.out), offset, 0, 0};
+          r.dispatch(Kernel::kPooling, &p, sizeof p, {whole(tensor(op.in)), whole(lengths_), whole(tensor(op.out))},
+                     {ceil_div(H, 64), u32(B), 1});
+          offset += H;
+        }
+        break;
+      }
+      case OpKind::kL2Normalize: {
+        NormParams p{u32(B), width(op.out), 0, 0};
+        r.dispatch(Kernel::kL2Normalize, &p, sizeof p, {whole(tensor(op.in)), whole(tensor(op.out))},
+                   grid_for(B, maxdim));
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace gpuembed::webgpu

@@ -1,0 +1,80 @@
+// BERT (and the sentence-transformers models built on it: MiniLM, BGE, E5, ...): post-norm encoder layers with
+// learned absolute positions, fused QKV, GELU feed-forward; then pooling and, when the model says so, L2 norm.
+#include "model/graph.h"
+
+namespace gpuembed {
+
+Graph build_bert_graph(const ModelSpec& spec, const BertWeights& w) {
+  const BertConfig& c = spec.config;
+  const size_t hidden = static_cast<size_t>(c.hidden_size);
+  Graph g;
+  const int x = g.add_tensor("x", hidden);
+  const int qkv = g.add_tensor("qkv", 3 * hidden);
+  const int ctx = g.add_tensor("context", hidden);
+  const int tmp = g.add_tensor("tmp", hidden);
+  const int ffn = g.add_tensor("ffn", static_cast<size_t>(c.intermediate_size));
+
+  Op embed{OpKind::kEmbedLayerNorm};
+  embed.out = x;
+  embed.weights = {w.word_embeddings, w.position_embeddings, w.token_type_embeddings};
+  embed.gamma = w.emb_ln_w;
+  embed.beta = w.emb_ln_b;
+  embed.eps = c.layer_norm_eps;
+  g.ops.push_back(embed);
+
+  auto linear = [&](int in, int out, std::vector<TensorView> weights, std::vector<TensorView> biases,
+                    Activation act = Activation::kNone) {
+    Op op{OpKind::kLinear};
+    op.in = in;
+    op.out = out;
+    op.weights = std::move(weights);
+    op.biases = std::move(biases);
+    op.activation = act;
+    g.ops.push_back(op);
+  };
+  auto add_layer_norm = [&](int in, int residual, const TensorView& gamma, const TensorView& beta) {
+    Op op{OpKind::kLayerNorm};
+    op.in = in;
+    op.residual = residual;
+    op.out = residual;
+    op.gamma = gamma;
+    op.beta = beta;
+    op.eps = c.layer_norm_eps;
+    g.ops.push_back(op);
+  };
+  for (const LayerWeights& l : w.layers) {
+    linear(x, qkv, {l.q_w, l.k_w, l.v_w}, {l.q_b, l.k_b, l.v_b});
+    Op attn{OpKind::kAttention};
+    attn.in = qkv;
+    attn.out = ctx;
+    attn.heads = static_cast<uint32_t>(c.num_attention_heads);
+    attn.head_dim = static_cast<uint32_t>(c.head_dim());
+    g.ops.push_back(attn);
+    linear(ctx, tmp, {l.attn_out_w}, {l.attn_out_b});
+    add_layer_norm(tmp, x, l.attn_ln_w, l.attn_ln_b);
+    linear(x, ffn, {l.ffn_in_w}, {l.ffn_in_b}, Activation::kGelu);
+    linear(ffn, tmp, {l.ffn_out_w}, {l.ffn_out_b});
+    add_layer_norm(tmp, x, l.out_ln_w, l.out_ln_b);
+  }
+  g.hidden_states = x;
+  g.hidden_ops = g.ops.size();
+
+  const int pooled = g.add_tensor("pooled", spec.dimension(), true);
+  Op pool{OpKind::kPool};
+  pool.in = x;
+  pool.out = pooled;
+  pool.pooling = spec.pooling;
+  g.ops.push_back(pool);
+  g.embeddings = pooled;
+  if (spec.normalize) {
+    const int normalized = g.add_tensor("normalized", spec.dimension(), true);
+    Op norm{OpKind::kL2Normalize};
+    norm.in = pooled;
+    norm.out = normalized;
+    g.ops.push_back(norm);
+    g.embeddings = normalized;
+  }
+  return g;
+}
+
+}  // namespace gpuembed

@@ -1,0 +1,99 @@
+#include "model/graph.h"
+
+#include "gpuembed/error.h"
+
+namespace gpuembed {
+
+Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // families/bert.cpp
+
+const char* op_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::kEmbedLayerNorm: return "embed_layernorm";
+    case OpKind::kLinear: return "linear";
+    case OpKind::kLayerNorm: return "layernorm";
+    case OpKind::kAttention: return "attention";
+    case OpKind::kPool: return "pool";
+    case OpKind::kL2Normalize: return "l2_normalize";
+  }
+  return "?";
+}
+
+size_t Op::out_features() const {
+  size_t n = 0;
+  for (const TensorView& w : weights) n += w.shape.empty() ? 0 : static_cast<size_t>(w.shape[0]);
+  return n;
+}
+
+size_t Op::in_features() const {
+  return weights.empty() || weights[0].shape.size() != 2 ? 0 : static_cast<size_t>(weights[0].shape[1]);
+}
+
+int Graph::add_tensor(std::string name, size_t width, bool per_text) {
+  tensors.push_back(TensorDecl{std::move(name), width, per_text});
+  return static_cast<int>(tensors.size()) - 1;
+}
+
+void Graph::validate() const {
+  std::vector<bool> written(tensors.size(), false);
+  auto fail = [](size_t i, const Op& op, const std::string& why) {
+    throw Error(ErrorCode::kModelInvalid, "model graph op " + std::to_string(i) + " (" + op_name(op.kind) + "): " + why);
+  };
+  auto width = [&](int t) { return tensors[static_cast<size_t>(t)].width; };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    const bool reads_input = op.kind != OpKind::kEmbedLayerNorm;
+    for (int t : {reads_input ? op.in : -1, op.residual}) {
+      if (t < 0) continue;
+      if (static_cast<size_t>(t) >= tensors.size() || !written[static_cast<size_t>(t)]) fail(i, op, "reads a tensor not yet written");
+    }
+    if (op.out < 0 || static_cast<size_t>(op.out) >= tensors.size()) fail(i, op, "writes no tensor");
+    switch (op.kind) {
+      case OpKind::kLinear: {
+        for (const TensorView& w : op.weights) {
+          if (!w.data || w.shape.size() != 2 || static_cast<size_t>(w.shape[1]) != op.in_features()) fail(i, op, "weight shapes differ");
+        }
+        size_t bias = 0;
+        for (const TensorView& b : op.biases) bias += b.data ? b.numel() : 0;
+        if (op.weights.empty() || width(op.in) != op.in_features() || width(op.out) != op.out_features() ||
+            (bias != 0 && bias != op.out_features())) {
+          fail(i, op, "widths do not match the weights");
+        }
+        break;
+      }
+      case OpKind::kLayerNorm:
+        if (width(op.in) != width(op.out) || (op.residual >= 0 && width(op.residual) != width(op.in)) ||
+            op.gamma.numel() != width(op.in) || op.beta.numel() != width(op.in)) {
+          fail(i, op, "widths do not match");
+        }
+        break;
+      case OpKind::kAttention:
+        if (op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || width(op.out) != op.heads * op.head_dim) {
+          fail(i, op, "widths do not match heads * head_dim");
+        }
+        break;
+      case OpKind::kPool:
+        if (op.pooling.empty() || width(op.out) != op.pooling.size() * width(op.in) || !tensors[static_cast<size_t>(op.out)].per_text) {
+          fail(i, op, "pooled width does not match");
+        }
+        break;
+      case OpKind::kL2Normalize:
+        if (width(op.in) != width(op.out)) fail(i, op, "widths do not match");
+        break;
+      case OpKind::kEmbedLayerNorm:
+        if (op.weights.size() != 3 || op.gamma.numel() != width(op.out)) fail(i, op, "embedding tables missing");
+        break;
+    }
+    written[static_cast<size_t>(op.out)] = true;
+  }
+  if (hidden_states < 0 || embeddings < 0 || hidden_ops > ops.size()) {
+    throw Error(ErrorCode::kModelInvalid, "model graph: outputs not set");
+  }
+}
+
+Graph build_graph(const ModelSpec& spec, const BertWeights& weights) {
+  Graph g = build_bert_graph(spec, weights);
+  g.validate();
+  return g;
+}
+
+}  // namespace gpuembed

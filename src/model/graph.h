@@ -1,0 +1,75 @@
+#pragma once
+// A model as a sequence of ops over activation tensors, built once per architecture by a family builder
+// (model/families/*.cpp) and executed by every backend (backend/cpu, backend/webgpu), each fusing where it pays.
+//
+// Token tensors are [tokens, width] (tokens: the batch's real tokens, packed or padded as the backend likes);
+// the pooled tensor is [texts, dimension]. Ops name tensors by index into Graph::tensors and weights by TensorView
+// (pointing into the model's Weights, which outlive the graph's use at backend construction).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_spec.h"
+#include "model/weights.h"
+
+namespace gpuembed {
+
+enum class OpKind {
+  // out = LayerNorm(word[id] + position[t] + token_type[0]) · gamma + beta.   weights: word, position, token_type
+  kEmbedLayerNorm,
+  // out = activation(in · Wᵀ + b). W is the concatenation of `weights` along the output dimension (fused QKV: three
+  // [hidden, hidden] parts, one matmul); b likewise of `biases`.
+  kLinear,
+  // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone).
+  kLayerNorm,
+  // Multi-head self-attention with a padding mask: in = [Q | K | V] per token (3 * heads * head_dim wide),
+  // out = softmax(Q·Kᵀ / sqrt(head_dim)) · V per head, heads side by side. Keys past a text's length are masked.
+  kAttention,
+  // out[text] = the concatenation over `pooling` of each mode's pooled row of in (over the text's real tokens).
+  kPool,
+  // out[text] = in[text] / max(||in[text]||, eps), in place allowed.
+  kL2Normalize,
+};
+const char* op_name(OpKind kind);
+
+enum class Activation { kNone, kGelu };  // kGelu: the erf form, x/2 · (1 + erf(x/√2))
+
+struct TensorDecl {
+  std::string name;
+  size_t width = 0;         // floats per token, or per text for pooled tensors
+  bool per_text = false;    // [texts, width] (after pooling) instead of [tokens, width]
+};
+
+struct Op {
+  explicit Op(OpKind k) : kind(k) {}
+  OpKind kind;
+  int in = -1, residual = -1, out = -1;
+  std::vector<TensorView> weights, biases;  // see OpKind
+  Activation activation = Activation::kNone;
+  TensorView gamma, beta;                   // LayerNorm / embedding LayerNorm
+  float eps = 0;
+  uint32_t heads = 0, head_dim = 0;         // attention
+  std::vector<PoolingMode> pooling;         // pooling
+
+  // Rows of W (the output width) and columns (the input width) of a linear op.
+  size_t out_features() const;
+  size_t in_features() const;
+};
+
+struct Graph {
+  std::vector<TensorDecl> tensors;
+  std::vector<Op> ops;
+  int hidden_states = -1;  // the last hidden state [tokens, hidden] (BatchOutput::kHiddenStates)
+  size_t hidden_ops = 0;   // ops[0, hidden_ops) produce it; the rest pool and normalize
+  int embeddings = -1;     // the pooled (and normalized) [texts, dimension] tensor
+
+  int add_tensor(std::string name, size_t width, bool per_text = false);
+  // Checks that every op reads tensors written before it and has weights of matching shapes; throws kModelInvalid.
+  void validate() const;
+};
+
+// The graph of a model: picks the family builder by ModelSpec (BERT only for now).
+Graph build_graph(const ModelSpec& spec, const BertWeights& weights);
+
+}  // namespace gpuembed

@@ -1,0 +1,172 @@
+// The model exports of gpuembed.mjs: load from in-memory files, describe, tokenize, and the synchronous CPU path.
+// Conversion only: the work is Pipeline's (src/api). Conventions in c_abi.h.
+#include <emscripten.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backend/cpu/cpu_backend.h"
+#include "model/model_source.h"
+#include "model/safetensors.h"
+#include "tokenizer/tokenizer.h"
+#include "wasm/c_abi.h"
+#include "wasm/sessions.h"
+#include "wasm/st_exports.h"
+
+using namespace gpuembed;
+using namespace gpuembed::wasm;
+
+namespace {
+
+// The CPU backend packs its own copy of the weights; build it only when the CPU path is first used
+// (a WebGPU-only session never pays for it, a session whose GPU was lost gets it on the fallback).
+class LazyCpuBackend final : public Backend {
+ public:
+  explicit LazyCpuBackend(const std::unique_ptr<Pipeline>* owner) : owner_(owner) {}
+  std::string name() const override { return "cpu"; }
+  size_t max_tokens() const override { return SIZE_MAX; }
+  void submit(const TokenBatch& b) override { get().submit(b); }
+  bool poll() override { return get().poll(); }
+  void read(float* out) override { get().read(out); }
+
+ private:
+  Backend& get() {
+    if (!impl_) impl_ = make_cpu_backend((*owner_)->spec(), (*owner_)->weights(), Precision::kFloat32);
+    return *impl_;
+  }
+  const std::unique_ptr<Pipeline>* owner_;
+  std::unique_ptr<Backend> impl_;
+};
+
+// ge_info_json: the encoder's shape, and the output's (dimension after the Dense modules and truncate_dim) with the
+// sentence-transformers modules: prompts, Dense modules, truncate_dim.
+std::string info_json(const Pipeline& p) {
+  const ModelSpec& sp = p.spec();
+  const SentenceModules& m = p.modules();
+  std::string pooling;
+  for (PoolingMode mode : sp.pooling) pooling += (pooling.empty() ? "" : "+") + std::string(pooling_mode_name(mode));
+  nlohmann::json info{{"hidden_size", sp.config.hidden_size},
+                      {"num_layers", sp.config.num_hidden_layers},
+                      {"num_heads", sp.config.num_attention_heads},
+                      {"intermediate_size", sp.config.intermediate_size},
+                      {"vocab_size", sp.config.vocab_size},
+                      {"max_seq_length", sp.max_seq_length},
+                      {"dimension", p.dimension()},
+                      {"pooling", pooling},
+                      {"normalize", m.normalizes()}};
+  info["prompts"] = m.prompts();
+  info["default_prompt_name"] = m.default_prompt_name().empty() ? nlohmann::json() : nlohmann::json(m.default_prompt_name());
+  info["truncate_dim"] = m.truncate_dim();
+  nlohmann::json dense = nlohmann::json::array();
+  for (const DenseModule& d : m.dense()) {
+    dense.push_back({{"path", d.path}, {"in", d.in_features}, {"out", d.out_features},
+                     {"activation", dense_activation_name(d.activation)}});
+  }
+  info["dense"] = dense;
+  return info.dump();
+}
+
+}  // namespace
+
+extern "C" {
+
+// Loads a model from in-memory files (NUL-terminated UTF-8 strings; absent optional files as "" or NULL).
+// Either tokenizer_json or vocab_txt (+ tokenizer_config_json) must be given. The safetensors bytes are copied.
+// normalize: -1 as modules.json says, 0 never, 1 always. config_sentence_transformers.json, the Dense folders, the
+// shards of a sharded checkpoint (then safetensors may be NULL) and truncate_dim come staged (st_exports.h).
+// Returns a handle > 0, or 0 on error.
+EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_json, const char* pooling_json,
+                                 const char* sentence_bert_json, const char* tokenizer_json, const char* vocab_txt,
+                                 const char* tokenizer_config_json, const uint8_t* safetensors, size_t safetensors_len,
+                                 int normalize, int max_batch, const char* origin) {
+  return model_errors().guarded(
+      [&]() -> int {
+        // Taken first, so a failed load leaves nothing staged for the next one.
+        StagedLoad staged = take_staged_load();
+        ModelFiles files;
+        files.config_json = str(config_json);
+        files.modules_json = str(modules_json);
+        files.pooling_config_json = str(pooling_json);
+        files.sentence_bert_config_json = str(sentence_bert_json);
+        files.origin = origin && *origin ? origin : "model";
+        if (files.config_json.empty()) throw Error(ErrorCode::kModelNotFound, files.origin + ": config.json missing");
+        const auto source = memory_source(std::move(staged.files), files.origin);
+        if ((!safetensors || safetensors_len == 0) && !source->exists("model.safetensors.index.json")) {
+          throw Error(ErrorCode::kModelNotFound, files.origin + ": model.safetensors missing");
+        }
+        Tokenizer tok = tokenizer_json && *tokenizer_json
+                            ? Tokenizer::from_tokenizer_json(tokenizer_json, files.origin + "/tokenizer.json")
+                        : vocab_txt && *vocab_txt
+                            ? Tokenizer::from_vocab(vocab_txt, str(tokenizer_config_json), files.origin + "/vocab.txt")
+                            : throw Error(ErrorCode::kModelNotFound,
+                                          files.origin + ": neither tokenizer.json nor vocab.txt given");
+        std::shared_ptr<const SafeTensors> st =
+            safetensors && safetensors_len
+                ? SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
+                                          files.origin + "/model.safetensors")
+                : open_model_weights(*source);
+        LoadedModel model =
+            assemble_model(files, std::move(tok), st, normalize, 0, source.get(), staged.truncate_dim);
+        auto s = std::make_unique<Session>();
+        s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline),
+                                                 static_cast<size_t>(std::max(1, max_batch)));
+        s->info_json = info_json(*s->pipeline);
+        return add_session(std::move(s));
+      },
+      0);
+}
+
+EMSCRIPTEN_KEEPALIVE void ge_free(int id) { erase_session(id); }
+
+EMSCRIPTEN_KEEPALIVE const char* ge_info_json(int id) {
+  return model_errors().guarded([&]() -> const char* { return session(id).info_json.c_str(); }, "");
+}
+EMSCRIPTEN_KEEPALIVE int ge_dimension(int id) {
+  return model_errors().guarded([&]() -> int { return static_cast<int>(session(id).pipeline->dimension()); }, -1);
+}
+EMSCRIPTEN_KEEPALIVE int ge_hidden_size(int id) {
+  return model_errors().guarded([&]() -> int { return session(id).pipeline->spec().config.hidden_size; }, -1);
+}
+
+// Token ids of one text ([CLS] ... [SEP], truncated to max_seq_length) into out (cap entries); returns the count.
+EMSCRIPTEN_KEEPALIVE int ge_tokenize(int id, const char* text, size_t len, int32_t* out, int cap) {
+  return model_errors().guarded(
+      [&]() -> int {
+        const auto ids = session(id).pipeline->encode_ids(view(text, len));
+        if (static_cast<int>(ids.size()) > cap) throw Error(ErrorCode::kInvalidInput, "token buffer too small");
+        std::copy(ids.begin(), ids.end(), out);
+        return static_cast<int>(ids.size());
+      },
+      -1);
+}
+
+// CPU path (synchronous): n texts (blob + n+1 byte offsets) -> out [n, dimension] in input order, with the prompt
+// ge_stage_prompt staged for this call.
+EMSCRIPTEN_KEEPALIVE int ge_embed_cpu(int id, const char* blob, const uint32_t* offsets, int n, float* out) {
+  return model_errors().guarded(
+      [&]() -> int {
+        const EmbedOptions options = take_call_options(id);
+        const auto v = session(id).pipeline->embed(split_texts(blob, offsets, n), {}, options);
+        std::copy(v.begin(), v.end(), out);
+        return 0;
+      },
+      -1);
+}
+
+// CPU path: the last hidden state of one text, [tokens, hidden] into out (cap floats); returns tokens.
+EMSCRIPTEN_KEEPALIVE int ge_hidden_cpu(int id, const char* text, size_t len, float* out, size_t cap) {
+  return model_errors().guarded(
+      [&]() -> int {
+        Session& s = session(id);
+        const auto v = s.pipeline->token_embeddings(view(text, len));
+        if (v.size() > cap) throw Error(ErrorCode::kInvalidInput, "output buffer too small");
+        std::copy(v.begin(), v.end(), out);
+        return static_cast<int>(v.size() / static_cast<size_t>(s.pipeline->spec().config.hidden_size));
+      },
+      -1);
+}
+
+}  // extern "C"
