@@ -8,10 +8,20 @@ start=$(date +%s)
 # Free disk is printed with each stage: the CI machine's disk is small and a full one fails in odd places.
 step() { echo; echo "=== $* ($(( $(date +%s) - start )) s; $(df -h --output=avail . | tail -1 | tr -d ' ') free)"; }
 
+mkdir -p .cache
+scripts/prefetch_deps.sh > .cache/prefetch.log 2>&1 &
+prefetch=$!
+wait_prefetch() {  # before the first use of what it installs; a failure only means the stage installs it itself
+  [ -z "$prefetch" ] && return 0
+  wait "$prefetch" || { echo "prefetch_deps.sh failed (the stages install what they need themselves):"; tail -5 .cache/prefetch.log; }
+  prefetch=""
+}
+
 step "native build + tests"
 scripts/build.sh
 (cd build && ctest --output-on-failure -j"$(nproc)")
 examples/cli-pipeline.sh
+wait_prefetch
 scripts/test_tokenizer_diff.sh  # ids against HF tokenizers on fresh random texts, every tokenizer shape
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
