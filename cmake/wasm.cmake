@@ -2,7 +2,7 @@
 # Outputs in the build folder:
 #   gpuembed.mjs + gpuembed.wasm          the module (ES6, MODULARIZE; loads in Node >= 20.16 and browsers)
 #   gpuembed_ops.mjs + gpuembed_ops.wasm  the WebGPU kernel test harness (tests/wasm, not shipped)
-# Driven by scripts/build_wasm.sh, which also fetches utf8proc's source (GPUEMBED_UTF8PROC_SRC).
+# Driven by scripts/build_wasm.sh.
 #
 # Also runnable as a script: cmake -DGPUEMBED_EMBED_OUT=x.cpp -DGPUEMBED_EMBED_DIR=src/backend/webgpu/kernels -P wasm.cmake
 # writes the WGSL files into a C++ source (kernels/*.wgsl -> gpuembed::webgpu::wgsl_source()).
@@ -28,13 +28,6 @@ if(CMAKE_SCRIPT_MODE_FILE AND GPUEMBED_EMBED_OUT)
   file(COPY_FILE "${GPUEMBED_EMBED_OUT}.tmp" "${GPUEMBED_EMBED_OUT}" ONLY_IF_DIFFERENT)
   file(REMOVE "${GPUEMBED_EMBED_OUT}.tmp")
   return()
-endif()
-
-set(GPUEMBED_UTF8PROC_SRC "${CMAKE_SOURCE_DIR}/.cache/utf8proc-src" CACHE PATH
-    "utf8proc source tree (scripts/fetch_utf8proc_src.sh fetches Debian's)")
-if(NOT EXISTS "${GPUEMBED_UTF8PROC_SRC}/utf8proc.c")
-  message(FATAL_ERROR "utf8proc source not found in ${GPUEMBED_UTF8PROC_SRC}: run scripts/fetch_utf8proc_src.sh "
-                      "(scripts/build_wasm.sh does)")
 endif()
 
 # nlohmann/json is header-only: expose only its folder, never the host's /usr/include, to emcc.
@@ -66,12 +59,6 @@ add_custom_command(
   DEPENDS ${GPUEMBED_WGSL} ${CMAKE_SOURCE_DIR}/cmake/wasm.cmake
   COMMENT "Embedding WGSL kernels")
 
-# --- utf8proc (C, from the Debian source package) ---------------------------------------------------------------
-add_library(gpuembed_utf8proc STATIC ${GPUEMBED_UTF8PROC_SRC}/utf8proc.c)
-target_include_directories(gpuembed_utf8proc PUBLIC ${GPUEMBED_UTF8PROC_SRC})
-target_compile_definitions(gpuembed_utf8proc PUBLIC UTF8PROC_STATIC)
-target_compile_options(gpuembed_utf8proc PRIVATE ${GPUEMBED_WASM_OPT})
-
 # --- Oniguruma (C, from the Debian source package; cmake/onig.cmake) ---------------------------------------------
 include(${CMAKE_SOURCE_DIR}/cmake/onig.cmake)
 # Size over speed: the tokenizers' patterns are short and the module has a size budget.
@@ -102,7 +89,7 @@ file(GLOB GPUEMBED_WASM_COLD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/m
   ${CMAKE_SOURCE_DIR}/src/backend/webgpu/gpu_context.cpp ${CMAKE_SOURCE_DIR}/src/backend/webgpu/kernels.cpp)
 set_source_files_properties(${GPUEMBED_WASM_COLD_SOURCES} PROPERTIES COMPILE_OPTIONS "-Oz")
 target_include_directories(gpuembed_core PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${GPUEMBED_JSON_INC})
-target_link_libraries(gpuembed_core PUBLIC gpuembed_utf8proc gpuembed_onig)
+target_link_libraries(gpuembed_core PUBLIC gpuembed_onig)
 target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})
 
 file(GLOB GPUEMBED_WEBGPU_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp)

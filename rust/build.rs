@@ -60,7 +60,6 @@ fn main() {
     if let Some(gomp) = cache_value(&cache, "OpenMP_gomp_LIBRARY") {
         link_library_file(Path::new(&gomp));
     }
-    println!("cargo:rustc-link-lib=dylib=utf8proc");
     println!("cargo:rustc-link-lib=dylib=stdc++");
     println!("cargo:rustc-link-lib=dylib=pthread");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly module (build-wasm/gpuembed.mjs + gpuembed.wasm) and the WebGPU kernel harness
 # (build-wasm/gpuembed_ops.mjs) with Debian's Emscripten 3.1.6. Installs what it needs with apt-get when missing
-# (emscripten, nlohmann-json3-dev) and fetches utf8proc's Debian source into .cache/. Idempotent.
+# (emscripten, nlohmann-json3-dev). Idempotent.
 #   BUILD_DIR=build-wasm-debug GPUEMBED_WASM_OPT=-O1 scripts/build_wasm.sh   # other folder / flags
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,6 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
-utf8proc_src=$(scripts/fetch_utf8proc_src.sh)
 
 # Emscripten 3.1.6's JS optimizer needs Debian's node-acorn, which a NodeSource node does not see by default.
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
@@ -26,7 +25,7 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 json_dir=$(dirname "$(find /usr/share/cmake /usr/lib/cmake /usr/lib/x86_64-linux-gnu/cmake -name nlohmann_jsonConfig.cmake 2>/dev/null | head -1)")
 . scripts/ccache_env.sh
 emcmake cmake -S . -B "$build" "${GPUEMBED_CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=Release -Dnlohmann_json_DIR="$json_dir" \
-  -DGPUEMBED_UTF8PROC_SRC="$utf8proc_src" ${GPUEMBED_WASM_OPT:+-DGPUEMBED_WASM_OPT=$GPUEMBED_WASM_OPT} >/dev/null
+  ${GPUEMBED_WASM_OPT:+-DGPUEMBED_WASM_OPT=$GPUEMBED_WASM_OPT} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 js=$(gzip -9c "$build/gpuembed.mjs" | wc -c); wasm=$(gzip -9c "$build/gpuembed.wasm" | wc -c)
 echo "gpuembed WASM: $build/gpuembed.mjs $(wc -c < "$build/gpuembed.mjs") B, $build/gpuembed.wasm $(wc -c < "$build/gpuembed.wasm") B;" \

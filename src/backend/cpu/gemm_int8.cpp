@@ -11,6 +11,7 @@
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/gemm_packed.h"
+#include "backend/cpu/onednn_context.h"
 #include "backend/cpu/parallel.h"
 #include "gpuembed/error.h"
 
@@ -114,14 +115,6 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
-dnnl::engine& engine() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-dnnl::stream& stream() {
-  thread_local dnnl::stream s(engine());
-  return s;
-}
 }  // namespace
 
 bool int8_matmul_available() { return true; }
@@ -149,7 +142,7 @@ struct Int8Matmul::Impl {
     dnnl::memory::desc src({M, K}, dt::u8, tag::ab), dst({M, N}, dt::f32, tag::ab);
     dnnl::primitive_attr attr;
     attr.set_output_scales(1 << 1, wscale);
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, dst), attr, engine());
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, dst), attr, onednn_engine());
   }
 
   std::shared_ptr<const Entry> entry(size_t m) const {
@@ -164,7 +157,7 @@ struct Int8Matmul::Impl {
         dnnl::matmul(make_pd(m, weights_md)),
         dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(
             dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_gelu_erf, y),
-            engine()))});
+            onednn_engine()))});
     cache.emplace(key, e);
     return e;
   }
@@ -183,10 +176,10 @@ struct Int8Matmul::Impl {
     sync_openmp_threads();
     const auto N = static_cast<dnnl::memory::dim>(n), K = static_cast<dnnl::memory::dim>(k);
     weights_md = make_pd(4096, dnnl::memory::desc({K, N}, dt::s8, tag::any)).weights_desc();
-    dnnl::memory user({{K, N}, dt::s8, tag::ba}, engine(), const_cast<int8_t*>(q));
-    weights = dnnl::memory(weights_md, engine());
-    dnnl::reorder(user, weights).execute(stream(), user, weights);
-    stream().wait();
+    dnnl::memory user({{K, N}, dt::s8, tag::ba}, onednn_engine(), const_cast<int8_t*>(q));
+    weights = dnnl::memory(weights_md, onednn_engine());
+    dnnl::reorder(user, weights).execute(onednn_thread_stream(), user, weights);
+    onednn_thread_stream().wait();
   }
 };
 
@@ -242,10 +235,10 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
   const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(s.n),
              K = static_cast<dnnl::memory::dim>(s.k);
   const auto e = s.entry(m);
-  dnnl::memory src({{M, K}, dt::u8, tag::ab}, engine(), xq.data());
-  dnnl::memory dst({{M, N}, dt::f32, tag::ab}, engine(), y);
-  e->matmul.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, dst}});
-  stream().wait();
+  dnnl::memory src({{M, K}, dt::u8, tag::ab}, onednn_engine(), xq.data());
+  dnnl::memory dst({{M, N}, dt::f32, tag::ab}, onednn_engine(), y);
+  e->matmul.execute(onednn_thread_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, dst}});
+  onednn_thread_stream().wait();
   // The buffers are thread_local: the workers below must use the caller's, through this pointer.
   const float* row_scale = xs.data();
   const int32_t* row_zero = xz.data();
@@ -266,8 +259,8 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
     }
   });
   if (gelu) {
-    e->gelu.execute(stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
-    stream().wait();
+    e->gelu.execute(onednn_thread_stream(), {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}});
+    onednn_thread_stream().wait();
   }
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/cpu/gemm_packed.h"
+#include "backend/cpu/onednn_context.h"
 #include "backend/cpu/parallel.h"
 #include "model/half.h"
 #include "gpuembed/error.h"
@@ -21,16 +22,6 @@ namespace {
 
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
-
-dnnl::engine& cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream stream(cpu_engine());
-  return stream;
-}
 
 struct ByteBuffer {
   std::vector<uint8_t> data;
@@ -42,6 +33,16 @@ struct ByteBuffer {
 };
 
 }  // namespace
+
+dnnl::engine& onednn_engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& onednn_thread_stream() {
+  thread_local dnnl::stream stream(onednn_engine());
+  return stream;
+}
 
 bool onednn_available() { return true; }
 
@@ -92,7 +93,7 @@ struct OneDnnMatmul::Impl {
       ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
       attr.set_post_ops(ops);
     }
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, b, dst), attr, cpu_engine());
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wmd, b, dst), attr, onednn_engine());
   }
 
   std::shared_ptr<const Entry> entry(size_t m, bool gelu) const {
@@ -122,12 +123,12 @@ OneDnnMatmul::OneDnnMatmul(const float* weight, const float* bias, size_t n, siz
   dnnl::memory::desc any({K, N}, s.act_type(), tag::any);
   s.weights_md = s.make_pd(layout_rows, false, any).weights_desc();
   // W [n, k] row-major is the (k, n) matrix in "ba" order; reorder (and convert) once into the chosen layout.
-  dnnl::memory user({{K, N}, dt::f32, tag::ba}, cpu_engine(), const_cast<float*>(weight));
-  s.weights = dnnl::memory(s.weights_md, cpu_engine());
-  dnnl::stream& stream = thread_stream();
+  dnnl::memory user({{K, N}, dt::f32, tag::ba}, onednn_engine(), const_cast<float*>(weight));
+  s.weights = dnnl::memory(s.weights_md, onednn_engine());
+  dnnl::stream& stream = onednn_thread_stream();
   dnnl::reorder(user, s.weights).execute(stream, user, s.weights);
   stream.wait();
-  s.bias = dnnl::memory({{1, N}, dt::f32, tag::ab}, cpu_engine());
+  s.bias = dnnl::memory({{1, N}, dt::f32, tag::ab}, onednn_engine());
   auto* b = static_cast<float*>(s.bias.get_data_handle());
   for (size_t j = 0; j < n; ++j) b[j] = bias != nullptr ? bias[j] : 0.0f;
 }
@@ -152,10 +153,10 @@ void OneDnnMatmul::forward(const float* x, size_t m, float* y, bool gelu) const 
     });
     src_data = xb;
   }
-  dnnl::memory src({{M, K}, s.act_type(), tag::ab}, cpu_engine(), src_data);
-  dnnl::memory dst({{M, N}, dt::f32, tag::ab}, cpu_engine(), y);
-  dnnl::memory scratch(e->pd.scratchpad_desc(), cpu_engine(), scratch_buffer.get(e->scratchpad_bytes));
-  dnnl::stream& stream = thread_stream();
+  dnnl::memory src({{M, K}, s.act_type(), tag::ab}, onednn_engine(), src_data);
+  dnnl::memory dst({{M, N}, dt::f32, tag::ab}, onednn_engine(), y);
+  dnnl::memory scratch(e->pd.scratchpad_desc(), onednn_engine(), scratch_buffer.get(e->scratchpad_bytes));
+  dnnl::stream& stream = onednn_thread_stream();
   e->primitive.execute(stream, {{DNNL_ARG_SRC, src},
                                 {DNNL_ARG_WEIGHTS, s.weights},
                                 {DNNL_ARG_BIAS, s.bias},
