@@ -43,3 +43,18 @@ export function compareMatrix(label, got, rows, tol = 1e-4) {
   assert.ok(m <= tol, `${label}: max abs error ${m} > ${tol}`);
   return m;
 }
+
+/** The WASM CPU path of a loaded model against its golden file: ids, every sentence's embedding, the token
+ *  embeddings of the first two texts. */
+export function checkCpuGolden(label, model, g) {
+  assert.equal(model.dimension, g.dim);
+  compareIds(`${label} ids`, model, g.sentences);
+  const t0 = performance.now();
+  const got = model.embedCpu(g.sentences.map((s) => s.text));
+  console.log(`# ${label}: WASM CPU embedded ${g.sentences.length} sentences in ${(performance.now() - t0).toFixed(0)} ms`);
+  compareEmbeddings(`${label} WASM CPU`, got, g.sentences, g.dim);
+  for (const te of g.token_embeddings.slice(0, 2)) {
+    compareMatrix(`${label} WASM CPU token_embeddings ${JSON.stringify(te.text.slice(0, 20))}`, model.hiddenCpu(te.text),
+                  te.token_embeddings);
+  }
+}

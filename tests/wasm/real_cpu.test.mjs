@@ -2,10 +2,9 @@
 // 1e-4 of sentence-transformers (tests/golden/all-MiniLM-L6-v2.shared.json, every sentence), and the evaluation set
 // of tests/eval (scores, order, paraphrases above unrelated pairs, each query's passage in the top 3).
 import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
 import { loadModuleFactory, readModelFiles, readGolden, requireRealModel } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
-import { compareEmbeddings, compareIds, compareMatrix } from './golden_util.mjs';
+import { checkCpuGolden } from './golden_util.mjs';
 import { evalSet, checkEval } from './eval_util.mjs';
 
 const name = 'all-MiniLM-L6-v2';
@@ -16,18 +15,7 @@ before(async () => {
 });
 after(() => model?.free());
 
-test(`WASM CPU: ${name} (real weights) golden`, () => {
-  const g = readGolden(name);
-  assert.equal(model.dimension, g.dim);
-  compareIds(`${name} ids`, model, g.sentences);
-  const t0 = performance.now();
-  const got = model.embedCpu(g.sentences.map((s) => s.text));
-  console.log(`# ${name}: WASM CPU embedded ${g.sentences.length} sentences in ${(performance.now() - t0).toFixed(0)} ms`);
-  compareEmbeddings(`${name} WASM CPU`, got, g.sentences, g.dim);
-  for (const te of g.token_embeddings.slice(0, 2)) {
-    compareMatrix(`${name} WASM CPU token_embeddings ${JSON.stringify(te.text.slice(0, 20))}`, model.hiddenCpu(te.text), te.token_embeddings);
-  }
-});
+test(`WASM CPU: ${name} (real weights) golden`, () => checkCpuGolden(name, model, readGolden(name)));
 
 test(`WASM CPU: ${name} evaluation set against sentence-transformers`, async () => {
   await checkEval(`${name} WASM CPU eval`, evalSet(name), (texts) => model.embedCpu(texts), model.dimension);
