@@ -166,6 +166,35 @@ TEST(OpHarness, EmbedLayerNorm) {
   }
 }
 
+// XLM-R numbers positions from pad_token_id + 1; MPNet has no token-type table.
+TEST(OpHarness, EmbedLayerNormOffsetPositionsWithoutTokenTypes) {
+  const size_t h = 96, vocab = 40, positions = 520, offset = 2;
+  const auto word = random_values(vocab * h, 21), pos = random_values(positions * h, 22);
+  const auto gamma = random_values(h, 23), beta = random_values(h, 24);
+  for (SimdLevel level : simd_levels()) {
+    ForceLevel force(level);
+    for (const auto& lengths : kTextLengths) {
+      const cpu::PackedRows rows = rows_of(lengths);
+      std::vector<int32_t> ids(rows.rows());
+      for (size_t r = 0; r < ids.size(); ++r) ids[r] = static_cast<int32_t>((r * 13 + 5) % vocab);
+      Guarded out(rows.rows() * h);
+      cpu::embed_tokens({word.data(), pos.data(), nullptr, gamma.data(), beta.data(), offset}, ids.data(), rows, h,
+                        1e-5f, out.data());
+      std::vector<double> want(rows.rows() * h), tol(want.size()), sum(h);
+      for (size_t b = 0; b < rows.texts(); ++b) {
+        for (size_t t = 0; t < rows.length(b); ++t) {
+          const size_t r = rows.offsets[b] + t;
+          for (size_t i = 0; i < h; ++i) sum[i] = double(word[size_t(ids[r]) * h + i]) + double(pos[(t + offset) * h + i]);
+          layer_norm_ref(sum.data(), h, gamma.data(), beta.data(), 1e-5, want.data() + r * h);
+          for (size_t i = 0; i < h; ++i) tol[r * h + i] = 2e-5 * (std::fabs(gamma[i]) * 4 + std::fabs(beta[i]) + 1e-3);
+        }
+      }
+      expect_close("embed_layernorm (position offset, no token types) fp32", backend_name(level), out, want, tol,
+                   "rows " + std::to_string(rows.rows()));
+    }
+  }
+}
+
 TEST(OpHarness, LayerNormAndAddLayerNorm) {
   for (size_t h : {32u, 100u, 384u, 385u}) {
     const auto gamma = random_values(h, 6), beta = random_values(h, 7);
@@ -243,43 +272,56 @@ TEST(OpHarness, Linear) {
   }
 }
 
+// The float64 reference of attention with a padding mask and, when `bias` is set, MPNet's relative position bias.
+void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, size_t heads, size_t hd,
+                   const cpu::RelativePositionBias& bias, std::vector<double>& want, std::vector<double>& tol) {
+  const size_t hidden = heads * hd;
+  want.assign(rows.rows() * hidden, 0);
+  tol.assign(want.size(), 0);
+  const double scale = 1.0 / std::sqrt(double(hd));
+  for (size_t b = 0; b < rows.texts(); ++b) {
+    const size_t off = rows.offsets[b], len = rows.length(b);
+    std::vector<double> s(len);
+    for (size_t head = 0; head < heads; ++head) {
+      for (size_t q = 0; q < len; ++q) {
+        const float* qv = &qkv[(off + q) * 3 * hidden + head * hd];
+        double mx = -1e300;
+        for (size_t k = 0; k < len; ++k) {
+          const float* kv = &qkv[(off + k) * 3 * hidden + hidden + head * hd];
+          double dot = 0;
+          for (size_t d = 0; d < hd; ++d) dot += double(qv[d]) * double(kv[d]);
+          s[k] = dot * scale;
+          if (bias.table) {
+            const int bucket = cpu::relative_position_bucket(int(k) - int(q), int(bias.buckets), int(bias.max_distance));
+            s[k] += bias.table[size_t(bucket) * heads + head];
+          }
+          mx = std::max(mx, s[k]);
+        }
+        double z = 0;
+        for (double& v : s) z += (v = std::exp(v - mx));
+        for (size_t d = 0; d < hd; ++d) {
+          double acc = 0, mag = 0;
+          for (size_t k = 0; k < len; ++k) {
+            const double v = qkv[(off + k) * 3 * hidden + 2 * hidden + head * hd + d];
+            acc += s[k] / z * v;
+            mag += s[k] / z * std::fabs(v);
+          }
+          want[(off + q) * hidden + head * hd + d] = acc;
+          tol[(off + q) * hidden + head * hd + d] = 1e-5 * mag + 1e-6;
+        }
+      }
+    }
+  }
+}
+
 TEST(OpHarness, Attention) {
   for (size_t hd : {32u, 64u, 80u, 128u}) {
     const size_t heads = 2, hidden = heads * hd;
     for (const auto& lengths : kTextLengths) {
       const cpu::PackedRows rows = rows_of(lengths);
       const auto qkv = random_values(rows.rows() * 3 * hidden, 13);
-      std::vector<double> want(rows.rows() * hidden), tol(want.size());
-      const double scale = 1.0 / std::sqrt(double(hd));
-      for (size_t b = 0; b < rows.texts(); ++b) {
-        const size_t off = rows.offsets[b], len = rows.length(b);
-        std::vector<double> s(len);
-        for (size_t head = 0; head < heads; ++head) {
-          for (size_t q = 0; q < len; ++q) {
-            const float* qv = &qkv[(off + q) * 3 * hidden + head * hd];
-            double mx = -1e300;
-            for (size_t k = 0; k < len; ++k) {
-              const float* kv = &qkv[(off + k) * 3 * hidden + hidden + head * hd];
-              double dot = 0;
-              for (size_t d = 0; d < hd; ++d) dot += double(qv[d]) * double(kv[d]);
-              s[k] = dot * scale;
-              mx = std::max(mx, s[k]);
-            }
-            double z = 0;
-            for (double& v : s) z += (v = std::exp(v - mx));
-            for (size_t d = 0; d < hd; ++d) {
-              double acc = 0, mag = 0;
-              for (size_t k = 0; k < len; ++k) {
-                const double v = qkv[(off + k) * 3 * hidden + 2 * hidden + head * hd + d];
-                acc += s[k] / z * v;
-                mag += s[k] / z * std::fabs(v);
-              }
-              want[(off + q) * hidden + head * hd + d] = acc;
-              tol[(off + q) * hidden + head * hd + d] = 1e-5 * mag + 1e-6;
-            }
-          }
-        }
-      }
+      std::vector<double> want, tol;
+      attention_ref(qkv, rows, heads, hd, {}, want, tol);
       for (SimdLevel level : simd_levels()) {
         ForceLevel force(level);
         Guarded ctx(rows.rows() * hidden);
@@ -287,6 +329,92 @@ TEST(OpHarness, Attention) {
         expect_close("attention (padding mask) fp32", backend_name(level), ctx, want, tol,
                      "head_dim " + std::to_string(hd) + ", rows " + std::to_string(rows.rows()));
       }
+    }
+  }
+}
+
+TEST(OpHarness, AttentionWithRelativePositionBias) {
+  const size_t heads = 3, buckets = 32;
+  const auto table = random_values(buckets * heads, 25, 2.0f);  // large enough to reorder the softmax
+  const cpu::RelativePositionBias bias{table.data(), buckets, 128};
+  for (size_t hd : {32u, 64u}) {
+    const size_t hidden = heads * hd;
+    for (const auto& lengths : kTextLengths) {
+      const cpu::PackedRows rows = rows_of(lengths);
+      const auto qkv = random_values(rows.rows() * 3 * hidden, 26);
+      std::vector<double> want, tol;
+      attention_ref(qkv, rows, heads, hd, bias, want, tol);
+      for (SimdLevel level : simd_levels()) {
+        ForceLevel force(level);
+        Guarded ctx(rows.rows() * hidden);
+        cpu::attention(qkv.data(), rows, heads, hd, ctx.data(), bias);
+        expect_close("attention (relative position bias) fp32", backend_name(level), ctx, want, tol,
+                     "head_dim " + std::to_string(hd) + ", rows " + std::to_string(rows.rows()));
+      }
+    }
+  }
+}
+
+// HF MPNet's buckets (32 buckets, max_distance 128) written out: exact below 8, logarithmic to 128, capped at 15;
+// keys after the query use buckets 16-31.
+TEST(OpHarness, RelativePositionBucketsMatchMpnet) {
+  const std::pair<int, int> kWant[] = {{0, 0},    {-1, 1},   {-7, 7},   {-8, 8},   {-11, 8},  {-12, 9},  {-15, 9},
+                                       {-16, 10}, {-22, 10}, {-23, 11}, {-31, 11}, {-32, 12}, {-45, 12}, {-46, 13},
+                                       {-63, 13}, {-64, 14}, {-90, 14}, {-91, 15}, {-1000, 15}, {1, 17},  {7, 23},
+                                       {8, 24},   {16, 26},  {64, 30},  {91, 31},  {5000, 31}};
+  for (const auto& [rel, bucket] : kWant) EXPECT_EQ(cpu::relative_position_bucket(rel, 32, 128), bucket) << rel;
+}
+
+// NomicBERT's rotary positions (GPT-NeoX halves; partial rotary leaves the channels past rotary_dim alone); V is
+// never touched. The angles are exact here, so the tolerance carries float32's angle rounding at position 512.
+TEST(OpHarness, RotaryPositions) {
+  const size_t heads = 2;
+  for (auto [hd, rd] : {std::pair<size_t, size_t>{64, 64}, {80, 32}, {128, 128}}) {
+    const size_t hidden = heads * hd;
+    for (const auto& lengths : kTextLengths) {
+      const cpu::PackedRows rows = rows_of(lengths);
+      const auto qkv = random_values(rows.rows() * 3 * hidden, 27);
+      std::vector<double> want(qkv.begin(), qkv.end()), tol(qkv.size(), 0.0);
+      for (size_t b = 0; b < rows.texts(); ++b) {
+        for (size_t t = 0; t < rows.length(b); ++t) {
+          const size_t r = rows.offsets[b] + t;
+          for (size_t h = 0; h < 2 * heads; ++h) {
+            for (size_t i = 0; i < rd / 2; ++i) {
+              const double angle = double(t) * std::pow(1000.0, -double(2 * i) / double(rd));
+              const size_t a = r * 3 * hidden + h * hd + i, c = a + rd / 2;
+              want[a] = qkv[a] * std::cos(angle) - qkv[c] * std::sin(angle);
+              want[c] = qkv[c] * std::cos(angle) + qkv[a] * std::sin(angle);
+              tol[a] = tol[c] = 1e-6 + 4e-7 * double(t) * (std::fabs(qkv[a]) + std::fabs(qkv[c]));
+            }
+          }
+        }
+      }
+      for (size_t i = 0; i < tol.size(); ++i) tol[i] = std::max(tol[i], 1e-7);
+      Guarded got(qkv.size());
+      std::copy(qkv.begin(), qkv.end(), got.data());
+      cpu::rotary(got.data(), rows, heads, hd, rd, 1000.0f);
+      expect_close("rotary fp32", "cpu (scalar)", got, want, tol,
+                   "head_dim " + std::to_string(hd) + " rotary " + std::to_string(rd) + ", rows " + std::to_string(rows.rows()));
+    }
+  }
+}
+
+TEST(OpHarness, GatedSilu) {
+  for (size_t w : {1u, 77u, 1536u}) {
+    for (size_t n : {1u, 7u, 255u}) {
+      const auto in = random_values(n * 2 * w, 28, 3.0f);
+      std::vector<double> want(n * w), tol(n * w);
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t i = 0; i < w; ++i) {
+          const double g = in[r * 2 * w + i], v = in[r * 2 * w + w + i];
+          want[r * w + i] = v * g / (1.0 + std::exp(-g));
+          tol[r * w + i] = 1e-6 * (std::fabs(want[r * w + i]) + 1e-3);
+        }
+      }
+      Guarded out(n * w);
+      cpu::gated_activation_silu(in.data(), n, w, out.data());
+      expect_close("gated silu (SwiGLU) fp32", "cpu (scalar)", out, want, tol,
+                   std::to_string(n) + "x" + std::to_string(w));
     }
   }
 }

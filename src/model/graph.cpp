@@ -4,7 +4,8 @@
 
 namespace gpuembed {
 
-Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // families/bert.cpp
+// families/*.cpp
+Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet
 
 const char* op_name(OpKind kind) {
   switch (kind) {
@@ -14,6 +15,8 @@ const char* op_name(OpKind kind) {
     case OpKind::kAttention: return "attention";
     case OpKind::kPool: return "pool";
     case OpKind::kL2Normalize: return "l2_normalize";
+    case OpKind::kRotary: return "rotary";
+    case OpKind::kGatedActivation: return "gated_activation";
   }
   return "?";
 }
@@ -70,6 +73,10 @@ void Graph::validate() const {
         if (op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || width(op.out) != op.heads * op.head_dim) {
           fail(i, op, "widths do not match heads * head_dim");
         }
+        if (op.relative_bias.data && (op.relative_bias.shape != std::vector<int64_t>{op.bias_buckets, op.heads} ||
+                                      op.bias_buckets < 4 || op.bias_max_distance == 0)) {
+          fail(i, op, "relative position bias shape does not match [buckets, heads]");
+        }
         break;
       case OpKind::kPool:
         if (op.pooling.empty() || width(op.out) != op.pooling.size() * width(op.in) || !tensors[static_cast<size_t>(op.out)].per_text) {
@@ -79,8 +86,21 @@ void Graph::validate() const {
       case OpKind::kL2Normalize:
         if (width(op.in) != width(op.out)) fail(i, op, "widths do not match");
         break;
+      case OpKind::kRotary:
+        if (op.in != op.out || op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || op.rotary_dim == 0 ||
+            op.rotary_dim % 2 != 0 || op.rotary_dim > op.head_dim || !(op.rotary_base > 1)) {
+          fail(i, op, "rotary needs [Q | K | V] in place and an even rotary_dim <= head_dim");
+        }
+        break;
+      case OpKind::kGatedActivation:
+        if (width(op.in) != 2 * width(op.out) || op.activation == Activation::kNone) fail(i, op, "gate and value widths");
+        break;
       case OpKind::kEmbedLayerNorm:
-        if (op.weights.size() != 3 || op.gamma.numel() != width(op.out)) fail(i, op, "embedding tables missing");
+        // A family has a position table, token types, or both (NomicBERT: token types and rotary positions).
+        if (op.weights.size() != 3 || !op.weights[0].data || !(op.weights[1].data || op.weights[2].data) ||
+            op.gamma.numel() != width(op.out)) {
+          fail(i, op, "embedding tables missing");
+        }
         break;
     }
     written[static_cast<size_t>(op.out)] = true;

@@ -16,7 +16,8 @@
 namespace gpuembed {
 
 enum class OpKind {
-  // out = LayerNorm(word[id] + position[t] + token_type[0]) · gamma + beta.   weights: word, position, token_type
+  // out = LayerNorm(word[id] + position[t + position_offset] + token_type[0]) · gamma + beta.
+  // weights: word, position, token_type (an empty view where the family has no token types)
   kEmbedLayerNorm,
   // out = activation(in · Wᵀ + b). W is the concatenation of `weights` along the output dimension (fused QKV: three
   // [hidden, hidden] parts, one matmul); b likewise of `biases`.
@@ -24,16 +25,24 @@ enum class OpKind {
   // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone).
   kLayerNorm,
   // Multi-head self-attention with a padding mask: in = [Q | K | V] per token (3 * heads * head_dim wide),
-  // out = softmax(Q·Kᵀ / sqrt(head_dim)) · V per head, heads side by side. Keys past a text's length are masked.
+  // out = softmax(Q·Kᵀ / sqrt(head_dim) + B) · V per head, heads side by side. Keys past a text's length are masked.
+  // B = 0, or with `relative_bias` ([buckets, heads], MPNet) B[i][j] = relative_bias[bucket(j - i)][head].
   kAttention,
   // out[text] = the concatenation over `pooling` of each mode's pooled row of in (over the text's real tokens).
   kPool,
   // out[text] = in[text] / max(||in[text]||, eps), in place allowed.
   kL2Normalize,
+  // Rotary positions on [Q | K | V] in place (out == in): in each query and key head, channel pair (c, c + r/2) for
+  // c < r/2 (r = rotary_dim) turns by the angle t · rotary_base^(-2c/r) of the token's position t in its text.
+  kRotary,
+  // out = activation(in[:, :w]) * in[:, w:] with w = width(out): a gated feed-forward's gate and value, produced by
+  // one linear op (weights {gate, value}).
+  kGatedActivation,
 };
 const char* op_name(OpKind kind);
 
-enum class Activation { kNone, kGelu };  // kGelu: the erf form, x/2 · (1 + erf(x/√2))
+// kGelu: the erf form, x/2 · (1 + erf(x/√2)); kSilu: x · sigmoid(x) (gated ops only)
+enum class Activation { kNone, kGelu, kSilu };
 
 struct TensorDecl {
   std::string name;
@@ -49,7 +58,12 @@ struct Op {
   Activation activation = Activation::kNone;
   TensorView gamma, beta;                   // LayerNorm / embedding LayerNorm
   float eps = 0;
-  uint32_t heads = 0, head_dim = 0;         // attention
+  uint32_t heads = 0, head_dim = 0;         // attention, rotary
+  uint32_t rotary_dim = 0;                  // rotary
+  float rotary_base = 0;
+  TensorView relative_bias;                 // attention: see OpKind::kAttention
+  uint32_t bias_buckets = 0, bias_max_distance = 0;
+  uint32_t position_offset = 0;             // embedding
   std::vector<PoolingMode> pooling;         // pooling
 
   // Rows of W (the output width) and columns (the input width) of a linear op.
@@ -69,7 +83,7 @@ struct Graph {
   void validate() const;
 };
 
-// The graph of a model: picks the family builder by ModelSpec (BERT only for now).
+// The graph of a model: picks the family builder by the config's family.
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights);
 
 }  // namespace gpuembed

@@ -34,6 +34,46 @@ int positive_int(const json& j, const char* key, const std::string& origin) {
   return v.get<int>();
 }
 
+// NomicBERT's config (GPT-2 style names: n_embd, n_layer, ...). Only the shape nomic-embed-text uses is accepted:
+// post-norm, bidirectional, SwiGLU, rotary without scaling; anything else is refused rather than run differently.
+BertConfig parse_nomic_bert_config(const json& j, const std::string& origin, BertConfig c) {
+  c.hidden_size = positive_int(j, "n_embd", origin);
+  c.num_hidden_layers = positive_int(j, "n_layer", origin);
+  c.num_attention_heads = positive_int(j, "n_head", origin);
+  c.intermediate_size = positive_int(j, "n_inner", origin);
+  c.max_position_embeddings = positive_int(j, "n_positions", origin);
+  c.vocab_size = positive_int(j, "vocab_size", origin);
+  c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
+  c.hidden_act = j.value("activation_function", std::string("swiglu"));
+  c.layer_norm_eps = j.contains("layer_norm_epsilon") && j["layer_norm_epsilon"].is_number()
+                         ? j["layer_norm_epsilon"].get<float>() : 1e-12f;
+  auto flag = [&](const char* key, bool fallback) {
+    if (!j.contains(key) || j[key].is_null()) return fallback;
+    if (!j[key].is_boolean()) invalid(origin, std::string("field '") + key + "' must be true or false");
+    return j[key].get<bool>();
+  };
+  if (c.hidden_act != "swiglu") invalid(origin, "activation_function '" + c.hidden_act + "' is not supported (swiglu is)");
+  if (flag("prenorm", false) || flag("causal", false) || flag("rotary_emb_interleaved", false) ||
+      flag("qkv_proj_bias", false) || flag("mlp_fc1_bias", false) || flag("mlp_fc2_bias", false)) {
+    invalid(origin, "only post-norm, bidirectional NomicBERT without biases and with non-interleaved rotary is supported");
+  }
+  if (j.contains("rotary_scaling_factor") && !j["rotary_scaling_factor"].is_null()) {
+    invalid(origin, "rotary_scaling_factor (dynamic NTK rotary) is not supported");
+  }
+  if (c.hidden_size % c.num_attention_heads != 0 || !(c.layer_norm_eps > 0)) {
+    invalid(origin, "n_embd must be a multiple of n_head and layer_norm_epsilon positive");
+  }
+  const double fraction = j.contains("rotary_emb_fraction") && j["rotary_emb_fraction"].is_number()
+                              ? j["rotary_emb_fraction"].get<double>() : 0.0;
+  c.rotary_dim = static_cast<int>(c.head_dim() * fraction);
+  if (c.rotary_dim <= 0 || c.rotary_dim % 2 != 0) invalid(origin, "rotary_emb_fraction must give an even rotary width");
+  c.rotary_base = j.contains("rotary_emb_base") && j["rotary_emb_base"].is_number() ? j["rotary_emb_base"].get<float>()
+                                                                                     : 10000.0f;
+  if (!(c.rotary_base > 1)) invalid(origin, "rotary_emb_base must be greater than 1");
+  c.gated_ffn = true;
+  return c;
+}
+
 }  // namespace
 
 const char* pooling_mode_name(PoolingMode mode) {
@@ -48,20 +88,41 @@ const char* pooling_mode_name(PoolingMode mode) {
   return "?";
 }
 
+const char* family_name(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::kBert: return "bert";
+    case ModelFamily::kXlmRoberta: return "xlm-roberta";
+    case ModelFamily::kMpnet: return "mpnet";
+    case ModelFamily::kNomicBert: return "nomic_bert";
+  }
+  return "?";
+}
+
 BertConfig parse_bert_config(const std::string& text, const std::string& origin) {
   const json j = parse_object(text, origin);
+  BertConfig c;
   if (j.contains("model_type") && j["model_type"].is_string()) {
     const auto mt = j["model_type"].get<std::string>();
-    if (mt != "bert") invalid(origin, "model_type '" + mt + "' is not supported (only 'bert')");
+    bool known = false;
+    for (ModelFamily f : {ModelFamily::kBert, ModelFamily::kXlmRoberta, ModelFamily::kMpnet, ModelFamily::kNomicBert}) {
+      if (mt == family_name(f)) {
+        c.family = f;
+        known = true;
+      }
+    }
+    if (!known) invalid(origin, "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert are)");
   }
-  BertConfig c;
+  if (c.family == ModelFamily::kNomicBert) return parse_nomic_bert_config(j, origin, c);
   c.hidden_size = positive_int(j, "hidden_size", origin);
   c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
   c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
   c.intermediate_size = positive_int(j, "intermediate_size", origin);
   c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
   c.vocab_size = positive_int(j, "vocab_size", origin);
-  c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
+  // MPNet has no token-type table; XLM-R has one row.
+  c.type_vocab_size = c.family == ModelFamily::kMpnet    ? 0
+                      : j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin)
+                                                      : 2;
   if (j.contains("layer_norm_eps")) {
     // Checked as the float32 it becomes: a tiny positive double (1e-50) would otherwise turn into eps = 0.
     if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<float>() > 0) ||
@@ -83,6 +144,19 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
   }
   if (j.contains("position_embedding_type") && j["position_embedding_type"] != "absolute") {
     invalid(origin, "only absolute position embeddings are supported");
+  }
+  if (c.family != ModelFamily::kBert) {
+    // HF's RoBERTa-style embeddings number positions from padding_idx + 1 (padding_idx = pad_token_id).
+    c.pad_token_id = j.contains("pad_token_id") ? j["pad_token_id"].is_number_integer() ? j["pad_token_id"].get<int>() : -1 : 1;
+    if (c.pad_token_id < 0 || c.pad_token_id >= c.max_position_embeddings - 2) {
+      invalid(origin, "field 'pad_token_id' must be a small non-negative integer");
+    }
+    c.position_offset = c.pad_token_id + 1;
+  }
+  if (c.family == ModelFamily::kMpnet) {
+    c.relative_attention_num_buckets = j.contains("relative_attention_num_buckets")
+                                           ? positive_int(j, "relative_attention_num_buckets", origin)
+                                           : 32;
   }
   return c;
 }
@@ -113,7 +187,7 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
   spec.config = parse_bert_config(f.config_json, f.origin + "/config.json");
   // Without sentence-transformers metadata, sentence-transformers itself builds Transformer + mean Pooling
   // and uses the model's position limit.
-  spec.max_seq_length = static_cast<size_t>(spec.config.max_position_embeddings);
+  spec.max_seq_length = static_cast<size_t>(spec.config.max_positions());
   spec.pooling = {PoolingMode::kMean};
   spec.normalize = false;
 
@@ -209,8 +283,8 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
       spec.max_seq_length = static_cast<size_t>(positive_int(s, "max_seq_length", origin));
     }
   }
-  if (spec.max_seq_length > static_cast<size_t>(spec.config.max_position_embeddings)) {
-    spec.max_seq_length = static_cast<size_t>(spec.config.max_position_embeddings);
+  if (spec.max_seq_length > static_cast<size_t>(spec.config.max_positions())) {
+    spec.max_seq_length = static_cast<size_t>(spec.config.max_positions());
   }
   if (spec.max_seq_length < 2) invalid(f.origin, "max_seq_length must leave room for [CLS] and [SEP]");
   return spec;

@@ -1,5 +1,5 @@
 #pragma once
-// What a Hugging Face / sentence-transformers folder says about the model: the BertModel shape from
+// What a Hugging Face / sentence-transformers folder says about the model: the encoder's family and shape from
 // config.json and the sentence pipeline from modules.json, 1_Pooling/config.json and
 // sentence_bert_config.json.
 #include <cstddef>
@@ -9,7 +9,18 @@
 
 namespace gpuembed {
 
+// The encoder architectures gpuembed runs, by config.json's model_type.
+enum class ModelFamily {
+  kBert,        // "bert"
+  kXlmRoberta,  // "xlm-roberta": BERT layers; positions start at pad_token_id + 1
+  kMpnet,       // "mpnet": BERT-like layers with a bucketed relative position bias shared by all layers
+  kNomicBert,   // "nomic_bert": post-norm layers with rotary positions, SwiGLU, no biases (GPT-2 style keys)
+};
+const char* family_name(ModelFamily family);
+
+// The encoder's shape for every family (named for the first one); fields a family does not use keep their defaults.
 struct BertConfig {
+  ModelFamily family = ModelFamily::kBert;
   int hidden_size = 0;
   int num_hidden_layers = 0;
   int num_attention_heads = 0;
@@ -19,7 +30,19 @@ struct BertConfig {
   int vocab_size = 0;
   float layer_norm_eps = 1e-12f;
   std::string hidden_act = "gelu";
+  int pad_token_id = 0;
+  // Row of the position table used by a text's first token (XLM-R, MPNet: pad_token_id + 1, as HF's
+  // create_position_ids_from_input_ids numbers the tokens after the padding index).
+  int position_offset = 0;
+  int relative_attention_num_buckets = 0;  // MPNet
+  // Rotary positions (NomicBERT; rotary_dim 0: none), GPT-NeoX style: the first rotary_dim channels of each
+  // query and key head rotate as two halves.
+  float rotary_base = 0;
+  int rotary_dim = 0;
+  bool gated_ffn = false;  // SwiGLU: ffn_out(ffn_in(x) * silu(ffn_gate(x)))
   int head_dim() const { return hidden_size / num_attention_heads; }
+  // Tokens a text may have: the position table's rows past the offset.
+  int max_positions() const { return max_position_embeddings - position_offset; }
 };
 
 // Order matters: sentence-transformers concatenates the enabled modes in this order.

@@ -14,15 +14,15 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 class Binder {
  public:
-  Binder(const SafeTensors& st) : st_(st) {
-    // Checkpoints saved from BertModel have bare names; from BertFor* heads they carry "bert.".
-    prefix_ = st.find("embeddings.word_embeddings.weight") ? "" : "bert.";
+  // Checkpoints saved from the bare model (BertModel) have bare names; from a head (BertFor*) they carry `head`.
+  Binder(const SafeTensors& st, const std::string& head) : st_(st), head_(head) {
+    prefix_ = st.find("embeddings.word_embeddings.weight") ? "" : head;
   }
   TensorView get(const std::string& name, std::vector<int64_t> shape) const {
     const std::string full = prefix_ + name;
     if (!st_.find(full)) {
       throw Error(ErrorCode::kModelInvalid, st_.origin() + ": tensor '" + name + "' is missing (also looked for '" +
-                                                (prefix_.empty() ? "bert." + name : name) + "')");
+                                                (prefix_.empty() ? head_ + name : name) + "')");
     }
     TensorView v = st_.f32(full);
     if (v.shape != shape) {
@@ -34,15 +34,98 @@ class Binder {
 
  private:
   const SafeTensors& st_;
-  std::string prefix_;
+  std::string head_, prefix_;
 };
+
+const char* head_prefix(ModelFamily family) {
+  switch (family) {
+    case ModelFamily::kBert: return "bert.";
+    case ModelFamily::kXlmRoberta: return "roberta.";
+    case ModelFamily::kMpnet: return "mpnet.";
+    case ModelFamily::kNomicBert: return "bert.";
+  }
+  return "";
+}
+
+// MPNet's layer: the same parts as BERT's under other names; no token-type table, one relative position bias.
+void bind_mpnet(const Binder& b, const BertConfig& c, BertWeights& w) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
+  w.position_embeddings = b.get("embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
+  w.emb_ln_w = b.get("embeddings.LayerNorm.weight", {H});
+  w.emb_ln_b = b.get("embeddings.LayerNorm.bias", {H});
+  w.relative_attention_bias =
+      b.get("encoder.relative_attention_bias.weight", {c.relative_attention_num_buckets, c.num_attention_heads});
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "encoder.layer." + std::to_string(l) + ".";
+    LayerWeights L;
+    L.q_w = b.get(p + "attention.attn.q.weight", {H, H});
+    L.q_b = b.get(p + "attention.attn.q.bias", {H});
+    L.k_w = b.get(p + "attention.attn.k.weight", {H, H});
+    L.k_b = b.get(p + "attention.attn.k.bias", {H});
+    L.v_w = b.get(p + "attention.attn.v.weight", {H, H});
+    L.v_b = b.get(p + "attention.attn.v.bias", {H});
+    L.attn_out_w = b.get(p + "attention.attn.o.weight", {H, H});
+    L.attn_out_b = b.get(p + "attention.attn.o.bias", {H});
+    L.attn_ln_w = b.get(p + "attention.LayerNorm.weight", {H});
+    L.attn_ln_b = b.get(p + "attention.LayerNorm.bias", {H});
+    L.ffn_in_w = b.get(p + "intermediate.dense.weight", {I, H});
+    L.ffn_in_b = b.get(p + "intermediate.dense.bias", {I});
+    L.ffn_out_w = b.get(p + "output.dense.weight", {H, I});
+    L.ffn_out_b = b.get(p + "output.dense.bias", {H});
+    L.out_ln_w = b.get(p + "output.LayerNorm.weight", {H});
+    L.out_ln_b = b.get(p + "output.LayerNorm.bias", {H});
+    w.layers.push_back(std::move(L));
+  }
+}
+
+// Rows [first, first + rows) of a matrix, in place: NomicBERT's fused Wqkv split into its Q, K and V parts.
+TensorView rows_of(const TensorView& m, int64_t first, int64_t rows) {
+  return TensorView{m.data + first * m.shape[1], {rows, m.shape[1]}};
+}
+
+// NomicBERT: no position table (rotary), fused Wqkv, SwiGLU (fc11 the value, fc12 the gate), no biases in the
+// layers; the word embeddings may be padded past the tokenizer (pad_vocab_size_multiple).
+void bind_nomic_bert(const Binder& b, const BertConfig& c, BertWeights& w) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
+  w.token_type_embeddings = b.get("embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
+  w.emb_ln_w = b.get("emb_ln.weight", {H});
+  w.emb_ln_b = b.get("emb_ln.bias", {H});
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "encoder.layers." + std::to_string(l) + ".";
+    LayerWeights L;
+    const TensorView qkv = b.get(p + "attn.Wqkv.weight", {3 * H, H});
+    L.q_w = rows_of(qkv, 0, H);
+    L.k_w = rows_of(qkv, H, H);
+    L.v_w = rows_of(qkv, 2 * H, H);
+    L.attn_out_w = b.get(p + "attn.out_proj.weight", {H, H});
+    L.attn_ln_w = b.get(p + "norm1.weight", {H});
+    L.attn_ln_b = b.get(p + "norm1.bias", {H});
+    L.ffn_in_w = b.get(p + "mlp.fc11.weight", {I, H});
+    L.ffn_gate_w = b.get(p + "mlp.fc12.weight", {I, H});
+    L.ffn_out_w = b.get(p + "mlp.fc2.weight", {H, I});
+    L.out_ln_w = b.get(p + "norm2.weight", {H});
+    L.out_ln_b = b.get(p + "norm2.bias", {H});
+    w.layers.push_back(std::move(L));
+  }
+}
 
 }  // namespace
 
-BertWeights bind_bert_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
-  const Binder b(*st);
+BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
+  const Binder b(*st, head_prefix(c.family));
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   BertWeights w;
+  w.storage = st;
+  if (c.family == ModelFamily::kMpnet) {
+    bind_mpnet(b, c, w);
+    return w;
+  }
+  if (c.family == ModelFamily::kNomicBert) {
+    bind_nomic_bert(b, c, w);
+    return w;
+  }
   w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
   w.position_embeddings = b.get("embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
   w.token_type_embeddings = b.get("embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
@@ -69,7 +152,6 @@ BertWeights bind_bert_weights(std::shared_ptr<const SafeTensors> st, const BertC
     L.out_ln_b = b.get(p + "output.LayerNorm.bias", {H});
     w.layers.push_back(std::move(L));
   }
-  w.storage = st;
   return w;
 }
 

@@ -94,9 +94,9 @@ class CpuBackend final : public Backend {
     if (batch.ids.size() != batch.batch * batch.seq || batch.lengths.size() != batch.batch) {
       throw Error(ErrorCode::kInvalidInput, "token batch shape mismatch");
     }
-    if (batch.seq > static_cast<size_t>(c.max_position_embeddings)) {
+    if (batch.seq > static_cast<size_t>(c.max_positions())) {
       throw Error(ErrorCode::kInvalidInput, "sequence of " + std::to_string(batch.seq) + " tokens exceeds the model's " +
-                                                std::to_string(c.max_position_embeddings) + " positions");
+                                                std::to_string(c.max_positions()) + " positions");
     }
     for (int32_t id : batch.ids) {
       if (id < 0 || id >= c.vocab_size) throw Error(ErrorCode::kInvalidInput, "token id " + std::to_string(id) + " outside the vocabulary");
@@ -186,7 +186,8 @@ class CpuBackend final : public Backend {
       const size_t width = graph_.tensors[static_cast<size_t>(op.out)].width;
       switch (op.kind) {
         case OpKind::kEmbedLayerNorm:
-          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data, op.beta.data},
+          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data, op.beta.data,
+                             op.position_offset},
                             ids.data(), rows, width, op.eps, buf(op.out));
           break;
         case OpKind::kLinear:
@@ -194,7 +195,15 @@ class CpuBackend final : public Backend {
                                op.activation == Activation::kGelu ? Epilogue::kGelu : Epilogue::kNone);
           break;
         case OpKind::kAttention:
-          cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out));
+          cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out),
+                         {op.relative_bias.data, op.bias_buckets, op.bias_max_distance});
+          break;
+        case OpKind::kRotary:
+          cpu::rotary(buf(op.out), rows, op.heads, op.head_dim, op.rotary_dim, op.rotary_base);
+          break;
+        case OpKind::kGatedActivation:
+          if (op.activation != Activation::kSilu) throw Error(ErrorCode::kModelInvalid, "CPU backend: gated activation other than SiLU");
+          cpu::gated_activation_silu(buf(op.in), n, width, buf(op.out));
           break;
         case OpKind::kLayerNorm:
           // Fused: out = LayerNorm(residual + in), in place in out.

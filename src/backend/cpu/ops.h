@@ -18,11 +18,12 @@ struct PackedRows {
 };
 
 // The tables of an embedding gather: [vocab, hidden], [positions, hidden], [types, hidden] (type 0 is used), and the
-// LayerNorm after it.
+// LayerNorm after it. A family lacks positions (rotary) or token types (MPNet): null, never both.
 struct EmbeddingTables {
   const float *word, *position, *token_type, *gamma, *beta;
+  size_t position_offset = 0;  // the position row of a text's first token
 };
-// x[r] = LayerNorm(word[id] + position[t] + token_type[0]).
+// x[r] = LayerNorm(word[id] + position[t + position_offset] + token_type[0]).
 void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows& rows, size_t hidden, float eps,
                   float* x);
 // x[r] = LayerNorm(x[r]) in place.
@@ -30,7 +31,22 @@ void layer_norm(float* x, size_t rows, size_t hidden, const float* gamma, const 
 // x[r] = LayerNorm(x[r] + delta[r]) in place.
 void add_layer_norm(float* x, const float* delta, size_t rows, size_t hidden, const float* gamma, const float* beta,
                     float eps);
+// MPNet's relative position bias: table[bucket(key - query)][head] is added to each score before the softmax.
+struct RelativePositionBias {
+  const float* table = nullptr;  // [buckets, heads]; null: no bias
+  size_t buckets = 0;
+  size_t max_distance = 128;
+};
+// HF's relative_position_bucket (MPNet, T5-style, bidirectional) of key position - query position.
+int relative_position_bucket(int relative_position, int num_buckets, int max_distance);
 // Multi-head self-attention per text. qkv: [rows, 3*hidden] (Q | K | V); ctx: [rows, hidden].
-void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, float* ctx);
+void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, float* ctx,
+               const RelativePositionBias& bias = {});
+
+// Rotary positions (GPT-NeoX halves) in place on the query and key heads of qkv [rows, 3*hidden]; a token's position
+// is its index in its text. rotary_and_gating.cpp.
+void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base);
+// SwiGLU's middle: out[r] = value · silu(gate) for in[r] = [gate | value], each `width` wide. rotary_and_gating.cpp.
+void gated_activation_silu(const float* in, size_t rows, size_t width, float* out);
 
 }  // namespace gpuembed::cpu

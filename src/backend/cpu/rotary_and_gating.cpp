@@ -1,0 +1,57 @@
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "backend/cpu/ops.h"
+#include "backend/cpu/parallel.h"
+
+namespace gpuembed::cpu {
+
+void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base) {
+  const size_t half = rotary_dim / 2, hidden = heads * head_dim, stride = 3 * hidden;
+  size_t max_len = 0;
+  for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
+  // The angles in float32 as the reference computes them (inverse frequencies, then position x frequency), so that
+  // long texts turn by the same angles rather than by more exact ones.
+  std::vector<float> inv_freq(half), cos_t(max_len * half), sin_t(max_len * half);
+  for (size_t i = 0; i < half; ++i) {
+    inv_freq[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rotary_dim));
+  }
+  for (size_t t = 0; t < max_len; ++t) {
+    for (size_t i = 0; i < half; ++i) {
+      const float angle = static_cast<float>(t) * inv_freq[i];
+      cos_t[t * half + i] = std::cos(angle);
+      sin_t[t * half + i] = std::sin(angle);
+    }
+  }
+  parallel_for(rows.rows(), [&](size_t r0, size_t r1) {
+    size_t b = 0;
+    for (size_t r = r0; r < r1; ++r) {
+      while (rows.offsets[b + 1] <= r) ++b;
+      const size_t t = r - rows.offsets[b];
+      const float* c = cos_t.data() + t * half;
+      const float* s = sin_t.data() + t * half;
+      for (size_t h = 0; h < 2 * heads; ++h) {  // the query heads, then the key heads
+        float* x = qkv + r * stride + h * head_dim;
+        for (size_t i = 0; i < half; ++i) {
+          const float x1 = x[i], x2 = x[i + half];
+          x[i] = x1 * c[i] - x2 * s[i];
+          x[i + half] = x2 * c[i] + x1 * s[i];
+        }
+      }
+    }
+  });
+}
+
+void gated_activation_silu(const float* in, size_t rows, size_t width, float* out) {
+  parallel_for(rows, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const float* gate = in + r * 2 * width;
+      const float* value = gate + width;
+      float* y = out + r * width;
+      for (size_t i = 0; i < width; ++i) y[i] = value[i] * (gate[i] / (1.0f + std::exp(-gate[i])));
+    }
+  });
+}
+
+}  // namespace gpuembed::cpu
