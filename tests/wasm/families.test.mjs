@@ -9,7 +9,7 @@ import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, 
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareIds, compareMatrix } from './golden_util.mjs';
 
-const FAMILIES = ['xlmr-random', 'mpnet-random', 'nomic-random'];
+const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-random'];
 let core;
 before(async () => {
   requireModels();
