@@ -117,7 +117,8 @@ TEST(GoldenPrompts, NomicTaskPrefixes) {
 
 INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
                          ::testing::Values("minilm-l6-random", "tiny-bert-cls", "all-MiniLM-L6-v2", "xlmr-random",
-                                           "xlmr-old-random", "mpnet-random", "all-mpnet-base-v2", "nomic-random"),
+                                           "xlmr-old-random", "mpnet-random", "all-mpnet-base-v2", "nomic-random",
+                                           "modernbert-random"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

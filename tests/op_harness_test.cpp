@@ -295,6 +295,7 @@ void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, s
             const int bucket = cpu::relative_position_bucket(int(k) - int(q), int(bias.buckets), int(bias.max_distance));
             s[k] += bias.table[size_t(bucket) * heads + head];
           }
+          if (bias.window > 0 && size_t(std::abs(int(k) - int(q))) > bias.window) s[k] = -1e300;
           mx = std::max(mx, s[k]);
         }
         double z = 0;
@@ -350,6 +351,27 @@ TEST(OpHarness, AttentionWithRelativePositionBias) {
         cpu::attention(qkv.data(), rows, heads, hd, ctx.data(), bias);
         expect_close("attention (relative position bias) fp32", backend_name(level), ctx, want, tol,
                      "head_dim " + std::to_string(hd) + ", rows " + std::to_string(rows.rows()));
+      }
+    }
+  }
+}
+
+// ModernBERT's local layers: keys more than `window` positions away are masked (texts longer and shorter than it).
+TEST(OpHarness, AttentionWithSlidingWindow) {
+  const size_t heads = 2, hd = 64, hidden = heads * hd;
+  for (size_t window : {3u, 64u}) {
+    const cpu::RelativePositionBias mask{nullptr, 0, 128, window};
+    for (const auto& lengths : kTextLengths) {
+      const cpu::PackedRows rows = rows_of(lengths);
+      const auto qkv = random_values(rows.rows() * 3 * hidden, 29);
+      std::vector<double> want, tol;
+      attention_ref(qkv, rows, heads, hd, mask, want, tol);
+      for (SimdLevel level : simd_levels()) {
+        ForceLevel force(level);
+        Guarded ctx(rows.rows() * hidden);
+        cpu::attention(qkv.data(), rows, heads, hd, ctx.data(), mask);
+        expect_close("attention (sliding window) fp32", backend_name(level), ctx, want, tol,
+                     "window " + std::to_string(window) + ", rows " + std::to_string(rows.rows()));
       }
     }
   }
@@ -415,6 +437,34 @@ TEST(OpHarness, GatedSilu) {
       cpu::gated_activation_silu(in.data(), n, w, out.data());
       expect_close("gated silu (SwiGLU) fp32", "cpu (scalar)", out, want, tol,
                    std::to_string(n) + "x" + std::to_string(w));
+    }
+  }
+}
+
+TEST(OpHarness, GatedGeluAndResidualAdd) {
+  for (size_t w : {1u, 77u, 1152u}) {
+    for (size_t n : {1u, 7u, 255u}) {
+      const auto in = random_values(n * 2 * w, 30, 3.0f), x = random_values(n * w, 31);
+      std::vector<double> want(n * w), tol(n * w), want_add(n * w), tol_add(n * w);
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t i = 0; i < w; ++i) {
+          const double a = in[r * 2 * w + i], b = in[r * 2 * w + w + i];
+          want[r * w + i] = gelu_ref(a) * b;
+          // float32's 1 + erf(a/√2) is rounded at 2^-24 of 1, which for negative a is most of the (small) sum
+          tol[r * w + i] = 1e-6 * std::fabs(want[r * w + i]) + 2e-7 * std::fabs(a * b) + 1e-12;
+          want_add[r * w + i] = double(x[r * w + i]) + a;
+          tol_add[r * w + i] = 1e-7 * (std::fabs(x[r * w + i]) + std::fabs(a)) + 1e-12;
+        }
+      }
+      Guarded out(n * w);
+      cpu::gated_activation_gelu(in.data(), n, w, out.data());
+      expect_close("gated gelu (GeGLU) fp32", "cpu (scalar)", out, want, tol, std::to_string(n) + "x" + std::to_string(w));
+      std::vector<float> first_halves(n * w);
+      for (size_t r = 0; r < n; ++r) std::copy_n(in.begin() + r * 2 * w, w, first_halves.begin() + r * w);
+      Guarded sum(n * w);
+      std::copy(x.begin(), x.end(), sum.data());
+      cpu::add_rows(sum.data(), first_halves.data(), n, w);
+      expect_close("add (residual) fp32", "cpu (scalar)", sum, want_add, tol_add, std::to_string(n) + "x" + std::to_string(w));
     }
   }
 }

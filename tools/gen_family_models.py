@@ -15,6 +15,10 @@ tokenizer, and the weights of tools/gen_model.py's generator (seeded by tensor n
                    positions, vocab 30528, 2 token types) with 2 layers of hidden 256 (4 heads of 64, FFN 1024); the
                    BERT uncased tokenizer it uses (tests/models/all-MiniLM-L6-v2); mean pooling, Normalize,
                    the search_query / search_document / classification / clustering prompts, max_seq_length 8192
+  modernbert-random  ModernBERT-base's shape (head dim 64, FFN 1.5 x hidden, GeGLU, no biases, rotary 160000 in the
+                   global layers (every third from the first) and 10000 in the 128-token sliding-window ones, 8192
+                   positions) with 4 layers of hidden 256; the byte-level BPE tokenizer tests/data/tokenizers/
+                   modernbert.json; mean pooling, Normalize, max_seq_length 512 (long texts cross the window)
 Usage: gen_family_models.py OUT_DIR   (scripts/gen_models.sh runs it into .cache/models)
 """
 import json, os, shutil, sys
@@ -128,7 +132,32 @@ def nomic(out):
                       "clustering": "clustering: "}}, d, "config_sentence_transformers.json")
 
 
+def modernbert(out):
+    config = {"architectures": ["ModernBertModel"], "model_type": "modernbert", "hidden_size": 256,
+              "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 384, "hidden_activation": "gelu",
+              "max_position_embeddings": 8192, "vocab_size": 1207, "norm_eps": 1e-5, "norm_bias": False,
+              "mlp_bias": False, "attention_bias": False, "global_attn_every_n_layers": 3, "local_attention": 128,
+              "global_rope_theta": 160000.0, "local_rope_theta": 10000.0, "pad_token_id": 1203, "bos_token_id": 1201,
+              "eos_token_id": 1202, "cls_token_id": 1201, "sep_token_id": 1202, "classifier_pooling": "mean"}
+    H, I = config["hidden_size"], config["intermediate_size"]
+    shapes = [("embeddings.tok_embeddings.weight", [config["vocab_size"], H]), ("embeddings.norm.weight", [H]),
+              ("final_norm.weight", [H])]
+    for l in range(config["num_hidden_layers"]):
+        p = "layers.%d." % l
+        if l > 0:
+            shapes.append((p + "attn_norm.weight", [H]))
+        shapes += [(p + "attn.Wqkv.weight", [3 * H, H]), (p + "attn.Wo.weight", [H, H]), (p + "mlp_norm.weight", [H]),
+                   (p + "mlp.Wi.weight", [2 * I, H]), (p + "mlp.Wo.weight", [H, I])]
+    d = os.path.join(out, "modernbert-random")
+    st_folder(d, config, weights("modernbert-random/", shapes),
+              {"tokenizer.json": os.path.join(TOKENIZERS, "modernbert.json")}, 512, True)
+    dump({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 8192, "cls_token": "[CLS]",
+          "sep_token": "[SEP]", "pad_token": "[PAD]", "unk_token": "[UNK]", "mask_token": "[MASK]"}, d,
+         "tokenizer_config.json")
+
+
 if __name__ == "__main__":
+    modernbert(sys.argv[1])
     xlmr(sys.argv[1])
     mpnet(sys.argv[1])
     nomic(sys.argv[1])

@@ -32,7 +32,8 @@ def fnv(name):
 def kind_of(name):
     if name.endswith("position_ids"): return "ids"
     if "relative_attention_bias" in name: return "relbias"  # large enough to move attention visibly
-    if "LayerNorm.weight" in name or name.endswith(("emb_ln.weight", "norm1.weight", "norm2.weight")): return "ln_w"
+    if "LayerNorm.weight" in name or name.endswith(("emb_ln.weight", "norm1.weight", "norm2.weight", "norm.weight")):
+        return "ln_w"
     if "LayerNorm.bias" in name or name.endswith(("emb_ln.bias", "norm1.bias", "norm2.bias")): return "ln_b"
     if "embeddings" in name: return "emb"
     if name.endswith(".bias"): return "bias"

@@ -2,7 +2,8 @@
 """Golden outputs of sentence-transformers (CPU, float32) for the model-family folders of tools/gen_family_models.py
 and the real all-mpnet-base-v2, in the format of tests/golden/<model>.shared.json.
 
-  py=$(scripts/pyref_env.sh torch); $py tools/golden_families.py .cache/models tests/golden
+  py=$(scripts/pyref_env.sh torch); $py tools/golden_families.py .cache/models tests/golden [NAME...]
+(NAME...: only those models; default all)
 The sentences are those of tests/golden/minilm-l6-random.shared.json plus whitespace cases (runs of spaces, tabs,
 newlines, leading and trailing spaces) where tokenizer.json shapes are known to part ways.
 Per model: input_ids as sentence-transformers tokenizes (transformers' AutoTokenizer for the folder), and
@@ -32,6 +33,7 @@ MODELS = {  # name -> number of sentences (the real model's file is kept smaller
     "xlmr-old-random": None,
     "mpnet-random": None,
     "all-mpnet-base-v2": 40,
+    "modernbert-random": None,
 }
 
 
@@ -134,13 +136,15 @@ def nomic_golden(d, name, sentences, golden_dir):
     print(name, len(sentences), "sentences (torch reference forward) ->", path)
 
 
-def main(models_dir, golden_dir):
+def main(models_dir, golden_dir, only=()):
     torch.manual_seed(0)
     base = json.load(open(os.path.join(golden_dir, "minilm-l6-random.shared.json")))
     sentences = [s["text"] for s in base["sentences"]] + EXTRA
-    if os.path.isdir(os.path.join(models_dir, "nomic-random")):
+    if os.path.isdir(os.path.join(models_dir, "nomic-random")) and (not only or "nomic-random" in only):
         nomic_golden(os.path.join(models_dir, "nomic-random"), "nomic-random", sentences, golden_dir)
     for name, limit in MODELS.items():
+        if only and name not in only:
+            continue
         d = os.path.join(models_dir, name)
         if not os.path.isdir(d):
             print("skipping", name, "(no folder)")
@@ -189,4 +193,4 @@ def main(models_dir, golden_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3:])

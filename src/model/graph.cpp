@@ -5,7 +5,8 @@
 namespace gpuembed {
 
 // families/*.cpp
-Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet
+Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet, NomicBERT
+Graph build_modernbert_graph(const ModelSpec& spec, const BertWeights& weights);
 
 const char* op_name(OpKind kind) {
   switch (kind) {
@@ -17,6 +18,7 @@ const char* op_name(OpKind kind) {
     case OpKind::kL2Normalize: return "l2_normalize";
     case OpKind::kRotary: return "rotary";
     case OpKind::kGatedActivation: return "gated_activation";
+    case OpKind::kAdd: return "add";
   }
   return "?";
 }
@@ -65,7 +67,7 @@ void Graph::validate() const {
       }
       case OpKind::kLayerNorm:
         if (width(op.in) != width(op.out) || (op.residual >= 0 && width(op.residual) != width(op.in)) ||
-            op.gamma.numel() != width(op.in) || op.beta.numel() != width(op.in)) {
+            op.gamma.numel() != width(op.in) || (op.beta.data && op.beta.numel() != width(op.in))) {
           fail(i, op, "widths do not match");
         }
         break;
@@ -92,13 +94,16 @@ void Graph::validate() const {
           fail(i, op, "rotary needs [Q | K | V] in place and an even rotary_dim <= head_dim");
         }
         break;
+      case OpKind::kAdd:
+        if (op.residual < 0 || width(op.in) != width(op.out) || width(op.residual) != width(op.out)) {
+          fail(i, op, "widths do not match");
+        }
+        break;
       case OpKind::kGatedActivation:
         if (width(op.in) != 2 * width(op.out) || op.activation == Activation::kNone) fail(i, op, "gate and value widths");
         break;
       case OpKind::kEmbedLayerNorm:
-        // A family has a position table, token types, or both (NomicBERT: token types and rotary positions).
-        if (op.weights.size() != 3 || !op.weights[0].data || !(op.weights[1].data || op.weights[2].data) ||
-            op.gamma.numel() != width(op.out)) {
+        if (op.weights.size() != 3 || !op.weights[0].data || op.gamma.numel() != width(op.out)) {
           fail(i, op, "embedding tables missing");
         }
         break;
@@ -110,8 +115,29 @@ void Graph::validate() const {
   }
 }
 
+void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden) {
+  g.hidden_states = hidden;
+  g.hidden_ops = g.ops.size();
+  const int pooled = g.add_tensor("pooled", spec.dimension(), true);
+  Op pool{OpKind::kPool};
+  pool.in = hidden;
+  pool.out = pooled;
+  pool.pooling = spec.pooling;
+  g.ops.push_back(pool);
+  g.embeddings = pooled;
+  if (spec.normalize) {
+    const int normalized = g.add_tensor("normalized", spec.dimension(), true);
+    Op norm{OpKind::kL2Normalize};
+    norm.in = pooled;
+    norm.out = normalized;
+    g.ops.push_back(norm);
+    g.embeddings = normalized;
+  }
+}
+
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights) {
-  Graph g = build_bert_graph(spec, weights);
+  Graph g = spec.config.family == ModelFamily::kModernBert ? build_modernbert_graph(spec, weights)
+                                                           : build_bert_graph(spec, weights);
   g.validate();
   return g;
 }

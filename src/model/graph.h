@@ -17,16 +17,17 @@ namespace gpuembed {
 
 enum class OpKind {
   // out = LayerNorm(word[id] + position[t + position_offset] + token_type[0]) · gamma + beta.
-  // weights: word, position, token_type (an empty view where the family has no token types)
+  // weights: word, position, token_type (empty views where the family has none; beta may be empty)
   kEmbedLayerNorm,
   // out = activation(in · Wᵀ + b). W is the concatenation of `weights` along the output dimension (fused QKV: three
   // [hidden, hidden] parts, one matmul); b likewise of `biases`.
   kLinear,
-  // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone).
+  // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone; beta may be empty: no bias).
   kLayerNorm,
   // Multi-head self-attention with a padding mask: in = [Q | K | V] per token (3 * heads * head_dim wide),
   // out = softmax(Q·Kᵀ / sqrt(head_dim) + B) · V per head, heads side by side. Keys past a text's length are masked.
-  // B = 0, or with `relative_bias` ([buckets, heads], MPNet) B[i][j] = relative_bias[bucket(j - i)][head].
+  // B = 0, or with `relative_bias` ([buckets, heads], MPNet) B[i][j] = relative_bias[bucket(j - i)][head]; with
+  // `window` > 0 (sliding-window attention) keys farther than `window` positions from the query are masked.
   kAttention,
   // out[text] = the concatenation over `pooling` of each mode's pooled row of in (over the text's real tokens).
   kPool,
@@ -38,6 +39,8 @@ enum class OpKind {
   // out = activation(in[:, :w]) * in[:, w:] with w = width(out): a gated feed-forward's gate and value, produced by
   // one linear op (weights {gate, value}).
   kGatedActivation,
+  // out = in + residual (out == residual: the pre-norm residual stream updated in place).
+  kAdd,
 };
 const char* op_name(OpKind kind);
 
@@ -63,6 +66,7 @@ struct Op {
   float rotary_base = 0;
   TensorView relative_bias;                 // attention: see OpKind::kAttention
   uint32_t bias_buckets = 0, bias_max_distance = 0;
+  uint32_t window = 0;                      // attention: sliding window (0: every key)
   uint32_t position_offset = 0;             // embedding
   std::vector<PoolingMode> pooling;         // pooling
 
@@ -82,6 +86,9 @@ struct Graph {
   // Checks that every op reads tensors written before it and has weights of matching shapes; throws kModelInvalid.
   void validate() const;
 };
+
+// For family builders: marks `hidden` as the last hidden state and appends the pooling (and L2 norm) ops.
+void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden);
 
 // The graph of a model: picks the family builder by the config's family.
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights);

@@ -74,6 +74,41 @@ BertConfig parse_nomic_bert_config(const json& j, const std::string& origin, Ber
   return c;
 }
 
+// ModernBERT's config as hub folders write it (global_rope_theta, local_attention, global_attn_every_n_layers);
+// the biases and norm biases it can switch on are refused rather than ignored.
+BertConfig parse_modernbert_config(const json& j, const std::string& origin, BertConfig c) {
+  c.hidden_size = positive_int(j, "hidden_size", origin);
+  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
+  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
+  c.intermediate_size = positive_int(j, "intermediate_size", origin);
+  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
+  c.vocab_size = positive_int(j, "vocab_size", origin);
+  c.type_vocab_size = 0;
+  c.hidden_act = j.value("hidden_activation", std::string("gelu"));
+  if (c.hidden_act != "gelu") invalid(origin, "hidden_activation '" + c.hidden_act + "' is not supported (gelu is)");
+  c.layer_norm_eps = j.contains("norm_eps") && j["norm_eps"].is_number() ? j["norm_eps"].get<float>() : 1e-5f;
+  for (const char* key : {"norm_bias", "mlp_bias", "attention_bias"}) {
+    if (j.contains(key) && !(j[key].is_boolean() && !j[key].get<bool>())) {
+      invalid(origin, std::string("'") + key + "' must be false (ModernBERT with biases is not supported)");
+    }
+  }
+  auto number = [&](const char* key, double fallback) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+  };
+  c.rotary_base = static_cast<float>(number("global_rope_theta", 160000.0));
+  c.rotary_base_local = static_cast<float>(number("local_rope_theta", 10000.0));
+  c.global_every = j.contains("global_attn_every_n_layers") ? positive_int(j, "global_attn_every_n_layers", origin) : 3;
+  c.sliding_window = (j.contains("local_attention") ? positive_int(j, "local_attention", origin) : 128) / 2;
+  if (c.hidden_size % c.num_attention_heads != 0 || !(c.layer_norm_eps > 0) || !(c.rotary_base > 1) ||
+      !(c.rotary_base_local > 1)) {
+    invalid(origin, "hidden_size must be a multiple of num_attention_heads; norm_eps and rope thetas positive");
+  }
+  c.rotary_dim = c.head_dim();
+  c.gated_ffn = true;
+  c.pre_norm = true;
+  return c;
+}
+
 }  // namespace
 
 const char* pooling_mode_name(PoolingMode mode) {
@@ -94,6 +129,7 @@ const char* family_name(ModelFamily family) {
     case ModelFamily::kXlmRoberta: return "xlm-roberta";
     case ModelFamily::kMpnet: return "mpnet";
     case ModelFamily::kNomicBert: return "nomic_bert";
+    case ModelFamily::kModernBert: return "modernbert";
   }
   return "?";
 }
@@ -104,15 +140,19 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
   if (j.contains("model_type") && j["model_type"].is_string()) {
     const auto mt = j["model_type"].get<std::string>();
     bool known = false;
-    for (ModelFamily f : {ModelFamily::kBert, ModelFamily::kXlmRoberta, ModelFamily::kMpnet, ModelFamily::kNomicBert}) {
+    for (ModelFamily f : {ModelFamily::kBert, ModelFamily::kXlmRoberta, ModelFamily::kMpnet, ModelFamily::kNomicBert,
+                          ModelFamily::kModernBert}) {
       if (mt == family_name(f)) {
         c.family = f;
         known = true;
       }
     }
-    if (!known) invalid(origin, "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert are)");
+    if (!known) {
+      invalid(origin, "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert, modernbert are)");
+    }
   }
   if (c.family == ModelFamily::kNomicBert) return parse_nomic_bert_config(j, origin, c);
+  if (c.family == ModelFamily::kModernBert) return parse_modernbert_config(j, origin, c);
   c.hidden_size = positive_int(j, "hidden_size", origin);
   c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
   c.num_attention_heads = positive_int(j, "num_attention_heads", origin);

@@ -15,6 +15,7 @@ enum class ModelFamily {
   kXlmRoberta,  // "xlm-roberta": BERT layers; positions start at pad_token_id + 1
   kMpnet,       // "mpnet": BERT-like layers with a bucketed relative position bias shared by all layers
   kNomicBert,   // "nomic_bert": post-norm layers with rotary positions, SwiGLU, no biases (GPT-2 style keys)
+  kModernBert,  // "modernbert": pre-norm, GeGLU, no biases, rotary with a global and a local base, sliding windows
 };
 const char* family_name(ModelFamily family);
 
@@ -39,7 +40,13 @@ struct BertConfig {
   // query and key head rotate as two halves.
   float rotary_base = 0;
   int rotary_dim = 0;
-  bool gated_ffn = false;  // SwiGLU: ffn_out(ffn_in(x) * silu(ffn_gate(x)))
+  bool gated_ffn = false;  // hidden_act "swiglu": ffn_out(ffn_in(x) * silu(ffn_gate(x))); "gelu": GeGLU
+  // ModernBERT: layer i attends globally when i % global_every == 0, else to keys within `sliding_window` positions
+  // (either side) with rotary base rotary_base_local; pre-norm layers, a final norm, LayerNorms without bias.
+  int global_every = 0;
+  int sliding_window = 0;
+  float rotary_base_local = 0;
+  bool pre_norm = false;
   int head_dim() const { return hidden_size / num_attention_heads; }
   // Tokens a text may have: the position table's rows past the offset.
   int max_positions() const { return max_position_embeddings - position_offset; }

@@ -15,8 +15,9 @@ std::string shape_str(const std::vector<int64_t>& s) {
 class Binder {
  public:
   // Checkpoints saved from the bare model (BertModel) have bare names; from a head (BertFor*) they carry `head`.
-  Binder(const SafeTensors& st, const std::string& head) : st_(st), head_(head) {
-    prefix_ = st.find("embeddings.word_embeddings.weight") ? "" : head;
+  // `probe`: a tensor every checkpoint of the family has, to tell the two apart.
+  Binder(const SafeTensors& st, const std::string& head, const std::string& probe) : st_(st), head_(head) {
+    prefix_ = st.find(probe) ? "" : head;
   }
   TensorView get(const std::string& name, std::vector<int64_t> shape) const {
     const std::string full = prefix_ + name;
@@ -43,6 +44,7 @@ const char* head_prefix(ModelFamily family) {
     case ModelFamily::kXlmRoberta: return "roberta.";
     case ModelFamily::kMpnet: return "mpnet.";
     case ModelFamily::kNomicBert: return "bert.";
+    case ModelFamily::kModernBert: return "model.";
   }
   return "";
 }
@@ -111,10 +113,35 @@ void bind_nomic_bert(const Binder& b, const BertConfig& c, BertWeights& w) {
   }
 }
 
+// ModernBERT: word embeddings alone, LayerNorms without bias, fused Wqkv, Wi = [GELU input | gate]; the first layer
+// has no attention norm.
+void bind_modernbert(const Binder& b, const BertConfig& c, BertWeights& w) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  w.word_embeddings = b.get("embeddings.tok_embeddings.weight", {c.vocab_size, H});
+  w.emb_ln_w = b.get("embeddings.norm.weight", {H});
+  w.final_ln_w = b.get("final_norm.weight", {H});
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    LayerWeights L;
+    if (l > 0) L.attn_ln_w = b.get(p + "attn_norm.weight", {H});
+    const TensorView qkv = b.get(p + "attn.Wqkv.weight", {3 * H, H});
+    L.q_w = rows_of(qkv, 0, H);
+    L.k_w = rows_of(qkv, H, H);
+    L.v_w = rows_of(qkv, 2 * H, H);
+    L.attn_out_w = b.get(p + "attn.Wo.weight", {H, H});
+    L.out_ln_w = b.get(p + "mlp_norm.weight", {H});
+    L.ffn_in_w = b.get(p + "mlp.Wi.weight", {2 * I, H});
+    L.ffn_out_w = b.get(p + "mlp.Wo.weight", {H, I});
+    w.layers.push_back(std::move(L));
+  }
+}
+
 }  // namespace
 
 BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
-  const Binder b(*st, head_prefix(c.family));
+  const Binder b(*st, head_prefix(c.family),
+                 c.family == ModelFamily::kModernBert ? "embeddings.tok_embeddings.weight"
+                                                      : "embeddings.word_embeddings.weight");
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   BertWeights w;
   w.storage = st;
@@ -124,6 +151,10 @@ BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const Bert
   }
   if (c.family == ModelFamily::kNomicBert) {
     bind_nomic_bert(b, c, w);
+    return w;
+  }
+  if (c.family == ModelFamily::kModernBert) {
+    bind_modernbert(b, c, w);
     return w;
   }
   w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});

@@ -25,12 +25,14 @@ struct LayerWeights {
   TensorView attn_out_w, attn_out_b, attn_ln_w, attn_ln_b;
   TensorView ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, out_ln_w, out_ln_b;
   TensorView ffn_gate_w;  // gated feed-forward (SwiGLU): act(ffn_gate(x)) * ffn_in(x)
+  // Pre-norm families use attn_ln before attention (empty: none, ModernBERT's first layer) and out_ln before the FFN.
 };
 
 struct BertWeights {
   TensorView word_embeddings, position_embeddings, token_type_embeddings, emb_ln_w, emb_ln_b;
   std::vector<LayerWeights> layers;
   TensorView relative_attention_bias;  // MPNet: [buckets, heads], shared by all layers
+  TensorView final_ln_w, final_ln_b;   // pre-norm families: the norm after the last layer
   std::shared_ptr<const void> storage;  // keeps the mapping / converted buffers alive
 };
 

@@ -364,7 +364,9 @@ void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows
         const size_t r = rows.offsets[b] + t;
         const float* word = w.word + static_cast<size_t>(ids[r]) * h;
         float* out = x + r * h;
-        if (!w.position) {  // rotary positions come later, in attention
+        if (!w.position && !type0) {  // rotary positions come later, in attention
+          for (size_t i = 0; i < h; ++i) out[i] = word[i];
+        } else if (!w.position) {
           for (size_t i = 0; i < h; ++i) out[i] = word[i] + type0[i];
         } else if (type0) {
           const float* pos = w.position + (t + w.position_offset) * h;
@@ -419,18 +421,26 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
-  // The bias depends on the distance alone: one row per head over distances -(max_len-1) .. max_len-1.
+  // The bias and the window depend on the distance alone: one row per head over distances -(max_len-1) .. max_len-1;
+  // keys outside the window get -inf, which the softmax turns into a weight of at most e^-87 (exp_nonpositive's
+  // floor), far below float32's resolution of the other weights.
   std::vector<float> rel_table;
   const size_t span = 2 * max_len - 1;
-  if (bias.table && max_len > 0) {
-    rel_table.resize(heads * span);
+  const bool has_table = (bias.table || bias.window > 0) && max_len > 0;
+  if (has_table) {
+    rel_table.assign(heads * span, 0.0f);
     for (size_t d = 0; d < span; ++d) {
-      const int bucket = relative_position_bucket(static_cast<int>(d) - static_cast<int>(max_len - 1),
-                                                  static_cast<int>(bias.buckets), static_cast<int>(bias.max_distance));
-      for (size_t head = 0; head < heads; ++head) rel_table[head * span + d] = bias.table[size_t(bucket) * heads + head];
+      const int rel = static_cast<int>(d) - static_cast<int>(max_len - 1);
+      const bool masked = bias.window > 0 && static_cast<size_t>(std::abs(rel)) > bias.window;
+      const int bucket = bias.table ? relative_position_bucket(rel, static_cast<int>(bias.buckets),
+                                                               static_cast<int>(bias.max_distance))
+                                    : 0;
+      for (size_t head = 0; head < heads; ++head) {
+        rel_table[head * span + d] = masked ? -INFINITY : bias.table ? bias.table[size_t(bucket) * heads + head] : 0.0f;
+      }
     }
   }
-  auto rel_of = [&](size_t head) { return bias.table ? rel_table.data() + head * span + (max_len - 1) : nullptr; };
+  auto rel_of = [&](size_t head) { return has_table ? rel_table.data() + head * span + (max_len - 1) : nullptr; };
 #if defined(__wasm_simd128__)
   parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
     thread_local AttentionScratch scratch;

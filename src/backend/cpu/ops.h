@@ -31,11 +31,13 @@ void layer_norm(float* x, size_t rows, size_t hidden, const float* gamma, const 
 // x[r] = LayerNorm(x[r] + delta[r]) in place.
 void add_layer_norm(float* x, const float* delta, size_t rows, size_t hidden, const float* gamma, const float* beta,
                     float eps);
-// MPNet's relative position bias: table[bucket(key - query)][head] is added to each score before the softmax.
+// What attention adds to a score by the distance key - query: MPNet's relative position bias
+// table[bucket(key - query)][head], and a sliding window that masks keys farther than `window` from the query.
 struct RelativePositionBias {
   const float* table = nullptr;  // [buckets, heads]; null: no bias
   size_t buckets = 0;
   size_t max_distance = 128;
+  size_t window = 0;  // 0: no window
 };
 // HF's relative_position_bucket (MPNet, T5-style, bidirectional) of key position - query position.
 int relative_position_bucket(int relative_position, int num_buckets, int max_distance);
@@ -46,7 +48,11 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t he
 // Rotary positions (GPT-NeoX halves) in place on the query and key heads of qkv [rows, 3*hidden]; a token's position
 // is its index in its text. rotary_and_gating.cpp.
 void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base);
-// SwiGLU's middle: out[r] = value · silu(gate) for in[r] = [gate | value], each `width` wide. rotary_and_gating.cpp.
+// A gated feed-forward's middle: out[r] = act(a) · b for in[r] = [a | b], each `width` wide; act is SiLU (SwiGLU) or
+// the erf GELU (GeGLU). rotary_and_gating.cpp.
 void gated_activation_silu(const float* in, size_t rows, size_t width, float* out);
+void gated_activation_gelu(const float* in, size_t rows, size_t width, float* out);
+// x[r] += delta[r].
+void add_rows(float* x, const float* delta, size_t rows, size_t width);
 
 }  // namespace gpuembed::cpu

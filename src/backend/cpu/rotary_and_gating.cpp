@@ -54,4 +54,21 @@ void gated_activation_silu(const float* in, size_t rows, size_t width, float* ou
   });
 }
 
+void gated_activation_gelu(const float* in, size_t rows, size_t width, float* out) {
+  parallel_for(rows, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const float* a = in + r * 2 * width;
+      const float* b = a + width;
+      float* y = out + r * width;
+      for (size_t i = 0; i < width; ++i) y[i] = 0.5f * a[i] * (1.0f + std::erf(a[i] * 0.70710678118654752f)) * b[i];
+    }
+  });
+}
+
+void add_rows(float* x, const float* delta, size_t rows, size_t width) {
+  parallel_for(rows, [&](size_t r0, size_t r1) {
+    for (size_t i = r0 * width; i < r1 * width; ++i) x[i] += delta[i];
+  });
+}
+
 }  // namespace gpuembed::cpu

@@ -64,11 +64,13 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
         break;
       }
       case OpKind::kLayerNorm:
+        if (!op.beta.data) throw unsupported(c.family, "LayerNorm without bias");
         bufs.push_back(upload(op.gamma, "LayerNorm weight"));
         bufs.push_back(upload(op.beta, "LayerNorm bias"));
         break;
       case OpKind::kAttention:
         if (op.relative_bias.data) throw unsupported(c.family, "a relative position bias in attention");
+        if (op.window) throw unsupported(c.family, "sliding-window attention");
         if (op.head_dim != kernels_.head_dim()) throw Error(ErrorCode::kModelInvalid, "attention head_dim differs from the model's");
         break;
       case OpKind::kPool:
@@ -78,6 +80,8 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
         throw unsupported(c.family, "rotary positions");
       case OpKind::kGatedActivation:
         throw unsupported(c.family, "a gated feed-forward");
+      case OpKind::kAdd:
+        throw unsupported(c.family, "pre-norm residual adds");
     }
     op_weights_.push_back(std::move(bufs));
   }

@@ -86,24 +86,7 @@ Graph build_bert_graph(const ModelSpec& spec, const BertWeights& w) {
     linear(ffn, tmp, {l.ffn_out_w}, {l.ffn_out_b});
     add_layer_norm(tmp, x, l.out_ln_w, l.out_ln_b);
   }
-  g.hidden_states = x;
-  g.hidden_ops = g.ops.size();
-
-  const int pooled = g.add_tensor("pooled", spec.dimension(), true);
-  Op pool{OpKind::kPool};
-  pool.in = x;
-  pool.out = pooled;
-  pool.pooling = spec.pooling;
-  g.ops.push_back(pool);
-  g.embeddings = pooled;
-  if (spec.normalize) {
-    const int normalized = g.add_tensor("normalized", spec.dimension(), true);
-    Op norm{OpKind::kL2Normalize};
-    norm.in = pooled;
-    norm.out = normalized;
-    g.ops.push_back(norm);
-    g.embeddings = normalized;
-  }
+  finish_with_pooling(g, spec, x);
   return g;
 }
 
