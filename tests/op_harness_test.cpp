@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -274,8 +275,11 @@ TEST(OpHarness, Linear) {
 
 // The float64 reference of attention with a padding mask and, when `bias` is set, MPNet's relative position bias.
 void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, size_t heads, size_t hd,
-                   const cpu::RelativePositionBias& bias, std::vector<double>& want, std::vector<double>& tol) {
+                   const cpu::DistanceTerms& bias, std::vector<double>& want, std::vector<double>& tol,
+                   size_t kv_heads = 0) {
   const size_t hidden = heads * hd;
+  if (kv_heads == 0) kv_heads = heads;
+  const size_t stride = (heads + 2 * kv_heads) * hd, group = heads / kv_heads;
   want.assign(rows.rows() * hidden, 0);
   tol.assign(want.size(), 0);
   const double scale = 1.0 / std::sqrt(double(hd));
@@ -284,10 +288,10 @@ void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, s
     std::vector<double> s(len);
     for (size_t head = 0; head < heads; ++head) {
       for (size_t q = 0; q < len; ++q) {
-        const float* qv = &qkv[(off + q) * 3 * hidden + head * hd];
+        const float* qv = &qkv[(off + q) * stride + head * hd];
         double mx = -1e300;
         for (size_t k = 0; k < len; ++k) {
-          const float* kv = &qkv[(off + k) * 3 * hidden + hidden + head * hd];
+          const float* kv = &qkv[(off + k) * stride + hidden + (head / group) * hd];
           double dot = 0;
           for (size_t d = 0; d < hd; ++d) dot += double(qv[d]) * double(kv[d]);
           s[k] = dot * scale;
@@ -295,7 +299,7 @@ void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, s
             const int bucket = cpu::relative_position_bucket(int(k) - int(q), int(bias.buckets), int(bias.max_distance));
             s[k] += bias.table[size_t(bucket) * heads + head];
           }
-          if (bias.window > 0 && size_t(std::abs(int(k) - int(q))) > bias.window) s[k] = -1e300;
+          if ((bias.window > 0 && size_t(std::abs(int(k) - int(q))) > bias.window) || (bias.causal && k > q)) s[k] = -1e300;
           mx = std::max(mx, s[k]);
         }
         double z = 0;
@@ -303,7 +307,7 @@ void attention_ref(const std::vector<float>& qkv, const cpu::PackedRows& rows, s
         for (size_t d = 0; d < hd; ++d) {
           double acc = 0, mag = 0;
           for (size_t k = 0; k < len; ++k) {
-            const double v = qkv[(off + k) * 3 * hidden + 2 * hidden + head * hd + d];
+            const double v = qkv[(off + k) * stride + hidden + kv_heads * hd + (head / group) * hd + d];
             acc += s[k] / z * v;
             mag += s[k] / z * std::fabs(v);
           }
@@ -337,7 +341,7 @@ TEST(OpHarness, Attention) {
 TEST(OpHarness, AttentionWithRelativePositionBias) {
   const size_t heads = 3, buckets = 32;
   const auto table = random_values(buckets * heads, 25, 2.0f);  // large enough to reorder the softmax
-  const cpu::RelativePositionBias bias{table.data(), buckets, 128};
+  const cpu::DistanceTerms bias{table.data(), buckets, 128};
   for (size_t hd : {32u, 64u}) {
     const size_t hidden = heads * hd;
     for (const auto& lengths : kTextLengths) {
@@ -360,7 +364,7 @@ TEST(OpHarness, AttentionWithRelativePositionBias) {
 TEST(OpHarness, AttentionWithSlidingWindow) {
   const size_t heads = 2, hd = 64, hidden = heads * hd;
   for (size_t window : {3u, 64u}) {
-    const cpu::RelativePositionBias mask{nullptr, 0, 128, window};
+    const cpu::DistanceTerms mask{nullptr, 0, 128, window};
     for (const auto& lengths : kTextLengths) {
       const cpu::PackedRows rows = rows_of(lengths);
       const auto qkv = random_values(rows.rows() * 3 * hidden, 29);
@@ -373,6 +377,55 @@ TEST(OpHarness, AttentionWithSlidingWindow) {
         expect_close("attention (sliding window) fp32", backend_name(level), ctx, want, tol,
                      "window " + std::to_string(window) + ", rows " + std::to_string(rows.rows()));
       }
+    }
+  }
+}
+
+// Qwen3's attention: causal, 16 query heads over 8 key/value heads (groups of 2) and 4 over 1.
+TEST(OpHarness, CausalGroupedQueryAttention) {
+  const size_t hd = 64;
+  for (auto [heads, kv] : {std::pair<size_t, size_t>{16, 8}, {4, 1}}) {
+    const cpu::DistanceTerms causal{nullptr, 0, 128, 0, true};
+    for (const auto& lengths : kTextLengths) {
+      const cpu::PackedRows rows = rows_of(lengths);
+      const auto qkv = random_values(rows.rows() * (heads + 2 * kv) * hd, 32);
+      std::vector<double> want, tol;
+      attention_ref(qkv, rows, heads, hd, causal, want, tol, kv);
+      for (SimdLevel level : simd_levels()) {
+        ForceLevel force(level);
+        Guarded ctx(rows.rows() * heads * hd);
+        cpu::attention(qkv.data(), rows, heads, hd, ctx.data(), causal, kv);
+        expect_close("attention (causal, grouped query) fp32", backend_name(level), ctx, want, tol,
+                     std::to_string(heads) + "/" + std::to_string(kv) + " heads, rows " + std::to_string(rows.rows()));
+      }
+    }
+  }
+}
+
+TEST(OpHarness, RmsNormOverRowsAndHeads) {
+  for (auto [width, groups, first, stride] : {std::array<size_t, 4>{1024, 1, 0, 1024}, {128, 16, 0, 4096},
+                                             {128, 8, 16, 4096}, {77, 1, 0, 77}}) {
+    const auto gamma = random_values(width, 33);
+    for (size_t n : {1u, 7u, 255u}) {
+      const auto x = random_values(n * stride, 34, 2.0f);
+      std::vector<double> want(x.begin(), x.end()), tol(x.size(), 1e-30);
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t g = 0; g < groups; ++g) {
+          const size_t at = r * stride + first + g * width;
+          double ss = 0;
+          for (size_t i = 0; i < width; ++i) ss += double(x[at + i]) * x[at + i];
+          const double inv = 1.0 / std::sqrt(ss / double(width) + 1e-6);
+          for (size_t i = 0; i < width; ++i) {
+            want[at + i] = gamma[i] * x[at + i] * inv;
+            tol[at + i] = 2e-6 * std::fabs(want[at + i]) + 1e-7;
+          }
+        }
+      }
+      Guarded got(x.size());
+      std::copy(x.begin(), x.end(), got.data());
+      cpu::rms_norm(got.data(), n, stride, first, width, groups, gamma.data(), 1e-6f);
+      expect_close("rms_norm fp32", "cpu (scalar)", got, want, tol,
+                   std::to_string(n) + " rows, " + std::to_string(groups) + " x " + std::to_string(width));
     }
   }
 }

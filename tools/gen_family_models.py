@@ -19,6 +19,10 @@ tokenizer, and the weights of tools/gen_model.py's generator (seeded by tensor n
                    global layers (every third from the first) and 10000 in the 128-token sliding-window ones, 8192
                    positions) with 4 layers of hidden 256; the byte-level BPE tokenizer tests/data/tokenizers/
                    modernbert.json; mean pooling, Normalize, max_seq_length 512 (long texts cross the window)
+  qwen3-random     Qwen3-Embedding-0.6B's shape (grouped-query attention with 2 query heads per key/value head, head
+                   dim 128 apart from hidden / heads, q/k RMSNorm, rope theta 1e6, SwiGLU, no biases, causal) with 2
+                   layers of hidden 256 (4 query heads); the byte-level BPE tokenizer tests/data/tokenizers/qwen3.json
+                   ("<|endoftext|>" appended); last-token pooling, Normalize, its query instruction prompt
 Usage: gen_family_models.py OUT_DIR   (scripts/gen_models.sh runs it into .cache/models)
 """
 import json, os, shutil, sys
@@ -156,7 +160,38 @@ def modernbert(out):
          "tokenizer_config.json")
 
 
+def qwen3(out):
+    config = {"architectures": ["Qwen3Model"], "model_type": "qwen3", "hidden_size": 256, "num_hidden_layers": 2,
+              "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 128, "intermediate_size": 768,
+              "hidden_act": "silu", "max_position_embeddings": 32768, "vocab_size": 1204, "rms_norm_eps": 1e-6,
+              "rope_theta": 1000000.0, "rope_scaling": None, "attention_bias": False, "use_sliding_window": False,
+              "tie_word_embeddings": True, "bos_token_id": 1200, "eos_token_id": 1200, "torch_dtype": "float32"}
+    H, I, D = config["hidden_size"], config["intermediate_size"], config["head_dim"]
+    Q, KV = config["num_attention_heads"] * D, config["num_key_value_heads"] * D
+    shapes = [("embed_tokens.weight", [config["vocab_size"], H]), ("norm.weight", [H])]
+    for l in range(config["num_hidden_layers"]):
+        p = "layers.%d." % l
+        shapes += [(p + "input_layernorm.weight", [H]), (p + "self_attn.q_proj.weight", [Q, H]),
+                   (p + "self_attn.k_proj.weight", [KV, H]), (p + "self_attn.v_proj.weight", [KV, H]),
+                   (p + "self_attn.q_norm.weight", [D]), (p + "self_attn.k_norm.weight", [D]),
+                   (p + "self_attn.o_proj.weight", [H, Q]), (p + "post_attention_layernorm.weight", [H]),
+                   (p + "mlp.gate_proj.weight", [I, H]), (p + "mlp.up_proj.weight", [I, H]),
+                   (p + "mlp.down_proj.weight", [H, I])]
+    d = os.path.join(out, "qwen3-random")
+    st_folder(d, config, weights("qwen3-random/", shapes), {"tokenizer.json": os.path.join(TOKENIZERS, "qwen3.json")},
+              512, True)
+    dump({"word_embedding_dimension": H, "pooling_mode": "lasttoken", "include_prompt": True}, d, "1_Pooling",
+         "config.json")
+    dump({"tokenizer_class": "Qwen2Tokenizer", "model_max_length": 32768, "padding_side": "left",
+          "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": None, "bos_token": None}, d,
+         "tokenizer_config.json")
+    dump({"__version__": {"sentence_transformers": "6.0.1"}, "default_prompt_name": None, "similarity_fn_name": "cosine",
+          "prompts": {"query": "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:",
+                      "document": ""}}, d, "config_sentence_transformers.json")
+
+
 if __name__ == "__main__":
+    qwen3(sys.argv[1])
     modernbert(sys.argv[1])
     xlmr(sys.argv[1])
     mpnet(sys.argv[1])

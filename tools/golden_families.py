@@ -34,6 +34,7 @@ MODELS = {  # name -> number of sentences (the real model's file is kept smaller
     "mpnet-random": None,
     "all-mpnet-base-v2": 40,
     "modernbert-random": None,
+    "qwen3-random": None,
 }
 
 
@@ -168,6 +169,11 @@ def main(models_dir, golden_dir, only=()):
             if lit != ids:
                 mismatch.append(i)
             rows.append({"text": t, "input_ids": ids, "tokens": tok.convert_ids_to_tokens(ids), "embedding": f32(emb[i])})
+        prompted = {}
+        for pname in model.prompts:
+            if model.prompts[pname]:
+                pe = model.encode(texts[:12], batch_size=4, prompt_name=pname, convert_to_numpy=True)
+                prompted[pname] = {"prompt": model.prompts[pname], "embeddings": [f32(r) for r in pe]}
         token_embeddings = []
         for t in texts[:4]:
             te = model.encode([t], output_value="token_embeddings", convert_to_numpy=False)[0]
@@ -185,6 +191,8 @@ def main(models_dir, golden_dir, only=()):
                        "literal_tokenizer_json_mismatch": mismatch},
             "sentences": rows, "token_embeddings": token_embeddings,
         }
+        if prompted:
+            out["prompted_first_12"] = prompted
         path = os.path.join(golden_dir, name + ".shared.json")
         with open(path, "w") as f:
             json.dump(out, f, ensure_ascii=False, separators=(",", ":"))

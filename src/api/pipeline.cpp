@@ -59,7 +59,9 @@ JobShape Pipeline::job_shape(BatchOutput output) const {
   shape.output = output;
   shape.dimension = model_.spec.dimension();
   shape.hidden = static_cast<size_t>(model_.spec.config.hidden_size);
-  shape.pad_id = model_.tokenizer->pad_id();
+  // A decoder's tokenizer may have no padding token (Qwen3's): any id in the vocabulary does, since no backend reads
+  // a padded position (packed rows on the CPU, masked keys on WebGPU).
+  shape.pad_id = std::max(model_.tokenizer->pad_id(), 0);
   shape.max_batch = max_batch_;
   return shape;
 }

@@ -7,6 +7,7 @@ namespace gpuembed {
 // families/*.cpp
 Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet, NomicBERT
 Graph build_modernbert_graph(const ModelSpec& spec, const BertWeights& weights);
+Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& weights);
 
 const char* op_name(OpKind kind) {
   switch (kind) {
@@ -19,6 +20,7 @@ const char* op_name(OpKind kind) {
     case OpKind::kRotary: return "rotary";
     case OpKind::kGatedActivation: return "gated_activation";
     case OpKind::kAdd: return "add";
+    case OpKind::kRmsNorm: return "rms_norm";
   }
   return "?";
 }
@@ -72,8 +74,9 @@ void Graph::validate() const {
         }
         break;
       case OpKind::kAttention:
-        if (op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || width(op.out) != op.heads * op.head_dim) {
-          fail(i, op, "widths do not match heads * head_dim");
+        if (op.heads == 0 || op.heads % op.kv() != 0 || width(op.in) != (op.heads + 2 * op.kv()) * op.head_dim ||
+            width(op.out) != op.heads * op.head_dim) {
+          fail(i, op, "widths do not match (heads + 2 kv_heads) * head_dim");
         }
         if (op.relative_bias.data && (op.relative_bias.shape != std::vector<int64_t>{op.bias_buckets, op.heads} ||
                                       op.bias_buckets < 4 || op.bias_max_distance == 0)) {
@@ -89,9 +92,16 @@ void Graph::validate() const {
         if (width(op.in) != width(op.out)) fail(i, op, "widths do not match");
         break;
       case OpKind::kRotary:
-        if (op.in != op.out || op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || op.rotary_dim == 0 ||
+        if (op.in != op.out || op.heads == 0 || width(op.in) != (op.heads + 2 * op.kv()) * op.head_dim || op.rotary_dim == 0 ||
             op.rotary_dim % 2 != 0 || op.rotary_dim > op.head_dim || !(op.rotary_base > 1)) {
           fail(i, op, "rotary needs [Q | K | V] in place and an even rotary_dim <= head_dim");
+        }
+        break;
+      case OpKind::kRmsNorm:
+        if (op.head_dim == 0 ? (op.gamma.numel() != width(op.in) || width(op.out) != width(op.in))
+                             : (op.in != op.out || op.gamma.numel() != op.head_dim || op.heads == 0 ||
+                                (op.first_group + op.heads) * op.head_dim > width(op.in))) {
+          fail(i, op, "RMSNorm widths do not match");
         }
         break;
       case OpKind::kAdd:
@@ -103,7 +113,7 @@ void Graph::validate() const {
         if (width(op.in) != 2 * width(op.out) || op.activation == Activation::kNone) fail(i, op, "gate and value widths");
         break;
       case OpKind::kEmbedLayerNorm:
-        if (op.weights.size() != 3 || !op.weights[0].data || op.gamma.numel() != width(op.out)) {
+        if (op.weights.size() != 3 || !op.weights[0].data || (op.gamma.data && op.gamma.numel() != width(op.out))) {
           fail(i, op, "embedding tables missing");
         }
         break;
@@ -137,6 +147,7 @@ void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden) {
 
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights) {
   Graph g = spec.config.family == ModelFamily::kModernBert ? build_modernbert_graph(spec, weights)
+            : spec.config.family == ModelFamily::kQwen3    ? build_qwen3_graph(spec, weights)
                                                            : build_bert_graph(spec, weights);
   g.validate();
   return g;

@@ -17,23 +17,27 @@ namespace gpuembed {
 
 enum class OpKind {
   // out = LayerNorm(word[id] + position[t + position_offset] + token_type[0]) · gamma + beta.
-  // weights: word, position, token_type (empty views where the family has none; beta may be empty)
+  // weights: word, position, token_type (empty views where the family has none; beta may be empty; gamma empty:
+  // no LayerNorm, the gathered sum as it is)
   kEmbedLayerNorm,
   // out = activation(in · Wᵀ + b). W is the concatenation of `weights` along the output dimension (fused QKV: three
   // [hidden, hidden] parts, one matmul); b likewise of `biases`.
   kLinear,
   // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone; beta may be empty: no bias).
   kLayerNorm,
-  // Multi-head self-attention with a padding mask: in = [Q | K | V] per token (3 * heads * head_dim wide),
+  // Multi-head self-attention with a padding mask: in = [Q | K | V] per token ((heads + 2 kv_heads) * head_dim
+  // wide; query head h uses key/value head h / (heads / kv_heads)),
   // out = softmax(Q·Kᵀ / sqrt(head_dim) + B) · V per head, heads side by side. Keys past a text's length are masked.
   // B = 0, or with `relative_bias` ([buckets, heads], MPNet) B[i][j] = relative_bias[bucket(j - i)][head]; with
-  // `window` > 0 (sliding-window attention) keys farther than `window` positions from the query are masked.
+  // `window` > 0 (sliding-window attention) keys farther than `window` positions from the query are masked; with
+  // `causal` keys after the query.
   kAttention,
   // out[text] = the concatenation over `pooling` of each mode's pooled row of in (over the text's real tokens).
   kPool,
   // out[text] = in[text] / max(||in[text]||, eps), in place allowed.
   kL2Normalize,
-  // Rotary positions on [Q | K | V] in place (out == in): in each query and key head, channel pair (c, c + r/2) for
+  // Rotary positions on [Q | K | V] (as attention's) in place (out == in): in each query and key head, channel pair
+  // (c, c + r/2) for
   // c < r/2 (r = rotary_dim) turns by the angle t · rotary_base^(-2c/r) of the token's position t in its text.
   kRotary,
   // out = activation(in[:, :w]) * in[:, w:] with w = width(out): a gated feed-forward's gate and value, produced by
@@ -41,6 +45,9 @@ enum class OpKind {
   kGatedActivation,
   // out = in + residual (out == residual: the pre-norm residual stream updated in place).
   kAdd,
+  // out = in / sqrt(mean(in²) + eps) · gamma over the whole row; or, with head_dim set, in place over each of `heads`
+  // groups of head_dim channels from group `first_group` on (Qwen3's query / key head norms).
+  kRmsNorm,
 };
 const char* op_name(OpKind kind);
 
@@ -67,6 +74,10 @@ struct Op {
   TensorView relative_bias;                 // attention: see OpKind::kAttention
   uint32_t bias_buckets = 0, bias_max_distance = 0;
   uint32_t window = 0;                      // attention: sliding window (0: every key)
+  bool causal = false;                      // attention
+  uint32_t kv_heads = 0;                    // attention, rotary: key/value heads (0: as many as heads)
+  uint32_t first_group = 0;                 // RMSNorm over head groups
+  uint32_t kv() const { return kv_heads ? kv_heads : heads; }
   uint32_t position_offset = 0;             // embedding
   std::vector<PoolingMode> pooling;         // pooling
 

@@ -109,6 +109,48 @@ BertConfig parse_modernbert_config(const json& j, const std::string& origin, Ber
   return c;
 }
 
+// Qwen3 (Qwen3-Embedding): a decoder run as an encoder with its causal mask. Sliding-window layers, rope scaling
+// and attention biases are refused rather than run differently.
+BertConfig parse_qwen3_config(const json& j, const std::string& origin, BertConfig c) {
+  c.hidden_size = positive_int(j, "hidden_size", origin);
+  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
+  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
+  c.num_key_value_heads = j.contains("num_key_value_heads") ? positive_int(j, "num_key_value_heads", origin)
+                                                            : c.num_attention_heads;
+  c.head_dim_override = j.contains("head_dim") ? positive_int(j, "head_dim", origin) : 0;
+  c.intermediate_size = positive_int(j, "intermediate_size", origin);
+  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
+  c.vocab_size = positive_int(j, "vocab_size", origin);
+  c.type_vocab_size = 0;
+  c.hidden_act = j.value("hidden_act", std::string("silu"));
+  if (c.hidden_act != "silu") invalid(origin, "hidden_act '" + c.hidden_act + "' is not supported (silu is)");
+  c.layer_norm_eps = j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number() ? j["rms_norm_eps"].get<float>() : 1e-6f;
+  if (j.contains("attention_bias") && !(j["attention_bias"].is_boolean() && !j["attention_bias"].get<bool>())) {
+    invalid(origin, "'attention_bias' must be false");
+  }
+  if (j.value("use_sliding_window", false)) invalid(origin, "use_sliding_window is not supported");
+  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) invalid(origin, "rope_scaling is not supported");
+  double theta = 1000000.0;
+  if (j.contains("rope_theta") && j["rope_theta"].is_number()) theta = j["rope_theta"].get<double>();
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
+    const json& rp = j["rope_parameters"];
+    if (rp.contains("rope_type") && rp["rope_type"] != "default") invalid(origin, "only default rope is supported");
+    if (rp.contains("rope_theta") && rp["rope_theta"].is_number()) theta = rp["rope_theta"].get<double>();
+  }
+  c.rotary_base = static_cast<float>(theta);
+  if (c.num_attention_heads % c.num_key_value_heads != 0 || !(c.layer_norm_eps > 0) || !(c.rotary_base > 1) ||
+      c.head_dim() % 2 != 0) {
+    invalid(origin, "num_attention_heads must be a multiple of num_key_value_heads; rms_norm_eps and rope_theta "
+                    "positive; head_dim even");
+  }
+  c.rotary_dim = c.head_dim();
+  c.hidden_act = "swiglu";
+  c.gated_ffn = true;
+  c.pre_norm = true;
+  c.causal = true;
+  return c;
+}
+
 }  // namespace
 
 const char* pooling_mode_name(PoolingMode mode) {
@@ -130,6 +172,7 @@ const char* family_name(ModelFamily family) {
     case ModelFamily::kMpnet: return "mpnet";
     case ModelFamily::kNomicBert: return "nomic_bert";
     case ModelFamily::kModernBert: return "modernbert";
+    case ModelFamily::kQwen3: return "qwen3";
   }
   return "?";
 }
@@ -141,18 +184,20 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
     const auto mt = j["model_type"].get<std::string>();
     bool known = false;
     for (ModelFamily f : {ModelFamily::kBert, ModelFamily::kXlmRoberta, ModelFamily::kMpnet, ModelFamily::kNomicBert,
-                          ModelFamily::kModernBert}) {
+                          ModelFamily::kModernBert, ModelFamily::kQwen3}) {
       if (mt == family_name(f)) {
         c.family = f;
         known = true;
       }
     }
     if (!known) {
-      invalid(origin, "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert, modernbert are)");
+      invalid(origin,
+              "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert, modernbert, qwen3 are)");
     }
   }
   if (c.family == ModelFamily::kNomicBert) return parse_nomic_bert_config(j, origin, c);
   if (c.family == ModelFamily::kModernBert) return parse_modernbert_config(j, origin, c);
+  if (c.family == ModelFamily::kQwen3) return parse_qwen3_config(j, origin, c);
   c.hidden_size = positive_int(j, "hidden_size", origin);
   c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
   c.num_attention_heads = positive_int(j, "num_attention_heads", origin);

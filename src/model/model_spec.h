@@ -16,6 +16,7 @@ enum class ModelFamily {
   kMpnet,       // "mpnet": BERT-like layers with a bucketed relative position bias shared by all layers
   kNomicBert,   // "nomic_bert": post-norm layers with rotary positions, SwiGLU, no biases (GPT-2 style keys)
   kModernBert,  // "modernbert": pre-norm, GeGLU, no biases, rotary with a global and a local base, sliding windows
+  kQwen3,       // "qwen3": decoder layers (causal), grouped-query attention, RMSNorm, q/k norm, SwiGLU, rotary
 };
 const char* family_name(ModelFamily family);
 
@@ -47,7 +48,13 @@ struct BertConfig {
   int sliding_window = 0;
   float rotary_base_local = 0;
   bool pre_norm = false;
-  int head_dim() const { return hidden_size / num_attention_heads; }
+  // Qwen3: key/value heads shared by groups of query heads (0: as many as query heads), a head width of its own,
+  // causal attention, RMSNorm everywhere (also on each query and key head).
+  int num_key_value_heads = 0;
+  int head_dim_override = 0;
+  bool causal = false;
+  int head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden_size / num_attention_heads; }
+  int kv_heads() const { return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads; }
   // Tokens a text may have: the position table's rows past the offset.
   int max_positions() const { return max_position_embeddings - position_offset; }
 };

@@ -45,6 +45,7 @@ const char* head_prefix(ModelFamily family) {
     case ModelFamily::kMpnet: return "mpnet.";
     case ModelFamily::kNomicBert: return "bert.";
     case ModelFamily::kModernBert: return "model.";
+    case ModelFamily::kQwen3: return "model.";
   }
   return "";
 }
@@ -136,11 +137,37 @@ void bind_modernbert(const Binder& b, const BertConfig& c, BertWeights& w) {
   }
 }
 
+// Qwen3: separate q/k/v projections (k and v for the key/value heads only), per-head q/k RMSNorm weights, SwiGLU
+// (gate_proj activated, up_proj the value), RMSNorms before attention and FFN and after the last layer.
+void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
+  const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
+  const int64_t Q = c.num_attention_heads * D, KV = c.kv_heads() * D;
+  w.word_embeddings = b.get("embed_tokens.weight", {c.vocab_size, H});
+  w.final_ln_w = b.get("norm.weight", {H});
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    LayerWeights L;
+    L.attn_ln_w = b.get(p + "input_layernorm.weight", {H});
+    L.q_w = b.get(p + "self_attn.q_proj.weight", {Q, H});
+    L.k_w = b.get(p + "self_attn.k_proj.weight", {KV, H});
+    L.v_w = b.get(p + "self_attn.v_proj.weight", {KV, H});
+    L.q_norm_w = b.get(p + "self_attn.q_norm.weight", {D});
+    L.k_norm_w = b.get(p + "self_attn.k_norm.weight", {D});
+    L.attn_out_w = b.get(p + "self_attn.o_proj.weight", {H, Q});
+    L.out_ln_w = b.get(p + "post_attention_layernorm.weight", {H});
+    L.ffn_gate_w = b.get(p + "mlp.gate_proj.weight", {I, H});
+    L.ffn_in_w = b.get(p + "mlp.up_proj.weight", {I, H});
+    L.ffn_out_w = b.get(p + "mlp.down_proj.weight", {H, I});
+    w.layers.push_back(std::move(L));
+  }
+}
+
 }  // namespace
 
 BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
   const Binder b(*st, head_prefix(c.family),
                  c.family == ModelFamily::kModernBert ? "embeddings.tok_embeddings.weight"
+                 : c.family == ModelFamily::kQwen3    ? "embed_tokens.weight"
                                                       : "embeddings.word_embeddings.weight");
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   BertWeights w;
@@ -155,6 +182,10 @@ BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const Bert
   }
   if (c.family == ModelFamily::kModernBert) {
     bind_modernbert(b, c, w);
+    return w;
+  }
+  if (c.family == ModelFamily::kQwen3) {
+    bind_qwen3(b, c, w);
     return w;
   }
   w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});

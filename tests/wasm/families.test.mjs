@@ -10,7 +10,7 @@ import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, 
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareIds, compareMatrix } from './golden_util.mjs';
 
-const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-random', 'modernbert-random'];
+const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-random', 'modernbert-random', 'qwen3-random'];
 let core;
 before(async () => {
   requireModels();
@@ -60,7 +60,8 @@ test('WebGPU: xlmr-random golden (positions from pad_token_id + 1)', async () =>
   }
 });
 
-for (const [name, family] of [['mpnet-random', 'mpnet'], ['nomic-random', 'nomic_bert'], ['modernbert-random', 'modernbert']]) {
+for (const [name, family] of [['mpnet-random', 'mpnet'], ['nomic-random', 'nomic_bert'], ['modernbert-random', 'modernbert'],
+                                   ['qwen3-random', 'qwen3']]) {
   test(`WebGPU: ${name} is refused naming ${family}; the CPU path answers`, async () => {
     const g = readGolden(name);
     const m = load(name);

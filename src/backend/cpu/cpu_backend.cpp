@@ -192,7 +192,8 @@ class CpuBackend final : public Backend {
       const size_t width = graph_.tensors[static_cast<size_t>(op.out)].width;
       switch (op.kind) {
         case OpKind::kEmbedLayerNorm:
-          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data, beta_of(op),
+          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data,
+                             op.gamma.data ? beta_of(op) : nullptr,
                              op.position_offset},
                             ids.data(), rows, width, op.eps, buf(op.out));
           break;
@@ -202,10 +203,11 @@ class CpuBackend final : public Backend {
           break;
         case OpKind::kAttention:
           cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out),
-                         {op.relative_bias.data, op.bias_buckets, op.bias_max_distance, op.window});
+                         {op.relative_bias.data, op.bias_buckets, op.bias_max_distance, op.window, op.causal},
+                         op.kv());
           break;
         case OpKind::kRotary:
-          cpu::rotary(buf(op.out), rows, op.heads, op.head_dim, op.rotary_dim, op.rotary_base);
+          cpu::rotary(buf(op.out), rows, op.heads, op.head_dim, op.rotary_dim, op.rotary_base, op.kv());
           break;
         case OpKind::kGatedActivation:
           if (op.activation == Activation::kSilu) {
@@ -214,6 +216,16 @@ class CpuBackend final : public Backend {
             cpu::gated_activation_gelu(buf(op.in), n, width, buf(op.out));
           }
           break;
+        case OpKind::kRmsNorm: {
+          if (op.head_dim == 0) {
+            if (op.out != op.in) std::copy_n(buf(op.in), n * width, buf(op.out));
+            cpu::rms_norm(buf(op.out), n, width, 0, width, 1, op.gamma.data, op.eps);
+          } else {
+            cpu::rms_norm(buf(op.out), n, width, size_t(op.first_group) * op.head_dim, op.head_dim, op.heads,
+                          op.gamma.data, op.eps);
+          }
+          break;
+        }
         case OpKind::kAdd:
           if (op.out != op.residual) std::copy_n(buf(op.residual), n * width, buf(op.out));
           cpu::add_rows(buf(op.out), buf(op.in), n, width);

@@ -364,6 +364,10 @@ void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows
         const size_t r = rows.offsets[b] + t;
         const float* word = w.word + static_cast<size_t>(ids[r]) * h;
         float* out = x + r * h;
+        if (!w.gamma) {  // a decoder's plain gather
+          std::copy_n(word, h, out);
+          continue;
+        }
         if (!w.position && !type0) {  // rotary positions come later, in attention
           for (size_t i = 0; i < h; ++i) out[i] = word[i];
         } else if (!w.position) {
@@ -415,9 +419,13 @@ int relative_position_bucket(int relative_position, int num_buckets, int max_dis
 }
 
 void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd, float* ctx,
-               const RelativePositionBias& bias) {
+               const DistanceTerms& bias, size_t kv_heads) {
   const size_t hidden = heads * hd;
-  const size_t stride = 3 * hidden;
+  if (kv_heads == 0) kv_heads = heads;
+  const size_t group = heads / kv_heads, kv_width = kv_heads * hd;
+  const size_t stride = hidden + 2 * kv_width;
+  auto k_col = [&](size_t head) { return hidden + (head / group) * hd; };
+  auto v_col = [&](size_t head) { return hidden + kv_width + (head / group) * hd; };
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
@@ -426,12 +434,12 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
   // floor), far below float32's resolution of the other weights.
   std::vector<float> rel_table;
   const size_t span = 2 * max_len - 1;
-  const bool has_table = (bias.table || bias.window > 0) && max_len > 0;
+  const bool has_table = (bias.table || bias.window > 0 || bias.causal) && max_len > 0;
   if (has_table) {
     rel_table.assign(heads * span, 0.0f);
     for (size_t d = 0; d < span; ++d) {
       const int rel = static_cast<int>(d) - static_cast<int>(max_len - 1);
-      const bool masked = bias.window > 0 && static_cast<size_t>(std::abs(rel)) > bias.window;
+      const bool masked = (bias.window > 0 && static_cast<size_t>(std::abs(rel)) > bias.window) || (bias.causal && rel > 0);
       const int bucket = bias.table ? relative_position_bucket(rel, static_cast<int>(bias.buckets),
                                                                static_cast<int>(bias.max_distance))
                                     : 0;
@@ -447,8 +455,8 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
-      attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, hidden + head * hd,
-                          2 * hidden + head * hd, scale, rel_of(head), scratch, ctx + off * hidden + head * hd, hidden);
+      attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, k_col(head), v_col(head), scale,
+                          rel_of(head), scratch, ctx + off * hidden + head * hd, hidden);
     }
   });
   return;
@@ -458,8 +466,8 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
-      attention_head(qkv + off * stride, stride, rows.length(b), hd, head * hd, hidden + head * hd,
-                     2 * hidden + head * hd, scale, rel_of(head), kt.data(), vv.data(), qs.data(), scores.data(),
+      attention_head(qkv + off * stride, stride, rows.length(b), hd, head * hd, k_col(head), v_col(head), scale,
+                     rel_of(head), kt.data(), vv.data(), qs.data(), scores.data(),
                      ctx + off * hidden + head * hd, hidden);
     }
   });

@@ -7,8 +7,10 @@
 
 namespace gpuembed::cpu {
 
-void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base) {
-  const size_t half = rotary_dim / 2, hidden = heads * head_dim, stride = 3 * hidden;
+void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base,
+            size_t kv_heads) {
+  if (kv_heads == 0) kv_heads = heads;
+  const size_t half = rotary_dim / 2, stride = (heads + 2 * kv_heads) * head_dim;
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
   // The angles in float32 as the reference computes them (inverse frequencies, then position x frequency), so that
@@ -31,7 +33,7 @@ void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, s
       const size_t t = r - rows.offsets[b];
       const float* c = cos_t.data() + t * half;
       const float* s = sin_t.data() + t * half;
-      for (size_t h = 0; h < 2 * heads; ++h) {  // the query heads, then the key heads
+      for (size_t h = 0; h < heads + kv_heads; ++h) {  // the query heads, then the key heads
         float* x = qkv + r * stride + h * head_dim;
         for (size_t i = 0; i < half; ++i) {
           const float x1 = x[i], x2 = x[i + half];
@@ -61,6 +63,21 @@ void gated_activation_gelu(const float* in, size_t rows, size_t width, float* ou
       const float* b = a + width;
       float* y = out + r * width;
       for (size_t i = 0; i < width; ++i) y[i] = 0.5f * a[i] * (1.0f + std::erf(a[i] * 0.70710678118654752f)) * b[i];
+    }
+  });
+}
+
+void rms_norm(float* x, size_t rows, size_t stride, size_t first, size_t width, size_t groups, const float* gamma,
+              float eps) {
+  parallel_for(rows, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      for (size_t g = 0; g < groups; ++g) {
+        float* v = x + r * stride + first + g * width;
+        float sum = 0.0f;
+        for (size_t i = 0; i < width; ++i) sum += v[i] * v[i];
+        const float inv = 1.0f / std::sqrt(sum / static_cast<float>(width) + eps);
+        for (size_t i = 0; i < width; ++i) v[i] = gamma[i] * (v[i] * inv);
+      }
     }
   });
 }

@@ -124,6 +124,7 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
       case OpKind::kRotary:
       case OpKind::kGatedActivation:
       case OpKind::kAdd:
+      case OpKind::kRmsNorm:
         throw Error(ErrorCode::kInternal, std::string("WebGPU: no kernel for op ") + op_name(op.kind));
     }
   }

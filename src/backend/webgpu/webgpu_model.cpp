@@ -48,7 +48,7 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
     const std::string at = std::string(op_name(op.kind)) + " ";
     switch (op.kind) {
       case OpKind::kEmbedLayerNorm:
-        if (!op.weights[1].data || !op.weights[2].data) {
+        if (!op.weights[1].data || !op.weights[2].data || !op.gamma.data) {
           throw unsupported(c.family, "embeddings without a position table or token types");
         }
         for (const TensorView& t : op.weights) bufs.push_back(upload(t, "embedding table", true));
@@ -70,7 +70,9 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
         break;
       case OpKind::kAttention:
         if (op.relative_bias.data) throw unsupported(c.family, "a relative position bias in attention");
-        if (op.window) throw unsupported(c.family, "sliding-window attention");
+        if (op.window || op.causal || op.kv() != op.heads) {
+          throw unsupported(c.family, "sliding-window, causal or grouped-query attention");
+        }
         if (op.head_dim != kernels_.head_dim()) throw Error(ErrorCode::kModelInvalid, "attention head_dim differs from the model's");
         break;
       case OpKind::kPool:
@@ -82,6 +84,8 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
         throw unsupported(c.family, "a gated feed-forward");
       case OpKind::kAdd:
         throw unsupported(c.family, "pre-norm residual adds");
+      case OpKind::kRmsNorm:
+        throw unsupported(c.family, "RMSNorm");
     }
     op_weights_.push_back(std::move(bufs));
   }
