@@ -17,7 +17,7 @@ st_models() {
 # the tokenizers it copies change.
 family_models() {
   local stamp=$out/.families-$(cat "$root"/tools/gen_family_models.py "$root"/tools/gen_model.py \
-    "$root"/tests/data/tokenizers/xlmr*.json "$root"/tests/data/tokenizers/modernbert.json "$root"/tests/data/tokenizers/qwen3.json "$root"/tests/models/all-mpnet-base-v2/* "$root"/tests/models/all-MiniLM-L6-v2/tokenizer.json | sha256sum | cut -c1-16)
+    "$root"/tests/data/tokenizers/xlmr*.json "$root"/tests/data/tokenizers/modernbert.json "$root"/tests/data/tokenizers/qwen3.json "$root"/tests/data/tokenizers/gemma.json "$root"/tests/models/all-mpnet-base-v2/* "$root"/tests/models/all-MiniLM-L6-v2/tokenizer.json | sha256sum | cut -c1-16)
   [ -f "$stamp" ] && return 0
   echo "gpuembed: generating the model-family folders into $out..." >&2
   python3 "$root/tools/gen_family_models.py" "$out" >&2

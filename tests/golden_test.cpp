@@ -94,7 +94,8 @@ TEST_P(GoldenTest, BatchIndependence) {
 }
 
 // The prompts of config_sentence_transformers.json selected by name: NomicBERT's task prefixes ("search_query: ",
-// ...), Qwen3-Embedding's query instruction (pooled with the text: last-token pooling, include_prompt).
+// ...), Qwen3-Embedding's query instruction (pooled with the text: last-token pooling, include_prompt),
+// EmbeddingGemma's task prompts (then the Dense modules).
 class GoldenPrompts : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(GoldenPrompts, EachNamedPromptWithin1e4) {
@@ -117,7 +118,7 @@ TEST_P(GoldenPrompts, EachNamedPromptWithin1e4) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GoldenPrompts, ::testing::Values("nomic-random", "qwen3-random"),
+INSTANTIATE_TEST_SUITE_P(Models, GoldenPrompts, ::testing::Values("nomic-random", "qwen3-random", "gemma3-random"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
@@ -129,7 +130,7 @@ INSTANTIATE_TEST_SUITE_P(Models, GoldenPrompts, ::testing::Values("nomic-random"
 INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
                          ::testing::Values("minilm-l6-random", "tiny-bert-cls", "all-MiniLM-L6-v2", "xlmr-random",
                                            "xlmr-old-random", "mpnet-random", "all-mpnet-base-v2", "nomic-random",
-                                           "modernbert-random", "qwen3-random"),
+                                           "modernbert-random", "qwen3-random", "gemma3-random"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

@@ -426,6 +426,20 @@ TEST(OpHarness, RmsNormOverRowsAndHeads) {
       cpu::rms_norm(got.data(), n, stride, first, width, groups, gamma.data(), 1e-6f);
       expect_close("rms_norm fp32", "cpu (scalar)", got, want, tol,
                    std::to_string(n) + " rows, " + std::to_string(groups) + " x " + std::to_string(width));
+      // Gemma's (1 + w): the same normalized values times 1 + gamma instead of gamma
+      std::vector<double> want_one(x.begin(), x.end()), tol_one(x.size(), 1e-30);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const size_t c = (i % stride) < first ? stride : (i % stride - first) % width;
+        if (c < width && (i % stride) < first + groups * width && want[i] != double(x[i])) {
+          want_one[i] = want[i] / gamma[c] * (1.0 + double(gamma[c]));
+          tol_one[i] = 2e-6 * std::fabs(want_one[i]) + 1e-7;
+        }
+      }
+      Guarded got_one(x.size());
+      std::copy(x.begin(), x.end(), got_one.data());
+      cpu::rms_norm(got_one.data(), n, stride, first, width, groups, gamma.data(), 1e-6f, true);
+      expect_close("rms_norm (1 + w) fp32", "cpu (scalar)", got_one, want_one, tol_one,
+                   std::to_string(n) + " rows, " + std::to_string(groups) + " x " + std::to_string(width));
     }
   }
 }
@@ -512,6 +526,19 @@ TEST(OpHarness, GatedGeluAndResidualAdd) {
       Guarded out(n * w);
       cpu::gated_activation_gelu(in.data(), n, w, out.data());
       expect_close("gated gelu (GeGLU) fp32", "cpu (scalar)", out, want, tol, std::to_string(n) + "x" + std::to_string(w));
+      // Gemma's tanh form: x/2 (1 + tanh(√(2/π)(x + 0.044715 x³)))
+      std::vector<double> want_tanh(n * w), tol_tanh(n * w);
+      for (size_t r = 0; r < n; ++r) {
+        for (size_t i = 0; i < w; ++i) {
+          const double a = in[r * 2 * w + i], b = in[r * 2 * w + w + i];
+          want_tanh[r * w + i] = 0.5 * a * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (a + 0.044715 * a * a * a))) * b;
+          tol_tanh[r * w + i] = 1e-6 * std::fabs(want_tanh[r * w + i]) + 2e-7 * std::fabs(a * b) + 1e-12;
+        }
+      }
+      Guarded out_tanh(n * w);
+      cpu::gated_activation_gelu_tanh(in.data(), n, w, out_tanh.data());
+      expect_close("gated gelu tanh (Gemma) fp32", "cpu (scalar)", out_tanh, want_tanh, tol_tanh,
+                   std::to_string(n) + "x" + std::to_string(w));
       std::vector<float> first_halves(n * w);
       for (size_t r = 0; r < n; ++r) std::copy_n(in.begin() + r * 2 * w, w, first_halves.begin() + r * w);
       Guarded sum(n * w);

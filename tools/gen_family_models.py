@@ -23,13 +23,19 @@ tokenizer, and the weights of tools/gen_model.py's generator (seeded by tensor n
                    dim 128 apart from hidden / heads, q/k RMSNorm, rope theta 1e6, SwiGLU, no biases, causal) with 2
                    layers of hidden 256 (4 query heads); the byte-level BPE tokenizer tests/data/tokenizers/qwen3.json
                    ("<|endoftext|>" appended); last-token pooling, Normalize, its query instruction prompt
+  gemma3-random    EmbeddingGemma-300m's shape (bidirectional Gemma3 layers: 3 query heads on 1 key/value head of
+                   256, (1 + w) RMSNorms before and after attention and FFN, q/k norm, GeGLU with the tanh GELU,
+                   embeddings x sqrt(hidden), query_pre_attn_scalar 256, rope 1e6 in full layers and 10000 in sliding
+                   ones) with 3 layers of hidden 192 (sliding, sliding, full) and a 64-token window (512 in the real
+                   model) so the test texts cross it; the SentencePiece-BPE tokenizer tests/data/tokenizers/gemma.json;
+                   mean pooling, 2_Dense 192->768 and 3_Dense 768->192 (Identity, no bias), Normalize; its prompts
 Usage: gen_family_models.py OUT_DIR   (scripts/gen_models.sh runs it into .cache/models)
 """
 import json, os, shutil, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_model import tensor_bytes  # noqa: E402
-from gen_st_models import dump, write_tensors  # noqa: E402
+from gen_st_models import dense, dump, write_tensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TOKENIZERS = os.path.join(ROOT, "tests", "data", "tokenizers")
@@ -190,7 +196,49 @@ def qwen3(out):
                       "document": ""}}, d, "config_sentence_transformers.json")
 
 
+def gemma3(out):
+    config = {"architectures": ["Gemma3TextModel"], "model_type": "gemma3_text", "hidden_size": 192,
+              "num_hidden_layers": 3, "num_attention_heads": 3, "num_key_value_heads": 1, "head_dim": 256,
+              "intermediate_size": 288, "hidden_activation": "gelu_pytorch_tanh", "max_position_embeddings": 2048,
+              "vocab_size": 1202, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0,
+              "sliding_window": 64, "query_pre_attn_scalar": 256, "use_bidirectional_attention": True,
+              "attention_bias": False, "attn_logit_softcapping": None, "final_logit_softcapping": None,
+              "rope_scaling": None, "layer_types": ["sliding_attention", "sliding_attention", "full_attention"],
+              "pad_token_id": 0, "eos_token_id": 1, "bos_token_id": 2, "torch_dtype": "float32"}
+    H, I, D = config["hidden_size"], config["intermediate_size"], config["head_dim"]
+    Q, KV = config["num_attention_heads"] * D, config["num_key_value_heads"] * D
+    shapes = [("embed_tokens.weight", [config["vocab_size"], H]), ("norm.weight", [H])]
+    for l in range(config["num_hidden_layers"]):
+        p = "layers.%d." % l
+        shapes += [(p + "input_layernorm.weight", [H]), (p + "self_attn.q_proj.weight", [Q, H]),
+                   (p + "self_attn.k_proj.weight", [KV, H]), (p + "self_attn.v_proj.weight", [KV, H]),
+                   (p + "self_attn.q_norm.weight", [D]), (p + "self_attn.k_norm.weight", [D]),
+                   (p + "self_attn.o_proj.weight", [H, Q]), (p + "post_attention_layernorm.weight", [H]),
+                   (p + "pre_feedforward_layernorm.weight", [H]), (p + "post_feedforward_layernorm.weight", [H]),
+                   (p + "mlp.gate_proj.weight", [I, H]), (p + "mlp.up_proj.weight", [I, H]),
+                   (p + "mlp.down_proj.weight", [H, I])]
+    d = os.path.join(out, "gemma3-random")
+    st_folder(d, config, weights("gemma3-random/", shapes), {"tokenizer.json": os.path.join(TOKENIZERS, "gemma.json")},
+              512, False)
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+               {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"},
+               {"idx": 3, "name": "3", "path": "3_Dense", "type": "sentence_transformers.models.Dense"},
+               {"idx": 4, "name": "4", "path": "4_Normalize", "type": "sentence_transformers.models.Normalize"}]
+    dump(modules, d, "modules.json")
+    identity = "torch.nn.modules.linear.Identity"
+    dense(os.path.join(d, "2_Dense"), "gemma3-random/2_Dense", H, 4 * H, False, identity)
+    dense(os.path.join(d, "3_Dense"), "gemma3-random/3_Dense", 4 * H, H, False, identity)
+    os.makedirs(os.path.join(d, "4_Normalize"), exist_ok=True)
+    dump({"tokenizer_class": "GemmaTokenizer", "model_max_length": 2048, "padding_side": "right", "bos_token": "<bos>",
+          "eos_token": "<eos>", "pad_token": "<pad>", "unk_token": "<unk>"}, d, "tokenizer_config.json")
+    dump({"__version__": {"sentence_transformers": "6.0.1"}, "default_prompt_name": None, "similarity_fn_name": "cosine",
+          "prompts": {"query": "task: search result | query: ", "document": "title: none | text: ",
+                      "Clustering": "task: clustering | query: "}}, d, "config_sentence_transformers.json")
+
+
 if __name__ == "__main__":
+    gemma3(sys.argv[1])
     qwen3(sys.argv[1])
     modernbert(sys.argv[1])
     xlmr(sys.argv[1])

@@ -35,6 +35,7 @@ MODELS = {  # name -> number of sentences (the real model's file is kept smaller
     "all-mpnet-base-v2": 40,
     "modernbert-random": None,
     "qwen3-random": None,
+    "gemma3-random": None,
 }
 
 

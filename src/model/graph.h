@@ -51,8 +51,9 @@ enum class OpKind {
 };
 const char* op_name(OpKind kind);
 
-// kGelu: the erf form, x/2 · (1 + erf(x/√2)); kSilu: x · sigmoid(x) (gated ops only)
-enum class Activation { kNone, kGelu, kSilu };
+// kGelu: the erf form, x/2 · (1 + erf(x/√2)); kSilu: x · sigmoid(x); kGeluTanh: x/2 · (1 + tanh(√(2/π)(x + 0.044715x³)))
+// (the last two in gated ops only)
+enum class Activation { kNone, kGelu, kSilu, kGeluTanh };
 
 struct TensorDecl {
   std::string name;
@@ -77,6 +78,9 @@ struct Op {
   bool causal = false;                      // attention
   uint32_t kv_heads = 0;                    // attention, rotary: key/value heads (0: as many as heads)
   uint32_t first_group = 0;                 // RMSNorm over head groups
+  bool unit_offset = false;                 // RMSNorm: scale by 1 + gamma (Gemma's stored weights)
+  float scale = 0;                          // embedding: multiplies the gathered row (0: 1); attention: the query
+                                            // scale (0: 1/sqrt(head_dim))
   uint32_t kv() const { return kv_heads ? kv_heads : heads; }
   uint32_t position_offset = 0;             // embedding
   std::vector<PoolingMode> pooling;         // pooling

@@ -123,7 +123,9 @@ BertConfig parse_qwen3_config(const json& j, const std::string& origin, BertConf
   c.vocab_size = positive_int(j, "vocab_size", origin);
   c.type_vocab_size = 0;
   c.hidden_act = j.value("hidden_act", std::string("silu"));
-  if (c.hidden_act != "silu") invalid(origin, "hidden_act '" + c.hidden_act + "' is not supported (silu is)");
+  if (c.family == ModelFamily::kQwen3 && c.hidden_act != "silu") {
+    invalid(origin, "hidden_act '" + c.hidden_act + "' is not supported (silu is)");
+  }
   c.layer_norm_eps = j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number() ? j["rms_norm_eps"].get<float>() : 1e-6f;
   if (j.contains("attention_bias") && !(j["attention_bias"].is_boolean() && !j["attention_bias"].get<bool>())) {
     invalid(origin, "'attention_bias' must be false");
@@ -151,6 +153,50 @@ BertConfig parse_qwen3_config(const json& j, const std::string& origin, BertConf
   return c;
 }
 
+// Gemma3 text layers as EmbeddingGemma uses them (use_bidirectional_attention): every layer sees the whole text but
+// the sliding ones only keys within sliding_window / 2 (transformers 5.17 halves the window for bidirectional use).
+// Layers are sliding unless layer_types (or sliding_window_pattern: every n-th) says full_attention.
+BertConfig parse_gemma3_config(const json& j, const std::string& origin, BertConfig c) {
+  c = parse_qwen3_config(j, origin, c);  // the shared decoder fields; Gemma's differences follow
+  c.hidden_act = j.value("hidden_activation", std::string("gelu_pytorch_tanh"));
+  if (c.hidden_act != "gelu_pytorch_tanh") {
+    invalid(origin, "hidden_activation '" + c.hidden_act + "' is not supported (gelu_pytorch_tanh is)");
+  }
+  if (!j.value("use_bidirectional_attention", false)) {
+    invalid(origin, "only bidirectional Gemma3 (EmbeddingGemma, use_bidirectional_attention) is supported");
+  }
+  for (const char* key : {"attn_logit_softcapping", "rope_scaling"}) {
+    if (j.contains(key) && !j[key].is_null()) invalid(origin, std::string("'") + key + "' is not supported");
+  }
+  c.causal = false;
+  c.sliding_window = (j.contains("sliding_window") ? positive_int(j, "sliding_window", origin) : 4096) / 2;
+  c.rotary_base_local = j.contains("rope_local_base_freq") && j["rope_local_base_freq"].is_number()
+                            ? j["rope_local_base_freq"].get<float>() : 10000.0f;
+  if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
+    const json& rp = j["rope_parameters"];
+    for (const char* kind : {"full_attention", "sliding_attention"}) {
+      if (rp.contains(kind) && rp[kind].is_object() && rp[kind].contains("rope_theta")) {
+        (std::string(kind) == "full_attention" ? c.rotary_base : c.rotary_base_local) = rp[kind]["rope_theta"].get<float>();
+      }
+    }
+  }
+  c.global_every = j.contains("sliding_window_pattern") ? positive_int(j, "sliding_window_pattern", origin) : 6;
+  c.full_attention_layers.assign(static_cast<size_t>(c.num_hidden_layers), false);
+  for (int l = 0; l < c.num_hidden_layers; ++l) c.full_attention_layers[size_t(l)] = (l + 1) % c.global_every == 0;
+  if (j.contains("layer_types") && j["layer_types"].is_array()) {
+    if (j["layer_types"].size() != static_cast<size_t>(c.num_hidden_layers)) invalid(origin, "layer_types length");
+    for (int l = 0; l < c.num_hidden_layers; ++l) {
+      c.full_attention_layers[size_t(l)] = j["layer_types"][size_t(l)] == "full_attention";
+    }
+  }
+  const double scalar = j.contains("query_pre_attn_scalar") && j["query_pre_attn_scalar"].is_number()
+                            ? j["query_pre_attn_scalar"].get<double>() : 256.0;
+  c.attention_scale = static_cast<float>(std::pow(scalar, -0.5));
+  c.embed_scale = static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size)));
+  if (!(c.rotary_base_local > 1) || !(scalar > 0)) invalid(origin, "rope_local_base_freq and query_pre_attn_scalar");
+  return c;
+}
+
 }  // namespace
 
 const char* pooling_mode_name(PoolingMode mode) {
@@ -173,6 +219,7 @@ const char* family_name(ModelFamily family) {
     case ModelFamily::kNomicBert: return "nomic_bert";
     case ModelFamily::kModernBert: return "modernbert";
     case ModelFamily::kQwen3: return "qwen3";
+    case ModelFamily::kGemma3: return "gemma3_text";
   }
   return "?";
 }
@@ -184,7 +231,7 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
     const auto mt = j["model_type"].get<std::string>();
     bool known = false;
     for (ModelFamily f : {ModelFamily::kBert, ModelFamily::kXlmRoberta, ModelFamily::kMpnet, ModelFamily::kNomicBert,
-                          ModelFamily::kModernBert, ModelFamily::kQwen3}) {
+                          ModelFamily::kModernBert, ModelFamily::kQwen3, ModelFamily::kGemma3}) {
       if (mt == family_name(f)) {
         c.family = f;
         known = true;
@@ -192,12 +239,14 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
     }
     if (!known) {
       invalid(origin,
-              "model_type '" + mt + "' is not supported (bert, xlm-roberta, mpnet, nomic_bert, modernbert, qwen3 are)");
+              "model_type '" + mt +
+                  "' is not supported (bert, xlm-roberta, mpnet, nomic_bert, modernbert, qwen3, gemma3_text are)");
     }
   }
   if (c.family == ModelFamily::kNomicBert) return parse_nomic_bert_config(j, origin, c);
   if (c.family == ModelFamily::kModernBert) return parse_modernbert_config(j, origin, c);
   if (c.family == ModelFamily::kQwen3) return parse_qwen3_config(j, origin, c);
+  if (c.family == ModelFamily::kGemma3) return parse_gemma3_config(j, origin, c);
   c.hidden_size = positive_int(j, "hidden_size", origin);
   c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
   c.num_attention_heads = positive_int(j, "num_attention_heads", origin);

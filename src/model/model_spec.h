@@ -17,6 +17,7 @@ enum class ModelFamily {
   kNomicBert,   // "nomic_bert": post-norm layers with rotary positions, SwiGLU, no biases (GPT-2 style keys)
   kModernBert,  // "modernbert": pre-norm, GeGLU, no biases, rotary with a global and a local base, sliding windows
   kQwen3,       // "qwen3": decoder layers (causal), grouped-query attention, RMSNorm, q/k norm, SwiGLU, rotary
+  kGemma3,      // "gemma3_text" with use_bidirectional_attention (EmbeddingGemma): Gemma3 layers without the causal mask
 };
 const char* family_name(ModelFamily family);
 
@@ -53,6 +54,11 @@ struct BertConfig {
   int num_key_value_heads = 0;
   int head_dim_override = 0;
   bool causal = false;
+  // Gemma3: embeddings scaled by sqrt(hidden), RMSNorm weights stored as w - 1 (applied as 1 + w), norms also after
+  // attention and FFN, queries scaled by query_pre_attn_scalar^-1/2, GeGLU with the tanh GELU.
+  float embed_scale = 0;
+  float attention_scale = 0;
+  std::vector<bool> full_attention_layers;  // Gemma3: which layers attend globally (the others: sliding_window)
   int head_dim() const { return head_dim_override > 0 ? head_dim_override : hidden_size / num_attention_heads; }
   int kv_heads() const { return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads; }
   // Tokens a text may have: the position table's rows past the offset.

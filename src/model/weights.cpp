@@ -46,6 +46,7 @@ const char* head_prefix(ModelFamily family) {
     case ModelFamily::kNomicBert: return "bert.";
     case ModelFamily::kModernBert: return "model.";
     case ModelFamily::kQwen3: return "model.";
+    case ModelFamily::kGemma3: return "model.";
   }
   return "";
 }
@@ -137,7 +138,7 @@ void bind_modernbert(const Binder& b, const BertConfig& c, BertWeights& w) {
   }
 }
 
-// Qwen3: separate q/k/v projections (k and v for the key/value heads only), per-head q/k RMSNorm weights, SwiGLU
+// Qwen3 (and Gemma3, whose layers have the same parts plus two norms): separate q/k/v projections (k and v for the key/value heads only), per-head q/k RMSNorm weights, SwiGLU
 // (gate_proj activated, up_proj the value), RMSNorms before attention and FFN and after the last layer.
 void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
@@ -158,6 +159,11 @@ void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
     L.ffn_gate_w = b.get(p + "mlp.gate_proj.weight", {I, H});
     L.ffn_in_w = b.get(p + "mlp.up_proj.weight", {I, H});
     L.ffn_out_w = b.get(p + "mlp.down_proj.weight", {H, I});
+    if (c.family == ModelFamily::kGemma3) {  // its pre-FFN norm has its own name, and two more norms
+      L.post_attn_ln_w = L.out_ln_w;
+      L.out_ln_w = b.get(p + "pre_feedforward_layernorm.weight", {H});
+      L.post_ffn_ln_w = b.get(p + "post_feedforward_layernorm.weight", {H});
+    }
     w.layers.push_back(std::move(L));
   }
 }
@@ -167,7 +173,7 @@ void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
 BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
   const Binder b(*st, head_prefix(c.family),
                  c.family == ModelFamily::kModernBert ? "embeddings.tok_embeddings.weight"
-                 : c.family == ModelFamily::kQwen3    ? "embed_tokens.weight"
+                 : c.family == ModelFamily::kQwen3 || c.family == ModelFamily::kGemma3 ? "embed_tokens.weight"
                                                       : "embeddings.word_embeddings.weight");
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   BertWeights w;
@@ -184,7 +190,7 @@ BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const Bert
     bind_modernbert(b, c, w);
     return w;
   }
-  if (c.family == ModelFamily::kQwen3) {
+  if (c.family == ModelFamily::kQwen3 || c.family == ModelFamily::kGemma3) {
     bind_qwen3(b, c, w);
     return w;
   }

@@ -25,7 +25,8 @@ struct LayerWeights {
   TensorView attn_out_w, attn_out_b, attn_ln_w, attn_ln_b;
   TensorView ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, out_ln_w, out_ln_b;
   TensorView ffn_gate_w;  // gated feed-forward (SwiGLU): act(ffn_gate(x)) * ffn_in(x)
-  TensorView q_norm_w, k_norm_w;  // Qwen3: RMSNorm of each query / key head
+  TensorView q_norm_w, k_norm_w;  // Qwen3, Gemma3: RMSNorm of each query / key head
+  TensorView post_attn_ln_w, post_ffn_ln_w;  // Gemma3: norms of the attention and FFN outputs
   // Pre-norm families use attn_ln before attention (empty: none, ModernBERT's first layer) and out_ln before the FFN.
 };
 

@@ -10,7 +10,8 @@ import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, 
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareIds, compareMatrix } from './golden_util.mjs';
 
-const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-random', 'modernbert-random', 'qwen3-random'];
+const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-random', 'modernbert-random', 'qwen3-random',
+                  'gemma3-random'];
 let core;
 before(async () => {
   requireModels();
@@ -61,7 +62,7 @@ test('WebGPU: xlmr-random golden (positions from pad_token_id + 1)', async () =>
 });
 
 for (const [name, family] of [['mpnet-random', 'mpnet'], ['nomic-random', 'nomic_bert'], ['modernbert-random', 'modernbert'],
-                                   ['qwen3-random', 'qwen3']]) {
+                                   ['qwen3-random', 'qwen3'], ['gemma3-random', 'gemma3_text']]) {
   test(`WebGPU: ${name} is refused naming ${family}; the CPU path answers`, async () => {
     const g = readGolden(name);
     const m = load(name);

@@ -193,8 +193,8 @@ class CpuBackend final : public Backend {
       switch (op.kind) {
         case OpKind::kEmbedLayerNorm:
           cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data,
-                             op.gamma.data ? beta_of(op) : nullptr,
-                             op.position_offset},
+                             op.gamma.data ? beta_of(op) : nullptr, op.position_offset,
+                             op.scale > 0 ? op.scale : 1.0f},
                             ids.data(), rows, width, op.eps, buf(op.out));
           break;
         case OpKind::kLinear:
@@ -204,7 +204,7 @@ class CpuBackend final : public Backend {
         case OpKind::kAttention:
           cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out),
                          {op.relative_bias.data, op.bias_buckets, op.bias_max_distance, op.window, op.causal},
-                         op.kv());
+                         op.kv(), op.scale);
           break;
         case OpKind::kRotary:
           cpu::rotary(buf(op.out), rows, op.heads, op.head_dim, op.rotary_dim, op.rotary_base, op.kv());
@@ -212,6 +212,8 @@ class CpuBackend final : public Backend {
         case OpKind::kGatedActivation:
           if (op.activation == Activation::kSilu) {
             cpu::gated_activation_silu(buf(op.in), n, width, buf(op.out));
+          } else if (op.activation == Activation::kGeluTanh) {
+            cpu::gated_activation_gelu_tanh(buf(op.in), n, width, buf(op.out));
           } else {
             cpu::gated_activation_gelu(buf(op.in), n, width, buf(op.out));
           }
@@ -219,10 +221,10 @@ class CpuBackend final : public Backend {
         case OpKind::kRmsNorm: {
           if (op.head_dim == 0) {
             if (op.out != op.in) std::copy_n(buf(op.in), n * width, buf(op.out));
-            cpu::rms_norm(buf(op.out), n, width, 0, width, 1, op.gamma.data, op.eps);
+            cpu::rms_norm(buf(op.out), n, width, 0, width, 1, op.gamma.data, op.eps, op.unit_offset);
           } else {
             cpu::rms_norm(buf(op.out), n, width, size_t(op.first_group) * op.head_dim, op.head_dim, op.heads,
-                          op.gamma.data, op.eps);
+                          op.gamma.data, op.eps, op.unit_offset);
           }
           break;
         }

@@ -365,7 +365,11 @@ void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows
         const float* word = w.word + static_cast<size_t>(ids[r]) * h;
         float* out = x + r * h;
         if (!w.gamma) {  // a decoder's plain gather
-          std::copy_n(word, h, out);
+          if (w.scale == 1.0f) {
+            std::copy_n(word, h, out);
+          } else {
+            for (size_t i = 0; i < h; ++i) out[i] = word[i] * w.scale;
+          }
           continue;
         }
         if (!w.position && !type0) {  // rotary positions come later, in attention
@@ -419,14 +423,14 @@ int relative_position_bucket(int relative_position, int num_buckets, int max_dis
 }
 
 void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd, float* ctx,
-               const DistanceTerms& bias, size_t kv_heads) {
+               const DistanceTerms& bias, size_t kv_heads, float query_scale) {
   const size_t hidden = heads * hd;
   if (kv_heads == 0) kv_heads = heads;
   const size_t group = heads / kv_heads, kv_width = kv_heads * hd;
   const size_t stride = hidden + 2 * kv_width;
   auto k_col = [&](size_t head) { return hidden + (head / group) * hd; };
   auto v_col = [&](size_t head) { return hidden + kv_width + (head / group) * hd; };
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = query_scale > 0 ? query_scale : 1.0f / std::sqrt(static_cast<float>(hd));
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
   // The bias and the window depend on the distance alone: one row per head over distances -(max_len-1) .. max_len-1;

@@ -22,6 +22,7 @@ struct PackedRows {
 struct EmbeddingTables {
   const float *word, *position, *token_type, *gamma, *beta;
   size_t position_offset = 0;  // the position row of a text's first token
+  float scale = 1.0f;          // without LayerNorm: the gathered row times this (Gemma's sqrt(hidden))
 };
 // x[r] = LayerNorm(word[id] + position[t + position_offset] + token_type[0]).
 void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows& rows, size_t hidden, float eps,
@@ -44,21 +45,23 @@ struct DistanceTerms {
 int relative_position_bucket(int relative_position, int num_buckets, int max_distance);
 // Multi-head self-attention per text. qkv: [rows, (heads + 2 kv_heads) * head_dim] (Q | K | V; kv_heads 0: as many as
 // heads, else query head h reads key/value head h / (heads / kv_heads)); ctx: [rows, heads * head_dim].
+// scale: the query scale (0: 1/sqrt(head_dim)).
 void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, float* ctx,
-               const DistanceTerms& bias = {}, size_t kv_heads = 0);
+               const DistanceTerms& bias = {}, size_t kv_heads = 0, float scale = 0);
 
 // Rotary positions (GPT-NeoX halves) in place on the query and key heads of qkv (laid out as attention's); a token's
 // position is its index in its text. rotary_and_gating.cpp.
 void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, size_t rotary_dim, float base,
             size_t kv_heads = 0);
 // RMSNorm in place over `groups` runs of `width` channels of each row (row stride `stride`), from channel `first`:
-// x = x / sqrt(mean(x²) + eps) · gamma. rotary_and_gating.cpp.
+// x = x / sqrt(mean(x²) + eps) · gamma (unit_offset: · (1 + gamma)). rotary_and_gating.cpp.
 void rms_norm(float* x, size_t rows, size_t stride, size_t first, size_t width, size_t groups, const float* gamma,
-              float eps);
+              float eps, bool unit_offset = false);
 // A gated feed-forward's middle: out[r] = act(a) · b for in[r] = [a | b], each `width` wide; act is SiLU (SwiGLU) or
 // the erf GELU (GeGLU). rotary_and_gating.cpp.
 void gated_activation_silu(const float* in, size_t rows, size_t width, float* out);
 void gated_activation_gelu(const float* in, size_t rows, size_t width, float* out);
+void gated_activation_gelu_tanh(const float* in, size_t rows, size_t width, float* out);
 // x[r] += delta[r].
 void add_rows(float* x, const float* delta, size_t rows, size_t width);
 

@@ -67,8 +67,22 @@ void gated_activation_gelu(const float* in, size_t rows, size_t width, float* ou
   });
 }
 
+void gated_activation_gelu_tanh(const float* in, size_t rows, size_t width, float* out) {
+  parallel_for(rows, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const float* a = in + r * 2 * width;
+      const float* b = a + width;
+      float* y = out + r * width;
+      for (size_t i = 0; i < width; ++i) {
+        const float u = 0.7978845608028654f * (a[i] + 0.044715f * a[i] * a[i] * a[i]);
+        y[i] = 0.5f * a[i] * (1.0f + std::tanh(u)) * b[i];
+      }
+    }
+  });
+}
+
 void rms_norm(float* x, size_t rows, size_t stride, size_t first, size_t width, size_t groups, const float* gamma,
-              float eps) {
+              float eps, bool unit_offset) {
   parallel_for(rows, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
       for (size_t g = 0; g < groups; ++g) {
@@ -76,7 +90,11 @@ void rms_norm(float* x, size_t rows, size_t stride, size_t first, size_t width, 
         float sum = 0.0f;
         for (size_t i = 0; i < width; ++i) sum += v[i] * v[i];
         const float inv = 1.0f / std::sqrt(sum / static_cast<float>(width) + eps);
-        for (size_t i = 0; i < width; ++i) v[i] = gamma[i] * (v[i] * inv);
+        if (unit_offset) {
+          for (size_t i = 0; i < width; ++i) v[i] = (v[i] * inv) * (1.0f + gamma[i]);
+        } else {
+          for (size_t i = 0; i < width; ++i) v[i] = gamma[i] * (v[i] * inv);
+        }
       }
     }
   });

@@ -2,6 +2,9 @@
 // stream, separate q/k/v projections with fewer key/value heads than query heads, an RMSNorm on every query and key
 // head before rotary positions, a SwiGLU feed-forward, a final RMSNorm, then (as the model's sentence-transformers
 // config says) last-token pooling.
+// Gemma3 as EmbeddingGemma runs it is the same layer with other details: no causal mask but sliding-window layers
+// (with their own rotary base) between full ones, embeddings scaled by sqrt(hidden), RMSNorm as 1 + w, a norm also
+// after attention and after the FFN, a query scale of its own, and the tanh GELU in the gated FFN.
 #include "model/graph.h"
 
 namespace gpuembed {
@@ -20,9 +23,11 @@ Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
   const int gate_value = g.add_tensor("gate_up", 2 * inter);
   const int ffn = g.add_tensor("ffn", inter);
 
+  const bool gemma = c.family == ModelFamily::kGemma3;
   Op embed{OpKind::kEmbedLayerNorm};  // a plain gather: no gamma
   embed.out = x;
   embed.weights = {w.word_embeddings, TensorView{}, TensorView{}};
+  embed.scale = c.embed_scale;
   g.ops.push_back(embed);
 
   auto rms_norm = [&](int in, int out, const TensorView& gamma, uint32_t first_group = 0, uint32_t groups = 0) {
@@ -31,6 +36,7 @@ Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
     op.out = out;
     op.gamma = gamma;
     op.eps = c.layer_norm_eps;
+    op.unit_offset = gemma;
     if (groups > 0) {
       op.head_dim = hd;
       op.first_group = first_group;
@@ -51,7 +57,9 @@ Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
     op.residual = op.out = x;
     g.ops.push_back(op);
   };
-  for (const LayerWeights& L : w.layers) {
+  for (size_t l = 0; l < w.layers.size(); ++l) {
+    const LayerWeights& L = w.layers[l];
+    const bool sliding = gemma && !c.full_attention_layers[l];
     rms_norm(x, normed, L.attn_ln_w);
     linear(normed, qkv, {L.q_w, L.k_w, L.v_w});
     rms_norm(qkv, qkv, L.q_norm_w, 0, heads);
@@ -62,7 +70,7 @@ Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
     rotary.kv_heads = kv;
     rotary.head_dim = hd;
     rotary.rotary_dim = static_cast<uint32_t>(c.rotary_dim);
-    rotary.rotary_base = c.rotary_base;
+    rotary.rotary_base = sliding ? c.rotary_base_local : c.rotary_base;
     g.ops.push_back(rotary);
     Op attn{OpKind::kAttention};
     attn.in = qkv;
@@ -70,18 +78,22 @@ Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
     attn.heads = heads;
     attn.kv_heads = kv;
     attn.head_dim = hd;
-    attn.causal = true;
+    attn.causal = c.causal;
+    attn.window = sliding ? static_cast<uint32_t>(c.sliding_window) : 0;
+    attn.scale = c.attention_scale;
     g.ops.push_back(attn);
     linear(ctx, delta, {L.attn_out_w});
+    if (L.post_attn_ln_w.data) rms_norm(delta, delta, L.post_attn_ln_w);
     add_into_stream(delta);
     rms_norm(x, normed, L.out_ln_w);
     linear(normed, gate_value, {L.ffn_gate_w, L.ffn_in_w});
     Op gated{OpKind::kGatedActivation};
     gated.in = gate_value;
     gated.out = ffn;
-    gated.activation = Activation::kSilu;
+    gated.activation = gemma ? Activation::kGeluTanh : Activation::kSilu;
     g.ops.push_back(gated);
     linear(ffn, delta, {L.ffn_out_w});
+    if (L.post_ffn_ln_w.data) rms_norm(delta, delta, L.post_ffn_ln_w);
     add_into_stream(delta);
   }
   rms_norm(x, x, w.final_ln_w);
