@@ -5,6 +5,7 @@
 // kModelInvalid message naming the family) while the CPU path keeps answering.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, maxAbsDiff } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
@@ -21,7 +22,17 @@ before(async () => {
 });
 after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
 
-const load = (name) => core.loadModel(readModelFiles(path.join(requireModels(), name)));
+// The folder's files plus what loadModel takes as `extra`: the prompts and the Dense modules (EmbeddingGemma's).
+function familyFiles(dir) {
+  const files = readModelFiles(dir);
+  files.extra = {};
+  for (const rel of ['config_sentence_transformers.json', ...['2_Dense', '3_Dense'].flatMap((m) =>
+    [`${m}/config.json`, `${m}/model.safetensors`])]) {
+    if (fs.existsSync(path.join(dir, rel))) files.extra[rel] = new Uint8Array(fs.readFileSync(path.join(dir, rel)));
+  }
+  return files;
+}
+const load = (name) => core.loadModel(familyFiles(path.join(requireModels(), name)));
 
 for (const name of FAMILIES) {
   test(`WASM CPU: ${name} golden`, () => {
