@@ -1,6 +1,6 @@
 // SafeTensors::from_bytes on arbitrary bytes: the header parser and its validation (offsets inside the file,
 // sizes = dtype x shape, no overlap). When a file parses, every float tensor is read in full through f32() (so an
-// offset the validation missed is an ASan report), and bind_bert_weights is tried against a tiny BERT config.
+// offset the validation missed is an ASan report), and bind_model_weights is tried against a tiny BERT config.
 #include <cmath>
 
 #include "fuzz_common.h"
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.type_vocab_size = 2;
   c.vocab_size = 16;
   try {
-    BertWeights w = bind_bert_weights(st, c);
+    BertWeights w = bind_model_weights(st, c);
     FUZZ_CHECK(w.layers.size() == 1);
     FUZZ_CHECK(w.word_embeddings.numel() == 16u * 4u);
   } catch (const Error&) {

@@ -13,9 +13,20 @@ st_models() {
   python3 "$root/tools/gen_st_models.py" "$out/tiny-bert-cls" "$out" >&2
   rm -f "$out"/.st-* && touch "$stamp"
 }
+# The other families' random-weight folders (tools/gen_family_models.py, about 15 s); redone when the generator or
+# the tokenizers it copies change.
+family_models() {
+  local stamp=$out/.families-$(cat "$root"/tools/gen_family_models.py "$root"/tools/gen_model.py \
+    "$root"/tests/data/tokenizers/xlmr*.json "$root"/tests/data/tokenizers/modernbert.json "$root"/tests/data/tokenizers/qwen3.json "$root"/tests/data/tokenizers/gemma.json "$root"/tests/models/all-mpnet-base-v2/* "$root"/tests/models/all-MiniLM-L6-v2/tokenizer.json | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && return 0
+  echo "gpuembed: generating the model-family folders into $out..." >&2
+  python3 "$root/tools/gen_family_models.py" "$out" >&2
+  rm -f "$out"/.families-* && touch "$stamp"
+}
 if [ -f "$out/minilm-l6-random/model.safetensors" ] && [ -f "$out/tiny-bert-cls/model.safetensors" ] \
    && [ -f "$out/.complete" ]; then
   st_models
+  family_models
   exit 0
 fi
 echo "gpuembed: generating random-weight models into $out (about 30 s)..." >&2
@@ -26,3 +37,4 @@ python3 "$root/tools/gen_model.py" "$shared/models/all-MiniLM-L6-v2" "$tmp" >&2
 for m in minilm-l6-random tiny-bert-cls; do rm -rf "${out:?}/$m" && mv "$tmp/$m" "$out/$m"; done
 rm -rf "$tmp" && touch "$out/.complete"
 st_models
+family_models

@@ -93,7 +93,44 @@ TEST_P(GoldenTest, BatchIndependence) {
   EXPECT_LE(max_abs, 1e-6);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GoldenTest, ::testing::Values("minilm-l6-random", "tiny-bert-cls", "all-MiniLM-L6-v2"),
+// The prompts of config_sentence_transformers.json selected by name: NomicBERT's task prefixes ("search_query: ",
+// ...), Qwen3-Embedding's query instruction (pooled with the text: last-token pooling, include_prompt),
+// EmbeddingGemma's task prompts (then the Dense modules).
+class GoldenPrompts : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GoldenPrompts, EachNamedPromptWithin1e4) {
+  const auto& g = golden(GetParam());
+  Embedder e = Embedder::load(test::model_dir(GetParam()));
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < 12; ++i) texts.push_back(g.sentences[i].text);
+  ASSERT_FALSE(g.raw["prompted_first_12"].empty());
+  for (const auto& [name, want] : g.raw["prompted_first_12"].items()) {
+    EmbedOptions o;
+    o.prompt_name = name;
+    const std::vector<float> got = e.embed_batch(texts, o);
+    const auto ref = want["embeddings"].get<std::vector<std::vector<float>>>();
+    double max_abs = 0;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      for (size_t k = 0; k < e.dimension(); ++k) max_abs = std::max(max_abs, std::abs(double(got[i * e.dimension() + k]) - ref[i][k]));
+    }
+    std::printf("[golden] %s prompt %s: max abs error %.3g\n", GetParam(), name.c_str(), max_abs);
+    EXPECT_LT(max_abs, 1e-4) << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GoldenPrompts, ::testing::Values("nomic-random", "qwen3-random", "gemma3-random"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+// The families beyond BERT: random-weight folders of tools/gen_family_models.py and the real all-mpnet-base-v2
+// (tests/golden/README.md).
+INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
+                         ::testing::Values("minilm-l6-random", "tiny-bert-cls", "all-MiniLM-L6-v2", "xlmr-random",
+                                           "xlmr-old-random", "mpnet-random", "all-mpnet-base-v2", "nomic-random",
+                                           "modernbert-random", "qwen3-random", "gemma3-random"),
                          [](const auto& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');

@@ -60,6 +60,34 @@ TEST_P(TokenizerShapes, IdsMatchHuggingFace) {
 INSTANTIATE_TEST_SUITE_P(All, TokenizerShapes,
                          ::testing::Values("xlmr", "xlmr_old", "modernbert", "roberta", "qwen3", "gemma"));
 
+// An XLM-R folder whose tokenizer_config.json names XLMRobertaTokenizer: transformers 5 rebuilds the class's pipeline
+// (Precompiled, WhitespaceSplit + Metaspace) from either tokenizer.json shape; xlmr.transformers5.golden.jsonl holds
+// its ids (tools/gen_xlmr_transformers5_ids.py). Read literally, the older shape (Metaspace alone) parts ways on runs
+// of whitespace, and today's shape on two texts with control and format characters.
+TEST(TokenizerShapesApi, XlmrFoldersTokenizeAsTransformersRebuildsTheClass) {
+  const std::string config = R"({"tokenizer_class": "XLMRobertaTokenizer"})";
+  for (const std::string shape : {"xlmr", "xlmr_old"}) {
+    const Tokenizer rebuilt = Tokenizer::from_tokenizer_json(read(data(shape + ".json")), shape, config);
+    const Tokenizer literal = load(shape);
+    std::ifstream in(data("xlmr.transformers5.golden.jsonl"));
+    std::string line;
+    size_t n = 0, literal_differs = 0;
+    while (std::getline(in, line)) {
+      const json g = json::parse(line);
+      const std::string text = g["text"].get<std::string>();
+      EXPECT_EQ(rebuilt.encode_ids(text, 0), g["ids"].get<std::vector<int32_t>>()) << shape << ": " << g["text"].dump();
+      literal_differs += literal.encode_ids(text, 0) != g["ids"].get<std::vector<int32_t>>();
+      ++n;
+    }
+    EXPECT_EQ(n, 100u);
+    EXPECT_GT(literal_differs, 0u) << shape;  // the rewrite is what makes the ids agree
+  }
+  // Another class leaves the file as it is.
+  const Tokenizer other = Tokenizer::from_tokenizer_json(read(data("xlmr_old.json")), "xlmr_old",
+                                                         R"({"tokenizer_class": "T5Tokenizer"})");
+  EXPECT_EQ(other.encode_ids("runs   of    spaces", 0), load("xlmr_old").encode_ids("runs   of    spaces", 0));
+}
+
 TEST(TokenizerShapesApi, SpecialTokensPadAndTruncation) {
   const Tokenizer x = load("xlmr");
   EXPECT_EQ(x.model_type(), "Unigram");

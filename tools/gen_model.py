@@ -31,13 +31,15 @@ def fnv(name):
 
 def kind_of(name):
     if name.endswith("position_ids"): return "ids"
-    if "LayerNorm.weight" in name: return "ln_w"
-    if "LayerNorm.bias" in name: return "ln_b"
+    if "relative_attention_bias" in name: return "relbias"  # large enough to move attention visibly
+    if "LayerNorm.weight" in name or name.endswith(("emb_ln.weight", "norm1.weight", "norm2.weight", "norm.weight")):
+        return "ln_w"
+    if "LayerNorm.bias" in name or name.endswith(("emb_ln.bias", "norm1.bias", "norm2.bias")): return "ln_b"
     if "embeddings" in name: return "emb"
     if name.endswith(".bias"): return "bias"
     return "w"
 
-EXP = {"emb": 15, "w": 16, "bias": 17, "ln_b": 16, "ln_w": 14}
+EXP = {"emb": 15, "w": 16, "bias": 17, "ln_b": 16, "ln_w": 14, "relbias": 10}
 
 def tensor_bytes(name, dtype, shape):
     n = 1

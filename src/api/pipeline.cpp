@@ -11,14 +11,14 @@ LoadedModel assemble_model(const ModelFiles& files, Tokenizer tokenizer, std::sh
   if (normalize >= 0) m.spec.normalize = normalize != 0;
   if (max_seq_length > 0) {
     if (max_seq_length < 2) throw Error(ErrorCode::kInvalidInput, "max_seq_length must be at least 2");
-    m.spec.max_seq_length = std::min(max_seq_length, static_cast<size_t>(m.spec.config.max_position_embeddings));
+    m.spec.max_seq_length = std::min(max_seq_length, static_cast<size_t>(m.spec.config.max_positions()));
   }
   if (tokenizer.vocab_size() > static_cast<size_t>(m.spec.config.vocab_size)) {
     throw Error(ErrorCode::kModelInvalid, files.origin + ": the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
                                               " tokens but config.json vocab_size is " +
                                               std::to_string(m.spec.config.vocab_size));
   }
-  m.weights = bind_bert_weights(std::move(weights), m.spec.config);
+  m.weights = bind_model_weights(std::move(weights), m.spec.config);
   const auto none = memory_source({}, files.origin);
   m.modules = SentenceModules::load(source ? *source : *none, m.spec, files.modules_json, normalize, truncate_dim);
   if (!m.modules.backend_normalizes()) m.spec.normalize = false;  // the modules after pooling normalize
@@ -59,7 +59,9 @@ JobShape Pipeline::job_shape(BatchOutput output) const {
   shape.output = output;
   shape.dimension = model_.spec.dimension();
   shape.hidden = static_cast<size_t>(model_.spec.config.hidden_size);
-  shape.pad_id = model_.tokenizer->pad_id();
+  // A decoder's tokenizer may have no padding token (Qwen3's): any id in the vocabulary does, since no backend reads
+  // a padded position (packed rows on the CPU, masked keys on WebGPU).
+  shape.pad_id = std::max(model_.tokenizer->pad_id(), 0);
   shape.max_batch = max_batch_;
   return shape;
 }

@@ -4,7 +4,10 @@
 
 namespace gpuembed {
 
-Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // families/bert.cpp
+// families/*.cpp
+Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet, NomicBERT
+Graph build_modernbert_graph(const ModelSpec& spec, const BertWeights& weights);
+Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& weights);  // Qwen3, Gemma3
 
 const char* op_name(OpKind kind) {
   switch (kind) {
@@ -14,6 +17,10 @@ const char* op_name(OpKind kind) {
     case OpKind::kAttention: return "attention";
     case OpKind::kPool: return "pool";
     case OpKind::kL2Normalize: return "l2_normalize";
+    case OpKind::kRotary: return "rotary";
+    case OpKind::kGatedActivation: return "gated_activation";
+    case OpKind::kAdd: return "add";
+    case OpKind::kRmsNorm: return "rms_norm";
   }
   return "?";
 }
@@ -62,13 +69,18 @@ void Graph::validate() const {
       }
       case OpKind::kLayerNorm:
         if (width(op.in) != width(op.out) || (op.residual >= 0 && width(op.residual) != width(op.in)) ||
-            op.gamma.numel() != width(op.in) || op.beta.numel() != width(op.in)) {
+            op.gamma.numel() != width(op.in) || (op.beta.data && op.beta.numel() != width(op.in))) {
           fail(i, op, "widths do not match");
         }
         break;
       case OpKind::kAttention:
-        if (op.heads == 0 || width(op.in) != 3 * op.heads * op.head_dim || width(op.out) != op.heads * op.head_dim) {
-          fail(i, op, "widths do not match heads * head_dim");
+        if (op.heads == 0 || op.heads % op.kv() != 0 || width(op.in) != (op.heads + 2 * op.kv()) * op.head_dim ||
+            width(op.out) != op.heads * op.head_dim) {
+          fail(i, op, "widths do not match (heads + 2 kv_heads) * head_dim");
+        }
+        if (op.relative_bias.data && (op.relative_bias.shape != std::vector<int64_t>{op.bias_buckets, op.heads} ||
+                                      op.bias_buckets < 4 || op.bias_max_distance == 0)) {
+          fail(i, op, "relative position bias shape does not match [buckets, heads]");
         }
         break;
       case OpKind::kPool:
@@ -79,8 +91,31 @@ void Graph::validate() const {
       case OpKind::kL2Normalize:
         if (width(op.in) != width(op.out)) fail(i, op, "widths do not match");
         break;
+      case OpKind::kRotary:
+        if (op.in != op.out || op.heads == 0 || width(op.in) != (op.heads + 2 * op.kv()) * op.head_dim || op.rotary_dim == 0 ||
+            op.rotary_dim % 2 != 0 || op.rotary_dim > op.head_dim || !(op.rotary_base > 1)) {
+          fail(i, op, "rotary needs [Q | K | V] in place and an even rotary_dim <= head_dim");
+        }
+        break;
+      case OpKind::kRmsNorm:
+        if (op.head_dim == 0 ? (op.gamma.numel() != width(op.in) || width(op.out) != width(op.in))
+                             : (op.in != op.out || op.gamma.numel() != op.head_dim || op.heads == 0 ||
+                                (op.first_group + op.heads) * op.head_dim > width(op.in))) {
+          fail(i, op, "RMSNorm widths do not match");
+        }
+        break;
+      case OpKind::kAdd:
+        if (op.residual < 0 || width(op.in) != width(op.out) || width(op.residual) != width(op.out)) {
+          fail(i, op, "widths do not match");
+        }
+        break;
+      case OpKind::kGatedActivation:
+        if (width(op.in) != 2 * width(op.out) || op.activation == Activation::kNone) fail(i, op, "gate and value widths");
+        break;
       case OpKind::kEmbedLayerNorm:
-        if (op.weights.size() != 3 || op.gamma.numel() != width(op.out)) fail(i, op, "embedding tables missing");
+        if (op.weights.size() != 3 || !op.weights[0].data || (op.gamma.data && op.gamma.numel() != width(op.out))) {
+          fail(i, op, "embedding tables missing");
+        }
         break;
     }
     written[static_cast<size_t>(op.out)] = true;
@@ -90,8 +125,31 @@ void Graph::validate() const {
   }
 }
 
+void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden) {
+  g.hidden_states = hidden;
+  g.hidden_ops = g.ops.size();
+  const int pooled = g.add_tensor("pooled", spec.dimension(), true);
+  Op pool{OpKind::kPool};
+  pool.in = hidden;
+  pool.out = pooled;
+  pool.pooling = spec.pooling;
+  g.ops.push_back(pool);
+  g.embeddings = pooled;
+  if (spec.normalize) {
+    const int normalized = g.add_tensor("normalized", spec.dimension(), true);
+    Op norm{OpKind::kL2Normalize};
+    norm.in = pooled;
+    norm.out = normalized;
+    g.ops.push_back(norm);
+    g.embeddings = normalized;
+  }
+}
+
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights) {
-  Graph g = build_bert_graph(spec, weights);
+  Graph g = spec.config.family == ModelFamily::kModernBert ? build_modernbert_graph(spec, weights)
+            : spec.config.family == ModelFamily::kQwen3 || spec.config.family == ModelFamily::kGemma3
+                ? build_qwen3_graph(spec, weights)
+                                                           : build_bert_graph(spec, weights);
   g.validate();
   return g;
 }

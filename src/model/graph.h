@@ -16,24 +16,44 @@
 namespace gpuembed {
 
 enum class OpKind {
-  // out = LayerNorm(word[id] + position[t] + token_type[0]) · gamma + beta.   weights: word, position, token_type
+  // out = LayerNorm(word[id] + position[t + position_offset] + token_type[0]) · gamma + beta.
+  // weights: word, position, token_type (empty views where the family has none; beta may be empty; gamma empty:
+  // no LayerNorm, the gathered sum as it is)
   kEmbedLayerNorm,
   // out = activation(in · Wᵀ + b). W is the concatenation of `weights` along the output dimension (fused QKV: three
   // [hidden, hidden] parts, one matmul); b likewise of `biases`.
   kLinear,
-  // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone).
+  // out = LayerNorm(in + residual) · gamma + beta (residual < 0: of in alone; beta may be empty: no bias).
   kLayerNorm,
-  // Multi-head self-attention with a padding mask: in = [Q | K | V] per token (3 * heads * head_dim wide),
-  // out = softmax(Q·Kᵀ / sqrt(head_dim)) · V per head, heads side by side. Keys past a text's length are masked.
+  // Multi-head self-attention with a padding mask: in = [Q | K | V] per token ((heads + 2 kv_heads) * head_dim
+  // wide; query head h uses key/value head h / (heads / kv_heads)),
+  // out = softmax(Q·Kᵀ / sqrt(head_dim) + B) · V per head, heads side by side. Keys past a text's length are masked.
+  // B = 0, or with `relative_bias` ([buckets, heads], MPNet) B[i][j] = relative_bias[bucket(j - i)][head]; with
+  // `window` > 0 (sliding-window attention) keys farther than `window` positions from the query are masked; with
+  // `causal` keys after the query.
   kAttention,
   // out[text] = the concatenation over `pooling` of each mode's pooled row of in (over the text's real tokens).
   kPool,
   // out[text] = in[text] / max(||in[text]||, eps), in place allowed.
   kL2Normalize,
+  // Rotary positions on [Q | K | V] (as attention's) in place (out == in): in each query and key head, channel pair
+  // (c, c + r/2) for
+  // c < r/2 (r = rotary_dim) turns by the angle t · rotary_base^(-2c/r) of the token's position t in its text.
+  kRotary,
+  // out = activation(in[:, :w]) * in[:, w:] with w = width(out): a gated feed-forward's gate and value, produced by
+  // one linear op (weights {gate, value}).
+  kGatedActivation,
+  // out = in + residual (out == residual: the pre-norm residual stream updated in place).
+  kAdd,
+  // out = in / sqrt(mean(in²) + eps) · gamma over the whole row; or, with head_dim set, in place over each of `heads`
+  // groups of head_dim channels from group `first_group` on (Qwen3's query / key head norms).
+  kRmsNorm,
 };
 const char* op_name(OpKind kind);
 
-enum class Activation { kNone, kGelu };  // kGelu: the erf form, x/2 · (1 + erf(x/√2))
+// kGelu: the erf form, x/2 · (1 + erf(x/√2)); kSilu: x · sigmoid(x); kGeluTanh: x/2 · (1 + tanh(√(2/π)(x + 0.044715x³)))
+// (the last two in gated ops only)
+enum class Activation { kNone, kGelu, kSilu, kGeluTanh };
 
 struct TensorDecl {
   std::string name;
@@ -49,7 +69,20 @@ struct Op {
   Activation activation = Activation::kNone;
   TensorView gamma, beta;                   // LayerNorm / embedding LayerNorm
   float eps = 0;
-  uint32_t heads = 0, head_dim = 0;         // attention
+  uint32_t heads = 0, head_dim = 0;         // attention, rotary
+  uint32_t rotary_dim = 0;                  // rotary
+  float rotary_base = 0;
+  TensorView relative_bias;                 // attention: see OpKind::kAttention
+  uint32_t bias_buckets = 0, bias_max_distance = 0;
+  uint32_t window = 0;                      // attention: sliding window (0: every key)
+  bool causal = false;                      // attention
+  uint32_t kv_heads = 0;                    // attention, rotary: key/value heads (0: as many as heads)
+  uint32_t first_group = 0;                 // RMSNorm over head groups
+  bool unit_offset = false;                 // RMSNorm: scale by 1 + gamma (Gemma's stored weights)
+  float scale = 0;                          // embedding: multiplies the gathered row (0: 1); attention: the query
+                                            // scale (0: 1/sqrt(head_dim))
+  uint32_t kv() const { return kv_heads ? kv_heads : heads; }
+  uint32_t position_offset = 0;             // embedding
   std::vector<PoolingMode> pooling;         // pooling
 
   // Rows of W (the output width) and columns (the input width) of a linear op.
@@ -69,7 +102,10 @@ struct Graph {
   void validate() const;
 };
 
-// The graph of a model: picks the family builder by ModelSpec (BERT only for now).
+// For family builders: marks `hidden` as the last hidden state and appends the pooling (and L2 norm) ops.
+void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden);
+
+// The graph of a model: picks the family builder by the config's family.
 Graph build_graph(const ModelSpec& spec, const BertWeights& weights);
 
 }  // namespace gpuembed

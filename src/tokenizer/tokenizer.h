@@ -56,8 +56,10 @@ class Tokenizer {
  public:
   // tokenizer.json if present, else vocab.txt (+ tokenizer_config.json for do_lower_case etc.).
   static Tokenizer from_dir(const std::filesystem::path& dir);
-  // The contents of a tokenizer.json; `origin` names it in error messages.
-  static Tokenizer from_tokenizer_json(std::string_view json, const std::string& origin = "tokenizer.json");
+  // The contents of a tokenizer.json; `origin` names it in error messages. With the folder's tokenizer_config.json,
+  // a class that transformers 5 rebuilds (tokenizer/class_rebuild.h) tokenizes as that class does.
+  static Tokenizer from_tokenizer_json(std::string_view json, const std::string& origin = "tokenizer.json",
+                                       std::string_view tokenizer_config_json = {});
   // The contents of vocab.txt and (optionally empty) tokenizer_config.json, read as transformers' BertTokenizerFast
   // does: do_lower_case / tokenize_chinese_chars / strip_accents, the special tokens (matched in the text like
   // tokenizer.json's added tokens; one missing from vocab.txt gets the next free id, as HF assigns it), or

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gpuembed/error.h"
+#include "tokenizer/class_rebuild.h"
 #include "tokenizer/pipeline_load.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
@@ -288,9 +289,11 @@ std::string read_file(const std::filesystem::path& p) {
 
 }  // namespace
 
-Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::string& origin) {
-  const json j = parse_json(text, origin);
+Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::string& origin,
+                                          std::string_view tokenizer_config_json) {
+  json j = parse_json(text, origin);
   if (!j.is_object()) invalid(origin, "top level must be a JSON object (got " + type_name(j) + ")");
+  tok::rebuild_as_class(j, tokenizer_config_json);
   auto impl = std::make_unique<Impl>();
   TokenizerOptions& o = impl->options;
 
@@ -523,11 +526,11 @@ Tokenizer Tokenizer::from_dir(const std::filesystem::path& dir) {
     throw Error(ErrorCode::kModelNotFound, dir.string() + ": tokenizer folder not found");
   }
   const auto tj = dir / "tokenizer.json";
-  if (std::filesystem::is_regular_file(tj, ec)) return from_tokenizer_json(read_file(tj), tj.string());
+  const auto cfg = dir / "tokenizer_config.json";
+  const std::string config = std::filesystem::is_regular_file(cfg, ec) ? read_file(cfg) : std::string();
+  if (std::filesystem::is_regular_file(tj, ec)) return from_tokenizer_json(read_file(tj), tj.string(), config);
   const auto vt = dir / "vocab.txt";
   if (std::filesystem::is_regular_file(vt, ec)) {
-    const auto cfg = dir / "tokenizer_config.json";
-    const std::string config = std::filesystem::is_regular_file(cfg, ec) ? read_file(cfg) : std::string();
     return from_vocab(read_file(vt), config, vt.string());
   }
   throw Error(ErrorCode::kModelNotFound, dir.string() + ": neither tokenizer.json nor vocab.txt found");

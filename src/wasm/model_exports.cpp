@@ -98,7 +98,8 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
           throw Error(ErrorCode::kModelNotFound, files.origin + ": model.safetensors missing");
         }
         Tokenizer tok = tokenizer_json && *tokenizer_json
-                            ? Tokenizer::from_tokenizer_json(tokenizer_json, files.origin + "/tokenizer.json")
+                            ? Tokenizer::from_tokenizer_json(tokenizer_json, files.origin + "/tokenizer.json",
+                                                             str(tokenizer_config_json))
                         : vocab_txt && *vocab_txt
                             ? Tokenizer::from_vocab(vocab_txt, str(tokenizer_config_json), files.origin + "/vocab.txt")
                             : throw Error(ErrorCode::kModelNotFound,

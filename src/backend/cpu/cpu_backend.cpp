@@ -60,7 +60,13 @@ class CpuBackend final : public Backend {
                              : nullptr);
     }
     buffers_.resize(graph_.tensors.size());
+    size_t widest = 0;
+    for (const TensorDecl& t : graph_.tensors) widest = std::max(widest, t.width);
+    zeros_.assign(widest, 0.0f);
   }
+
+  // A LayerNorm's bias; zeros for the families whose norms have none (x + 0 is x, so the result is the same).
+  const float* beta_of(const Op& op) const { return op.beta.data ? op.beta.data : zeros_.data(); }
 
   std::string name() const override {
     return "cpu-" + cpu::matmul_engine_name(precision_) + "+" + cpu::simd_level_name(cpu::active_simd_level());
@@ -94,9 +100,9 @@ class CpuBackend final : public Backend {
     if (batch.ids.size() != batch.batch * batch.seq || batch.lengths.size() != batch.batch) {
       throw Error(ErrorCode::kInvalidInput, "token batch shape mismatch");
     }
-    if (batch.seq > static_cast<size_t>(c.max_position_embeddings)) {
+    if (batch.seq > static_cast<size_t>(c.max_positions())) {
       throw Error(ErrorCode::kInvalidInput, "sequence of " + std::to_string(batch.seq) + " tokens exceeds the model's " +
-                                                std::to_string(c.max_position_embeddings) + " positions");
+                                                std::to_string(c.max_positions()) + " positions");
     }
     for (int32_t id : batch.ids) {
       if (id < 0 || id >= c.vocab_size) throw Error(ErrorCode::kInvalidInput, "token id " + std::to_string(id) + " outside the vocabulary");
@@ -186,7 +192,9 @@ class CpuBackend final : public Backend {
       const size_t width = graph_.tensors[static_cast<size_t>(op.out)].width;
       switch (op.kind) {
         case OpKind::kEmbedLayerNorm:
-          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data, op.beta.data},
+          cpu::embed_tokens({op.weights[0].data, op.weights[1].data, op.weights[2].data, op.gamma.data,
+                             op.gamma.data ? beta_of(op) : nullptr, op.position_offset,
+                             op.scale > 0 ? op.scale : 1.0f},
                             ids.data(), rows, width, op.eps, buf(op.out));
           break;
         case OpKind::kLinear:
@@ -194,16 +202,44 @@ class CpuBackend final : public Backend {
                                op.activation == Activation::kGelu ? Epilogue::kGelu : Epilogue::kNone);
           break;
         case OpKind::kAttention:
-          cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out));
+          cpu::attention(buf(op.in), rows, op.heads, op.head_dim, buf(op.out),
+                         {op.relative_bias.data, op.bias_buckets, op.bias_max_distance, op.window, op.causal},
+                         op.kv(), op.scale);
+          break;
+        case OpKind::kRotary:
+          cpu::rotary(buf(op.out), rows, op.heads, op.head_dim, op.rotary_dim, op.rotary_base, op.kv());
+          break;
+        case OpKind::kGatedActivation:
+          if (op.activation == Activation::kSilu) {
+            cpu::gated_activation_silu(buf(op.in), n, width, buf(op.out));
+          } else if (op.activation == Activation::kGeluTanh) {
+            cpu::gated_activation_gelu_tanh(buf(op.in), n, width, buf(op.out));
+          } else {
+            cpu::gated_activation_gelu(buf(op.in), n, width, buf(op.out));
+          }
+          break;
+        case OpKind::kRmsNorm: {
+          if (op.head_dim == 0) {
+            if (op.out != op.in) std::copy_n(buf(op.in), n * width, buf(op.out));
+            cpu::rms_norm(buf(op.out), n, width, 0, width, 1, op.gamma.data, op.eps, op.unit_offset);
+          } else {
+            cpu::rms_norm(buf(op.out), n, width, size_t(op.first_group) * op.head_dim, op.head_dim, op.heads,
+                          op.gamma.data, op.eps, op.unit_offset);
+          }
+          break;
+        }
+        case OpKind::kAdd:
+          if (op.out != op.residual) std::copy_n(buf(op.residual), n * width, buf(op.out));
+          cpu::add_rows(buf(op.out), buf(op.in), n, width);
           break;
         case OpKind::kLayerNorm:
           // Fused: out = LayerNorm(residual + in), in place in out.
           if (op.residual >= 0) {
             if (op.out != op.residual) std::copy_n(buf(op.residual), n * width, buf(op.out));
-            cpu::add_layer_norm(buf(op.out), buf(op.in), n, width, op.gamma.data, op.beta.data, op.eps);
+            cpu::add_layer_norm(buf(op.out), buf(op.in), n, width, op.gamma.data, beta_of(op), op.eps);
           } else {
             if (op.out != op.in) std::copy_n(buf(op.in), n * width, buf(op.out));
-            cpu::layer_norm(buf(op.out), n, width, op.gamma.data, op.beta.data, op.eps);
+            cpu::layer_norm(buf(op.out), n, width, op.gamma.data, beta_of(op), op.eps);
           }
           break;
         default:
@@ -220,6 +256,7 @@ class CpuBackend final : public Backend {
   Graph graph_;
   std::vector<std::unique_ptr<Linear>> linears_;  // per op of graph_ (null but for linear ops)
   std::vector<std::vector<float>> buffers_;       // per tensor of graph_
+  std::vector<float> zeros_;   // beta_of()
   std::vector<float> result_;  // the finished pass, until read()
   bool done_ = false;
   cpu::ThreadChooser chooser_;

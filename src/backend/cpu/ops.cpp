@@ -65,6 +65,15 @@ void layer_norm_row_body(float* x, size_t h, const float* gamma, const float* be
   for (size_t i = 0; i < h; ++i) x[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
 }
 
+// scores[r][j] += rel[j - (i0 + r)] for the block's query rows (rel points at the bias of distance 0).
+GPUEMBED_HOT_BODY
+void add_relative_bias(float* scores, size_t len, size_t i0, size_t nb, const float* rel) {
+  for (size_t r = 0; r < nb; ++r) {
+    const float* row_bias = rel - static_cast<ptrdiff_t>(i0 + r);
+    for (size_t j = 0; j < len; ++j) scores[r * len + j] += row_bias[j];
+  }
+}
+
 // One head of one text, register-blocked: 4 query rows at a time, 16 keys (scores) or 16 channels (context) per
 // vector, the sums kept in registers across the whole reduction. (The earlier form added into a row of scores in
 // memory once per channel: perf put the store of every FMA at a third of the 32 x 128 batch.) Each element is still
@@ -79,8 +88,8 @@ __attribute__((always_inline)) inline v16f load16(const float* p) {
 __attribute__((always_inline)) inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
 GPUEMBED_HOT_BODY
 void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
-                    size_t v_col, float scale, float* kt, float* vv, float* qs, float* scores, float* ctx,
-                    size_t ctx_stride) {
+                    size_t v_col, float scale, const float* rel, float* kt, float* vv, float* qs, float* scores,
+                    float* ctx, size_t ctx_stride) {
   for (size_t j = 0; j < len; ++j) {
     const float* krow = qkv + j * stride + k_col;
     const float* vrow = qkv + j * stride + v_col;
@@ -117,6 +126,7 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
         scores[r * len + j0] = acc;
       }
     }
+    if (rel) add_relative_bias(scores, len, i0, nb, rel);
     for (size_t r = 0; r < nb; ++r) {
       // Max and sum in 16 lanes: as plain loops they stay scalar (float max/add chains are not reassociated).
       float* s = scores + r * len;
@@ -172,8 +182,8 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
 #define GPUEMBED_LN_ARGS float *x, size_t h, const float *gamma, const float *beta, float eps
 #define GPUEMBED_ATT_ARGS                                                                                            \
   const float *qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col, size_t v_col, float scale,  \
-      float *kt, float *vv, float *qs, float *scores, float *ctx, size_t ctx_stride
-#define GPUEMBED_ATT_CALL qkv, stride, len, hd, q_col, k_col, v_col, scale, kt, vv, qs, scores, ctx, ctx_stride
+      const float *rel, float *kt, float *vv, float *qs, float *scores, float *ctx, size_t ctx_stride
+#define GPUEMBED_ATT_CALL qkv, stride, len, hd, q_col, k_col, v_col, scale, rel, kt, vv, qs, scores, ctx, ctx_stride
 #if defined(GPUEMBED_X86_VARIANTS)
 GPUEMBED_TARGET_AVX512 void layer_norm_row_avx512(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
 GPUEMBED_TARGET_AVX2 void layer_norm_row_avx2(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
@@ -269,7 +279,8 @@ struct AttentionScratch {
 };
 
 void attention_head_wasm(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
-                         size_t v_col, float scale, AttentionScratch& w, float* ctx, size_t ctx_stride) {
+                         size_t v_col, float scale, const float* rel, AttentionScratch& w, float* ctx,
+                         size_t ctx_stride) {
   const GemmKernel& K = portable_gemm_kernel();
   const size_t MR = K.mr, NR = K.nr;
   const size_t kpanels = (len + NR - 1) / NR, vpanels = (hd + NR - 1) / NR;
@@ -301,6 +312,9 @@ void attention_head_wasm(const float* qkv, size_t stride, size_t len, size_t hd,
     for (size_t p = 0; p < kpanels; ++p)
       K.fn(hd, w.qa.data(), w.kp.data() + p * hd * NR, s + p * NR, lds, nb, std::min(NR, len - p * NR),
            w.zeros.data(), false, false);
+    for (size_t r = 0; r < nb && rel; ++r) {
+      for (size_t j = 0; j < len; ++j) s[r * lds + j] += rel[static_cast<ptrdiff_t>(j) - static_cast<ptrdiff_t>(i0 + r)];
+    }
     for (size_t r = 0; r < nb; ++r) softmax_row_wasm(s + r * lds, len);
     for (size_t j = 0; j < len; ++j)
       for (size_t r = 0; r < MR; ++r) w.pa[j * MR + r] = r < nb ? s[r * lds + j] : 0.0f;
@@ -349,9 +363,26 @@ void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows
       for (size_t t = 0; t < rows.length(b); ++t) {
         const size_t r = rows.offsets[b] + t;
         const float* word = w.word + static_cast<size_t>(ids[r]) * h;
-        const float* pos = w.position + t * h;
         float* out = x + r * h;
-        for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i] + type0[i];
+        if (!w.gamma) {  // a decoder's plain gather
+          if (w.scale == 1.0f) {
+            std::copy_n(word, h, out);
+          } else {
+            for (size_t i = 0; i < h; ++i) out[i] = word[i] * w.scale;
+          }
+          continue;
+        }
+        if (!w.position && !type0) {  // rotary positions come later, in attention
+          for (size_t i = 0; i < h; ++i) out[i] = word[i];
+        } else if (!w.position) {
+          for (size_t i = 0; i < h; ++i) out[i] = word[i] + type0[i];
+        } else if (type0) {
+          const float* pos = w.position + (t + w.position_offset) * h;
+          for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i] + type0[i];
+        } else {
+          const float* pos = w.position + (t + w.position_offset) * h;
+          for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i];
+        }
         GPUEMBED_LAYER_NORM_ROW(out, h, w.gamma, w.beta, eps);
       }
     }
@@ -376,20 +407,60 @@ void layer_norm(float* x, size_t n, size_t h, const float* gamma, const float* b
   });
 }
 
-void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd, float* ctx) {
+int relative_position_bucket(int relative_position, int num_buckets, int max_distance) {
+  // HF MPNet's relative_position_bucket in its float32 arithmetic: half the buckets per direction, exact up to a
+  // quarter, logarithmic up to max_distance.
+  int n = -relative_position;
+  const int half = num_buckets / 2;
+  int bucket = n < 0 ? half : 0;
+  n = std::abs(n);
+  const int max_exact = half / 2;
+  if (n < max_exact) return bucket + n;
+  const float scaled = std::log(static_cast<float>(n) / static_cast<float>(max_exact)) /
+                       static_cast<float>(std::log(static_cast<double>(max_distance) / max_exact)) *
+                       static_cast<float>(half - max_exact);
+  return bucket + std::min(max_exact + static_cast<int>(scaled), half - 1);
+}
+
+void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd, float* ctx,
+               const DistanceTerms& bias, size_t kv_heads, float query_scale) {
   const size_t hidden = heads * hd;
-  const size_t stride = 3 * hidden;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  if (kv_heads == 0) kv_heads = heads;
+  const size_t group = heads / kv_heads, kv_width = kv_heads * hd;
+  const size_t stride = hidden + 2 * kv_width;
+  auto k_col = [&](size_t head) { return hidden + (head / group) * hd; };
+  auto v_col = [&](size_t head) { return hidden + kv_width + (head / group) * hd; };
+  const float scale = query_scale > 0 ? query_scale : 1.0f / std::sqrt(static_cast<float>(hd));
   size_t max_len = 0;
   for (size_t b = 0; b < rows.texts(); ++b) max_len = std::max(max_len, rows.length(b));
+  // The bias and the window depend on the distance alone: one row per head over distances -(max_len-1) .. max_len-1;
+  // keys outside the window get -inf, which the softmax turns into a weight of at most e^-87 (exp_nonpositive's
+  // floor), far below float32's resolution of the other weights.
+  std::vector<float> rel_table;
+  const size_t span = 2 * max_len - 1;
+  const bool has_table = (bias.table || bias.window > 0 || bias.causal) && max_len > 0;
+  if (has_table) {
+    rel_table.assign(heads * span, 0.0f);
+    for (size_t d = 0; d < span; ++d) {
+      const int rel = static_cast<int>(d) - static_cast<int>(max_len - 1);
+      const bool masked = (bias.window > 0 && static_cast<size_t>(std::abs(rel)) > bias.window) || (bias.causal && rel > 0);
+      const int bucket = bias.table ? relative_position_bucket(rel, static_cast<int>(bias.buckets),
+                                                               static_cast<int>(bias.max_distance))
+                                    : 0;
+      for (size_t head = 0; head < heads; ++head) {
+        rel_table[head * span + d] = masked ? -INFINITY : bias.table ? bias.table[size_t(bucket) * heads + head] : 0.0f;
+      }
+    }
+  }
+  auto rel_of = [&](size_t head) { return has_table ? rel_table.data() + head * span + (max_len - 1) : nullptr; };
 #if defined(__wasm_simd128__)
   parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
     thread_local AttentionScratch scratch;
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
-      attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, hidden + head * hd,
-                          2 * hidden + head * hd, scale, scratch, ctx + off * hidden + head * hd, hidden);
+      attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, k_col(head), v_col(head), scale,
+                          rel_of(head), scratch, ctx + off * hidden + head * hd, hidden);
     }
   });
   return;
@@ -399,8 +470,8 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
-      attention_head(qkv + off * stride, stride, rows.length(b), hd, head * hd, hidden + head * hd,
-                     2 * hidden + head * hd, scale, kt.data(), vv.data(), qs.data(), scores.data(),
+      attention_head(qkv + off * stride, stride, rows.length(b), hd, head * hd, k_col(head), v_col(head), scale,
+                     rel_of(head), kt.data(), vv.data(), qs.data(), scores.data(),
                      ctx + off * hidden + head * hd, hidden);
     }
   });

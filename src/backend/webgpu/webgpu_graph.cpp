@@ -9,7 +9,7 @@
 namespace gpuembed::webgpu {
 namespace {
 
-struct EmbedParams { uint32_t rows, seq, hidden, vocab, max_pos, p0; float eps; uint32_t p1; };
+struct EmbedParams { uint32_t rows, seq, hidden, vocab, max_pos, pos_offset; float eps; uint32_t p1; };
 struct LnParams { uint32_t rows, hidden; float eps; uint32_t p0; };
 struct MatmulParams { uint32_t M, N, K, flags; };
 struct AttnParams { uint32_t batch, seq, heads, hidden; float scale; uint32_t p0, p1, p2; };
@@ -60,7 +60,7 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
       case OpKind::kEmbedLayerNorm: {
         const uint32_t H = width(op.out);
         EmbedParams p{u32(T), u32(S), H, static_cast<uint32_t>(c.vocab_size),
-                      static_cast<uint32_t>(c.max_position_embeddings), 0, op.eps, 0};
+                      static_cast<uint32_t>(c.max_position_embeddings), op.position_offset, op.eps, 0};
         r.dispatch(Kernel::kEmbedLayerNorm, &p, sizeof p,
                    {whole(ids_), ref(w[0], op.weights[0].numel() * wb), ref(w[1], op.weights[1].numel() * wb),
                     ref(w[2], uint64_t(H) * wb), ref(w[3], H * 4), ref(w[4], H * 4), whole(tensor(op.out))},
@@ -121,6 +121,11 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
                    grid_for(B, maxdim));
         break;
       }
+      case OpKind::kRotary:
+      case OpKind::kGatedActivation:
+      case OpKind::kAdd:
+      case OpKind::kRmsNorm:
+        throw Error(ErrorCode::kInternal, std::string("WebGPU: no kernel for op ") + op_name(op.kind));
     }
   }
 }

@@ -1,11 +1,12 @@
-// BERT embeddings: out[row] = LayerNorm(word[id] + position[row % seq] + token_type[0]) for each token row of a
-// right-padded batch [batch, seq]. One workgroup per row; mean first, then the variance of the centred values,
+// BERT embeddings: out[row] = LayerNorm(word[id] + position[row % seq + pos_offset] + token_type[0]) for each token
+// row of a right-padded batch [batch, seq] (pos_offset: XLM-R numbers positions from pad_token_id + 1). One
+// workgroup per row; mean first, then the variance of the centred values,
 // both accumulated in f32 (two passes, as PyTorch's LayerNorm is exact to f32 rounding). The embedding sum is
 // recomputed in each pass rather than re-read from `out`, whose type (`act`) may be f16: the statistics then see the
 // exact f32 sum in both precisions (in fp32 the recomputed value equals the one stored before).
 struct Params {
   rows: u32, seq: u32, hidden: u32, vocab: u32,
-  max_pos: u32, _p0: u32, eps: f32, _p1: u32,
+  max_pos: u32, pos_offset: u32, eps: f32, _p1: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -42,7 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   if (row >= p.rows) { return; }
   let H = p.hidden;
   let id = min(ids[row], p.vocab - 1u);   // ids are validated on the host; the clamp only keeps reads in bounds
-  let t = min(row % p.seq, p.max_pos - 1u);
+  let t = min(row % p.seq + p.pos_offset, p.max_pos - 1u);
   let base = row * H;
   let wrow = id * H;
   let prow = t * H;
