@@ -84,6 +84,10 @@ function compileWasm(url) {
   return p;
 }
 
+// The pool workers of a threaded module keep its memory alive (and, in a browser, their threads) until they end: an
+// embedder that became garbage ends them. (A page that closes ends them anyway.)
+const poolReaper = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((M) => M.gpuembedTerminate?.()) : null;
+
 function hardwareThreads() {
   // (Node 20 has no navigator; process.getBuiltinModule is there from 20.16, as src/wasm/pre.js needs anyway)
   const os = isNodeRuntime && process.getBuiltinModule ? process.getBuiltinModule('os') : null;
@@ -214,6 +218,7 @@ export class GpuEmbedder extends EventTarget {
       throw new GpuEmbedderError('INTERNAL', `could not start the WebAssembly module: ${e.message}`, { cause: e });
     }
     const e = new GpuEmbedder(core, backend, gpu, device, options.onDeviceLost);
+    if (core.threaded) poolReaper?.register(e, core.M);
     e.#threadsReason = core.threads < threads ? picked.reason ?? `the module runs ${core.threads} thread(s)` : null;
     return e;
   }

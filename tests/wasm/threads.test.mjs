@@ -5,7 +5,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { loadModuleFactory, readModelFiles, readGolden, requireModels, maxAbsDiff, buildDir } from './env.mjs';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { loadModuleFactory, readModelFiles, readGolden, requireModels, maxAbsDiff, buildDir, root } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareMatrix } from './golden_util.mjs';
 import { GpuEmbedder } from '../../js/gpuembed.mjs';
@@ -92,4 +94,26 @@ test('JS API: threads option picks the module; e.threads and modelInfo.threads s
   for (const bad of [0, -1, 1.5, '2']) {
     await assert.rejects(GpuEmbedder.create({ backend: 'cpu', threads: bad }), { code: 'INVALID_INPUT' });
   }
+});
+
+test('JS API: the workers of an embedder that became garbage end (they would keep its memory alive)', () => {
+  // In a child process with --expose-gc; the thread count of the process is read from /proc.
+  const script = `
+    import fs from 'node:fs';
+    const { GpuEmbedder } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'js', 'gpuembed.mjs')).href)});
+    const tasks = () => fs.readdirSync('/proc/self/task').length;
+    let e = await GpuEmbedder.create({ backend: 'cpu', threads: 3,
+      moduleUrl: ${JSON.stringify(path.join(buildDir, 'gpuembed.mjs'))},
+      threadedModuleUrl: ${JSON.stringify(path.join(buildDir, 'gpuembed-mt.mjs'))} });
+    await e.loadModel(${JSON.stringify(path.join(requireModels(), 'tiny-bert-cls'))});
+    await e.embed('hello world');
+    const during = tasks();
+    e = null;
+    let after = during;
+    for (let i = 0; i < 50 && after > during - 2; ++i) { globalThis.gc(); await new Promise((r) => setTimeout(r, 100)); after = tasks(); }
+    console.log(JSON.stringify({ during, after }));`;
+  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const { during, after } = JSON.parse(out.trim().split('\n').pop());
+  console.log(`# process threads with the embedder's 2 pool workers: ${during}; after it became garbage: ${after}`);
+  assert.ok(after <= during - 2, `the pool's 2 workers did not end (${during} threads before, ${after} after)`);
 });

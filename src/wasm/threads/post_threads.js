@@ -27,3 +27,7 @@ if (GPUEMBED_NODE && !ENVIRONMENT_IS_PTHREAD) {
     PThread.unusedWorkers.concat(PThread.runningWorkers).forEach(function(w) { if (w.unref) w.unref(); });
   }, function() {});
 }
+
+// Ends the pool's workers, which hold this instance's memory alive (js/gpuembed.mjs calls it once its embedder is
+// garbage: nothing can call into the instance after that).
+Module['gpuembedTerminate'] = function() { PThread.terminateAllThreads(); };
