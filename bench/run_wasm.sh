@@ -2,10 +2,10 @@
 # Our WASM CPU path vs onnxruntime-web's wasm backend in Node, same inputs (bench/inputs.json), end to end, with
 # cold start; prints a table (our ms, theirs, ratio) and writes JSON. One documented command:
 #
-#   bench/run_wasm.sh [--cases short,b32x128] [--rounds 3] [--peer-threads 1,2] [--nice -15] [--out FILE] ...
+#   bench/run_wasm.sh [--cases short,b32x128] [--rounds 3] [--threads 1,2] [--peer-threads 1,2] [--nice -15] [--out FILE] ...
 #
 # (every option goes to bench/wasm/bench_wasm.mjs; see its header). Defaults: cases short,b32x128, 3 rounds,
-# the peer at 1 thread (same as ours: the WASM build is single-threaded) and at 2 threads (reported as well),
+# ours and the peer at 1 and 2 threads (ours: 1 = gpuembed.mjs, 2 = the threaded gpuembed-mt.mjs),
 # --nice -15 when root (each process in its own session with autogroup nice -15, as bench/run_peers.sh --nice;
 # both sides alike), JSON to .cache/bench-wasm-<date>.json.
 # Needs: node >= 20, build-wasm/gpuembed.{mjs,wasm} (scripts/build_wasm.sh), the generated models
@@ -17,7 +17,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 log() { echo "run_wasm: $*" >&2; }
 build=${GPUEMBED_WASM_BUILD:-$REPO/build-wasm}
-[ -s "$build/gpuembed.wasm" ] && [ -f "$build/gpuembed.mjs" ] || { log "building the WASM module"; scripts/build_wasm.sh >&2; }
+[ -s "$build/gpuembed.wasm" ] && [ -f "$build/gpuembed.mjs" ] && [ -s "$build/gpuembed-mt.wasm" ] || { log "building the WASM module"; scripts/build_wasm.sh >&2; }
 [ -f .cache/models/minilm-l6-random/model.safetensors ] || scripts/gen_models.sh >&2
 if [ ! -f bench/peer/node_modules/onnxruntime-web/package.json ]; then
   log "installing the peers (npm ci in bench/peer)"

@@ -127,3 +127,6 @@ target_link_options(gpuembed_ops PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NA
 add_custom_command(TARGET gpuembed_wasm POST_BUILD
   COMMAND sh -c "js=$(gzip -9c gpuembed.mjs | wc -c); w=$(gzip -9c gpuembed.wasm | wc -c); echo \"gpuembed WASM size: gpuembed.mjs $(wc -c < gpuembed.mjs) B ($js B gz) + gpuembed.wasm $(wc -c < gpuembed.wasm) B ($w B gz) = $((js + w)) B gzipped (budget 409600)\""
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR} VERBATIM)
+
+# The threaded module (gpuembed-mt.*): cmake/wasm_threads.cmake.
+include(${CMAKE_SOURCE_DIR}/cmake/wasm_threads.cmake)

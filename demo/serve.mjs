@@ -6,7 +6,10 @@
 // Mounts: / = the repository, /build-wasm/ = the WASM build folder ($GPUEMBED_WASM_BUILD or build-wasm),
 // /models/ = .cache/models (the real models of scripts/get_models.sh, the test models of scripts/gen_models.sh),
 // /golden/ = tests/golden.
-// As a library: serve({ mounts: { '/': dir, ... }, port: 0, hook(req, res, urlPath) => true if handled })
+// The command sends Cross-Origin-Opener-Policy: same-origin + Cross-Origin-Embedder-Policy: require-corp, which make
+// its pages cross-origin isolated: SharedArrayBuffer exists there, so js/gpuembed.mjs runs the threaded module.
+// As a library: serve({ mounts: { '/': dir, ... }, port: 0, hook(req, res, urlPath) => true if handled,
+//                      isolate: true for those two headers })
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,9 +38,13 @@ export function resolveMount(mounts, urlPath) {
 }
 
 // Returns { server, url, close(), log } where log lists "METHOD /path STATUS".
-export function serve({ mounts, port = 0, host = '127.0.0.1', hook = null, quiet = true } = {}) {
+export function serve({ mounts, port = 0, host = '127.0.0.1', hook = null, quiet = true, isolate = false } = {}) {
   const log = [];
   const server = http.createServer((req, res) => {
+    if (isolate) {
+      res.setHeader('cross-origin-opener-policy', 'same-origin');
+      res.setHeader('cross-origin-embedder-policy', 'require-corp');
+    }
     let urlPath;
     try { urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname); } catch { urlPath = '/'; }
     const done = (status) => { log.push(`${req.method} ${urlPath} ${status}`); if (!quiet) console.log(req.method, urlPath, status); };
@@ -90,6 +97,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   for (const [k, d] of Object.entries(mounts)) {
     if (!fs.existsSync(d)) console.warn(`warning: ${k} -> ${d} does not exist (${k === '/models' ? 'run scripts/get_models.sh and scripts/gen_models.sh' : k === '/build-wasm' ? 'run scripts/build_wasm.sh' : 'missing'})`);
   }
-  const s = await serve({ mounts, port, quiet: !process.argv.includes('--verbose') });
+  const s = await serve({ mounts, port, quiet: !process.argv.includes('--verbose'), isolate: true });
   console.log(`gpuembed demo: ${s.url}/demo/   (examples: ${s.url}/examples/browser/)  Ctrl+C to stop`);
 }

@@ -53,6 +53,14 @@ export interface CreateOptions {
   precision?: Precision;
   /** With precision 'fp16' and backend 'webgpu': loadModel() fails (WEBGPU_UNAVAILABLE, detail 'fp16_unavailable') instead of falling back. */
   strictPrecision?: boolean;
+  /**
+   * Threads of the CPU path (default: the cores, up to 4). More than 1 starts the threaded module (a worker pool of
+   * threads - 1, made at start) in Node and on cross-origin isolated pages (COOP/COEP headers); elsewhere 1 thread runs
+   * and threadsFallbackReason says why.
+   */
+  threads?: number;
+  /** URL (or Node path) of gpuembed-mt.mjs, the threaded module (its .wasm and .worker.js lie next to it). Default: next to this file's default module; with moduleUrl given and this not, the single-threaded module runs. */
+  threadedModuleUrl?: string | URL;
 }
 
 export interface LoadProgress {
@@ -97,6 +105,8 @@ export interface LoadOptions {
 }
 
 export interface ModelInfo {
+  /** Threads of the CPU path (GpuEmbedder.threads). */
+  threads: number;
   dimension: number;
   hiddenSize: number;
   numLayers: number;
@@ -200,6 +210,10 @@ export class GpuEmbedder extends EventTarget {
   /** Why 'fp16' was asked for and 'fp32' runs (the adapter lacks 'shader-f16', the CPU path, ...), or null. */
   readonly precisionFallbackReason: string | null;
   readonly dimension: number;
+  /** Threads the CPU path runs on (1 on the single-threaded module). */
+  readonly threads: number;
+  /** Why fewer threads run than create() asked for (the page is not cross-origin isolated, ...), or null. */
+  readonly threadsFallbackReason: string | null;
   readonly modelInfo: ModelInfo | null;
   readonly loaded: boolean;
   /**

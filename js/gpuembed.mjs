@@ -7,7 +7,7 @@
 //   await e.loadModel('https://example.org/models/all-MiniLM-L6-v2/', { onProgress: console.log });
 //   const v = await e.embed('The quick brown fox');                   // Float32Array(e.dimension)
 //   const vs = await e.embedBatch(['first', 'second']);               // Float32Array[]
-//   console.log(e.backend, e.dimension, e.modelInfo);
+//   console.log(e.backend, e.dimension, e.modelInfo, e.threads);     // threads of the CPU path that runs
 //   await e.dispose();
 import { GpuEmbedCore, CoreError } from '../src/wasm/core.mjs';
 import { VectorIndex } from './index.mjs';
@@ -24,6 +24,10 @@ export const VERSION = '0.1.0';
 
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const DEFAULT_MODULE_URL = new URL('../build-wasm/gpuembed.mjs', import.meta.url);
+const DEFAULT_THREADED_MODULE_URL = new URL('../build-wasm/gpuembed-mt.mjs', import.meta.url);
+// The default thread count is the cores there are, up to this many: a page keeps cores for the rest of the browser,
+// and a server process shares its machine. `threads` goes higher.
+const DEFAULT_MAX_THREADS = 4;
 const CHUNK_TEXTS = 256;  // texts per call into the core (bounds the WASM heap use of one call; progress granularity)
 
 // CoreError codes of src/wasm/core.mjs -> public codes.
@@ -80,6 +84,33 @@ function compileWasm(url) {
   return p;
 }
 
+// The pool workers of a threaded module keep its memory alive (and, in a browser, their threads) until they end: an
+// embedder that became garbage ends them. (A page that closes ends them anyway.)
+const poolReaper = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry((M) => M.gpuembedTerminate?.()) : null;
+
+function hardwareThreads() {
+  // (Node 20 has no navigator; process.getBuiltinModule is there from 20.16, as src/wasm/pre.js needs anyway)
+  const os = isNodeRuntime && process.getBuiltinModule ? process.getBuiltinModule('os') : null;
+  const n = os ? os.availableParallelism() : typeof navigator === 'object' && navigator ? navigator.hardwareConcurrency : 0;
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+// The module to start: the threaded one where threads can run (Node; a browser page that is cross-origin isolated,
+// i.e. served with COOP/COEP, which is what makes SharedArrayBuffer available) and more than one is wanted, else the
+// single-threaded one. Returns { url, wasmName, threaded, reason } (reason: why a wanted threaded module is not used).
+function pickModule(options, threads) {
+  const single = { url: options.moduleUrl ?? DEFAULT_MODULE_URL, wasmName: 'gpuembed.wasm', threaded: false, reason: null };
+  if (threads === 1) return single;
+  if (typeof SharedArrayBuffer !== 'function' || !(isNodeRuntime || globalThis.crossOriginIsolated === true)) {
+    return { ...single, reason: 'threads need a cross-origin isolated page (served with Cross-Origin-Opener-Policy: ' +
+      'same-origin and Cross-Origin-Embedder-Policy: require-corp) for SharedArrayBuffer; running on 1 thread' };
+  }
+  if (options.moduleUrl !== undefined && options.threadedModuleUrl === undefined) {
+    return { ...single, reason: 'moduleUrl was given without threadedModuleUrl; running on 1 thread' };
+  }
+  return { url: options.threadedModuleUrl ?? DEFAULT_THREADED_MODULE_URL, wasmName: 'gpuembed-mt.wasm', threaded: true, reason: null };
+}
+
 function checkTexts(texts) {
   if (typeof texts === 'string' || !texts || typeof texts[Symbol.iterator] !== 'function') {
     throw new GpuEmbedderError('INVALID_INPUT', 'embedBatch() takes an array of strings' +
@@ -111,12 +142,15 @@ function checkPrompt(options) {
 export class GpuEmbedder extends EventTarget {
   #core; #gpu; #device; #requested; #model = null; #backend = null; #info = null; #tail = Promise.resolve();
   #onDeviceLost; #fallbackReason = null; #disposedSignal = null; #lostReported = false; #adapter = null;
+  #threadsReason = null;
 
   // options: { backend: 'auto'|'webgpu'|'cpu', gpu?: GPU (navigator.gpu or npm webgpu's create([])),
   //            device?: GPUDevice to use as is, moduleUrl?: URL of gpuembed.mjs, wasmUrl?: URL of gpuembed.wasm,
   //            factory?: the Emscripten factory itself, onDeviceLost?: (info) => void,
   //            precision?: 'fp32' (default) | 'fp16' (WebGPU with 'shader-f16', else fp32 and precisionFallbackReason),
-  //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu') }
+  //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu'),
+  //            threads?: CPU path threads (default: the cores, up to 4); more than 1 runs the threaded module
+  //            (threadedModuleUrl, default build-wasm/gpuembed-mt.mjs) in Node and on cross-origin isolated pages }
   static async create(options = {}) {
     const backend = options.backend ?? 'auto';
     if (!BACKENDS.includes(backend)) {
@@ -150,13 +184,19 @@ export class GpuEmbedder extends EventTarget {
         }
       }
     }
-    const moduleUrl = options.moduleUrl ?? DEFAULT_MODULE_URL;
+    const threads = options.threads ?? Math.min(hardwareThreads(), DEFAULT_MAX_THREADS);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new GpuEmbedderError('INVALID_INPUT', `threads must be a positive integer; got ${JSON.stringify(options.threads)}`);
+    }
+    const picked = options.factory ? { url: options.moduleUrl ?? DEFAULT_MODULE_URL, wasmName: 'gpuembed.wasm', reason: null }
+      : pickModule(options, threads);
+    const moduleUrl = picked.url;
     const factory = options.factory ?? await importFactory(moduleUrl);
     const moduleOptions = {};
     if (!isNodeRuntime && typeof WebAssembly === 'object' && !options.factory) {
       // Browsers: fetch + compile the .wasm once per page; every embedder instantiates the compiled module (no
       // refetch: later create() calls work offline and start faster). Fetch errors name the URL.
-      const wasmHref = new URL(options.wasmUrl ? String(options.wasmUrl) : 'gpuembed.wasm',
+      const wasmHref = new URL(options.wasmUrl && !picked.threaded ? String(options.wasmUrl) : picked.wasmName,
                                new URL(String(moduleUrl instanceof URL ? moduleUrl.href : moduleUrl), globalThis.location?.href)).href;
       const compiled = await compileWasm(wasmHref);
       moduleOptions.instantiateWasm = (imports, receive) => {
@@ -164,7 +204,7 @@ export class GpuEmbedder extends EventTarget {
           (e) => { throw new GpuEmbedderError('INTERNAL', `instantiating ${wasmHref} failed: ${e.message}`, { cause: e }); });
         return {};
       };
-    } else if (options.wasmUrl) {
+    } else if (options.wasmUrl && !picked.threaded) {
       const w = options.wasmUrl;
       const wasm = isNodeRuntime && (w instanceof URL ? w.protocol === 'file:' : !/^[a-z]+:/i.test(String(w))) ? toPath(w)
                  : (w instanceof URL ? w.href : String(w));
@@ -173,11 +213,14 @@ export class GpuEmbedder extends EventTarget {
     let core;
     try {
       core = await GpuEmbedCore.create(factory, { ...moduleOptions, ...(gpu ? { gpu } : {}), ...(device ? { device } : {}),
-                                                  precision, strictPrecision });
+                                                  precision, strictPrecision, threads });
     } catch (e) {
       throw new GpuEmbedderError('INTERNAL', `could not start the WebAssembly module: ${e.message}`, { cause: e });
     }
-    return new GpuEmbedder(core, backend, gpu, device, options.onDeviceLost);
+    const e = new GpuEmbedder(core, backend, gpu, device, options.onDeviceLost);
+    if (core.threaded) poolReaper?.register(e, core.M);
+    e.#threadsReason = core.threads < threads ? picked.reason ?? `the module runs ${core.threads} thread(s)` : null;
+    return e;
   }
 
   constructor(core, requested, gpu, device, onDeviceLost) {
@@ -216,8 +259,12 @@ export class GpuEmbedder extends EventTarget {
     if (this.#backend === 'webgpu') return this.#model.precisionNote ?? 'fp16 is not available on this WebGPU device';
     return `the CPU path computes in fp32${this.#fallbackReason ? ` (${this.#fallbackReason})` : ''}`;
   }
+  /** Threads of the CPU path: > 1 only on the threaded module (Node, cross-origin isolated pages). */
+  get threads() { return this.#core.threads; }
+  /** Why fewer threads run than were asked for (a page that is not cross-origin isolated, ...), or null. */
+  get threadsFallbackReason() { return this.#threadsReason; }
   get dimension() { return this.#info ? this.#info.dimension : 0; }
-  get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend } : null; }
+  get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend, threads: this.threads } : null; }
   get loaded() { return !!this.#model; }
 
   /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly module (build-wasm/gpuembed.mjs + gpuembed.wasm) and the WebGPU kernel harness
-# (build-wasm/gpuembed_ops.mjs) with Debian's Emscripten 3.1.6. Installs what it needs with apt-get when missing
-# (emscripten, nlohmann-json3-dev). Idempotent.
+# Builds the WebAssembly module (build-wasm/gpuembed.mjs + gpuembed.wasm), its threaded twin (gpuembed-mt.mjs +
+# .wasm + .worker.js; cmake/wasm_threads.cmake) and the WebGPU kernel harness (build-wasm/gpuembed_ops.mjs) with
+# Debian's Emscripten 3.1.6. Installs what it needs with apt-get when missing (emscripten, nlohmann-json3-dev). Idempotent.
 #   BUILD_DIR=build-wasm-debug GPUEMBED_WASM_OPT=-O1 scripts/build_wasm.sh   # other folder / flags
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,3 +30,10 @@ cmake --build "$build" -j"$(nproc)"
 js=$(gzip -9c "$build/gpuembed.mjs" | wc -c); wasm=$(gzip -9c "$build/gpuembed.wasm" | wc -c)
 echo "gpuembed WASM: $build/gpuembed.mjs $(wc -c < "$build/gpuembed.mjs") B, $build/gpuembed.wasm $(wc -c < "$build/gpuembed.wasm") B;" \
      "gzipped $js + $wasm = $((js + wasm)) B (budget 409600 B = 400 KB)"
+if [ -f "$build/gpuembed-mt.wasm" ]; then
+  mjs=$(gzip -9c "$build/gpuembed-mt.mjs" | wc -c); mwasm=$(gzip -9c "$build/gpuembed-mt.wasm" | wc -c)
+  mworker=$(gzip -9c "$build/gpuembed-mt.worker.js" | wc -c)
+  echo "gpuembed threaded WASM: $build/gpuembed-mt.mjs $(wc -c < "$build/gpuembed-mt.mjs") B, gpuembed-mt.wasm" \
+       "$(wc -c < "$build/gpuembed-mt.wasm") B, gpuembed-mt.worker.js $(wc -c < "$build/gpuembed-mt.worker.js") B;" \
+       "gzipped $mjs + $mwasm + $mworker = $((mjs + mwasm + mworker)) B (downloaded instead of the single-threaded module)"
+fi

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The WebAssembly / WebGPU / JS API suites (called by scripts/test.sh; runnable alone):
-#   1. builds the module (scripts/build_wasm.sh -> build-wasm/gpuembed.mjs + .wasm; prints the gzipped size),
+#   1. builds the modules (scripts/build_wasm.sh -> build-wasm/gpuembed.mjs + .wasm and the threaded
+#      gpuembed-mt.mjs + .wasm + .worker.js; prints the gzipped sizes),
 #   2. sets up WebGPU in Node (scripts/setup_webgpu_node.sh: npm webgpu, a software Vulkan driver, chromium),
 #   3. generates the test models (scripts/gen_models.sh) and installs the real ones (scripts/get_models.sh),
-#   4. runs `node --test tests/wasm/ tests/js/`: golden checks on the WASM CPU path and WebGPU (Dawn on a software
-#      adapter), the JS API (errors, device loss, reloads, HTTP loading, vector index, npm package), and headless
-#      Chromium (playwright-core) pages.
+#   4. runs `node --test tests/wasm/ tests/js/`: golden checks on the WASM CPU path (both modules; 1 and 2 threads:
+#      tests/wasm/threads.test.mjs) and WebGPU (Dawn on a software adapter), the JS API (errors, device loss,
+#      reloads, HTTP loading, vector index, npm package; in Node it runs the threaded module), and headless
+#      Chromium (playwright-core) pages (the threaded module on a COOP/COEP page: tests/js/browser_threads.test.mjs).
 # Default run: about 10 minutes on 2 cores. GPUEMBED_SLOW=1 adds the long runs (whole golden sets on the software GPU).
 #   GPUEMBED_SKIP_BUILD=1   use the existing build (no scripts/build_wasm.sh)
 #   BUILD_DIR=build-wasm-x  build into / test another folder

@@ -2,19 +2,19 @@
 // Our WASM CPU path vs onnxruntime-web's wasm backend, in Node, on the shared inputs (bench/inputs.json), end to end
 // (texts in, L2-normalized vectors out). Usually started by bench/run_wasm.sh (which checks the prerequisites).
 //
-//   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--peer-threads 1,2] [--nice -15]
+//   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--threads 1,2] [--peer-threads 1,2] [--nice -15]
 //        [--repeats short:20,b32x128:3] [--wait-idle S] [--golden N] [--timeout-s S] [--out FILE]
 //        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js]
 // --api: how ours is driven: core = src/wasm/core.mjs (default), js = the public API js/gpuembed.mjs.
 //
-// Each round runs one fresh process per engine: ours (bench/wasm/ours.mjs --backend cpu; the WASM build is
-// single-threaded, so 1 thread) and the peer (bench/peer/run_peer.mjs --engine ort-web-wasm) at each --peer-threads
-// value. The order alternates between rounds (ours first, then last) so slow drifts of the shared machine hit both
+// Each round runs one fresh process per engine and thread count: ours (bench/wasm/ours.mjs --backend cpu --threads N,
+// for each --threads value: 1 = the single-threaded module, N > 1 = the threaded one) and the peer
+// (bench/peer/run_peer.mjs --engine ort-web-wasm) at each --peer-threads value. The order alternates between rounds (ours first, then last) so slow drifts of the shared machine hit both
 // sides alike. Each process measures the cold start (create + first embed of the short sentence) and then each case
 // (warm-up + repeats). Reported: per engine and case the median over all timed calls of all rounds, the per-round
 // medians, and the CPU share other processes took meanwhile (cores; 2.0 = both cores of this machine busy with
 // something else). Ratio = peer median / our median (> 1: we are faster); the same-thread-count ratio is the
-// 1-thread peer's.
+// peer's at the same thread count.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { runProcess, why, median, r3, table, fmt, ratio, log, cpuInfo } from './
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 
-const a = { cases: 'short,b32x128', rounds: 3, peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
+const a = { cases: 'short,b32x128', rounds: 3, threads: '1,2', peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
   waitIdle: 0, golden: 10, timeoutS: 900, out: '', wasmBuild: '', model: '', peerModel: path.join(REPO, '.cache', 'peer-model'),
   warmup: null, api: 'core' };
 const argv = process.argv.slice(2);
@@ -33,6 +33,7 @@ for (let i = 0; i < argv.length; i++) {
   if (k === '--cases') a.cases = v();
   else if (k === '--rounds') a.rounds = +v();
   else if (k === '--peer-threads') a.peerThreads = v();
+  else if (k === '--threads') a.threads = v();
   else if (k === '--nice') a.nice = v();
   else if (k === '--repeats') a.repeats = v();
   else if (k === '--warmup') a.warmup = v();
@@ -50,14 +51,16 @@ const cases = a.cases.split(',').filter(Boolean);
 const reps = Object.fromEntries(a.repeats.split(',').filter(Boolean).map((s) => s.split(':')));
 const caseArg = cases.map((c) => (reps[c] ? `${c}:${reps[c]}` : c)).join(',');
 const peerThreads = a.peerThreads.split(',').filter(Boolean).map(Number);
+const ourThreads = a.threads.split(',').filter(Boolean).map(Number);
 
-const ours = () => {
-  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--api', a.api, '--cases', caseArg];
+const ours = (t = 1) => {
+  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--api', a.api, '--cases', caseArg,
+    '--threads', String(t)];
   if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
   if (a.model) cmd.push('--model', a.model);
   if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
   if (a.warmup !== null) cmd.push('--warmup', a.warmup);
-  return { engine: 'gpuembed-wasm-cpu', threads: 1, cmd };
+  return { engine: 'gpuembed-wasm-cpu', threads: t, cmd };
 };
 const peer = (t) => {
   const cmd = [process.execPath, path.join(REPO, 'bench', 'peer', 'run_peer.mjs'), '--engine', 'ort-web-wasm', '--threads', String(t),
@@ -70,7 +73,7 @@ const peer = (t) => {
 const runs = [];
 const t0 = Date.now();
 for (let r = 1; r <= a.rounds; r++) {
-  const order = [ours(), ...peerThreads.map(peer)];
+  const order = [...ourThreads.map(ours), ...peerThreads.map(peer)];
   if (r % 2 === 0) order.reverse();
   for (const job of order) {
     log(`bench_wasm: round ${r}/${a.rounds}: ${job.engine} (${job.threads} thread${job.threads > 1 ? 's' : ''})`);
@@ -93,7 +96,7 @@ if (a.golden > 0) {
 
 // aggregate
 const key = (e, t) => `${e}/${t}`;
-const engines = [key('gpuembed-wasm-cpu', 1), ...peerThreads.map((t) => key('ort-web-wasm', t))];
+const engines = [...ourThreads.map((t) => key('gpuembed-wasm-cpu', t)), ...peerThreads.map((t) => key('ort-web-wasm', t))];
 const agg = {};
 for (const k of engines) {
   const rs = runs.filter((x) => key(x.engine, x.threads) === k && x.ok);
@@ -115,27 +118,28 @@ for (const k of engines) {
   agg[k] = e;
 }
 
-const oursK = key('gpuembed-wasm-cpu', 1);
+// One row per case and thread count: ours and the peer at the same count (either may be absent), their ratio.
 const rows = [];
+const counts = [...new Set([...ourThreads, ...peerThreads])].sort((x, y) => x - y);
+const at = (k, c) => (!agg[k] ? null : c === 'cold' ? agg[k].cold_total_ms : agg[k].cases[c].median_ms);
+const othersOf = (k, c) => (!agg[k] ? [] : c === 'cold' ? [agg[k].cold_other_cpu] : agg[k].cases[c].other_cpu_util);
 for (const c of [...cases, 'cold']) {
-  const o = c === 'cold' ? agg[oursK].cold_total_ms : agg[oursK].cases[c].median_ms;
-  const row = [c, fmt(o)];
-  for (const t of peerThreads) {
-    const p = c === 'cold' ? agg[key('ort-web-wasm', t)].cold_total_ms : agg[key('ort-web-wasm', t)].cases[c].median_ms;
-    row.push(fmt(p), ratio(p, o));
+  for (const t of counts) {
+    const ok = key('gpuembed-wasm-cpu', t), pk = key('ort-web-wasm', t);
+    const o = at(ok, c), p = at(pk, c);
+    const others = [...othersOf(ok, c), ...othersOf(pk, c)].filter((x) => x != null);
+    rows.push([c, String(t), o == null ? '-' : fmt(o), p == null ? '-' : fmt(p), o == null || p == null ? '-' : ratio(p, o),
+               others.length ? fmt(Math.max(...others), 2) : '-']);
   }
-  const others = c === 'cold' ? [agg[oursK].cold_other_cpu, ...peerThreads.map((t) => agg[key('ort-web-wasm', t)].cold_other_cpu)]
-    : [oursK, ...peerThreads.map((t) => key('ort-web-wasm', t))].flatMap((k) => agg[k].cases[c].other_cpu_util);
-  row.push(fmt(Math.max(...others.filter((x) => x != null)), 2));
-  rows.push(row);
 }
-const head = ['case', 'ours ms (1 thr)', ...peerThreads.flatMap((t) => [`ort-web ${t} thr ms`, `ratio vs ${t} thr`]), 'others max (cores)'];
+const head = ['case', 'threads', 'ours ms', 'ort-web ms', 'ratio (ort-web / ours)', 'others max (cores)'];
 const doc = {
   generated_by: 'bench/wasm/bench_wasm.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
   ...cpuInfo(), loadavg_at_end: os.loadavg().map(r3), nice: a.nice, rounds: a.rounds, cases: caseArg, peer_threads: peerThreads,
   wall_s: r3((Date.now() - t0) / 1000),
   api: a.api,
-  notes: [`ours: build-wasm/gpuembed.wasm via ${a.api === 'js' ? 'js/gpuembed.mjs' : 'src/wasm/core.mjs'}, single-threaded WASM SIMD (no pthreads build)`,
+  threads: ourThreads,
+  notes: [`ours: via ${a.api === 'js' ? 'js/gpuembed.mjs' : 'src/wasm/core.mjs'}, WASM SIMD128: 1 thread = build-wasm/gpuembed.wasm, N threads = build-wasm/gpuembed-mt.wasm (pthreads, N - 1 pool workers + the caller)`,
     'peer: onnxruntime-web wasm backend (env.wasm.numThreads = N) + transformers.js tokenizer + JS mean pooling/normalize',
     'ratio = peer median / our median: > 1 means gpuembed is faster',
     'cold = create (WASM instantiate + model load from memory for ours; session create from the ONNX bytes for the peer) + first embed of the short sentence, fresh process'],

@@ -5,7 +5,9 @@
 //
 //   node bench/wasm/ours.mjs --backend cpu|webgpu [--model DIR] [--cases short,b32x128:3,...] [--warmup W]
 //        [--repeats R] [--golden N|all] [--max-seq N] [--max-batch N] [--inputs FILE] [--wasm-build DIR]
-//        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S] [--api core|js]
+//        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S] [--api core|js] [--threads N]
+// --threads N (CPU): 1 (default) runs the single-threaded module gpuembed.mjs, N > 1 the threaded gpuembed-mt.mjs
+// with a pool of N - 1 workers (what js/gpuembed.mjs picks for `threads: N`).
 // --api core (default): src/wasm/core.mjs directly; --api js: the public API js/gpuembed.mjs (GpuEmbedder.create,
 // loadModel(files object), embedBatchFlat), i.e. with its queue and chunking on top.
 //
@@ -33,7 +35,7 @@ function parseArgs(argv) {
   const a = { backend: 'cpu', model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), cases: 'short,b32x128',
     warmup: null, repeats: null, golden: 0, maxSeq: 0, maxBatch: 0, inputs: path.join(REPO, 'bench', 'inputs.json'),
     wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), webgpuDir: process.env.GPUEMBED_WEBGPU_DIR || '',
-    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core' };
+    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core', threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -52,10 +54,12 @@ function parseArgs(argv) {
     else if (k === '--gpu-toggles') a.toggles = v();
     else if (k === '--max-time-s') a.maxTimeS = +v();
     else if (k === '--api') a.api = v();
+    else if (k === '--threads') a.threads = +v();
     else throw new Error(`unknown argument ${k}`);
   }
   if (!['cpu', 'webgpu'].includes(a.backend)) throw new Error('--backend must be cpu or webgpu');
   if (!['core', 'js'].includes(a.api)) throw new Error('--api must be core or js');
+  if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('--threads must be a positive integer');
   a.caseSpecs = a.cases.split(',').filter(Boolean).map((s) => {
     const [name, r] = s.split(':');
     if (!DEFAULTS[name]) throw new Error(`unknown case ${name}`);
@@ -89,18 +93,20 @@ async function main() {
     process.exit(2);
   }
   const result = { engine: args.backend === 'cpu' ? 'gpuembed-wasm-cpu' : 'gpuembed-webgpu', ok: false,
-    threads: args.backend === 'cpu' ? 1 : null,
-    threads_note: args.backend === 'cpu' ? 'the WASM build is single-threaded (no -pthread): 1 thread' : 'not applicable (GPU)',
+    threads: args.backend === 'cpu' ? args.threads : null,
+    threads_note: args.backend !== 'cpu' ? 'not applicable (GPU)' : args.threads === 1 ? 'single-threaded module gpuembed.mjs'
+      : `threaded module gpuembed-mt.mjs, ${args.threads - 1} pool worker(s) + the calling thread`,
     model: path.relative(REPO, args.model) || args.model,
-    api: args.api === 'js' ? 'js/gpuembed.mjs (GpuEmbedder: create, loadModel(files), embedBatchFlat), build-wasm/gpuembed.mjs'
-      : 'src/wasm/core.mjs (GpuEmbedCore/CoreModel), build-wasm/gpuembed.mjs',
+    api: args.api === 'js' ? 'js/gpuembed.mjs (GpuEmbedder: create, loadModel(files), embedBatchFlat)'
+      : 'src/wasm/core.mjs (GpuEmbedCore/CoreModel)',
     versions: { node: process.version },
     host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
       nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) } };
   try {
-    const wasmJs = path.join(args.wasmBuild, 'gpuembed.mjs');
-    result.wasm = { mjs_bytes: fs.statSync(wasmJs).size, wasm_bytes: fs.statSync(path.join(args.wasmBuild, 'gpuembed.wasm')).size,
-      wasm_mtime: fs.statSync(path.join(args.wasmBuild, 'gpuembed.wasm')).mtime.toISOString() };
+    const base = args.threads > 1 ? 'gpuembed-mt' : 'gpuembed';
+    const wasmJs = path.join(args.wasmBuild, `${base}.mjs`);
+    result.wasm = { module: `${base}.mjs`, mjs_bytes: fs.statSync(wasmJs).size, wasm_bytes: fs.statSync(path.join(args.wasmBuild, `${base}.wasm`)).size,
+      wasm_mtime: fs.statSync(path.join(args.wasmBuild, `${base}.wasm`)).mtime.toISOString() };
     const doc = JSON.parse(fs.readFileSync(args.inputs, 'utf8'));
     result.inputs = path.relative(REPO, args.inputs) || args.inputs;
     const maxCaseSeq = Math.max(...args.caseSpecs.map((s) => doc.cases[s.name].tokens_per_text));
@@ -134,7 +140,8 @@ async function main() {
     let t0, t1, t2, t3, model;
     if (args.api === 'core') {
       t0 = performance.now();
-      const core = await GpuEmbedCore.create(factory, gpu ? { gpu } : {});
+      const core = await GpuEmbedCore.create(factory, { ...(gpu ? { gpu } : {}), threads: args.threads });
+      if (core.threads !== args.threads) throw new Error(`the module runs ${core.threads} threads, not ${args.threads}`);
       t1 = performance.now();
       const m = core.loadModel(files, { maxBatch });
       t2 = performance.now();
@@ -144,7 +151,10 @@ async function main() {
         dimension: m.dimension, info: m.info, stats: gpu ? () => m.gpuStats() : null };
     } else {
       t0 = performance.now();
-      const e = await GpuEmbedder.create({ backend: args.backend, ...(gpu ? { gpu } : {}), moduleUrl: pathToFileURL(wasmJs) });
+      const e = await GpuEmbedder.create({ backend: args.backend, ...(gpu ? { gpu } : {}), threads: args.threads,
+        moduleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed.mjs')),
+        threadedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-mt.mjs')) });
+      if (args.backend === 'cpu' && e.threads !== args.threads) throw new Error(`GpuEmbedder runs ${e.threads} threads, not ${args.threads}`);
       t1 = performance.now();
       t2 = t1;
       const info = await e.loadModel(files, { maxBatch });

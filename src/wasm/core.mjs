@@ -4,6 +4,7 @@
 //   import createGpuEmbedModule from '../../build-wasm/gpuembed.mjs';
 //   import { GpuEmbedCore } from './core.mjs';
 //   const core = await GpuEmbedCore.create(createGpuEmbedModule, { gpu });     // gpu: optional GPU object (Node)
+//   (gpuembed-mt.mjs, the threaded module: GpuEmbedCore.create(factory, { threads: 2 }); core.threads)
 //   const model = core.loadModel({ config, modules, pooling, sentenceBert, tokenizer, safetensors });
 //   model.embedCpu(['a', 'b']);                 // Float32Array [2 * dim] (synchronous)
 //   await model.initGpu();                      // throws CoreError('WEBGPU_UNAVAILABLE' | ...)
@@ -44,9 +45,18 @@ export class GpuEmbedCore {
   // factory: the default export of gpuembed.mjs. options.gpu: a GPU object (navigator.gpu is used otherwise);
   // options.device: a GPUDevice to use as is; options.precision / strictPrecision: the defaults of every model's
   // initGpu(). Other options go to the Emscripten module.
+  // options.threads: the CPU path's thread count on the threaded module (gpuembed-mt.mjs), whose worker pool is
+  // made at start for that many (threads - 1 workers: the calling thread runs a share too; at least one, since
+  // Emscripten 3.1.6 never finishes starting a module whose pool is empty); the single-threaded module ignores it.
+  // this.threads says what runs.
   static async create(factory, options = {}) {
-    const { gpu, device, precision = 'fp32', strictPrecision = false, ...rest } = options;
-    const M = await factory({ ...rest, ...(gpu ? { gpu } : {}), ...(device ? { gpuembedDevice: device } : {}) });
+    const { gpu, device, precision = 'fp32', strictPrecision = false, threads = 1, ...rest } = options;
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new CoreError('INVALID_INPUT', `threads must be a positive integer; got ${JSON.stringify(threads)}`);
+    }
+    const M = await factory({ ...rest, gpuembedWorkers: Math.max(1, threads - 1), ...(gpu ? { gpu } : {}),
+                              ...(device ? { gpuembedDevice: device } : {}) });
+    if (M._ge_set_threads) M._ge_set_threads(threads);
     return new GpuEmbedCore(M, { precision, strict: !!strictPrecision });
   }
   constructor(M, gpuPrecision = { precision: 'fp32', strict: false }) {
@@ -54,6 +64,10 @@ export class GpuEmbedCore {
     this.errorCodes = errorCodeNames(M);
     this.gpuPrecision = gpuPrecision;
   }
+
+  // Threads the CPU path runs on: 1 on the single-threaded module (it has no ge_threads).
+  get threads() { return this.M._ge_threads ? this.M._ge_threads() : 1; }
+  get threaded() { return !!this.M._ge_threads; }
 
   lastError() {
     const M = this.M;

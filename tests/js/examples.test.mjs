@@ -36,6 +36,14 @@ test('examples/node-basic.mjs (WebGPU through npm webgpu)', async () => {
   assert.equal(stdout.match(/^cosine\(\d, \d\) = -?\d\.\d{4}$/gm).length, 3);
 });
 
+test('examples/cpu-threads.mjs: 1 and 2 threads run as asked and give the same vectors', async () => {
+  const { stdout } = await run(['examples/cpu-threads.mjs']);
+  console.log(stdout.replace(/^/gm, '#   '));
+  assert.match(stdout, /^threads: asked 1, running 1: 16 texts in \d+ ms$/m);
+  assert.match(stdout, /^threads: asked 2, running 2: 16 texts in \d+ ms$/m);
+  assert.match(stdout, /^same vectors on 1 and 2 threads: true$/m);
+});
+
 test('examples/batch-file.mjs writes one JSON line per text, with progress', async () => {
   const outFile = path.join(os.tmpdir(), `gpuembed-batch-${process.pid}.jsonl`);
   try {

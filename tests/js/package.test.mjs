@@ -38,7 +38,8 @@ test('npm pack -> install into an empty folder offline -> works from Node (CPU g
   const tgz = path.join(tmp, packed[0].filename);
   const files = packed[0].files.map((f) => f.path).sort();
   console.log(`# ${packed[0].filename}: ${packed[0].size} B packed, ${packed[0].unpackedSize} B unpacked, ${files.length} files: ${files.join(' ')}`);
-  for (const f of ['package.json', 'js/gpuembed.mjs', 'js/gpuembed.d.ts', 'src/wasm/core.mjs', 'build-wasm/gpuembed.mjs', 'build-wasm/gpuembed.wasm']) {
+  for (const f of ['package.json', 'js/gpuembed.mjs', 'js/gpuembed.d.ts', 'src/wasm/core.mjs', 'build-wasm/gpuembed.mjs', 'build-wasm/gpuembed.wasm',
+                 'build-wasm/gpuembed-mt.mjs', 'build-wasm/gpuembed-mt.wasm', 'build-wasm/gpuembed-mt.worker.js', 'build-wasm/gpuembed-mt.worker.cjs']) {
     assert.ok(files.includes(f), `the tarball lacks ${f}`);
   }
   assert.ok(!files.some((f) => f.startsWith('tests/') || f.startsWith('.cache/') || f.endsWith('.cpp')), 'tests or sources in the tarball');
