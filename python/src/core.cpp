@@ -39,7 +39,8 @@ FloatMatrix to_numpy(std::vector<float>&& data, size_t rows, size_t cols) {
 Precision parse_precision(const std::string& name) {
   if (name == "fp32") return Precision::kFloat32;
   if (name == "bf16") return Precision::kBFloat16;
-  throw Error(ErrorCode::kInvalidInput, "precision '" + name + "' is not one of 'fp32', 'bf16'");
+  if (name == "int8") return Precision::kInt8;
+  throw Error(ErrorCode::kInvalidInput, "precision '" + name + "' is not one of 'fp32', 'bf16', 'int8'");
 }
 
 // sentence-transformers' normalize_embeddings=True: x / max(||x||, 1e-12) per row (torch.nn.functional.normalize).
@@ -55,8 +56,10 @@ void l2_normalize_rows(std::vector<float>& m, size_t dim) {
 
 class PyEmbedder {
  public:
-  PyEmbedder(const std::string& path, int threads, const std::string& precision, size_t max_seq_length) {
+  PyEmbedder(const std::string& path, int threads, const std::string& precision, size_t max_seq_length,
+             size_t truncate_dim) {
     Options o;
+    o.truncate_dim = truncate_dim;
     o.threads = threads;
     o.precision = parse_precision(precision);
     o.max_seq_length = max_seq_length;
@@ -70,7 +73,7 @@ class PyEmbedder {
   // in input order. progress(done, total) is called with the GIL held after each batch.
   FloatMatrix encode(const std::vector<std::string>& texts, const std::vector<size_t>& char_lengths,
                      size_t batch_size, bool normalize, nb::object progress, std::optional<std::string> prompt_name,
-                     std::optional<std::string> prompt) {
+                     std::optional<std::string> prompt, size_t truncate_dim) {
     if (batch_size == 0 || batch_size > kMaxBatchPerPass) {
       throw Error(ErrorCode::kInvalidInput,
                   "batch_size must be between 1 and " + std::to_string(kMaxBatchPerPass) + ", got " + std::to_string(batch_size));
@@ -98,8 +101,15 @@ class PyEmbedder {
       for (size_t j = 0; j < n; ++j) std::memcpy(&out[order[start + j] * dim], &rows[j * dim], dim * sizeof(float));
       if (!progress.is_none()) progress(start + n, order.size());
     }
-    if (normalize) l2_normalize_rows(out, dim);
-    return to_numpy(std::move(out), texts.size(), dim);
+    // As sentence-transformers: cut to the first truncate_dim values, then normalize what is left.
+    size_t width = dim;
+    if (truncate_dim != 0 && truncate_dim < dim) {
+      width = truncate_dim;
+      for (size_t r = 0; r < texts.size(); ++r) std::memmove(&out[r * width], &out[r * dim], width * sizeof(float));
+      out.resize(texts.size() * width);
+    }
+    if (normalize) l2_normalize_rows(out, width);
+    return to_numpy(std::move(out), texts.size(), width);
   }
 
   nb::dict tokenize(const std::string& text) const {
@@ -197,10 +207,10 @@ NB_MODULE(_core, m) {
   });
 
   nb::class_<PyEmbedder>(m, "Embedder")
-      .def(nb::init<const std::string&, int, const std::string&, size_t>(), "path"_a, "threads"_a, "precision"_a,
-           "max_seq_length"_a)
+      .def(nb::init<const std::string&, int, const std::string&, size_t, size_t>(), "path"_a, "threads"_a,
+           "precision"_a, "max_seq_length"_a, "truncate_dim"_a)
       .def("encode", &PyEmbedder::encode, "texts"_a, "char_lengths"_a, "batch_size"_a, "normalize"_a,
-           "progress"_a.none(), "prompt_name"_a.none(), "prompt"_a.none())
+           "progress"_a.none(), "prompt_name"_a.none(), "prompt"_a.none(), "truncate_dim"_a)
       .def("tokenize", &PyEmbedder::tokenize, "text"_a)
       .def("token_embeddings", &PyEmbedder::token_embeddings, "text"_a)
       .def_prop_ro("dimension", &PyEmbedder::dimension)

@@ -81,22 +81,31 @@ def test_normalize_embeddings_matches_golden_file():
 def st_feature_cases():
     for name, m in st_features()["models"].items():
         for i, case in enumerate(m["cases"]):
-            if "truncate_dim" not in case:  # not an encode() argument here (the C++ and CLI options have it)
-                yield pytest.param(name, case, id=f"{name}-{i}")
+            yield pytest.param(name, case, id=f"{name}-{i}")
 
 
 @pytest.mark.parametrize("name,case", list(st_feature_cases()))
 def test_prompts_and_modules_match_golden_file(name, case):
-    # Prompts (by name, literal, default), weighted-mean / last-token pooling, Dense modules, sharded weights.
+    # Prompts (by name, literal, default), weighted-mean / last-token pooling, Dense modules, sharded weights,
+    # truncate_dim per call (normalized after the cut when asked).
     texts = st_features()["sentences"]
     e = gpuembed.Embedder(MODELS / name)
     ours = e.encode(texts, batch_size=4, prompt_name=case.get("prompt_name"), prompt=case.get("prompt"),
-                    normalize_embeddings=case.get("normalize_embeddings"))
+                    normalize_embeddings=case.get("normalize_embeddings"), truncate_dim=case.get("truncate_dim"))
     ref = np.array(case["embeddings"], dtype=np.float32)
     assert ours.shape == ref.shape
     err = float(np.abs(ours - ref).max())
     print(f"[python] {name} {case.get('prompt_name', case.get('prompt'))}: max abs error vs recorded {err:.3g}")
     assert err < TOLERANCE
+
+
+def test_truncate_dim_on_the_embedder_equals_per_call():
+    case = next(c for c in st_features()["models"]["st-prompts-wmean"]["cases"] if "truncate_dim" in c)
+    texts = st_features()["sentences"]
+    e = gpuembed.Embedder(MODELS / "st-prompts-wmean", truncate_dim=case["truncate_dim"])
+    assert e.dimension == case["truncate_dim"]
+    ours = e.encode(texts, batch_size=4, normalize_embeddings=True)
+    assert float(np.abs(ours - np.array(case["embeddings"], dtype=np.float32)).max()) < TOLERANCE
 
 
 def test_single_string_gives_1d_row_of_batch(model):

@@ -51,7 +51,8 @@ def test_truncated_weights(tmp_path):
         gpuembed.Embedder(tmp_path)
 
 
-@pytest.mark.parametrize("kwargs", [{"threads": -1}, {"threads": "2"}, {"precision": "int4"}, {"max_seq_length": -5}])
+@pytest.mark.parametrize("kwargs", [{"threads": -1}, {"threads": "2"}, {"precision": "int4"}, {"max_seq_length": -5},
+                                    {"truncate_dim": 0}, {"truncate_dim": 2.5}])
 def test_bad_load_arguments(kwargs):
     with pytest.raises(gpuembed.InvalidInputError) as info:
         gpuembed.Embedder(MODELS / "minilm-l6-random", **kwargs)
@@ -70,6 +71,12 @@ def test_encode_rejects_non_text(e, sentences):
 def test_encode_rejects_bad_batch_size(e, batch_size):
     with pytest.raises(gpuembed.InvalidInputError, match="batch_size"):
         e.encode(["a"], batch_size=batch_size)
+
+
+@pytest.mark.parametrize("truncate_dim", [0, -3, 1.5, True, "8"])
+def test_encode_rejects_bad_truncate_dim(e, truncate_dim):
+    with pytest.raises(gpuembed.InvalidInputError, match="truncate_dim"):
+        e.encode(["a"], truncate_dim=truncate_dim)
 
 
 def test_lone_surrogate_is_invalid_input(e):

@@ -47,6 +47,11 @@ def _raise_if_not_utf8(texts):
             raise InvalidInputError(f"sentences[{i}] cannot be encoded as UTF-8 ({e.reason} at {e.start})") from None
 
 
+def _check_truncate_dim(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise InvalidInputError(f"truncate_dim must be a positive int or None, got {value!r}")
+
+
 class _StderrProgress:
     def __init__(self, total):
         self.total = total
@@ -61,38 +66,45 @@ class _StderrProgress:
 class Embedder:
     """A sentence-transformers model folder (config.json, model.safetensors, tokenizer files, modules.json)."""
 
-    def __init__(self, path, threads=0, precision="fp32", max_seq_length=0):
+    def __init__(self, path, threads=0, precision="fp32", max_seq_length=0, truncate_dim=None):
         """threads: 0 = automatic (all cores or one, whichever measures faster), N = exactly N.
-        precision: "fp32" (exact) or "bf16" (bfloat16 matmuls where the CPU has native support).
-        max_seq_length: 0 = the model's sentence_bert_config.json value, else tokens per text."""
+        precision: "fp32" (exact), "bf16" (bfloat16 matmuls where the CPU has native support) or "int8" (int8
+        matmuls, weights per output channel and activations per row; needs oneDNN).
+        max_seq_length: 0 = the model's sentence_bert_config.json value, else tokens per text.
+        truncate_dim: None = the full dimension, else the first truncate_dim values of every embedding (Matryoshka),
+        as SentenceTransformer(truncate_dim=...)."""
         if not isinstance(path, (str, bytes)) and not hasattr(path, "__fspath__"):
             raise InvalidInputError(f"path must be a str or os.PathLike, got {type(path).__name__}")
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
             raise InvalidInputError(f"threads must be an int >= 0, got {threads!r}")
         if isinstance(max_seq_length, bool) or not isinstance(max_seq_length, int) or max_seq_length < 0:
             raise InvalidInputError(f"max_seq_length must be an int >= 0, got {max_seq_length!r}")
+        _check_truncate_dim(truncate_dim)
         import os
-        self._core = _core.Embedder(os.fsdecode(path), threads, str(precision), max_seq_length)
+        self._core = _core.Embedder(os.fsdecode(path), threads, str(precision), max_seq_length, truncate_dim or 0)
 
     def encode(self, sentences, batch_size=32, normalize_embeddings=None, prompt_name=None, show_progress_bar=False,
-               prompt=None):
+               prompt=None, truncate_dim=None):
         """Embeds one str (-> float32 [dimension]) or a sequence of str (-> float32 [n, dimension]).
 
         As SentenceTransformer.encode: texts are sorted longest first and run batch_size per forward pass; rows come
         back in input order. normalize_embeddings=True L2-normalizes the output; None/False leave it as the model's
         modules say (a model with a Normalize module always returns unit vectors). prompt_name picks one of the
         model's prompts (config_sentence_transformers.json; default: its default_prompt_name), prompt is a literal
-        prompt instead ("" for none); an unknown name raises InvalidInputError listing the model's prompts."""
+        prompt instead ("" for none); an unknown name raises InvalidInputError listing the model's prompts.
+        truncate_dim keeps the first truncate_dim values of each row (before normalize_embeddings, as
+        sentence-transformers does); None: the Embedder's truncate_dim."""
         texts, single = _texts(sentences)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise InvalidInputError(f"batch_size must be a positive int, got {batch_size!r}")
         for name, value in (("prompt_name", prompt_name), ("prompt", prompt)):
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{name} must be a str or None, got {type(value).__name__}")
+        _check_truncate_dim(truncate_dim)
         progress = _StderrProgress(len(texts)) if show_progress_bar else None
         try:
             out = self._core.encode(texts, [len(t) for t in texts], batch_size, bool(normalize_embeddings), progress,
-                                    prompt_name, prompt)
+                                    prompt_name, prompt, truncate_dim or 0)
         except TypeError:
             _raise_if_not_utf8(texts)
             raise
