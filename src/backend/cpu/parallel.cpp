@@ -26,16 +26,9 @@ std::atomic<int> g_requested_threads{0};
 thread_local int t_thread_cap = 0;  // ThreadCap on this thread (0: none)
 thread_local int t_thread_request = 0;  // ScopedThreads on this thread (0: none)
 
-#if defined(GPUEMBED_STD_THREAD_POOL)
-std::atomic<int> g_available_threads{0};
-#endif
-
 int hardware_threads() {
 #if defined(_OPENMP)
   return std::max(1, omp_get_num_procs());  // respects the affinity mask
-#elif defined(GPUEMBED_STD_THREAD_POOL)
-  const int available = g_available_threads.load(std::memory_order_relaxed);
-  return available > 0 ? available : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #else
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 #endif
@@ -116,14 +109,6 @@ int parallel_threads() {
   const int requested = t_thread_request > 0 ? t_thread_request : g_requested_threads.load(std::memory_order_relaxed);
   const int threads = requested > 0 ? requested : hardware_threads();
   return t_thread_cap > 0 ? std::min(threads, t_thread_cap) : threads;
-}
-
-void set_available_threads(int threads) {
-#if defined(GPUEMBED_STD_THREAD_POOL)
-  g_available_threads.store(std::max(0, threads));
-#else
-  (void)threads;
-#endif
 }
 
 bool cpu_threads_automatic() {

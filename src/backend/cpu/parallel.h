@@ -26,11 +26,6 @@ void sync_openmp_threads();
 // True when the thread count was left to the library (set_cpu_threads(0), the default, and no ScopedThreads).
 bool cpu_threads_automatic();
 
-// Where the platform cannot say how many threads the process may run on: the worker pool of a threaded WebAssembly
-// module, which is all it has (std::thread::hardware_concurrency() there counts the machine's cores). Used by the
-// std::thread pool build only; 0: ask the platform.
-void set_available_threads(int threads);
-
 // Sets the thread count for the calling thread while it lives, over set_cpu_threads() (each CPU backend runs its
 // passes under its own count, so two models in one process keep theirs). 0: no change.
 class ScopedThreads {

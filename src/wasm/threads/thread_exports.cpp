@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "backend/cpu/linear.h"
-#include "backend/cpu/parallel.h"
 
 extern "C" {
 
@@ -16,13 +15,10 @@ EMSCRIPTEN_KEEPALIVE int ge_thread_workers() {
 }
 
 // Sets the CPU path's thread count: the caller's thread plus at most every pool worker (a thread beyond the pool
-// could not start while the caller blocks). Returns the count that will run. The count is left to the library as
-// natively (cpu_backend.cpp): each forward pass runs on all of them or on one, whichever measures faster for its size
-// (thread_chooser.h), since waking the workers for each of a short sentence's small ops can cost more than they save.
+// could not start while the caller blocks). Returns the count that will run.
 EMSCRIPTEN_KEEPALIVE int ge_set_threads(int threads) {
   const int count = std::clamp(threads, 1, ge_thread_workers() + 1);
-  gpuembed::cpu::set_available_threads(count);
-  gpuembed::cpu::set_cpu_threads(0);
+  gpuembed::cpu::set_cpu_threads(count);
   return gpuembed::cpu::cpu_threads();
 }
 
