@@ -23,12 +23,20 @@ Error unsupported(ModelFamily family, const std::string& what) {
                                              " model family yet (" + what + "); use the CPU backend");
 }
 
+// The families the WGSL kernels run (BERT's ops; XLM-R only offsets the positions). Checked before the kernels are
+// built, which would otherwise fail on the first shape they lack (a head dimension over 128) without naming the family.
+const ModelSpec& supported_family(const ModelSpec& spec) {
+  const ModelFamily f = spec.config.family;
+  if (f != ModelFamily::kBert && f != ModelFamily::kXlmRoberta) throw unsupported(f, "its ops have no WGSL kernels");
+  return spec;
+}
+
 }  // namespace
 
 WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& w,
                          GpuPrecision precision)
     : ctx_(std::move(ctx)),
-      spec_(spec),
+      spec_(supported_family(spec)),
       kernels_(*ctx_, static_cast<uint32_t>(spec.config.head_dim()), precision),
       recorder_(*ctx_, kernels_) {
   const BertConfig& c = spec_.config;
