@@ -66,6 +66,19 @@ add_custom_command(
 
 # --- Oniguruma (C, from the Debian source package; cmake/onig.cmake) ---------------------------------------------
 include(${CMAKE_SOURCE_DIR}/cmake/onig.cmake)
+# Only the Unicode properties tokenizer.json patterns use (tools/trim_onig_properties.py): Oniguruma's property
+# tables are the module's largest data block. A pattern naming another property is refused when its tokenizer loads.
+find_program(GPUEMBED_PYTHON3 python3 REQUIRED NO_CMAKE_FIND_ROOT_PATH)
+set(GPUEMBED_ONIG_TRIM_DIR ${CMAKE_BINARY_DIR}/onig-wasm)
+execute_process(COMMAND ${GPUEMBED_PYTHON3} ${CMAKE_SOURCE_DIR}/tools/trim_onig_properties.py ${GPUEMBED_ONIG_SRC}
+                        ${GPUEMBED_ONIG_TRIM_DIR} RESULT_VARIABLE _trim_rc OUTPUT_VARIABLE _trim_out)
+if(NOT _trim_rc EQUAL 0)
+  message(FATAL_ERROR "tools/trim_onig_properties.py failed")
+endif()
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tools/trim_onig_properties.py)
+get_target_property(_onig_srcs gpuembed_onig SOURCES)
+list(TRANSFORM _onig_srcs REPLACE ".*/src/unicode\\.c$" "${GPUEMBED_ONIG_TRIM_DIR}/unicode.c")
+set_property(TARGET gpuembed_onig PROPERTY SOURCES ${_onig_srcs})
 # Size over speed: the tokenizers' patterns are short and the module has a size budget.
 target_compile_options(gpuembed_onig PRIVATE -Oz)
 

@@ -29,8 +29,13 @@ Regex::Regex(const std::string& pattern, const std::string& origin) : impl_(std:
     OnigUChar msg[ONIG_MAX_ERROR_MESSAGE_LEN];
     onig_error_code_to_str(msg, r, &info);
     impl_->re = nullptr;
-    throw Error(ErrorCode::kModelInvalid,
-                origin + ": regex /" + pattern + "/ does not compile: " + reinterpret_cast<const char*>(msg));
+    std::string why = reinterpret_cast<const char*>(msg);
+#if defined(__EMSCRIPTEN__)
+    if (r == ONIGERR_INVALID_CHAR_PROPERTY_NAME)
+      why += " (the WebAssembly build keeps only the General_Category, POSIX, Any, Assigned and "
+             "Extended_Pictographic properties; the native build has every property)";
+#endif
+    throw Error(ErrorCode::kModelInvalid, origin + ": regex /" + pattern + "/ does not compile: " + why);
   }
 }
 

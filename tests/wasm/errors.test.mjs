@@ -48,3 +48,20 @@ test('models are independent; free + reload does not leak', () => {
   }
   assert.equal(core.M.HEAPU8.length, heap0, 'the heap grew across load/free cycles');
 });
+
+test('a tokenizer regex naming a Unicode property the module leaves out -> MODEL_INVALID naming it; kept ones load', () => {
+  // tools/trim_onig_properties.py: scripts and binary properties are refused by name, never matched as empty sets.
+  const withSplit = (pattern) => {
+    const t = JSON.parse(files.tokenizer);
+    t.pre_tokenizer = { type: 'Split', pattern: { Regex: pattern }, behavior: 'Isolated', invert: false };
+    return { ...files, tokenizer: JSON.stringify(t) };
+  };
+  assert.throws(() => core.loadModel(withSplit('\\p{Han}+')),
+                (e) => e.code === 'MODEL_INVALID' && /Han/.test(e.message) && /WebAssembly build keeps only/.test(e.message));
+  const m = core.loadModel(withSplit("'s|'t| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+|\\p{Lu}|\\p{Extended_Pictographic}"));
+  try {
+    assert.ok(m.tokenize('Hello 42 worlds!').length > 2);
+  } finally {
+    m.free();
+  }
+});
