@@ -7,7 +7,10 @@
 #   - tests/wasm/webgpu_golden.test.mjs with GPUEMBED_SLOW=1: all 80 golden sentences of both models;
 #   - the fp16 suites (tests/wasm/ + tests/js/webgpu_fp16.test.mjs, all sentences) with Dawn's
 #     vulkan_enable_f16_on_nvidia (NVIDIA's Vulkan driver hides shader-f16 without it);
-#   - tests/js/load.test.mjs: GPUEMBED_LOAD_CALLS (default 10,000) embed calls on WebGPU, figures in $OUT/load.json.
+#   - tests/js/load.test.mjs: GPUEMBED_LOAD_CALLS (default 10,000) embed calls on WebGPU, figures in $OUT/load.json;
+#   - tests/wasm/real_webgpu.test.mjs with GPUEMBED_SLOW=1 (all golden sentences + the whole evaluation set, fp32 and
+#     fp16) when the real all-MiniLM-L6-v2 was put together there (bench/gpu/real_parts.sh; it is too big for one call).
+# GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, golden_fp32, fp16, load, real).
 # Dawn in Node aborts at random on that machine (../shared/notes/gpu-device.md): a suite that dies by a signal is
 # run once more, and both outcomes are printed.
 set -uo pipefail
@@ -28,6 +31,7 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null
 failed=0
 suite() {  # suite NAME ENV... -- COMMAND...
   local name=$1; shift
+  if [ -n "${GPUEMBED_GPU_SUITES:-}" ] && [[ ",$GPUEMBED_GPU_SUITES," != *",$name,"* ]]; then return 0; fi
   local envs=()
   while [ "$1" != "--" ]; do envs+=("$1"); shift; done
   shift
@@ -47,5 +51,10 @@ suite fp16 GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- 
   node --test tests/wasm/webgpu_fp16.test.mjs tests/js/webgpu_fp16.test.mjs
 suite load GPUEMBED_LOAD_CALLS="${GPUEMBED_LOAD_CALLS:-10000}" GPUEMBED_LOAD_BACKENDS=webgpu \
   GPUEMBED_LOAD_JSON="$OUT/load.json" -- node tests/js/load.test.mjs
+if [ -f "$W/models/.real-complete" ]; then
+  suite real GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- node --test tests/wasm/real_webgpu.test.mjs
+else
+  echo "== real: skipped (no real model assembled in $W/models: bench/gpu/real_parts.sh)"
+fi
 echo "== js_tests_on_gpu: $failed suite(s) failed"
 exit $failed
