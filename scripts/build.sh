@@ -6,8 +6,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/install_deps.sh
 scripts/gen_models.sh
-scripts/get_models.sh
+# The real models are a download (PyPI): it overlaps the compilation instead of coming before it.
+scripts/get_models.sh &
+get_models=$!
 build=${BUILD_DIR:-build}
 . scripts/ccache_env.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${GPUEMBED_CCACHE_ARGS[@]}" ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
+wait "$get_models"

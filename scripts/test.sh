@@ -25,12 +25,17 @@ wait_prefetch
 scripts/test_tokenizer_diff.sh  # ids against HF tokenizers on fresh random texts, every tokenizer shape
 
 step "native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+# WebGPU-in-Node's set-up (npm, chromium and lavapipe downloads) overlaps the sanitizer build; apt is free by now
+# (the sanitizer build's install_deps.sh finds everything installed).
+scripts/setup_webgpu_node.sh > .cache/setup_webgpu.log 2>&1 &
+setup_webgpu=$!
 BUILD_DIR=build-asan CMAKE_ARGS="-DGPUEMBED_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUEMBED_BUILD_BENCH=OFF" \
   scripts/build.sh
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j"$(nproc)")
 # On CI (.ci/run: a fresh clone, nothing to reuse) the sanitizer build's objects only take disk from the later stages.
 if [ "${GPUEMBED_CI_CLEAN:-}" = 1 ]; then rm -rf build-asan; fi
 
+wait "$setup_webgpu" || { echo "setup_webgpu_node.sh failed in the background (test_wasm.sh runs it again):"; tail -5 .cache/setup_webgpu.log; }
 if [ -x scripts/test_wasm.sh ]; then
   step "WebAssembly + WebGPU tests (Node)"
   scripts/test_wasm.sh
