@@ -1,5 +1,5 @@
 // gpuembed browser demo: load a model (progress bar, Cache API), embed a small corpus, search it.
-// URL parameters: ?model=URL&backend=auto|webgpu|cpu&corpus=N (first N passages)&autoload=0
+// URL parameters: ?model=URL (or pick a bundled model in the page)&backend=auto|webgpu|cpu&corpus=N (first N passages)&autoload=0
 // State for tests: window.demo = { state, backend, adapter, timings, results, error }, body[data-state].
 import { GpuEmbedder } from '../js/gpuembed.mjs';
 
@@ -123,8 +123,14 @@ demo.search = (q) => { $('query').value = q; return search(q); };
 $('model-form').addEventListener('submit', (ev) => { ev.preventDefault(); load(); });
 $('search-form').addEventListener('submit', (ev) => { ev.preventDefault(); search($('query').value.trim()); });
 
-// the real all-MiniLM-L6-v2 that scripts/get_models.sh lays out in .cache/models (served as /models/)
-$('model-url').value = params.get('model') || new URL('../models/all-MiniLM-L6-v2/', location.href).href;
+// The real models scripts/get_models.sh lays out in .cache/models (served as /models/): two families to pick from.
+const localModel = (name) => new URL(`../models/${name}/`, location.href).href;
+$('model-pick').addEventListener('change', () => {
+  if ($('model-pick').value) $('model-url').value = localModel($('model-pick').value);
+});
+$('model-url').addEventListener('input', () => { $('model-pick').value = ''; });
+$('model-url').value = params.get('model') || localModel('all-MiniLM-L6-v2');
+if (params.get('model')) $('model-pick').value = '';
 $('backend').value = params.get('backend') || 'auto';
 const text = await (await fetch(new URL('corpus.txt', import.meta.url))).text();
 passages = text.split('\n').map((s) => s.trim()).filter(Boolean).slice(0, Number(params.get('corpus')) || undefined);

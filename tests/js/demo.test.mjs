@@ -109,6 +109,29 @@ test('demo with its default model, the real all-MiniLM-L6-v2 (WASM CPU in the pa
   await page.close();
 });
 
+test('demo: picking the second family (the real all-mpnet-base-v2, MPNet) loads it and its search finds the passages', async () => {
+  requireRealModel('all-mpnet-base-v2');
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${server.url}/demo/?backend=cpu&corpus=${CORPUS}&autoload=0`);
+  await page.selectOption('#model-pick', 'all-mpnet-base-v2');
+  assert.equal(await page.locator('#model-url').inputValue(), `${server.url}/models/all-mpnet-base-v2/`);
+  await page.click('#load');
+  await page.waitForFunction(() => ['ready', 'error'].includes(window.demo?.state) && window.demo.timings.corpus !== undefined,
+    null, { timeout: 240_000 });
+  const st = await page.evaluate(() => ({ state: window.demo.state, error: window.demo.error, info: document.getElementById('model-info').textContent }));
+  assert.equal(st.state, 'ready', `demo failed: ${st.error} ${errors.join(' ')}`);
+  assert.match(st.info, /768/, `model info should show MPNet's 768 dimensions: ${st.info}`);
+  for (const [q, want] of [['How do bees tell each other where flowers are?', 6], ['when was the Paris landmark built', 0]]) {
+    const hits = await page.evaluate((text) => window.demo.search(text), q);
+    console.log(`# demo (all-mpnet-base-v2): ${JSON.stringify(q)} -> #${hits[0].id} ${hits[0].score.toFixed(3)}, next #${hits[1].id} ${hits[1].score.toFixed(3)}`);
+    assert.equal(hits[0].id, want, `${q}: first hit #${hits[0].id} ${JSON.stringify(hits[0].text)}`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('examples/browser: the example page embeds on its backend and prints golden-checked vectors', async () => {
   const g = readGolden('tiny-bert-cls');
   const page = await browser.newPage();
