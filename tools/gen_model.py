@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Deterministic random-weight BERT checkpoints in Hugging Face layout (stdlib only, same bytes on any machine).
+"""Deterministic random-weight BERT checkpoints in Hugging Face layout (stdlib; numpy, where installed, computes the
+same bytes faster; GPUEMBED_GEN_STDLIB=1 forces the stdlib path), same bytes on any machine.
 
 Weights are k * 2**-e with small integers k (sum of four 12-bit uniforms), so they are exact in float32,
-compress well, and are identical wherever this runs (about 20-30 s with CPython 3.11/3.12).
+compress well, and are identical wherever this runs (about 20-30 s with CPython 3.11/3.12 alone, seconds with numpy).
 Usage: gen_model.py REAL_DIR OUT_DIR [HEADER_JSON]
   e.g.  python3 tools/gen_model.py tests/models/all-MiniLM-L6-v2 OUTDIR   (scripts/gen_models.sh)
 Writes OUT_DIR/minilm-l6-random/ and OUT_DIR/tiny-bert-cls/ (sentence-transformers layout) and prints each
@@ -41,6 +42,22 @@ def kind_of(name):
 
 EXP = {"emb": 15, "w": 16, "bias": 17, "ln_b": 16, "ln_w": 14, "relbias": 10}
 
+def tensor_bytes_np(np, name, n, kind):
+    """tensor_bytes' numbers computed with numpy's wrapping uint64 arithmetic: the same bytes, ~50x faster."""
+    x = (np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+         + np.uint64(splitmix_state(fnv(name) ^ 0x5EED)))
+    z = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    m = np.uint64(4095)
+    k = ((z & m) + ((z >> np.uint64(12)) & m) + ((z >> np.uint64(24)) & m) + ((z >> np.uint64(36)) & m)).astype(np.int64) - 8190
+    v = k.astype(np.float32) * np.float32(2.0 ** -EXP[kind])
+    if kind == "ln_w": v = np.float32(1.0) + v
+    return v.astype("<f4").tobytes()
+
+def splitmix_state(seed):
+    return seed & M64
+
 def tensor_bytes(name, dtype, shape):
     n = 1
     for d in shape: n *= d
@@ -49,6 +66,13 @@ def tensor_bytes(name, dtype, shape):
         assert dtype == "I64"
         return struct.pack("<%dq" % n, *range(n))
     assert dtype == "F32", (name, dtype)
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    if np is not None and n >= 4096 and os.environ.get("GPUEMBED_GEN_STDLIB") != "1":
+        with np.errstate(over="ignore"):
+            return tensor_bytes_np(np, name, n, kind)
     g = splitmix(fnv(name) ^ 0x5EED)
     scale = 2.0 ** -EXP[kind]
     out = array.array("f", bytes(4 * n))
