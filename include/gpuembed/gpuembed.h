@@ -1,5 +1,5 @@
 #pragma once
-// gpuembed: sentence embeddings from BERT-family sentence-transformers models.
+// gpuembed: sentence embeddings from sentence-transformers models (BERT, XLM-R, MPNet, NomicBERT, ModernBERT, Qwen3, Gemma3).
 //
 //   auto e = gpuembed::Embedder::load("models/all-MiniLM-L6-v2");   // a Hugging Face folder as it is
 //   std::vector<float> v = e.embed("The quick brown fox");           // e.dimension() floats

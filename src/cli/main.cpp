@@ -245,7 +245,7 @@ int run_search(const Common& c, const SearchArgs& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gpuembed: sentence embeddings from BERT-family sentence-transformers models"};
+  CLI::App app{"gpuembed: sentence embeddings from sentence-transformers models (BERT, XLM-R, MPNet, NomicBERT, ModernBERT, Qwen3, Gemma3)"};
   app.require_subcommand(1);
   Common c;
   std::string output, format, precision;
