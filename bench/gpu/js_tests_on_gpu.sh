@@ -10,7 +10,8 @@
 #   - tests/js/load.test.mjs: GPUEMBED_LOAD_CALLS (default 10,000) embed calls on WebGPU, figures in $OUT/load.json;
 #   - tests/wasm/real_webgpu.test.mjs with GPUEMBED_SLOW=1 (all golden sentences + the whole evaluation set, fp32 and
 #     fp16) when the real all-MiniLM-L6-v2 was put together there (bench/gpu/real_parts.sh; it is too big for one call).
-# GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, golden_fp32, fp16, load, real).
+#   - tests/wasm/families.test.mjs (GPUEMBED_SLOW=1): every model family's reduced random-weight folder on the GPU;
+# GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, golden_fp32, fp16, load, families, real).
 # Dawn in Node aborts at random on that machine (../shared/notes/gpu-device.md): a suite that dies by a signal is
 # run once more, and both outcomes are printed.
 set -uo pipefail
@@ -21,12 +22,14 @@ OUT=${OUT:-/tmp/gpuembed-out}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/js_tests_on_gpu.log") 2>&1
 [ -f "$W/.complete" ] || GPUEMBED_GPU_REUSE=0 bash bench/run_gpu.sh --setup-only || exit 1
-export PATH=$W/bin:$PATH XDG_RUNTIME_DIR=/tmp GPUEMBED_VK=system GPUEMBED_SHARED_DIR=$W/shared
+export PATH=$W/bin:$PATH XDG_RUNTIME_DIR=/tmp GPUEMBED_VK=system  # goldens: the repo's tests/golden
 if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then for f in .gpucarry/gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 mkdir -p node_modules .cache
 [ -e node_modules/webgpu ] || ln -s "$W/node_modules/webgpu" node_modules/webgpu
 [ -e .cache/models ] || ln -s "$W/models" .cache/models
 touch "$W/models/.complete"
+# the model-family folders (stdlib Python; numpy there makes them in seconds)
+[ -f "$W/models/gemma3-random/model.safetensors" ] || python3 tools/gen_family_models.py "$W/models" >/dev/null
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null
 failed=0
 suite() {  # suite NAME ENV... -- COMMAND...
@@ -51,6 +54,7 @@ suite fp16 GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- 
   node --test tests/wasm/webgpu_fp16.test.mjs tests/js/webgpu_fp16.test.mjs
 suite load GPUEMBED_LOAD_CALLS="${GPUEMBED_LOAD_CALLS:-10000}" GPUEMBED_LOAD_BACKENDS=webgpu \
   GPUEMBED_LOAD_JSON="$OUT/load.json" -- node tests/js/load.test.mjs
+suite families GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- node --test tests/wasm/families.test.mjs
 if [ -f "$W/models/.real-complete" ]; then
   suite real GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- node --test tests/wasm/real_webgpu.test.mjs
 else
