@@ -40,6 +40,8 @@ scripts/get_models.sh
 
 step "node --test ${TEST_FILTER:-tests/wasm/ tests/js/}${GPUEMBED_SLOW:+ (GPUEMBED_SLOW=$GPUEMBED_SLOW)}"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+# Two test files at a time (Node's default on 2 cores is one): most of them wait on one thread (WASM) or on the
+# software GPU, so the second core would otherwise idle. GPUEMBED_TEST_CONCURRENCY=1 runs them one by one.
 # shellcheck disable=SC2086
-node --test ${TEST_FILTER:-tests/wasm/ tests/js/}
+node --test --test-concurrency="${GPUEMBED_TEST_CONCURRENCY:-2}" ${TEST_FILTER:-tests/wasm/ tests/js/}
 step "done"
