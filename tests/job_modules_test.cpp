@@ -74,8 +74,8 @@ TEST(JobModules, PassByPassRowsOnAnAsynchronousDeviceEqualEmbed) {
       "x", "three words here", "a text of middling length about pooling on the CPU", "y z", "the last"};
   const Case cases[] = {
       {"st-prompts-wmean", {}, 0, BatchOutput::kHiddenStates},  // weightedmean, default prompt left out of pooling
-      {"st-prompts-wmean", {.prompt_name = "none"}, 0, BatchOutput::kHiddenStates},
-      {"st-lasttoken-dense", {.prompt_name = "query"}, 0, BatchOutput::kHiddenStates},  // two Dense + Normalize
+      {"st-prompts-wmean", {.prompt_name = "none"}, 0, BatchOutput::kEmbeddings},  // weightedmean on the device
+      {"st-lasttoken-dense", {.prompt_name = "query"}, 0, BatchOutput::kEmbeddings},  // two Dense + Normalize
       {"st-dense-bin", {}, 16, BatchOutput::kEmbeddings},          // mean on the device, Dense + truncate_dim after
       {"st-sharded-cls", {}, 0, BatchOutput::kHiddenStates},        // cls after the default prompt's tokens
       {"st-sharded-cls", {.prompt = ""}, 0, BatchOutput::kEmbeddings},  // no prompt: the device pools

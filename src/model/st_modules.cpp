@@ -271,11 +271,7 @@ PromptChoice SentenceModules::choose_prompt(const std::optional<std::string>& pr
 }
 
 bool SentenceModules::backend_pools(const PromptChoice& prompt) const {
-  if (prompt.pool_skip != 0) return false;
-  return std::all_of(pooling_.begin(), pooling_.end(), [](PoolingMode m) {
-    return m == PoolingMode::kCls || m == PoolingMode::kMax || m == PoolingMode::kMean ||
-           m == PoolingMode::kMeanSqrtLen;
-  });
+  return prompt.pool_skip == 0;
 }
 
 void SentenceModules::pool_padded(const float* hidden, size_t batch, size_t seq, const int32_t* lengths, size_t skip,

@@ -47,8 +47,8 @@ class SentenceModules {
   PromptChoice choose_prompt(const std::optional<std::string>& prompt, const std::optional<std::string>& prompt_name,
                              const Tokenizer& tokenizer, size_t max_seq_length) const;
 
-  // Whether a backend's own pooling (Backend::embed) gives this call's pooled vectors: the modes every backend has
-  // and no prompt tokens to leave out. Otherwise pool_padded() pools Backend::hidden_states on the CPU.
+  // Whether a backend's own pooling (Backend::embed) gives this call's pooled vectors: every backend pools every
+  // mode, so whenever no prompt tokens are left out. Otherwise pool_padded() pools Backend::hidden_states on the CPU.
   bool backend_pools(const PromptChoice& prompt) const;
   // hidden: [batch, seq, hidden] (right padding); lengths: tokens per row; pooled: [batch, pooled_dimension()].
   void pool_padded(const float* hidden, size_t batch, size_t seq, const int32_t* lengths, size_t skip,

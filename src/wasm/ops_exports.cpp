@@ -2,7 +2,9 @@
 // on buffers the test fills, so each kernel can be compared with a reference on random inputs of any shape.
 //   ops_init()                       starts the device request; ops_state(): 0 pending, 1 ready, < 0 failed
 //   ops_run(kernel, params, n_params, in_ptrs, in_bytes, n_in, out_bytes, gx, gy, gz, head_dim)
-//                                    uploads the inputs, dispatches once, reads the output back (async)
+//                                    uploads the inputs, dispatches once, reads the output back (async); with one
+//                                    input more than the kernel reads, the last input is its output buffer (the
+//                                    kernels that work in place: rotary, in-place norms and adds)
 //   ops_poll()                       1 pending, 0 ready, -1 failed;  ops_read(out) copies the output
 //   ops_message()                    the last error / adapter description
 #include <emscripten.h>
@@ -80,7 +82,10 @@ EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_param
     if (g_pending) throw Error(ErrorCode::kInternal, "a run is in flight");
     if (kernel < 0 || kernel >= static_cast<int>(Kernel::kCount)) throw Error(ErrorCode::kInvalidInput, "kernel");
     const Kernel k = static_cast<Kernel>(kernel);
-    if (n_in + 1 != Kernels::storage_bindings(k)) throw Error(ErrorCode::kInvalidInput, "wrong number of inputs");
+    const bool in_place = n_in == Kernels::storage_bindings(k);
+    if (n_in + 1 != Kernels::storage_bindings(k) && !in_place) {
+      throw Error(ErrorCode::kInvalidInput, "wrong number of inputs");
+    }
     auto& ks = g_kernels[static_cast<uint32_t>(head_dim)];
     if (!ks) ks = std::make_unique<Kernels>(*g_ctx, static_cast<uint32_t>(head_dim));
     g_recorder = std::make_unique<Recorder>(*g_ctx, *ks);
@@ -95,9 +100,11 @@ EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_param
       if (!padded.empty()) wgpuQueueWriteBuffer(g_ctx->queue(), b, 0, padded.data(), padded.size());
       refs.push_back(BufferRef{b, 0, std::max<uint64_t>(4, in_bytes[i])});
     }
-    WGPUBuffer out = g_ctx->create_buffer(out_bytes, usage, "output");
-    g_buffers.push_back(out);
-    refs.push_back(BufferRef{out, 0, std::max<uint64_t>(4, out_bytes)});
+    if (!in_place) {
+      WGPUBuffer out = g_ctx->create_buffer(out_bytes, usage, "output");
+      g_buffers.push_back(out);
+      refs.push_back(BufferRef{out, 0, std::max<uint64_t>(4, out_bytes)});
+    }
     g_readback = g_ctx->create_buffer(out_bytes, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, "readback");
     g_buffers.push_back(g_readback);
     g_out_bytes = (std::max<uint64_t>(4, out_bytes) + 3) & ~uint64_t(3);

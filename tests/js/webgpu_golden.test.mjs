@@ -100,3 +100,18 @@ test(`minilm-l6-random golden on WebGPU (${slow ? 'all sentences + a text trunca
   assert.equal(e.backend, null);
   await assert.rejects(e.embed('x'), { code: 'MODEL_NOT_LOADED' });
 });
+
+test("auto picks WebGPU for every model family (no fallbackReason); a short text matches its golden", async () => {
+  for (const name of ['xlmr-random', 'mpnet-random', 'nomic-random', 'modernbert-random', 'qwen3-random', 'gemma3-random']) {
+    const g = readGolden(name);
+    const e = await create({ backend: 'auto', gpu });
+    try {
+      await e.loadModel(modelDir(name));
+      assert.equal(e.backend, 'webgpu', `${name}: auto fell back: ${e.fallbackReason}`);
+      assert.equal(e.fallbackReason, null);
+      compareRows(`${name} JS API auto (WebGPU)`, await e.embedBatch([g.sentences[3].text]), [g.sentences[3]]);
+    } finally {
+      await e.dispose();
+    }
+  }
+});

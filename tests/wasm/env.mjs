@@ -59,6 +59,17 @@ export function readModelFiles(dir) {
   };
 }
 
+// The folder's files plus what loadModel takes as `extra`: the prompts and the Dense modules (EmbeddingGemma's).
+export function readFamilyFiles(dir) {
+  const files = readModelFiles(dir);
+  files.extra = {};
+  for (const rel of ['config_sentence_transformers.json', ...['2_Dense', '3_Dense'].flatMap((m) =>
+    [`${m}/config.json`, `${m}/model.safetensors`])]) {
+    if (fs.existsSync(path.join(dir, rel))) files.extra[rel] = new Uint8Array(fs.readFileSync(path.join(dir, rel)));
+  }
+  return files;
+}
+
 export function vulkanDriver() {
   const want = process.env.GPUEMBED_VK || '';
   const lvp = path.join(root, '.cache', 'lavapipe25');

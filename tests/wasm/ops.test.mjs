@@ -1,72 +1,14 @@
 // Op-level harness (as ggml's test-backend-ops): every WGSL kernel against a float64 JS reference on random
 // inputs of several shapes, odd sizes included (seq 1, 7, 255; dims that are not multiples of the 64x64 tile).
-// Runs on WebGPU in Node: npm `webgpu` (Dawn) on lavapipe or SwiftShader (see env.mjs).
-import { test, before, after } from 'node:test';
+// Runs on WebGPU in Node: npm `webgpu` (Dawn) on lavapipe or SwiftShader (see env.mjs). The kernels of the other
+// model families: tests/wasm/ops_families.test.mjs.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeGpu, loadModuleFactory } from './env.mjs';
 import { erf, gelu } from './reference.mjs';
 import { mulberry32 } from '../../bench/common.mjs';
+import { K, check, grid1, randArray, run, useOpsHarness } from './ops_harness.mjs';
 
-const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
-            matmulSmall: 8 };
-let M;
-let adapter = '';
-
-before(async () => {
-  const { gpu, driver, why } = await nodeGpu();
-  assert.ok(gpu, why);
-  const create = await loadModuleFactory('gpuembed_ops.mjs');
-  M = await create({ gpu });
-  M._ops_init();
-  while (M._ops_state() === 0) await M.gpuembedWait();
-  adapter = `${driver}: ${M.UTF8ToString(M._ops_message())}`;
-  assert.equal(M._ops_state(), 1, `no WebGPU device: ${M.UTF8ToString(M._ops_message())}`);
-  console.log(`# ops harness on ${adapter}`);
-});
-after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's loop alive
-
-const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);
-
-// params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats.
-async function run(kernel, params, inputs, outFloats, grid, headDim = 64) {
-  const pb = M._malloc(Math.max(4, params.length * 4));
-  const dv = new DataView(M.HEAPU8.buffer);
-  params.forEach(([t, v], i) => (t === 'f' ? dv.setFloat32(pb + 4 * i, v, true) : dv.setUint32(pb + 4 * i, v, true)));
-  const ptrs = M._malloc(4 * inputs.length);
-  const sizes = M._malloc(4 * inputs.length);
-  const allocs = [pb, ptrs, sizes];
-  inputs.forEach((arr, i) => {
-    const bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
-    const p = M._malloc(Math.max(4, bytes.length));
-    allocs.push(p);
-    M.HEAPU8.set(bytes, p);
-    M.HEAPU32[(ptrs >> 2) + i] = p;
-    M.HEAPU32[(sizes >> 2) + i] = bytes.length;
-  });
-  const rc = M._ops_run(kernel, pb, params.length, ptrs, sizes, inputs.length, outFloats * 4, grid[0], grid[1], grid[2], headDim);
-  assert.equal(rc, 0, M.UTF8ToString(M._ops_message()));
-  while (M._ops_poll() === 1) await M.gpuembedWait();
-  const out = M._malloc(Math.max(4, outFloats * 4));
-  allocs.push(out);
-  assert.equal(M._ops_read(out), 0, `kernel ${kernel} failed: ${M.UTF8ToString(M._ops_message())}`);
-  const res = M.HEAPF32.slice(out >> 2, (out >> 2) + outFloats);
-  allocs.forEach((p) => M._free(p));
-  return res;
-}
-
-function check(name, got, want, tol, { rel = 0, mask = null } = {}) {
-  let max = 0, at = -1;
-  for (let i = 0; i < want.length; ++i) {
-    if (mask && !mask(i)) continue;
-    const e = Math.abs(got[i] - want[i]);
-    if (!(e <= tol + rel * Math.abs(want[i]))) assert.fail(`${name}: element ${i} got ${got[i]} want ${want[i]} (|err| ${e})`);
-    if (e > max) { max = e; at = i; }
-  }
-  console.log(`#   ${name}: max |err| ${max.toExponential(2)}${at >= 0 ? ` at ${at}` : ''}`);
-  return max;
-}
-
-const grid1 = (n) => [Math.min(n, 65535), Math.ceil(n / Math.min(n, 65535)), 1];
+useOpsHarness();
 
 test('matmul + bias (+GELU, +residual): tiled and few-rows kernels, edges not multiples of 64', async () => {
   const shapes = [[1, 1, 1, 0], [7, 13, 5, 0], [65, 70, 33, 1], [12, 384, 384, 2], [33, 130, 200, 3], [255, 96, 64, 0],
@@ -128,8 +70,8 @@ test('attention: padding mask, safe softmax, head dims 32 and 64, seq 1 / 7 / 25
         want[(b * S + i) * H + h * D + c] = acc / z;
       }
     }
-    const got = await run(K.attention, [['u', B], ['u', S], ['u', NH], ['u', H], ['f', scale], ['u', 0], ['u', 0], ['u', 0]],
-                          [qkv, Uint32Array.from(lens)], B * S * H, [Math.ceil(S / 64), NH, B], D);
+    const got = await run(K.attention, [['u', B], ['u', S], ['u', NH], ['u', NH], ['f', scale], ['u', 0], ['u', 0], ['u', 0]],
+                          [qkv, Uint32Array.from(lens), new Float32Array(1)], B * S * H, [Math.ceil(S / 64), NH, B], D);
     // float32 logits of magnitude ~100 carry ~1e-5 rounding, which the softmax passes on: scale the tolerance
     assert.ok(got.every(Number.isFinite), 'non-finite attention output');
     check(`attention B${B} S${S} heads ${NH}x${D} lens ${lens}`, got, want, 2e-6 * big * big, { rel: 1e-5 });

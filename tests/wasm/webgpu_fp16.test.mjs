@@ -11,13 +11,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, slow } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
-import { compareEmbeddings } from './golden_util.mjs';
+import { compareCosine, compareEmbeddings } from './golden_util.mjs';
 
-const MIN_COSINE = 0.9999;
-// The cosine bar alone allows ~1.4e-2 relative L2 error (an error orthogonal to the embedding), and tiny-bert-cls's
-// embeddings are all alike (cosine 0.97-0.999 between different sentences, tests/golden/README.md), so the
-// relative L2 error is bounded too: 1e-2, about 10x what lavapipe measures (8e-4 tiny, 1.1e-3 MiniLM).
-const MAX_REL_L2 = 1e-2;
 let gpu, driver, core, hasF16;
 const models = [];
 before(async () => {
@@ -43,33 +38,6 @@ async function gpuModel(name, options, c = core) {
   const adapter = await m.initGpu(options);
   console.log(`# ${name}: WebGPU ${m.precision} on ${driver}: ${adapter}`);
   return m;
-}
-
-// Per row: cosine to the golden embedding (>= MIN_COSINE), relative L2 error (<= MAX_REL_L2), max abs error (printed).
-function compareCosine(label, got, sentences, dim, unit = 'sentence') {
-  let minCos = 1, worst = -1, maxAbs = 0, maxRel = 0;
-  sentences.forEach((s, i) => {
-    let dot = 0, g2 = 0, r2 = 0, d2 = 0;
-    for (let j = 0; j < dim; ++j) {
-      const x = got[i * dim + j], y = s.embedding[j];
-      assert.ok(Number.isFinite(x), `${label}: sentence ${i} has a non-finite value`);
-      dot += x * y;
-      g2 += x * x;
-      r2 += y * y;
-      d2 += (x - y) ** 2;
-      maxAbs = Math.max(maxAbs, Math.abs(x - y));
-    }
-    const cos = dot / Math.sqrt(g2 * r2);
-    if (cos < minCos) { minCos = cos; worst = i; }
-    maxRel = Math.max(maxRel, Math.sqrt(d2 / r2));
-  });
-  console.log(`# ${label}: ${sentences.length} ${unit}s, min cosine ${minCos.toFixed(9)} (1 - cos = ` +
-              `${(1 - minCos).toExponential(2)}, ${unit} ${worst}), max |err| ${maxAbs.toExponential(3)}, ` +
-              `max rel L2 ${maxRel.toExponential(3)}`);
-  assert.ok(minCos >= MIN_COSINE, `${label}: cosine ${minCos} < ${MIN_COSINE} (${unit} ${worst}: ` +
-                                  `${JSON.stringify(sentences[worst]?.text.slice(0, 60))})`);
-  assert.ok(maxRel <= MAX_REL_L2, `${label}: relative L2 error ${maxRel} > ${MAX_REL_L2}`);
-  return { minCos, maxAbs, maxRel };
 }
 
 test('fp16: tiny-bert-cls golden (all sentences), weights half the bytes of fp32', { skip: needF16() }, async () => {

@@ -16,9 +16,9 @@ struct KernelDesc {
   int storage;          // storage bindings after the uniform (the last is read_write)
 };
 constexpr KernelDesc kDescs[] = {
-    {"embed_layernorm", false, 7}, {"layernorm", false, 4}, {"matmul", true, 5},  {"attention", false, 3},
+    {"embed_layernorm", false, 7}, {"layernorm", false, 4}, {"matmul", true, 5},  {"attention", false, 4},
     {"gelu", true, 2},             {"residual_add", false, 3}, {"pooling", false, 3}, {"l2_normalize", false, 2},
-    {"matmul_small", true, 5},
+    {"matmul_small", true, 5},     {"rotary", false, 2},       {"gated", true, 2},    {"rms_norm", false, 3},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 
@@ -35,13 +35,17 @@ int Kernels::storage_bindings(Kernel k) { return kDescs[static_cast<int>(k)].sto
 
 Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision)
     : ctx_(ctx), head_dim_(head_dim), precision_(precision) {
-  if (head_dim == 0 || head_dim > 128) {
-    throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..128)");
+  if (head_dim == 0 || head_dim > 256) {
+    throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..256)");
   }
-  if (uint64_t(256) * head_dim > ctx.info().max_workgroup_storage) {
+  // Fewer keys per tile for wide heads: K and V tiles of 32 keys would need 64 KB at head dimension 256, four times
+  // what the default maxComputeWorkgroupStorageSize grants. Below 8 keys a tile would be mostly barrier.
+  const uint64_t tile_bytes = 32 * uint64_t((head_dim + 3) / 4);  // ks + vs per key: 2 vec4 arrays
+  while (keys_per_tile_ > 8 && tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) keys_per_tile_ /= 2;
+  if (tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) {
     throw Error(ErrorCode::kBackendUnavailable,
                 "WebGPU device limit too small: maxComputeWorkgroupStorageSize " +
-                    std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(256 * head_dim) +
+                    std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(tile_bytes * 8) +
                     " bytes that attention needs for head dimension " + std::to_string(head_dim));
   }
   if (precision == GpuPrecision::kF16 && !ctx.info().shader_f16) {
@@ -56,10 +60,13 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision)
     if (d.needs_erf) src = erf + "\n" + src;
     src = prelude + "\n" + src;
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
-      const std::string from = "const HEAD_DIM: u32 = 64u;";
-      const auto pos = src.find(from);
-      if (pos == std::string::npos) throw Error(ErrorCode::kInternal, "attention.wgsl: HEAD_DIM line not found");
-      src.replace(pos, from.size(), "const HEAD_DIM: u32 = " + std::to_string(head_dim) + "u;");
+      for (const auto& [name, value] : {std::pair{"HEAD_DIM", head_dim}, {"KT", keys_per_tile_}}) {
+        const std::string from = std::string("const ") + name + ": u32 = ";
+        const auto pos = src.find(from);
+        const auto end = pos == std::string::npos ? pos : src.find(';', pos);
+        if (end == std::string::npos) throw Error(ErrorCode::kInternal, std::string("attention.wgsl: no ") + name);
+        src.replace(pos, end - pos, from + std::to_string(value) + "u");
+      }
     }
     WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, d.name);
 

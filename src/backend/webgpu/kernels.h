@@ -19,12 +19,15 @@ enum class Kernel : int {
   kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
   kLayerNorm,           // layernorm.wgsl
   kMatmul,              // matmul.wgsl (+ erf.wgsl)
-  kAttention,           // attention.wgsl (HEAD_DIM substituted)
+  kAttention,           // attention.wgsl (HEAD_DIM and KT substituted)
   kGelu,                // gelu.wgsl (+ erf.wgsl)
   kResidualAdd,         // residual_add.wgsl
   kPooling,             // pooling.wgsl
   kL2Normalize,         // l2_normalize.wgsl
   kMatmulSmall,         // matmul_small.wgsl (+ erf.wgsl): few rows / software adapters
+  kRotary,              // rotary.wgsl
+  kGated,               // gated.wgsl (+ erf.wgsl)
+  kRmsNorm,             // rms_norm.wgsl
   kCount
 };
 const char* kernel_name(Kernel k);
@@ -36,8 +39,9 @@ const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
 
 class Kernels {
  public:
-  // Compiles every kernel; attention is specialised for head_dim (<= 128; its K/V tiles use 256*head_dim bytes of
-  // workgroup memory). Throws gpuembed::Error when the device cannot.
+  // Compiles every kernel; attention is specialised for head_dim (<= 256) and for the keys per tile that its K/V
+  // tiles (8 * keys * head_dim bytes) fit in the device's workgroup memory. Throws gpuembed::Error when the device
+  // cannot.
   Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32);
   ~Kernels();
   Kernels(const Kernels&) = delete;
@@ -48,6 +52,7 @@ class Kernels {
   // Storage bindings after the uniform at binding 0 (the last one is read_write).
   static int storage_bindings(Kernel k);
   uint32_t head_dim() const { return head_dim_; }
+  uint32_t attention_keys_per_tile() const { return keys_per_tile_; }
   GpuPrecision precision() const { return precision_; }
   // Bytes of one stored activation / weight-matrix element (the `act` / `wt` types of the WGSL).
   uint32_t element_bytes() const { return precision_ == GpuPrecision::kF16 ? 2 : 4; }
@@ -55,6 +60,7 @@ class Kernels {
  private:
   GpuContext& ctx_;
   uint32_t head_dim_;
+  uint32_t keys_per_tile_ = 32;
   GpuPrecision precision_;
   std::array<WGPUComputePipeline, static_cast<int>(Kernel::kCount)> pipelines_{};
   std::array<WGPUBindGroupLayout, static_cast<int>(Kernel::kCount)> layouts_{};

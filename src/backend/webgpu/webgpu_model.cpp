@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/cpu/ops.h"
 #include "backend/webgpu/pass_readback.h"
 #include "gpuembed/error.h"
 #include "model/half.h"
@@ -17,17 +18,19 @@ BufferRef ref(WGPUBuffer b, uint64_t bytes) { return BufferRef{b, 0, bytes}; }
 
 constexpr float kF16Max = 65504.0f;
 
-// A family whose ops the WebGPU kernels do not cover yet: refused at load, never run with a part left out.
+// A shape of an op the WGSL kernels do not cover: refused at load, never run with a part left out.
 Error unsupported(ModelFamily family, const std::string& what) {
-  return Error(ErrorCode::kModelInvalid, std::string("WebGPU does not support the ") + family_name(family) +
-                                             " model family yet (" + what + "); use the CPU backend");
+  return Error(ErrorCode::kModelInvalid, std::string("WebGPU does not support this ") + family_name(family) +
+                                             " model (" + what + "); use the CPU backend");
 }
 
-// The families the WGSL kernels run (BERT's ops; XLM-R only offsets the positions). Checked before the kernels are
-// built, which would otherwise fail on the first shape they lack (a head dimension over 128) without naming the family.
-const ModelSpec& supported_family(const ModelSpec& spec) {
-  const ModelFamily f = spec.config.family;
-  if (f != ModelFamily::kBert && f != ModelFamily::kXlmRoberta) throw unsupported(f, "its ops have no WGSL kernels");
+// Checked before the kernels are built, which would otherwise fail on the first shape they lack without naming the
+// model: head dimensions up to 256 (EmbeddingGemma's).
+const ModelSpec& supported_shape(const ModelSpec& spec) {
+  const BertConfig& c = spec.config;
+  if (c.head_dim() < 1 || c.head_dim() > 256) {
+    throw unsupported(c.family, "head dimension " + std::to_string(c.head_dim()) + ", beyond the kernels' 256");
+  }
   return spec;
 }
 
@@ -36,7 +39,7 @@ const ModelSpec& supported_family(const ModelSpec& spec) {
 WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& w,
                          GpuPrecision precision)
     : ctx_(std::move(ctx)),
-      spec_(supported_family(spec)),
+      spec_(supported_shape(spec)),
       kernels_(*ctx_, static_cast<uint32_t>(spec.config.head_dim()), precision),
       recorder_(*ctx_, kernels_) {
   const BertConfig& c = spec_.config;
@@ -44,63 +47,139 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
     throw Error(ErrorCode::kModelInvalid, "hidden_size must be a multiple of num_attention_heads");
   }
   if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, ctx_->lost_message());
-  const uint64_t largest = uint64_t(c.vocab_size) * c.hidden_size * 4;
-  if (largest > ctx_->info().max_storage_binding || largest > ctx_->info().max_buffer_size) {
-    throw Error(ErrorCode::kBackendUnavailable,
-                "WebGPU device limits too small for the word-embedding table (" + std::to_string(largest) + " bytes)");
+  // The word-embedding table is one binding: an adapter whose limits cannot hold it is refused by name (the CPU
+  // path of the same model keeps working).
+  const uint64_t table = uint64_t(c.vocab_size) * c.hidden_size * kernels_.element_bytes();
+  for (const auto& [limit, name] : {std::pair{ctx_->info().max_storage_binding, "maxStorageBufferBindingSize"},
+                                    {ctx_->info().max_buffer_size, "maxBufferSize"}}) {
+    if (table > limit) {
+      throw Error(ErrorCode::kBackendUnavailable,
+                  "the word-embedding table (" + std::to_string(c.vocab_size) + " x " + std::to_string(c.hidden_size) +
+                      ", " + std::to_string(table) + " bytes in " + precision_name(kernels_.precision()) +
+                      ") exceeds this WebGPU adapter's " + name + " of " + std::to_string(limit) + " bytes");
+    }
   }
   // Embedding tables and weight matrices in the kernels' `wt` type (f16 halves them); the small vectors stay f32.
   graph_ = build_graph(spec_, w);
+  size_t widest = 1;
+  for (const TensorDecl& t : graph_.tensors) widest = std::max(widest, t.width);
+  zeros_ = ctx_->create_buffer(widest * 4, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, "zeros");
+  owned_weights_.push_back(zeros_);
+  const std::vector<float> zero(widest, 0.0f);
+  wgpuQueueWriteBuffer(ctx_->queue(), zeros_, 0, zero.data(), widest * 4);
+  // A binding the kernel does not read (a table the family lacks): any buffer will do.
+  const BufferRef unused{zeros_, 0, 4};
+  auto put = [&](std::vector<BufferRef>& bufs, const TensorView& t, const char* what, bool as_wt = false) {
+    bufs.push_back(t.data ? BufferRef{upload(t, what, as_wt), 0, t.numel() * (as_wt ? kernels_.element_bytes() : 4)}
+                          : unused);
+  };
   for (const Op& op : graph_.ops) {
-    std::vector<WGPUBuffer> bufs;
-    const std::string at = std::string(op_name(op.kind)) + " ";
+    std::vector<BufferRef> bufs;
     switch (op.kind) {
       case OpKind::kEmbedLayerNorm:
-        if (!op.weights[1].data || !op.weights[2].data || !op.gamma.data) {
-          throw unsupported(c.family, "embeddings without a position table or token types");
-        }
-        for (const TensorView& t : op.weights) bufs.push_back(upload(t, "embedding table", true));
-        bufs.push_back(upload(op.gamma, "embedding LayerNorm weight"));
-        bufs.push_back(upload(op.beta, "embedding LayerNorm bias"));
+        for (const TensorView& t : op.weights) put(bufs, t, "embedding table", true);
+        put(bufs, op.gamma, "embedding LayerNorm weight");
+        bufs.push_back(op.beta.data ? BufferRef{upload(op.beta, "embedding LayerNorm bias"), 0, op.beta.numel() * 4}
+                                    : BufferRef{zeros_, 0, widest * 4});
         break;
       case OpKind::kLinear: {
         std::vector<const TensorView*> weights, biases;
         for (const TensorView& t : op.weights) weights.push_back(&t);
         for (const TensorView& t : op.biases) biases.push_back(&t);
-        bufs.push_back(upload_concat(weights, "linear weight", true));
-        bufs.push_back(upload_concat(biases, "linear bias"));
+        bufs.push_back({upload_concat(weights, "linear weight", true), 0,
+                        op.out_features() * op.in_features() * kernels_.element_bytes()});
+        bufs.push_back(biases.empty() ? BufferRef{zeros_, 0, widest * 4}
+                                      : BufferRef{upload_concat(biases, "linear bias"), 0, op.out_features() * 4});
         break;
       }
       case OpKind::kLayerNorm:
-        if (!op.beta.data) throw unsupported(c.family, "LayerNorm without bias");
-        bufs.push_back(upload(op.gamma, "LayerNorm weight"));
-        bufs.push_back(upload(op.beta, "LayerNorm bias"));
+      case OpKind::kRmsNorm:
+        put(bufs, op.gamma, "norm weight");
+        bufs.push_back(op.beta.data ? BufferRef{upload(op.beta, "LayerNorm bias"), 0, op.beta.numel() * 4}
+                                    : BufferRef{zeros_, 0, widest * 4});
         break;
       case OpKind::kAttention:
-        if (op.relative_bias.data) throw unsupported(c.family, "a relative position bias in attention");
-        if (op.window || op.causal || op.kv() != op.heads) {
-          throw unsupported(c.family, "sliding-window, causal or grouped-query attention");
-        }
         if (op.head_dim != kernels_.head_dim()) throw Error(ErrorCode::kModelInvalid, "attention head_dim differs from the model's");
+        if (op.heads % op.kv() != 0) throw unsupported(c.family, "query heads not a multiple of the key/value heads");
+        bufs.push_back(op.relative_bias.data ? relative_bias_by_distance(op) : unused);
         break;
+      case OpKind::kRotary: {
+        if (op.rotary_dim % 2 != 0 || op.rotary_dim > op.head_dim) {
+          throw unsupported(c.family, "rotary dimension " + std::to_string(op.rotary_dim));
+        }
+        auto same = [&](const RotaryTable& t) { return t.base == op.rotary_base && t.dim == op.rotary_dim; };
+        auto it = std::find_if(rotary_tables_.begin(), rotary_tables_.end(), same);
+        if (it == rotary_tables_.end()) it = rotary_tables_.insert(it, RotaryTable{op.rotary_base, op.rotary_dim});
+        op_rotary_.resize(op_weights_.size() + 1, -1);
+        op_rotary_.back() = static_cast<int>(it - rotary_tables_.begin());
+        break;
+      }
       case OpKind::kPool:
       case OpKind::kL2Normalize:
-        break;
-      case OpKind::kRotary:
-        throw unsupported(c.family, "rotary positions");
       case OpKind::kGatedActivation:
-        throw unsupported(c.family, "a gated feed-forward");
       case OpKind::kAdd:
-        throw unsupported(c.family, "pre-norm residual adds");
-      case OpKind::kRmsNorm:
-        throw unsupported(c.family, "RMSNorm");
+        break;
     }
     op_weights_.push_back(std::move(bufs));
   }
+  op_rotary_.resize(op_weights_.size(), -1);
+}
+
+void WebGpuModel::release_rotary() {
+  recorder_.invalidate();
+  for (RotaryTable& t : rotary_tables_) {
+    if (t.buffer) {
+      wgpuBufferDestroy(t.buffer);
+      wgpuBufferRelease(t.buffer);
+      t.buffer = nullptr;
+    }
+  }
+  rotary_rows_ = 0;
+}
+
+// The angles in float32 as the CPU path computes them (cpu::rotary: inverse frequencies, then position x frequency,
+// std::cos / std::sin), so both paths turn by the same angles.
+void WebGpuModel::ensure_rotary(size_t seq) {
+  if (rotary_tables_.empty() || seq <= rotary_rows_) return;
+  const size_t rows = std::min(std::max(seq, 2 * rotary_rows_), static_cast<size_t>(spec_.config.max_positions()));
+  release_rotary();
+  for (RotaryTable& t : rotary_tables_) {
+    const size_t half = t.dim / 2;
+    std::vector<float> inv_freq(half), cs(rows * 2 * half);
+    for (size_t i = 0; i < half; ++i) {
+      inv_freq[i] = 1.0f / std::pow(t.base, static_cast<float>(2 * i) / static_cast<float>(t.dim));
+    }
+    for (size_t p = 0; p < rows; ++p) {
+      for (size_t i = 0; i < half; ++i) {
+        const float angle = static_cast<float>(p) * inv_freq[i];
+        cs[p * 2 * half + i] = std::cos(angle);
+        cs[p * 2 * half + half + i] = std::sin(angle);
+      }
+    }
+    t.buffer = ctx_->create_buffer(std::max<uint64_t>(cs.size() * 4, 4), kStorage, "rotary cos/sin");
+    if (!cs.empty()) wgpuQueueWriteBuffer(ctx_->queue(), t.buffer, 0, cs.data(), cs.size() * 4);
+  }
+  rotary_rows_ = rows;
+}
+
+// MPNet's bias as attention.wgsl reads it: per head, by distance key - query over every distance the model's
+// positions allow, from the [buckets, heads] table and the CPU path's bucket function (the same float32 logs).
+BufferRef WebGpuModel::relative_bias_by_distance(const Op& op) {
+  const int span = std::max(spec_.config.max_positions(), 1) - 1;
+  const size_t n = 2 * size_t(span) + 1;
+  std::vector<float> table(size_t(op.heads) * n);
+  for (int d = -span; d <= span; ++d) {
+    const int bucket = cpu::relative_position_bucket(d, static_cast<int>(op.bias_buckets),
+                                                     static_cast<int>(op.bias_max_distance));
+    for (uint32_t h = 0; h < op.heads; ++h) table[h * n + size_t(d + span)] = op.relative_bias.data[size_t(bucket) * op.heads + h];
+  }
+  const TensorView view{table.data(), {static_cast<int64_t>(table.size())}};
+  return BufferRef{upload(view, "relative position bias"), 0, table.size() * 4};
 }
 
 WebGpuModel::~WebGpuModel() {
   release_activations();
+  release_rotary();
   for (WGPUBuffer b : owned_weights_) {
     wgpuBufferDestroy(b);
     wgpuBufferRelease(b);
@@ -289,6 +368,7 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   // pass's out-of-memory failure (out_of_memory()), which the caller answers by splitting the batch.
   port::push_error_scopes(ctx_->device());
   ensure_activations(B, T);
+  ensure_rotary(S);
 
   const uint32_t H = c.hidden_size;
   const uint32_t D = static_cast<uint32_t>(spec_.dimension());

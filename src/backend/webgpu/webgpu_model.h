@@ -86,9 +86,24 @@ class WebGpuModel final : public Backend {
   Recorder recorder_;
   Graph graph_;
   // Per op of graph_, its weights on the device: embedding {word, position, token_type, gamma, beta}, linear
-  // {weight, bias} (parts concatenated), layernorm {gamma, beta}; none for the others.
-  std::vector<std::vector<WGPUBuffer>> op_weights_;
+  // {weight, bias} (parts concatenated), LayerNorm / RMSNorm {gamma, beta}, attention {relative bias by distance};
+  // none for the others. What a family lacks is a zeros_ binding (biases) or one the kernel does not read.
+  std::vector<std::vector<BufferRef>> op_weights_;
   std::vector<WGPUBuffer> owned_weights_;
+  WGPUBuffer zeros_ = nullptr;  // as many zero floats as the widest tensor
+  BufferRef relative_bias_by_distance(const Op& op);
+  // Rotary cos / sin tables (rotary.wgsl) per distinct (base, rotary_dim) of the graph's rotary ops, for positions
+  // [0, rotary_rows_): grown when a longer batch arrives (ensure_rotary), so short texts never pay for 8192 positions.
+  struct RotaryTable {
+    float base;
+    uint32_t dim;
+    WGPUBuffer buffer = nullptr;
+  };
+  std::vector<RotaryTable> rotary_tables_;
+  std::vector<int> op_rotary_;  // per op: index into rotary_tables_, or -1
+  size_t rotary_rows_ = 0;
+  void ensure_rotary(size_t seq);
+  void release_rotary();
   uint64_t weight_bytes_ = 0;
 
   size_t cap_tokens_ = 0, cap_batch_ = 0;

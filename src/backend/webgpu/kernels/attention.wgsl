@@ -1,23 +1,26 @@
 // Multi-head self-attention over a right-padded batch, reading the fused QKV projection.
-//   qkv: [batch * seq, 3 * hidden]   (q | k | v, head h in columns h*D .. h*D+D-1 of each third)
-//   ctx: [batch * seq, hidden]       ctx[b, i, h] = softmax_j<len_b(q_i . k_j * scale) v_j
-// Keys at or past lengths[b] are masked out (never read: BERT's additive -inf mask gives them weight exactly 0).
-// Softmax is the numerically safe online form: running max m, rescaled running sum l and accumulator, in f32.
-// One workgroup = 64 consecutive queries of one (batch row, head); K and V go through workgroup memory in
-// tiles of 32 keys, as vec4s (one 16-byte read of workgroup memory per 4 multiply-adds; head dimensions that are
-// not a multiple of 4 are zero-padded). The scores of a tile stay in registers (constant loop bounds; keys past the length skipped).
-// Query rows past the length are written as zeros. HEAD_DIM is substituted at pipeline creation.
-// qkv and ctx are activations (`act`); q, the K/V tiles, scores and accumulators are f32 in both precisions.
-struct Params { batch: u32, seq: u32, heads: u32, hidden: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+//   qkv: [batch * seq, (heads + 2 kv_heads) * D]  (Q | K | V; query head h reads key / value head h / (heads / kv))
+//   ctx: [batch * seq, heads * D]   ctx[b, i, h] = softmax_j(q_i . k_j * scale + bias(j - i)) v_j over the keys j
+// a query sees: j < len_b, with flags bit 0 (causal) j <= i, with window > 0 |j - i| <= window. Keys a query does not
+// see are skipped (an additive -inf mask gives them weight exactly 0). flags bit 1: bias(d) = rel[h * (2 nrel + 1) +
+// nrel + d], MPNet's bucketed relative position bias laid out by distance on the host (else rel is not read).
+// Softmax is the online form: running max m, rescaled running sum l and accumulator, in f32; memory does not grow
+// with the sequence. One workgroup = 64 consecutive queries of one (batch row, head); K and V go through workgroup
+// memory in tiles of KT keys, as vec4s (head dimensions that are not a multiple of 4 are zero-padded), only over
+// the keys some query of the workgroup sees (a sliding window reads O(window) keys, not the whole text). Query rows
+// past the length are written as zeros. HEAD_DIM and KT (ks + vs fit the device's workgroup memory) are substituted
+// at pipeline creation. qkv and ctx are activations (`act`); q, the tiles, scores and accumulators are f32.
+struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> qkv: array<act>;
 @group(0) @binding(2) var<storage, read> lengths: array<u32>;
-@group(0) @binding(3) var<storage, read_write> ctx: array<act>;
+@group(0) @binding(3) var<storage, read> rel: array<f32>;
+@group(0) @binding(4) var<storage, read_write> ctx: array<act>;
 
 const HEAD_DIM: u32 = 64u;  // substituted
+const KT: u32 = 32u;  // substituted
 const D4: u32 = (HEAD_DIM + 3u) / 4u;
 const QT: u32 = 64u;
-const KT: u32 = 32u;
 var<workgroup> ks: array<vec4<f32>, KT * D4>;
 var<workgroup> vs: array<vec4<f32>, KT * D4>;
 
@@ -25,16 +28,43 @@ fn ld(i: u32, d: u32) -> f32 {
   if (d < HEAD_DIM) { return f32(qkv[i + d]); }
   return 0.0;
 }
+fn ld4(i: u32, d: u32) -> vec4<f32> {
+  return vec4<f32>(ld(i, d), ld(i, d + 1u), ld(i, d + 2u), ld(i, d + 3u));
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let b = wid.z;
   let h = wid.y;
-  let qi = wid.x * QT + lid;
+  let q0 = wid.x * QT;
+  let qi = q0 + lid;
   let len = min(lengths[b], p.seq);
-  let stride = 3u * p.hidden;
+  let width = p.heads * HEAD_DIM;
+  let stride = width + 2u * p.kv_heads * HEAD_DIM;
+  let kcol = width + (h / (p.heads / p.kv_heads)) * HEAD_DIM;
+  let vcol = kcol + p.kv_heads * HEAD_DIM;
   let row0 = b * p.seq;
   let is_valid = qi < len;
+  let causal = (p.flags & 1u) != 0u;
+  let has_rel = (p.flags & 2u) != 0u;
+
+  // the keys the workgroup's queries see (uniform: from the workgroup id and the lengths)
+  let qlast = min(q0 + QT, max(len, 1u)) - 1u;
+  var kbeg = 0u;
+  var kend = len;
+  if (p.window > 0u) {
+    kbeg = q0 - min(q0, p.window);
+    kend = min(kend, qlast + p.window + 1u);
+  }
+  if (causal) { kend = min(kend, qlast + 1u); }
+  // this query's own range
+  var jbeg = 0u;
+  var jend = len;
+  if (p.window > 0u) {
+    jbeg = qi - min(qi, p.window);
+    jend = min(jend, qi + p.window + 1u);
+  }
+  if (causal) { jend = min(jend, qi + 1u); }
 
   var q: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;
@@ -42,26 +72,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var d = 0u; d < D4; d = d + 1u) {
     acc[d] = vec4<f32>(0.0);
     q[d] = vec4<f32>(0.0);
-    if (is_valid) {
-      q[d] = vec4<f32>(ld(qbase, 4u * d), ld(qbase, 4u * d + 1u), ld(qbase, 4u * d + 2u), ld(qbase, 4u * d + 3u)) * p.scale;
-    }
+    if (is_valid) { q[d] = ld4(qbase, 4u * d) * p.scale; }
   }
   var m = -3.0e38;
   var l = 0.0;
+  let relbase = h * (2u * p.nrel + 1u) + p.nrel;
 
-  for (var k0 = 0u; k0 < len; k0 = k0 + KT) {
-    let nk = min(KT, len - k0);
+  for (var k0 = kbeg; k0 < kend; k0 = k0 + KT) {
+    let nk = min(KT, kend - k0);
     for (var e = lid; e < KT * D4; e = e + QT) {
       let j = e / D4;
       let d = (e % D4) * 4u;
       var kv = vec4<f32>(0.0);
       var vv = vec4<f32>(0.0);
       if (j < nk) {
-        let base = (row0 + k0 + j) * stride + h * HEAD_DIM;
-        kv = vec4<f32>(ld(base + p.hidden, d), ld(base + p.hidden, d + 1u), ld(base + p.hidden, d + 2u),
-                       ld(base + p.hidden, d + 3u));
-        vv = vec4<f32>(ld(base + 2u * p.hidden, d), ld(base + 2u * p.hidden, d + 1u), ld(base + 2u * p.hidden, d + 2u),
-                       ld(base + 2u * p.hidden, d + 3u));
+        let base = (row0 + k0 + j) * stride;
+        kv = ld4(base + kcol, d);
+        vv = ld4(base + vcol, d);
       }
       ks[e] = kv;
       vs[e] = vv;
@@ -72,10 +99,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var tmax = -3.0e38;
       for (var j = 0u; j < KT; j = j + 1u) {
         s[j] = -3.0e38;
-        if (j < nk) {
+        let kj = k0 + j;
+        if (j < nk && kj >= jbeg && kj < jend) {
           var dot4 = vec4<f32>(0.0);
           for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * ks[j * D4 + d]; }
           s[j] = dot4.x + dot4.y + dot4.z + dot4.w;
+          if (has_rel) { s[j] = s[j] + rel[u32(i32(relbase) + i32(kj) - i32(qi))]; }
           tmax = max(tmax, s[j]);
         }
       }
@@ -84,7 +113,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       l = l * corr;
       for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] * corr; }
       for (var j = 0u; j < KT; j = j + 1u) {
-        if (j < nk) {
+        let kj = k0 + j;
+        if (j < nk && kj >= jbeg && kj < jend) {
           let pj = exp(s[j] - mnew);
           l = l + pj;
           for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vs[j * D4 + d]; }
@@ -98,7 +128,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   if (qi < p.seq) {
     var inv = 0.0;
     if (is_valid && l > 0.0) { inv = 1.0 / l; }
-    let obase = (row0 + qi) * p.hidden + h * HEAD_DIM;
+    let obase = (row0 + qi) * width + h * HEAD_DIM;
     for (var d = 0u; d < D4; d = d + 1u) {
       let o = acc[d] * inv;
       for (var c = 0u; c < 4u; c = c + 1u) {

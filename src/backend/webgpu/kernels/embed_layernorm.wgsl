@@ -4,9 +4,13 @@
 // both accumulated in f32 (two passes, as PyTorch's LayerNorm is exact to f32 rounding). The embedding sum is
 // recomputed in each pass rather than re-read from `out`, whose type (`act`) may be f16: the statistics then see the
 // exact f32 sum in both precisions (in fp32 the recomputed value equals the one stored before).
+// The families' variants (flags): bit 0 no position table (rotary or relative positions), bit 1 no token types,
+// bit 2 no LayerNorm: a decoder's plain gather, word[id] * scale. A missing table's binding is any buffer; it is not
+// read, and x + 0 = x keeps the sum what the CPU path computes without the term.
 struct Params {
   rows: u32, seq: u32, hidden: u32, vocab: u32,
-  max_pos: u32, pos_offset: u32, eps: f32, _p1: u32,
+  max_pos: u32, pos_offset: u32, eps: f32, flags: u32,
+  scale: f32, _p0: u32, _p1: u32, _p2: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -33,7 +37,10 @@ fn reduce_sum(v: f32, lid: u32) -> f32 {
 }
 
 fn emb(wrow: u32, prow: u32, h: u32) -> f32 {
-  return f32(word[wrow + h]) + f32(pos[prow + h]) + f32(ttype[h]);
+  var v = f32(word[wrow + h]);
+  if ((p.flags & 1u) == 0u) { v = v + f32(pos[prow + h]); }
+  if ((p.flags & 2u) == 0u) { v = v + f32(ttype[h]); }
+  return v;
 }
 
 @compute @workgroup_size(128)
@@ -47,6 +54,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * H;
   let wrow = id * H;
   let prow = t * H;
+  if ((p.flags & 4u) != 0u) {
+    for (var h = lid; h < H; h = h + WG) { out[base + h] = act(f32(word[wrow + h]) * p.scale); }
+    return;
+  }
   var s = 0.0;
   for (var h = lid; h < H; h = h + WG) {
     let v = emb(wrow, prow, h);

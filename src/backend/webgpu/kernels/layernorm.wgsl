@@ -1,6 +1,7 @@
 // y[row] = LayerNorm(x[row]) * gamma + beta over `hidden` columns. One workgroup per row; mean first, then the
 // variance of the centred values, both in f32 (two passes). x, y: activations (`act`, see precision_f32.wgsl).
-struct Params { rows: u32, hidden: u32, eps: f32, _p0: u32 }
+// inplace != 0: the input is y itself (ModernBERT's final norm; x is not read).
+struct Params { rows: u32, hidden: u32, eps: f32, inplace: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<act>;
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
@@ -9,6 +10,11 @@ struct Params { rows: u32, hidden: u32, eps: f32, _p0: u32 }
 
 const WG: u32 = 128u;
 var<workgroup> red: array<f32, WG>;
+
+fn ld(i: u32) -> f32 {
+  if (p.inplace != 0u) { return f32(y[i]); }
+  return f32(x[i]);
+}
 
 fn reduce_sum(v: f32, lid: u32) -> f32 {
   red[lid] = v;
@@ -30,15 +36,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let H = p.hidden;
   let base = row * H;
   var s = 0.0;
-  for (var h = lid; h < H; h = h + WG) { s = s + f32(x[base + h]); }
+  for (var h = lid; h < H; h = h + WG) { s = s + ld(base + h); }
   let mean = reduce_sum(s, lid) / f32(H);
   var q = 0.0;
   for (var h = lid; h < H; h = h + WG) {
-    let d = f32(x[base + h]) - mean;
+    let d = ld(base + h) - mean;
     q = q + d * d;
   }
   let inv = 1.0 / sqrt(reduce_sum(q, lid) / f32(H) + p.eps);
   for (var h = lid; h < H; h = h + WG) {
-    y[base + h] = act((f32(x[base + h]) - mean) * inv * gamma[h] + beta[h]);
+    y[base + h] = act((ld(base + h) - mean) * inv * gamma[h] + beta[h]);
   }
 }
