@@ -116,7 +116,9 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
         s.precision_note.clear();
         const BertConfig& c = s.pipeline->spec().config;
         port::DeviceRequest req;
-        req.min_storage_binding = uint64_t(c.vocab_size) * c.hidden_size * 4;
+        // The word-embedding table, one binding: f16 halves it (an adapter without 'shader-f16' that cannot hold the
+        // f32 table is then refused by WebGpuModel, naming the limit).
+        req.min_storage_binding = uint64_t(c.vocab_size) * c.hidden_size * (precision > 0 ? 2 : 4);
         req.want_shader_f16 = precision > 0;
         port::request_device(req, on_gpu_device, reinterpret_cast<void*>(static_cast<intptr_t>(id)));
         return 0;

@@ -207,7 +207,8 @@ std::string WebGpuModel::f16_unsuitable(const BertWeights& w) {
     const std::string at = "layer " + std::to_string(i) + " ";
     for (const auto& [t, name] : {std::pair{&l.q_w, "query.weight"}, {&l.k_w, "key.weight"}, {&l.v_w, "value.weight"},
                                   {&l.attn_out_w, "attention.output.dense.weight"},
-                                  {&l.ffn_in_w, "intermediate.dense.weight"}, {&l.ffn_out_w, "output.dense.weight"}}) {
+                                  {&l.ffn_in_w, "intermediate.dense.weight"}, {&l.ffn_out_w, "output.dense.weight"},
+                                  {&l.ffn_gate_w, "gate projection weight"}}) {
       if (why.empty()) why = check(*t, at + name);
     }
   }
