@@ -80,7 +80,7 @@ mergeInto(LibraryManager.library, {
                      .filter(function(s) { return !!s; }).join(" / ") || "unknown adapter";
         if (info["isFallbackAdapter"] || adapter["isFallbackAdapter"]) desc += " (fallback adapter)";
         // The adapter's largest buffers (the word-embedding table, batch activations) and workgroup memory
-        // (attention keeps 256 * head_dim bytes of K/V tiles: head_dim 128 needs more than the default 16 KiB).
+        // (attention's K/V tiles take 32 keys where the memory allows, fewer for wide heads: kernels.cpp).
         var limits = { "maxStorageBufferBindingSize": maxBinding, "maxBufferSize": maxBuffer,
                        "maxComputeWorkgroupStorageSize": al["maxComputeWorkgroupStorageSize"] };
         var note = wantF16 && !hasF16(adapter)
