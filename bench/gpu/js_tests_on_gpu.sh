@@ -10,7 +10,8 @@
 #   - tests/js/load.test.mjs: GPUEMBED_LOAD_CALLS (default 10,000) embed calls on WebGPU, figures in $OUT/load.json;
 #   - tests/wasm/real_webgpu.test.mjs with GPUEMBED_SLOW=1 (all golden sentences + the whole evaluation set, fp32 and
 #     fp16) when the real all-MiniLM-L6-v2 was put together there (bench/gpu/real_parts.sh; it is too big for one call).
-#   - tests/wasm/families.test.mjs (GPUEMBED_SLOW=1): every model family's reduced random-weight folder on the GPU;
+#   - tests/wasm/families_webgpu.test.mjs (GPUEMBED_SLOW=1): every model family's reduced random-weight folder on the
+#     GPU, fp32 and fp16, all golden sentences (tests/wasm/families.test.mjs: their WASM CPU path);
 # GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, golden_fp32, fp16, load, families, real).
 # Dawn in Node aborts at random on that machine (../shared/notes/gpu-device.md): a suite that dies by a signal is
 # run once more, and both outcomes are printed.
@@ -54,7 +55,8 @@ suite fp16 GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- 
   node --test tests/wasm/webgpu_fp16.test.mjs tests/js/webgpu_fp16.test.mjs
 suite load GPUEMBED_LOAD_CALLS="${GPUEMBED_LOAD_CALLS:-10000}" GPUEMBED_LOAD_BACKENDS=webgpu \
   GPUEMBED_LOAD_JSON="$OUT/load.json" -- node tests/js/load.test.mjs
-suite families GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- node --test tests/wasm/families.test.mjs
+suite families GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- \
+  node --test tests/wasm/families_webgpu.test.mjs tests/wasm/families.test.mjs
 if [ -f "$W/models/.real-complete" ]; then
   suite real GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- node --test tests/wasm/real_webgpu.test.mjs
 else
