@@ -51,35 +51,97 @@ const char* head_prefix(ModelFamily family) {
   return "";
 }
 
-// MPNet's layer: the same parts as BERT's under other names; no token-type table, one relative position bias.
-void bind_mpnet(const Binder& b, const BertConfig& c, BertWeights& w) {
+// BERT (and XLM-R) and MPNet: the same tensors under other names, so one binder reads both from a table.
+// MPNet has no token-type table and one relative position bias shared by the layers.
+enum class Dims { kVocabH, kPositionsH, kTypesH, kBucketsHeads, kH, kI, kHxH, kIxH, kHxI };
+
+std::vector<int64_t> dims(Dims d, const ModelConfig& c) {
   const int64_t H = c.hidden_size, I = c.intermediate_size;
-  w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
-  w.position_embeddings = b.get("embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
-  w.emb_ln_w = b.get("embeddings.LayerNorm.weight", {H});
-  w.emb_ln_b = b.get("embeddings.LayerNorm.bias", {H});
-  w.relative_attention_bias =
-      b.get("encoder.relative_attention_bias.weight", {c.relative_attention_num_buckets, c.num_attention_heads});
+  switch (d) {
+    case Dims::kVocabH: return {c.vocab_size, H};
+    case Dims::kPositionsH: return {c.max_position_embeddings, H};
+    case Dims::kTypesH: return {c.type_vocab_size, H};
+    case Dims::kBucketsHeads: return {c.relative_attention_num_buckets, c.num_attention_heads};
+    case Dims::kH: return {H};
+    case Dims::kI: return {I};
+    case Dims::kHxH: return {H, H};
+    case Dims::kIxH: return {I, H};
+    case Dims::kHxI: return {H, I};
+  }
+  return {};
+}
+
+struct ModelTensor {
+  TensorView ModelWeights::*field;
+  const char* name;
+  Dims dims;
+};
+struct LayerTensor {
+  TensorView LayerWeights::*field;
+  const char* name;  // after "encoder.layer.<l>."
+  Dims dims;
+};
+
+constexpr ModelTensor kBertTensors[] = {
+    {&ModelWeights::word_embeddings, "embeddings.word_embeddings.weight", Dims::kVocabH},
+    {&ModelWeights::position_embeddings, "embeddings.position_embeddings.weight", Dims::kPositionsH},
+    {&ModelWeights::token_type_embeddings, "embeddings.token_type_embeddings.weight", Dims::kTypesH},
+    {&ModelWeights::emb_ln_w, "embeddings.LayerNorm.weight", Dims::kH},
+    {&ModelWeights::emb_ln_b, "embeddings.LayerNorm.bias", Dims::kH},
+};
+constexpr LayerTensor kBertLayer[] = {
+    {&LayerWeights::q_w, "attention.self.query.weight", Dims::kHxH},
+    {&LayerWeights::q_b, "attention.self.query.bias", Dims::kH},
+    {&LayerWeights::k_w, "attention.self.key.weight", Dims::kHxH},
+    {&LayerWeights::k_b, "attention.self.key.bias", Dims::kH},
+    {&LayerWeights::v_w, "attention.self.value.weight", Dims::kHxH},
+    {&LayerWeights::v_b, "attention.self.value.bias", Dims::kH},
+    {&LayerWeights::attn_out_w, "attention.output.dense.weight", Dims::kHxH},
+    {&LayerWeights::attn_out_b, "attention.output.dense.bias", Dims::kH},
+    {&LayerWeights::attn_ln_w, "attention.output.LayerNorm.weight", Dims::kH},
+    {&LayerWeights::attn_ln_b, "attention.output.LayerNorm.bias", Dims::kH},
+    {&LayerWeights::ffn_in_w, "intermediate.dense.weight", Dims::kIxH},
+    {&LayerWeights::ffn_in_b, "intermediate.dense.bias", Dims::kI},
+    {&LayerWeights::ffn_out_w, "output.dense.weight", Dims::kHxI},
+    {&LayerWeights::ffn_out_b, "output.dense.bias", Dims::kH},
+    {&LayerWeights::out_ln_w, "output.LayerNorm.weight", Dims::kH},
+    {&LayerWeights::out_ln_b, "output.LayerNorm.bias", Dims::kH},
+};
+constexpr ModelTensor kMpnetTensors[] = {
+    {&ModelWeights::word_embeddings, "embeddings.word_embeddings.weight", Dims::kVocabH},
+    {&ModelWeights::position_embeddings, "embeddings.position_embeddings.weight", Dims::kPositionsH},
+    {&ModelWeights::emb_ln_w, "embeddings.LayerNorm.weight", Dims::kH},
+    {&ModelWeights::emb_ln_b, "embeddings.LayerNorm.bias", Dims::kH},
+    {&ModelWeights::relative_attention_bias, "encoder.relative_attention_bias.weight", Dims::kBucketsHeads},
+};
+constexpr LayerTensor kMpnetLayer[] = {
+    {&LayerWeights::q_w, "attention.attn.q.weight", Dims::kHxH},
+    {&LayerWeights::q_b, "attention.attn.q.bias", Dims::kH},
+    {&LayerWeights::k_w, "attention.attn.k.weight", Dims::kHxH},
+    {&LayerWeights::k_b, "attention.attn.k.bias", Dims::kH},
+    {&LayerWeights::v_w, "attention.attn.v.weight", Dims::kHxH},
+    {&LayerWeights::v_b, "attention.attn.v.bias", Dims::kH},
+    {&LayerWeights::attn_out_w, "attention.attn.o.weight", Dims::kHxH},
+    {&LayerWeights::attn_out_b, "attention.attn.o.bias", Dims::kH},
+    {&LayerWeights::attn_ln_w, "attention.LayerNorm.weight", Dims::kH},
+    {&LayerWeights::attn_ln_b, "attention.LayerNorm.bias", Dims::kH},
+    {&LayerWeights::ffn_in_w, "intermediate.dense.weight", Dims::kIxH},
+    {&LayerWeights::ffn_in_b, "intermediate.dense.bias", Dims::kI},
+    {&LayerWeights::ffn_out_w, "output.dense.weight", Dims::kHxI},
+    {&LayerWeights::ffn_out_b, "output.dense.bias", Dims::kH},
+    {&LayerWeights::out_ln_w, "output.LayerNorm.weight", Dims::kH},
+    {&LayerWeights::out_ln_b, "output.LayerNorm.bias", Dims::kH},
+};
+
+template <size_t M, size_t N>
+void bind_from_tables(const Binder& b, const ModelConfig& c, const ModelTensor (&model)[M], const LayerTensor (&layer)[N],
+                      ModelWeights& w) {
+  for (const ModelTensor& t : model) w.*t.field = b.get(t.name, dims(t.dims, c));
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    LayerWeights L;
-    L.q_w = b.get(p + "attention.attn.q.weight", {H, H});
-    L.q_b = b.get(p + "attention.attn.q.bias", {H});
-    L.k_w = b.get(p + "attention.attn.k.weight", {H, H});
-    L.k_b = b.get(p + "attention.attn.k.bias", {H});
-    L.v_w = b.get(p + "attention.attn.v.weight", {H, H});
-    L.v_b = b.get(p + "attention.attn.v.bias", {H});
-    L.attn_out_w = b.get(p + "attention.attn.o.weight", {H, H});
-    L.attn_out_b = b.get(p + "attention.attn.o.bias", {H});
-    L.attn_ln_w = b.get(p + "attention.LayerNorm.weight", {H});
-    L.attn_ln_b = b.get(p + "attention.LayerNorm.bias", {H});
-    L.ffn_in_w = b.get(p + "intermediate.dense.weight", {I, H});
-    L.ffn_in_b = b.get(p + "intermediate.dense.bias", {I});
-    L.ffn_out_w = b.get(p + "output.dense.weight", {H, I});
-    L.ffn_out_b = b.get(p + "output.dense.bias", {H});
-    L.out_ln_w = b.get(p + "output.LayerNorm.weight", {H});
-    L.out_ln_b = b.get(p + "output.LayerNorm.bias", {H});
-    w.layers.push_back(std::move(L));
+    LayerWeights lw;
+    for (const LayerTensor& t : layer) lw.*t.field = b.get(p + t.name, dims(t.dims, c));
+    w.layers.push_back(std::move(lw));
   }
 }
 
@@ -90,7 +152,7 @@ TensorView rows_of(const TensorView& m, int64_t first, int64_t rows) {
 
 // NomicBERT: no position table (rotary), fused Wqkv, SwiGLU (fc11 the value, fc12 the gate), no biases in the
 // layers; the word embeddings may be padded past the tokenizer (pad_vocab_size_multiple).
-void bind_nomic_bert(const Binder& b, const BertConfig& c, BertWeights& w) {
+void bind_nomic_bert(const Binder& b, const ModelConfig& c, ModelWeights& w) {
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
   w.token_type_embeddings = b.get("embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
@@ -117,7 +179,7 @@ void bind_nomic_bert(const Binder& b, const BertConfig& c, BertWeights& w) {
 
 // ModernBERT: word embeddings alone, LayerNorms without bias, fused Wqkv, Wi = [GELU input | gate]; the first layer
 // has no attention norm.
-void bind_modernbert(const Binder& b, const BertConfig& c, BertWeights& w) {
+void bind_modernbert(const Binder& b, const ModelConfig& c, ModelWeights& w) {
   const int64_t H = c.hidden_size, I = c.intermediate_size;
   w.word_embeddings = b.get("embeddings.tok_embeddings.weight", {c.vocab_size, H});
   w.emb_ln_w = b.get("embeddings.norm.weight", {H});
@@ -140,7 +202,7 @@ void bind_modernbert(const Binder& b, const BertConfig& c, BertWeights& w) {
 
 // Qwen3 (and Gemma3, whose layers have the same parts plus two norms): separate q/k/v projections (k and v for the key/value heads only), per-head q/k RMSNorm weights, SwiGLU
 // (gate_proj activated, up_proj the value), RMSNorms before attention and FFN and after the last layer.
-void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
+void bind_qwen3(const Binder& b, const ModelConfig& c, ModelWeights& w) {
   const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
   const int64_t Q = c.num_attention_heads * D, KV = c.kv_heads() * D;
   w.word_embeddings = b.get("embed_tokens.weight", {c.vocab_size, H});
@@ -170,55 +232,21 @@ void bind_qwen3(const Binder& b, const BertConfig& c, BertWeights& w) {
 
 }  // namespace
 
-BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& c) {
+ModelWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const ModelConfig& c) {
   const Binder b(*st, head_prefix(c.family),
                  c.family == ModelFamily::kModernBert ? "embeddings.tok_embeddings.weight"
                  : c.family == ModelFamily::kQwen3 || c.family == ModelFamily::kGemma3 ? "embed_tokens.weight"
                                                       : "embeddings.word_embeddings.weight");
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
-  BertWeights w;
+  ModelWeights w;
   w.storage = st;
-  if (c.family == ModelFamily::kMpnet) {
-    bind_mpnet(b, c, w);
-    return w;
-  }
-  if (c.family == ModelFamily::kNomicBert) {
-    bind_nomic_bert(b, c, w);
-    return w;
-  }
-  if (c.family == ModelFamily::kModernBert) {
-    bind_modernbert(b, c, w);
-    return w;
-  }
-  if (c.family == ModelFamily::kQwen3 || c.family == ModelFamily::kGemma3) {
-    bind_qwen3(b, c, w);
-    return w;
-  }
-  w.word_embeddings = b.get("embeddings.word_embeddings.weight", {c.vocab_size, H});
-  w.position_embeddings = b.get("embeddings.position_embeddings.weight", {c.max_position_embeddings, H});
-  w.token_type_embeddings = b.get("embeddings.token_type_embeddings.weight", {c.type_vocab_size, H});
-  w.emb_ln_w = b.get("embeddings.LayerNorm.weight", {H});
-  w.emb_ln_b = b.get("embeddings.LayerNorm.bias", {H});
-  for (int l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    LayerWeights L;
-    L.q_w = b.get(p + "attention.self.query.weight", {H, H});
-    L.q_b = b.get(p + "attention.self.query.bias", {H});
-    L.k_w = b.get(p + "attention.self.key.weight", {H, H});
-    L.k_b = b.get(p + "attention.self.key.bias", {H});
-    L.v_w = b.get(p + "attention.self.value.weight", {H, H});
-    L.v_b = b.get(p + "attention.self.value.bias", {H});
-    L.attn_out_w = b.get(p + "attention.output.dense.weight", {H, H});
-    L.attn_out_b = b.get(p + "attention.output.dense.bias", {H});
-    L.attn_ln_w = b.get(p + "attention.output.LayerNorm.weight", {H});
-    L.attn_ln_b = b.get(p + "attention.output.LayerNorm.bias", {H});
-    L.ffn_in_w = b.get(p + "intermediate.dense.weight", {I, H});
-    L.ffn_in_b = b.get(p + "intermediate.dense.bias", {I});
-    L.ffn_out_w = b.get(p + "output.dense.weight", {H, I});
-    L.ffn_out_b = b.get(p + "output.dense.bias", {H});
-    L.out_ln_w = b.get(p + "output.LayerNorm.weight", {H});
-    L.out_ln_b = b.get(p + "output.LayerNorm.bias", {H});
-    w.layers.push_back(std::move(L));
+  switch (c.family) {
+    case ModelFamily::kBert:
+    case ModelFamily::kXlmRoberta: bind_from_tables(b, c, kBertTensors, kBertLayer, w); break;
+    case ModelFamily::kMpnet: bind_from_tables(b, c, kMpnetTensors, kMpnetLayer, w); break;
+    case ModelFamily::kNomicBert: bind_nomic_bert(b, c, w); break;
+    case ModelFamily::kModernBert: bind_modernbert(b, c, w); break;
+    case ModelFamily::kQwen3:
+    case ModelFamily::kGemma3: bind_qwen3(b, c, w); break;
   }
   return w;
 }

@@ -114,7 +114,7 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
         s.gpu_message.clear();
         s.precision_request = static_cast<PrecisionRequest>(precision);
         s.precision_note.clear();
-        const BertConfig& c = s.pipeline->spec().config;
+        const ModelConfig& c = s.pipeline->spec().config;
         port::DeviceRequest req;
         req.min_storage_binding = uint64_t(c.vocab_size) * c.hidden_size * 4;
         req.want_shader_f16 = precision > 0;
