@@ -87,6 +87,9 @@ target_compile_options(gpuembed_onig PRIVATE -Oz)
 file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/src/model/*.cpp ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp ${CMAKE_SOURCE_DIR}/src/pooling/*.cpp
   ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
+# Vector search is the native Index (js/index.mjs wraps it); its files on disk (index_file.cpp) are native only.
+list(APPEND GPUEMBED_CORE_SOURCES ${CMAKE_SOURCE_DIR}/src/index/index.cpp)
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/index/index.cpp PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
 # The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/model/model_folder_source\\.cpp$")
