@@ -51,8 +51,8 @@ const char* head_prefix(ModelFamily family) {
   return "";
 }
 
-// BERT (and XLM-R) and MPNet: the same tensors under other names, so one binder reads both from a table.
-// MPNet has no token-type table and one relative position bias shared by the layers.
+// BERT (and XLM-R) and MPNet: the same tensors under other names, so one binder reads both from one table. MPNet has
+// no token-type table and one relative position bias shared by the layers.
 enum class Dims { kVocabH, kPositionsH, kTypesH, kBucketsHeads, kH, kI, kHxH, kIxH, kHxI };
 
 std::vector<int64_t> dims(Dims d, const ModelConfig& c) {
@@ -71,76 +71,58 @@ std::vector<int64_t> dims(Dims d, const ModelConfig& c) {
   return {};
 }
 
-struct ModelTensor {
+// The tensors of BERT (and XLM-R) and of MPNet, each under both names (nullptr: the family has no such tensor).
+struct Tensor {
   TensorView ModelWeights::*field;
-  const char* name;
   Dims dims;
+  const char* bert;
+  const char* mpnet;
 };
 struct LayerTensor {
   TensorView LayerWeights::*field;
-  const char* name;  // after "encoder.layer.<l>."
   Dims dims;
+  const char* bert;  // after "encoder.layer.<l>."
+  const char* mpnet;
 };
 
-constexpr ModelTensor kBertTensors[] = {
-    {&ModelWeights::word_embeddings, "embeddings.word_embeddings.weight", Dims::kVocabH},
-    {&ModelWeights::position_embeddings, "embeddings.position_embeddings.weight", Dims::kPositionsH},
-    {&ModelWeights::token_type_embeddings, "embeddings.token_type_embeddings.weight", Dims::kTypesH},
-    {&ModelWeights::emb_ln_w, "embeddings.LayerNorm.weight", Dims::kH},
-    {&ModelWeights::emb_ln_b, "embeddings.LayerNorm.bias", Dims::kH},
+constexpr Tensor kTensors[] = {
+    {&ModelWeights::word_embeddings, Dims::kVocabH, "embeddings.word_embeddings.weight",
+     "embeddings.word_embeddings.weight"},
+    {&ModelWeights::position_embeddings, Dims::kPositionsH, "embeddings.position_embeddings.weight",
+     "embeddings.position_embeddings.weight"},
+    {&ModelWeights::token_type_embeddings, Dims::kTypesH, "embeddings.token_type_embeddings.weight", nullptr},
+    {&ModelWeights::emb_ln_w, Dims::kH, "embeddings.LayerNorm.weight", "embeddings.LayerNorm.weight"},
+    {&ModelWeights::emb_ln_b, Dims::kH, "embeddings.LayerNorm.bias", "embeddings.LayerNorm.bias"},
+    {&ModelWeights::relative_attention_bias, Dims::kBucketsHeads, nullptr, "encoder.relative_attention_bias.weight"},
 };
-constexpr LayerTensor kBertLayer[] = {
-    {&LayerWeights::q_w, "attention.self.query.weight", Dims::kHxH},
-    {&LayerWeights::q_b, "attention.self.query.bias", Dims::kH},
-    {&LayerWeights::k_w, "attention.self.key.weight", Dims::kHxH},
-    {&LayerWeights::k_b, "attention.self.key.bias", Dims::kH},
-    {&LayerWeights::v_w, "attention.self.value.weight", Dims::kHxH},
-    {&LayerWeights::v_b, "attention.self.value.bias", Dims::kH},
-    {&LayerWeights::attn_out_w, "attention.output.dense.weight", Dims::kHxH},
-    {&LayerWeights::attn_out_b, "attention.output.dense.bias", Dims::kH},
-    {&LayerWeights::attn_ln_w, "attention.output.LayerNorm.weight", Dims::kH},
-    {&LayerWeights::attn_ln_b, "attention.output.LayerNorm.bias", Dims::kH},
-    {&LayerWeights::ffn_in_w, "intermediate.dense.weight", Dims::kIxH},
-    {&LayerWeights::ffn_in_b, "intermediate.dense.bias", Dims::kI},
-    {&LayerWeights::ffn_out_w, "output.dense.weight", Dims::kHxI},
-    {&LayerWeights::ffn_out_b, "output.dense.bias", Dims::kH},
-    {&LayerWeights::out_ln_w, "output.LayerNorm.weight", Dims::kH},
-    {&LayerWeights::out_ln_b, "output.LayerNorm.bias", Dims::kH},
-};
-constexpr ModelTensor kMpnetTensors[] = {
-    {&ModelWeights::word_embeddings, "embeddings.word_embeddings.weight", Dims::kVocabH},
-    {&ModelWeights::position_embeddings, "embeddings.position_embeddings.weight", Dims::kPositionsH},
-    {&ModelWeights::emb_ln_w, "embeddings.LayerNorm.weight", Dims::kH},
-    {&ModelWeights::emb_ln_b, "embeddings.LayerNorm.bias", Dims::kH},
-    {&ModelWeights::relative_attention_bias, "encoder.relative_attention_bias.weight", Dims::kBucketsHeads},
-};
-constexpr LayerTensor kMpnetLayer[] = {
-    {&LayerWeights::q_w, "attention.attn.q.weight", Dims::kHxH},
-    {&LayerWeights::q_b, "attention.attn.q.bias", Dims::kH},
-    {&LayerWeights::k_w, "attention.attn.k.weight", Dims::kHxH},
-    {&LayerWeights::k_b, "attention.attn.k.bias", Dims::kH},
-    {&LayerWeights::v_w, "attention.attn.v.weight", Dims::kHxH},
-    {&LayerWeights::v_b, "attention.attn.v.bias", Dims::kH},
-    {&LayerWeights::attn_out_w, "attention.attn.o.weight", Dims::kHxH},
-    {&LayerWeights::attn_out_b, "attention.attn.o.bias", Dims::kH},
-    {&LayerWeights::attn_ln_w, "attention.LayerNorm.weight", Dims::kH},
-    {&LayerWeights::attn_ln_b, "attention.LayerNorm.bias", Dims::kH},
-    {&LayerWeights::ffn_in_w, "intermediate.dense.weight", Dims::kIxH},
-    {&LayerWeights::ffn_in_b, "intermediate.dense.bias", Dims::kI},
-    {&LayerWeights::ffn_out_w, "output.dense.weight", Dims::kHxI},
-    {&LayerWeights::ffn_out_b, "output.dense.bias", Dims::kH},
-    {&LayerWeights::out_ln_w, "output.LayerNorm.weight", Dims::kH},
-    {&LayerWeights::out_ln_b, "output.LayerNorm.bias", Dims::kH},
+constexpr LayerTensor kLayerTensors[] = {
+    {&LayerWeights::q_w, Dims::kHxH, "attention.self.query.weight", "attention.attn.q.weight"},
+    {&LayerWeights::q_b, Dims::kH, "attention.self.query.bias", "attention.attn.q.bias"},
+    {&LayerWeights::k_w, Dims::kHxH, "attention.self.key.weight", "attention.attn.k.weight"},
+    {&LayerWeights::k_b, Dims::kH, "attention.self.key.bias", "attention.attn.k.bias"},
+    {&LayerWeights::v_w, Dims::kHxH, "attention.self.value.weight", "attention.attn.v.weight"},
+    {&LayerWeights::v_b, Dims::kH, "attention.self.value.bias", "attention.attn.v.bias"},
+    {&LayerWeights::attn_out_w, Dims::kHxH, "attention.output.dense.weight", "attention.attn.o.weight"},
+    {&LayerWeights::attn_out_b, Dims::kH, "attention.output.dense.bias", "attention.attn.o.bias"},
+    {&LayerWeights::attn_ln_w, Dims::kH, "attention.output.LayerNorm.weight", "attention.LayerNorm.weight"},
+    {&LayerWeights::attn_ln_b, Dims::kH, "attention.output.LayerNorm.bias", "attention.LayerNorm.bias"},
+    {&LayerWeights::ffn_in_w, Dims::kIxH, "intermediate.dense.weight", "intermediate.dense.weight"},
+    {&LayerWeights::ffn_in_b, Dims::kI, "intermediate.dense.bias", "intermediate.dense.bias"},
+    {&LayerWeights::ffn_out_w, Dims::kHxI, "output.dense.weight", "output.dense.weight"},
+    {&LayerWeights::ffn_out_b, Dims::kH, "output.dense.bias", "output.dense.bias"},
+    {&LayerWeights::out_ln_w, Dims::kH, "output.LayerNorm.weight", "output.LayerNorm.weight"},
+    {&LayerWeights::out_ln_b, Dims::kH, "output.LayerNorm.bias", "output.LayerNorm.bias"},
 };
 
-template <size_t M, size_t N>
-void bind_from_tables(const Binder& b, const ModelConfig& c, const ModelTensor (&model)[M], const LayerTensor (&layer)[N],
-                      ModelWeights& w) {
-  for (const ModelTensor& t : model) w.*t.field = b.get(t.name, dims(t.dims, c));
+void bind_bert_or_mpnet(const Binder& b, const ModelConfig& c, ModelWeights& w) {
+  const bool mpnet = c.family == ModelFamily::kMpnet;
+  for (const Tensor& t : kTensors) {
+    if (const char* name = mpnet ? t.mpnet : t.bert) w.*t.field = b.get(name, dims(t.dims, c));
+  }
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
     LayerWeights lw;
-    for (const LayerTensor& t : layer) lw.*t.field = b.get(p + t.name, dims(t.dims, c));
+    for (const LayerTensor& t : kLayerTensors) lw.*t.field = b.get(p + (mpnet ? t.mpnet : t.bert), dims(t.dims, c));
     w.layers.push_back(std::move(lw));
   }
 }
@@ -241,8 +223,8 @@ ModelWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const Mod
   w.storage = st;
   switch (c.family) {
     case ModelFamily::kBert:
-    case ModelFamily::kXlmRoberta: bind_from_tables(b, c, kBertTensors, kBertLayer, w); break;
-    case ModelFamily::kMpnet: bind_from_tables(b, c, kMpnetTensors, kMpnetLayer, w); break;
+    case ModelFamily::kXlmRoberta:
+    case ModelFamily::kMpnet: bind_bert_or_mpnet(b, c, w); break;
     case ModelFamily::kNomicBert: bind_nomic_bert(b, c, w); break;
     case ModelFamily::kModernBert: bind_modernbert(b, c, w); break;
     case ModelFamily::kQwen3:
