@@ -90,7 +90,8 @@ file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
 # Vector search is the native Index (js/index.mjs wraps it); its files on disk (index_file.cpp) are native only.
 list(APPEND GPUEMBED_CORE_SOURCES ${CMAKE_SOURCE_DIR}/src/index/index.cpp)
 set_source_files_properties(${CMAKE_SOURCE_DIR}/src/index/index.cpp PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
-# The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
+# The Embedder class is not part of the WASM build: src/wasm/ loads through the same loader (api/model_loader.h) but
+# keeps a Pipeline per session of its own, whose CPU backend is built on first use and whose jobs also run on WebGPU.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/model/model_folder_source\\.cpp$")
 add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})

@@ -6,12 +6,8 @@ namespace gpuembed {
 
 Tokenizer load_tokenizer(const ModelSource& source) {
   const std::string& origin = source.origin();
-  // read_binary, not read_text: a tokenizer.json may pass the 16 MiB limit of configuration files (Gemma's is 33 MB).
-  const auto text = [&](const char* rel) {
-    const std::vector<uint8_t> bytes = source.read_binary(rel);
-    return std::string(bytes.begin(), bytes.end());
-  };
-  const std::string config = source.read_text("tokenizer_config.json");
+  const auto text = [&](const char* rel) { return source.read_text(rel, TextFile::kTokenizer); };
+  const std::string config = text("tokenizer_config.json");
   if (source.exists("tokenizer.json")) {
     return Tokenizer::from_tokenizer_json(text("tokenizer.json"), origin + "/tokenizer.json", config);
   }

@@ -127,9 +127,17 @@ void bind_bert_or_mpnet(const Binder& b, const ModelConfig& c, ModelWeights& w) 
   }
 }
 
-// Rows [first, first + rows) of a matrix, in place: NomicBERT's fused Wqkv split into its Q, K and V parts.
+// Rows [first, first + rows) of a matrix, in place.
 TensorView rows_of(const TensorView& m, int64_t first, int64_t rows) {
   return TensorView{m.data + first * m.shape[1], {rows, m.shape[1]}};
+}
+
+// NomicBERT's and ModernBERT's fused [3H, H] Wqkv, split into its Q, K and V parts.
+void bind_fused_qkv(const Binder& b, const std::string& name, int64_t H, LayerWeights& L) {
+  const TensorView qkv = b.get(name, {3 * H, H});
+  L.q_w = rows_of(qkv, 0, H);
+  L.k_w = rows_of(qkv, H, H);
+  L.v_w = rows_of(qkv, 2 * H, H);
 }
 
 // NomicBERT: no position table (rotary), fused Wqkv, SwiGLU (fc11 the value, fc12 the gate), no biases in the
@@ -143,10 +151,7 @@ void bind_nomic_bert(const Binder& b, const ModelConfig& c, ModelWeights& w) {
   for (int l = 0; l < c.num_hidden_layers; ++l) {
     const std::string p = "encoder.layers." + std::to_string(l) + ".";
     LayerWeights L;
-    const TensorView qkv = b.get(p + "attn.Wqkv.weight", {3 * H, H});
-    L.q_w = rows_of(qkv, 0, H);
-    L.k_w = rows_of(qkv, H, H);
-    L.v_w = rows_of(qkv, 2 * H, H);
+    bind_fused_qkv(b, p + "attn.Wqkv.weight", H, L);
     L.attn_out_w = b.get(p + "attn.out_proj.weight", {H, H});
     L.attn_ln_w = b.get(p + "norm1.weight", {H});
     L.attn_ln_b = b.get(p + "norm1.bias", {H});
@@ -170,10 +175,7 @@ void bind_modernbert(const Binder& b, const ModelConfig& c, ModelWeights& w) {
     const std::string p = "layers." + std::to_string(l) + ".";
     LayerWeights L;
     if (l > 0) L.attn_ln_w = b.get(p + "attn_norm.weight", {H});
-    const TensorView qkv = b.get(p + "attn.Wqkv.weight", {3 * H, H});
-    L.q_w = rows_of(qkv, 0, H);
-    L.k_w = rows_of(qkv, H, H);
-    L.v_w = rows_of(qkv, 2 * H, H);
+    bind_fused_qkv(b, p + "attn.Wqkv.weight", H, L);
     L.attn_out_w = b.get(p + "attn.Wo.weight", {H, H});
     L.out_ln_w = b.get(p + "mlp_norm.weight", {H});
     L.ffn_in_w = b.get(p + "mlp.Wi.weight", {2 * I, H});
