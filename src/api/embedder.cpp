@@ -52,13 +52,17 @@ Embedder Embedder::load_from_memory(std::map<std::string, std::vector<uint8_t>> 
                                     const std::string& origin) {
   check_options(options);
   // The weights are moved out of the map rather than copied: a model's bytes are held once.
-  std::shared_ptr<const SafeTensors> weights;
-  if (auto it = files.find("model.safetensors"); it != files.end()) {
-    weights = SafeTensors::from_bytes(std::move(it->second), origin + "/model.safetensors");
+  std::vector<uint8_t> bytes;
+  const auto it = files.find("model.safetensors");
+  const bool given = it != files.end();
+  if (given) {
+    bytes = std::move(it->second);
     files.erase(it);
   }
   const auto source = memory_source(std::move(files), origin);
-  return from_model(load_model(*source, options, std::move(weights)), options, origin);
+  OpenWeights open;
+  if (given) open = [&] { return SafeTensors::from_bytes(std::move(bytes), origin + "/model.safetensors"); };
+  return from_model(load_model(*source, options, open), options, origin);
 }
 
 Embedder Embedder::from_model(LoadedModel&& model, const Options& options, const std::string& path) {

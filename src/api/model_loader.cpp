@@ -15,7 +15,7 @@ Tokenizer load_tokenizer(const ModelSource& source) {
   throw Error(ErrorCode::kModelNotFound, origin + ": neither tokenizer.json nor vocab.txt found");
 }
 
-LoadedModel load_model(const ModelSource& source, const Options& options, std::shared_ptr<const SafeTensors> weights) {
+LoadedModel load_model(const ModelSource& source, const Options& options, const OpenWeights& open_weights) {
   ModelFiles files;
   files.origin = source.origin();
   files.config_json = source.read_text("config.json");
@@ -26,8 +26,9 @@ LoadedModel load_model(const ModelSource& source, const Options& options, std::s
   files.pooling_config_json =
       source.read_text(pooling_dir_from_modules(files.modules_json, files.origin) + "/config.json");
   files.sentence_bert_config_json = source.read_text("sentence_bert_config.json");
-  if (!weights) weights = open_model_weights(source);
-  return assemble_model(files, load_tokenizer(source), std::move(weights), options.normalize, options.max_seq_length,
+  Tokenizer tokenizer = load_tokenizer(source);
+  auto weights = open_weights ? open_weights() : open_model_weights(source);
+  return assemble_model(files, std::move(tokenizer), std::move(weights), options.normalize, options.max_seq_length,
                         &source, options.truncate_dim);
 }
 

@@ -100,15 +100,17 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         put("tokenizer.json", tokenizer_json);
         put("vocab.txt", vocab_txt);
         put("tokenizer_config.json", tokenizer_config_json);
-        std::shared_ptr<const SafeTensors> weights;
+        OpenWeights weights;
         if (safetensors && safetensors_len) {
-          weights = SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
-                                            where + "/model.safetensors");
+          weights = [&] {
+            return SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
+                                           where + "/model.safetensors");
+          };
         }
         Options options;
         options.normalize = normalize;
         options.truncate_dim = staged.truncate_dim;
-        LoadedModel model = load_model(*memory_source(std::move(files), where), options, std::move(weights));
+        LoadedModel model = load_model(*memory_source(std::move(files), where), options, weights);
         auto s = std::make_unique<Session>();
         s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline),
                                                  static_cast<size_t>(std::max(1, max_batch)));
