@@ -2,6 +2,7 @@
 # Outputs in the build folder:
 #   gpuembed.mjs + gpuembed.wasm          the module (ES6, MODULARIZE; loads in Node >= 20.16 and browsers)
 #   gpuembed_ops.mjs + gpuembed_ops.wasm  the WebGPU kernel test harness (tests/wasm, not shipped)
+#   gpuembed_op_harness.cjs + .wasm       the CPU op harness for Node (tests/wasm/cpu_ops.test.mjs, not shipped)
 # Driven by scripts/build_wasm.sh.
 #
 # Also runnable as a script: cmake -DGPUEMBED_EMBED_OUT=x.cpp -DGPUEMBED_EMBED_DIR=src/backend/webgpu/kernels -P wasm.cmake
@@ -86,7 +87,11 @@ target_compile_options(gpuembed_onig PRIVATE -Oz)
 file(GLOB GPUEMBED_CORE_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/src/model/*.cpp ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp ${CMAKE_SOURCE_DIR}/src/pooling/*.cpp
   ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/*.cpp)
-# The native Embedder (folders on disk, std::filesystem) is not part of the WASM build: src/wasm/ replaces it.
+# Vector search is the native Index (js/index.mjs wraps it); its files on disk (index_file.cpp) are native only.
+list(APPEND GPUEMBED_CORE_SOURCES ${CMAKE_SOURCE_DIR}/src/index/index.cpp)
+set_source_files_properties(${CMAKE_SOURCE_DIR}/src/index/index.cpp PROPERTIES COMPILE_OPTIONS -ffp-contract=off)
+# The Embedder class is not part of the WASM build: src/wasm/ loads through the same loader (api/model_loader.h) but
+# keeps a Pipeline per session of its own, whose CPU backend is built on first use and whose jobs also run on WebGPU.
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/api/embedder\\.cpp$")
 list(FILTER GPUEMBED_CORE_SOURCES EXCLUDE REGEX "src/model/model_folder_source\\.cpp$")
 add_library(gpuembed_core STATIC ${GPUEMBED_CORE_SOURCES})
@@ -147,6 +152,9 @@ target_link_options(gpuembed_ops PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NA
 add_custom_command(TARGET gpuembed_wasm POST_BUILD
   COMMAND sh -c "js=$(gzip -9c gpuembed.mjs | wc -c); w=$(gzip -9c gpuembed.wasm | wc -c); echo \"gpuembed WASM size: gpuembed.mjs $(wc -c < gpuembed.mjs) B ($js B gz) + gpuembed.wasm $(wc -c < gpuembed.wasm) B ($w B gz) = $((js + w)) B gzipped (budget 409600)\""
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR} VERBATIM)
+
+# The CPU op harness for Node (tests only): cmake/wasm_op_harness.cmake.
+include(${CMAKE_SOURCE_DIR}/cmake/wasm_op_harness.cmake)
 
 # The threaded module (gpuembed-mt.*): cmake/wasm_threads.cmake.
 include(${CMAKE_SOURCE_DIR}/cmake/wasm_threads.cmake)

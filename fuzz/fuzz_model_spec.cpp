@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     const ModelSpec s = parse_model_spec(f);
-    const BertConfig& c = s.config;
+    const ModelConfig& c = s.config;
     FUZZ_CHECK(c.hidden_size > 0 && c.num_hidden_layers > 0 && c.num_attention_heads > 0);
     FUZZ_CHECK(c.intermediate_size > 0 && c.vocab_size > 0 && c.type_vocab_size > 0);
     FUZZ_CHECK(c.hidden_size % c.num_attention_heads == 0);

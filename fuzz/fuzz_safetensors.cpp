@@ -39,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const Error&) {
     }
   }
-  BertConfig c;
+  ModelConfig c;
   c.hidden_size = 4;
   c.num_hidden_layers = 1;
   c.num_attention_heads = 2;
@@ -48,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.type_vocab_size = 2;
   c.vocab_size = 16;
   try {
-    BertWeights w = bind_model_weights(st, c);
+    ModelWeights w = bind_model_weights(st, c);
     FUZZ_CHECK(w.layers.size() == 1);
     FUZZ_CHECK(w.word_embeddings.numel() == 16u * 4u);
   } catch (const Error&) {

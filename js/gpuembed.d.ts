@@ -166,6 +166,10 @@ export interface SearchHit {
 
 export type Vectors = Float32Array | ArrayLike<number>[];
 
+/**
+ * The C++ gpuembed::Index compiled into the WebAssembly module. Made without an embedder (this constructor,
+ * VectorIndex.load) it lives in the module started last: create a GpuEmbedder first (else MODEL_NOT_LOADED).
+ */
 export class VectorIndex {
   constructor(options: { dimension: number; dtype?: 'f32' | 'f16'; embedder?: GpuEmbedder | null });
   readonly dimension: number;

@@ -7,6 +7,7 @@
 #include "gpuembed/error.h"
 #include "gpuembed/gpuembed.h"
 #include "gpuembed/index.h"
+#include "model/half.h"
 #include "model_fixture.h"
 
 namespace gpuembed {
@@ -63,6 +64,43 @@ TEST(Index, SaveLoadRoundTripsF32ExactlyAndF16Closely) {
   for (size_t i = 0; i < 50 * d; ++i) ASSERT_NEAR(b.row(0)[i], index.row(0)[i], 1e-3);
   const auto q = random_rows(1, d, 4);
   EXPECT_EQ(b.search(q, 1)[0].id, index.search(q, 1)[0].id);
+}
+
+// The float16 files' rounding (model/half.h), which the JS API's files share now that js/index.mjs wraps Index.
+TEST(Index, Float16StorageRoundsToNearestEven) {
+  EXPECT_EQ(float_to_half(1.0f), 0x3c00);
+  EXPECT_EQ(float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00) << "a tie rounds to even";
+  EXPECT_EQ(float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02) << "a tie rounds to even (up)";
+  EXPECT_EQ(float_to_half(65520.0f), 0x7c00);
+  EXPECT_EQ(float_to_half(std::ldexp(1.0f, -24)), 0x0001);
+  EXPECT_EQ(float_to_half(-0.0f), 0x8000);
+  EXPECT_EQ(half_to_float(0x3555), 0.333251953125f);
+  for (uint32_t bits = 0; bits < 0x7c00; bits += 7) ASSERT_EQ(float_to_half(half_to_float(uint16_t(bits))), bits);
+}
+
+// Scores are summed as the WebGPU kernel sums them (index.h): four lanes by d % 4, then (l0 + l1) + (l2 + l3).
+TEST(Index, ScoresAreSummedInTheGpuKernelsOrder) {
+  for (size_t d : {1u, 3u, 4u, 37u, 384u}) {
+    Index index(d);
+    const auto rows = random_rows(20, d, 6), q = random_rows(1, d, 7);
+    index.add(rows);
+    std::vector<float> qn = q;
+    float ss = 0;
+    double dss = 0;
+    for (float x : q) dss += double(x) * x;
+    ss = std::max(float(std::sqrt(dss)), 1e-12f);
+    for (float& x : qn) x /= ss;
+    const auto hits = index.search(q, 20);
+    for (const SearchHit& h : hits) {
+      float lane[4] = {0, 0, 0, 0};
+      for (size_t k = 0; k < d; ++k) {
+        const float p = index.row(h.id)[k] * qn[k];
+        lane[k % 4] += p;
+      }
+      const float want = (lane[0] + lane[1]) + (lane[2] + lane[3]);
+      ASSERT_EQ(h.score, want) << "d " << d << " id " << h.id;
+    }
+  }
 }
 
 TEST(Index, BadFilesAreClearErrors) {

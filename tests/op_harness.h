@@ -70,7 +70,15 @@ struct ForceLevel {
   ~ForceLevel() { cpu::force_simd_level(cpu::simd_level_for(cpu::cpu_features())); }
 };
 
+// The table's columns. The WebAssembly build (cmake/wasm_op_harness.cmake) is one path, every file compiled with
+// SIMD128 (cpu_features reports it as the baseline level), so all its ops share one column.
+#if defined(__wasm_simd128__)
+inline std::string backend_name(SimdLevel) { return "wasm-simd128"; }
+inline const std::string kPlainPath = "wasm-simd128";
+#else
 inline std::string backend_name(SimdLevel l) { return std::string("cpu-") + cpu::simd_level_name(l); }
+inline const std::string kPlainPath = "cpu (scalar)";
+#endif
 
 // Compares got with want (float64) under |got - want| <= tol; records the worst ratio, fails on the first miss.
 // op names the table's row ("op precision"), backend its column.

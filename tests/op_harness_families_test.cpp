@@ -61,8 +61,6 @@ TEST(OpHarness, AttentionWithRelativePositionBias) {
 }
 
 // ModernBERT's local layers: keys more than `window` positions away are masked (texts longer and shorter than it).
-
-// ModernBERT's local layers: keys more than `window` positions away are masked (texts longer and shorter than it).
 TEST(OpHarness, AttentionWithSlidingWindow) {
   const size_t heads = 2, hd = 64, hidden = heads * hd;
   for (size_t window : {3u, 64u}) {
@@ -126,7 +124,7 @@ TEST(OpHarness, RmsNormOverRowsAndHeads) {
       Guarded got(x.size());
       std::copy(x.begin(), x.end(), got.data());
       cpu::rms_norm(got.data(), n, stride, first, width, groups, gamma.data(), 1e-6f);
-      expect_close("rms_norm fp32", "cpu (scalar)", got, want, tol,
+      expect_close("rms_norm fp32", kPlainPath, got, want, tol,
                    std::to_string(n) + " rows, " + std::to_string(groups) + " x " + std::to_string(width));
       // Gemma's (1 + w): the same normalized values times 1 + gamma instead of gamma
       std::vector<double> want_one(x.begin(), x.end()), tol_one(x.size(), 1e-30);
@@ -140,14 +138,11 @@ TEST(OpHarness, RmsNormOverRowsAndHeads) {
       Guarded got_one(x.size());
       std::copy(x.begin(), x.end(), got_one.data());
       cpu::rms_norm(got_one.data(), n, stride, first, width, groups, gamma.data(), 1e-6f, true);
-      expect_close("rms_norm (1 + w) fp32", "cpu (scalar)", got_one, want_one, tol_one,
+      expect_close("rms_norm (1 + w) fp32", kPlainPath, got_one, want_one, tol_one,
                    std::to_string(n) + " rows, " + std::to_string(groups) + " x " + std::to_string(width));
     }
   }
 }
-
-// HF MPNet's buckets (32 buckets, max_distance 128) written out: exact below 8, logarithmic to 128, capped at 15;
-// keys after the query use buckets 16-31.
 
 // HF MPNet's buckets (32 buckets, max_distance 128) written out: exact below 8, logarithmic to 128, capped at 15;
 // keys after the query use buckets 16-31.
@@ -158,9 +153,6 @@ TEST(OpHarness, RelativePositionBucketsMatchMpnet) {
                                        {8, 24},   {16, 26},  {64, 30},  {91, 31},  {5000, 31}};
   for (const auto& [rel, bucket] : kWant) EXPECT_EQ(cpu::relative_position_bucket(rel, 32, 128), bucket) << rel;
 }
-
-// NomicBERT's rotary positions (GPT-NeoX halves; partial rotary leaves the channels past rotary_dim alone); V is
-// never touched. The angles are exact here, so the tolerance carries float32's angle rounding at position 512.
 
 // NomicBERT's rotary positions (GPT-NeoX halves; partial rotary leaves the channels past rotary_dim alone); V is
 // never touched. The angles are exact here, so the tolerance carries float32's angle rounding at position 512.
@@ -190,7 +182,7 @@ TEST(OpHarness, RotaryPositions) {
       Guarded got(qkv.size());
       std::copy(qkv.begin(), qkv.end(), got.data());
       cpu::rotary(got.data(), rows, heads, hd, rd, 1000.0f);
-      expect_close("rotary fp32", "cpu (scalar)", got, want, tol,
+      expect_close("rotary fp32", kPlainPath, got, want, tol,
                    "head_dim " + std::to_string(hd) + " rotary " + std::to_string(rd) + ", rows " + std::to_string(rows.rows()));
     }
   }
@@ -210,7 +202,7 @@ TEST(OpHarness, GatedSilu) {
       }
       Guarded out(n * w);
       cpu::gated_activation_silu(in.data(), n, w, out.data());
-      expect_close("gated silu (SwiGLU) fp32", "cpu (scalar)", out, want, tol,
+      expect_close("gated silu (SwiGLU) fp32", kPlainPath, out, want, tol,
                    std::to_string(n) + "x" + std::to_string(w));
     }
   }
@@ -233,7 +225,7 @@ TEST(OpHarness, GatedGeluAndResidualAdd) {
       }
       Guarded out(n * w);
       cpu::gated_activation_gelu(in.data(), n, w, out.data());
-      expect_close("gated gelu (GeGLU) fp32", "cpu (scalar)", out, want, tol, std::to_string(n) + "x" + std::to_string(w));
+      expect_close("gated gelu (GeGLU) fp32", kPlainPath, out, want, tol, std::to_string(n) + "x" + std::to_string(w));
       // Gemma's tanh form: x/2 (1 + tanh(√(2/π)(x + 0.044715 x³)))
       std::vector<double> want_tanh(n * w), tol_tanh(n * w);
       for (size_t r = 0; r < n; ++r) {
@@ -245,14 +237,14 @@ TEST(OpHarness, GatedGeluAndResidualAdd) {
       }
       Guarded out_tanh(n * w);
       cpu::gated_activation_gelu_tanh(in.data(), n, w, out_tanh.data());
-      expect_close("gated gelu tanh (Gemma) fp32", "cpu (scalar)", out_tanh, want_tanh, tol_tanh,
+      expect_close("gated gelu tanh (Gemma) fp32", kPlainPath, out_tanh, want_tanh, tol_tanh,
                    std::to_string(n) + "x" + std::to_string(w));
       std::vector<float> first_halves(n * w);
       for (size_t r = 0; r < n; ++r) std::copy_n(in.begin() + r * 2 * w, w, first_halves.begin() + r * w);
       Guarded sum(n * w);
       std::copy(x.begin(), x.end(), sum.data());
       cpu::add_rows(sum.data(), first_halves.data(), n, w);
-      expect_close("add (residual) fp32", "cpu (scalar)", sum, want_add, tol_add, std::to_string(n) + "x" + std::to_string(w));
+      expect_close("add (residual) fp32", kPlainPath, sum, want_add, tol_add, std::to_string(n) + "x" + std::to_string(w));
     }
   }
 }

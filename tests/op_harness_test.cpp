@@ -5,6 +5,8 @@
 // families beyond BERT add are in op_harness_families_test.cpp.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "backend/cpu/linear.h"
 #include "op_harness.h"
 #include "pooling/pooling.h"
@@ -70,8 +72,6 @@ TEST(OpHarness, EmbedLayerNorm) {
   }
 }
 
-// XLM-R numbers positions from pad_token_id + 1; MPNet has no token-type table.
-
 TEST(OpHarness, LayerNormAndAddLayerNorm) {
   for (size_t h : {32u, 100u, 384u, 385u}) {
     const auto gamma = random_values(h, 6), beta = random_values(h, 7);
@@ -129,10 +129,12 @@ TEST(OpHarness, Linear) {
         }
       }
       for (Precision precision : {Precision::kFloat32, Precision::kBFloat16}) {
+        std::set<std::string> ran;  // an engine this build lacks resolves to one that is there: run that one once
         for (const Engine& e : engines) {  // the matmul engines dispatch by CPU features themselves, not by SimdLevel
           const cpu::Linear lin(wv, bv, precision, e.engine);
           const bool bf16 = precision == Precision::kBFloat16;
           if (bf16 && lin.engine_name().find("bf16") == std::string::npos) continue;  // no bf16 path here: fp32 runs
+          if (!ran.insert(lin.engine_name()).second) continue;
           const std::string backend = lin.engine_name(), prec = bf16 ? " bf16" : " fp32";
           const std::string shape = std::to_string(m) + "x" + std::to_string(in) + "->" + std::to_string(out);
           Guarded y(m * out);
@@ -187,7 +189,7 @@ TEST(OpHarness, PoolingAndNormalize) {
       }
       Guarded out(h);
       pool_tokens(x.data(), len, h, {mode}, out.data());
-      expect_close(std::string("pool ") + pooling_mode_name(mode) + " fp32", "cpu (scalar)", out, want, tol, "len " + std::to_string(len));
+      expect_close(std::string("pool ") + pooling_mode_name(mode) + " fp32", kPlainPath, out, want, tol, "len " + std::to_string(len));
     }
   }
   for (size_t n : {1u, 7u, 385u}) {
@@ -200,7 +202,7 @@ TEST(OpHarness, PoolingAndNormalize) {
     Guarded out(n);
     std::copy(v.begin(), v.end(), out.data());
     l2_normalize(out.data(), n);
-    expect_close("l2_normalize fp32", "cpu (scalar)", out, want, tol, "n " + std::to_string(n));
+    expect_close("l2_normalize fp32", kPlainPath, out, want, tol, "n " + std::to_string(n));
   }
 }
 

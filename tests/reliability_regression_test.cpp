@@ -72,12 +72,12 @@ TEST(ReliabilityRegression, PoolingUnsupportedFlagNotBoolean) {
 TEST(ReliabilityRegression, LayerNormEpsOverflowingFloat) {
   json c = json::parse(kConfig);
   c["layer_norm_eps"] = 1e300;
-  expect_model_invalid([&] { parse_bert_config(c.dump(), "config.json"); }, "layer_norm_eps");
+  expect_model_invalid([&] { parse_model_config(c.dump(), "config.json"); }, "layer_norm_eps");
   // Found by fuzz_model_spec in CI: 1e-92 is positive as a double but 0 as a float32.
   c["layer_norm_eps"] = 1e-92;
-  expect_model_invalid([&] { parse_bert_config(c.dump(), "config.json"); }, "layer_norm_eps");
+  expect_model_invalid([&] { parse_model_config(c.dump(), "config.json"); }, "layer_norm_eps");
   c["layer_norm_eps"] = 1e-12;
-  EXPECT_FLOAT_EQ(parse_bert_config(c.dump(), "config.json").layer_norm_eps, 1e-12f);
+  EXPECT_FLOAT_EQ(parse_model_config(c.dump(), "config.json").layer_norm_eps, 1e-12f);
 }
 
 json small_tokenizer_json() {

@@ -64,12 +64,18 @@ struct TokenizedText {
   std::vector<std::string> tokens;
 };
 
+struct LoadedModel;  // a model's tokenizer, spec and weights (internal)
+
 // Called after each forward pass with (texts done, texts total).
 using Progress = std::function<void(size_t done, size_t total)>;
 
 class Embedder {
  public:
   static Embedder load(const std::filesystem::path& model_dir, const Options& options = {});
+  // The same from files already in memory: paths as in the folder ("config.json", "1_Pooling/config.json",
+  // "tokenizer.json", "model.safetensors", ...) -> bytes. `origin` names the model in error messages.
+  static Embedder load_from_memory(std::map<std::string, std::vector<uint8_t>> files, const Options& options = {},
+                                   const std::string& origin = "memory");
 
   std::vector<float> embed(std::string_view text, const EmbedOptions& options = {});
   // Returns texts.size() * dimension() floats, row i for texts[i].
@@ -90,6 +96,7 @@ class Embedder {
  private:
   struct Impl;
   explicit Embedder(std::unique_ptr<Impl> impl);
+  static Embedder from_model(LoadedModel&& model, const Options& options, const std::string& path);
   std::unique_ptr<Impl> impl_;
 };
 

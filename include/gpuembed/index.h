@@ -8,6 +8,10 @@
 //
 // File format (little-endian): "GPEMBIDX", u32 version (1), u32 dtype (0 = f32, 1 = f16), u64 count, u64 dim,
 // then count × dim values, row-major. The JS API reads and writes the same files.
+//
+// Scores are float32 sums in a fixed order (lane d % 4 in order of d, then (l0 + l1) + (l2 + l3)), the order of the
+// WebGPU search kernel (index_scores.wgsl), so the CPU search here, the JS API's (this code compiled to WebAssembly)
+// and the GPU search give the same scores bit for bit and so the same ids.
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -39,6 +43,9 @@ class Index {
   // Float16 halves the file; vectors are rounded to nearest even on save.
   void save(const std::filesystem::path& path, IndexStorage storage = IndexStorage::kFloat32) const;
   static Index load(const std::filesystem::path& path);
+  // The same file in memory (the WebAssembly module has no file system). `where` prefixes error messages.
+  std::string to_bytes(IndexStorage storage = IndexStorage::kFloat32) const;
+  static Index from_bytes(const void* data, size_t size, const std::string& where = "index: ");
 
  private:
   size_t dim_;

@@ -1,8 +1,7 @@
 #include <cmath>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
+#include "api/model_loader.h"
 #include "api/pipeline.h"
 #include "backend/cpu/cpu_backend.h"
 #include "backend/cpu/linear.h"
@@ -13,31 +12,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// config.json, modules.json, the Pooling config.json and sentence_bert_config.json are a few hundred bytes; anything
-// over 16 MiB is not one of them and is rejected before it is read.
-constexpr uintmax_t kMaxConfigFileBytes = 16u << 20;
-
-// Reads a whole file; an absent file gives "" (callers decide whether it was required).
-std::string read_optional(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return {};
-  const uintmax_t size = fs::file_size(path, ec);
-  if (!ec && size > kMaxConfigFileBytes) {
-    throw Error(ErrorCode::kModelInvalid, path.string() + ": " + std::to_string(size) +
-                                              " bytes exceeds the limit of " + std::to_string(kMaxConfigFileBytes) +
-                                              " bytes for a configuration file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string join_pooling(const std::vector<PoolingMode>& modes) {
   std::string s;
   for (PoolingMode m : modes) s += (s.empty() ? "" : "+") + std::string(pooling_mode_name(m));
   return s;
+}
+
+void check_options(const Options& options) {
+  if (options.backend != "cpu" && options.backend != "auto") {
+    throw Error(ErrorCode::kBackendUnavailable, "backend '" + options.backend +
+                                                    "' is not available in the native library (use 'cpu'; WebGPU runs "
+                                                    "in the WASM build)");
+  }
+  if (options.threads < 0) throw Error(ErrorCode::kInvalidInput, "threads must be >= 0");
 }
 
 }  // namespace
@@ -57,33 +44,33 @@ Embedder Embedder::load(const fs::path& dir, const Options& options) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw Error(ErrorCode::kModelNotFound, dir.string() + ": model folder not found");
   if (!fs::is_directory(dir, ec)) throw Error(ErrorCode::kModelNotFound, dir.string() + ": not a folder");
-  if (options.backend != "cpu" && options.backend != "auto") {
-    throw Error(ErrorCode::kBackendUnavailable, "backend '" + options.backend +
-                                                    "' is not available in the native library (use 'cpu'; WebGPU runs "
-                                                    "in the WASM build)");
+  check_options(options);
+  return from_model(load_model(*folder_source(dir), options), options, dir.string());
+}
+
+Embedder Embedder::load_from_memory(std::map<std::string, std::vector<uint8_t>> files, const Options& options,
+                                    const std::string& origin) {
+  check_options(options);
+  // The weights are moved out of the map rather than copied: a model's bytes are held once.
+  std::vector<uint8_t> bytes;
+  const auto it = files.find("model.safetensors");
+  const bool given = it != files.end();
+  if (given) {
+    bytes = std::move(it->second);
+    files.erase(it);
   }
-  if (options.threads < 0) throw Error(ErrorCode::kInvalidInput, "threads must be >= 0");
+  const auto source = memory_source(std::move(files), origin);
+  OpenWeights open;
+  if (given) open = [&] { return SafeTensors::from_bytes(std::move(bytes), origin + "/model.safetensors"); };
+  return from_model(load_model(*source, options, open), options, origin);
+}
 
-  const auto source = folder_source(dir);
-  ModelFiles files;
-  files.origin = dir.string();
-  files.config_json = read_optional(dir / "config.json");
-  if (files.config_json.empty()) {
-    throw Error(ErrorCode::kModelNotFound, (dir / "config.json").string() + ": missing (is this a Hugging Face model folder?)");
-  }
-  files.modules_json = read_optional(dir / "modules.json");
-  files.pooling_config_json = read_optional(dir / pooling_dir_from_modules(files.modules_json, files.origin) / "config.json");
-  files.sentence_bert_config_json = read_optional(dir / "sentence_bert_config.json");
-
-  auto st = open_model_weights(*source);
-  LoadedModel model = assemble_model(files, Tokenizer::from_dir(dir), st, options.normalize, options.max_seq_length,
-                                     source.get(), options.truncate_dim);
-
+Embedder Embedder::from_model(LoadedModel&& model, const Options& options, const std::string& path) {
   auto backend = make_cpu_backend(model.spec, model.weights, options.precision, options.threads);
 
   auto impl = std::make_unique<Impl>();
   const ModelSpec& s = model.spec;
-  impl->info.path = dir.string();
+  impl->info.path = path;
   impl->info.hidden_size = s.config.hidden_size;
   impl->info.num_layers = s.config.num_hidden_layers;
   impl->info.num_heads = s.config.num_attention_heads;

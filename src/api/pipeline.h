@@ -27,7 +27,7 @@ constexpr size_t kMaxBatchTexts = 1u << 20;   // texts per embed_batch call
 struct LoadedModel {
   ModelSpec spec;
   std::shared_ptr<const Tokenizer> tokenizer;
-  BertWeights weights;
+  ModelWeights weights;
   SentenceModules modules;  // prompts and what follows pooling (Dense, Normalize, truncate_dim)
 };
 
@@ -68,7 +68,7 @@ class Pipeline {
   // Floats per text that embed() returns (after Dense modules and truncate_dim; spec().dimension() is the pooled width).
   size_t dimension() const { return model_.modules.dimension(); }
   const Tokenizer& tokenizer() const { return *model_.tokenizer; }
-  const BertWeights& weights() const { return model_.weights; }
+  const ModelWeights& weights() const { return model_.weights; }
   Backend& backend() { return *backend_; }
   size_t max_batch() const { return max_batch_; }
   // Swaps the backend; the model stays loaded.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 
 #include "gpuembed/error.h"
 #include "model/half.h"
@@ -21,10 +20,27 @@ void put(std::string& out, T v) {
   out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 template <typename T>
-T get(const std::string& in, size_t at) {
+T get(const unsigned char* in, size_t at) {
   T v;
-  std::memcpy(&v, in.data() + at, sizeof v);
+  std::memcpy(&v, in + at, sizeof v);
   return v;
+}
+
+// The summation order of index_scores.wgsl (see index.h). Built with -ffp-contract=off (CMakeLists.txt,
+// cmake/wasm.cmake): a fused multiply-add would round differently from the GPU's separate product and sum.
+float dot_in_lanes(const float* r, const float* q, size_t dim) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    s0 += r[d] * q[d];
+    s1 += r[d + 1] * q[d + 1];
+    s2 += r[d + 2] * q[d + 2];
+    s3 += r[d + 3] * q[d + 3];
+  }
+  if (d < dim) s0 += r[d] * q[d];
+  if (d + 1 < dim) s1 += r[d + 1] * q[d + 1];
+  if (d + 2 < dim) s2 += r[d + 2] * q[d + 2];
+  return (s0 + s1) + (s2 + s3);
 }
 
 }  // namespace
@@ -60,12 +76,7 @@ std::vector<SearchHit> Index::search(const float* query, size_t k) const {
   std::vector<float> q(query, query + dim_);
   l2_normalize(q.data(), dim_);
   std::vector<SearchHit> hits(count_);
-  for (size_t i = 0; i < count_; ++i) {
-    const float* r = row(i);
-    float dot = 0;
-    for (size_t d = 0; d < dim_; ++d) dot += r[d] * q[d];
-    hits[i] = {i, dot};
-  }
+  for (size_t i = 0; i < count_; ++i) hits[i] = {i, dot_in_lanes(row(i), q.data(), dim_)};
   k = std::min(k, hits.size());
   // Ties keep the lower id first, so results are deterministic.
   auto better = [](const SearchHit& a, const SearchHit& b) { return a.score > b.score || (a.score == b.score && a.id < b.id); };
@@ -74,7 +85,7 @@ std::vector<SearchHit> Index::search(const float* query, size_t k) const {
   return hits;
 }
 
-void Index::save(const std::filesystem::path& path, IndexStorage storage) const {
+std::string Index::to_bytes(IndexStorage storage) const {
   std::string out(kMagic, 8);
   put<uint32_t>(out, kVersion);
   put<uint32_t>(out, storage == IndexStorage::kFloat16 ? 1u : 0u);
@@ -85,18 +96,12 @@ void Index::save(const std::filesystem::path& path, IndexStorage storage) const 
   } else {
     out.append(reinterpret_cast<const char*>(data_.data()), data_.size() * sizeof(float));
   }
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f || !f.write(out.data(), static_cast<std::streamsize>(out.size()))) {
-    throw Error(ErrorCode::kInvalidInput, path.string() + ": cannot write index");
-  }
+  return out;
 }
 
-Index Index::load(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw Error(ErrorCode::kModelNotFound, path.string() + ": cannot open index");
-  const std::string in((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const std::string where = path.string() + ": ";
-  if (in.size() < kHeaderBytes || std::memcmp(in.data(), kMagic, 8) != 0) {
+Index Index::from_bytes(const void* data, size_t size, const std::string& where) {
+  const auto* in = static_cast<const unsigned char*>(data);
+  if (size < kHeaderBytes || std::memcmp(in, kMagic, 8) != 0) {
     throw Error(ErrorCode::kModelInvalid, where + "not a gpuembed index file");
   }
   const auto version = get<uint32_t>(in, 8), dtype = get<uint32_t>(in, 12);
@@ -104,8 +109,8 @@ Index Index::load(const std::filesystem::path& path) {
   if (version != kVersion) throw Error(ErrorCode::kModelInvalid, where + "index version " + std::to_string(version) + " is not supported");
   if (dtype > 1) throw Error(ErrorCode::kModelInvalid, where + "unknown index dtype " + std::to_string(dtype));
   const size_t width = dtype == 1 ? 2 : 4;
-  if (dim == 0 || dim > (1u << 20) || count > (in.size() - kHeaderBytes) / (dim * width) ||
-      in.size() - kHeaderBytes != count * dim * width) {
+  if (dim == 0 || dim > (1u << 20) || count > (size - kHeaderBytes) / (dim * width) ||
+      size - kHeaderBytes != count * dim * width) {
     throw Error(ErrorCode::kModelInvalid, where + "size does not match its header (truncated?)");
   }
   Index index(dim);

@@ -5,9 +5,9 @@
 namespace gpuembed {
 
 // families/*.cpp
-Graph build_bert_graph(const ModelSpec& spec, const BertWeights& weights);  // BERT, XLM-R, MPNet, NomicBERT
-Graph build_modernbert_graph(const ModelSpec& spec, const BertWeights& weights);
-Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& weights);  // Qwen3, Gemma3
+Graph build_bert_graph(const ModelSpec& spec, const ModelWeights& weights);  // BERT, XLM-R, MPNet, NomicBERT
+Graph build_modernbert_graph(const ModelSpec& spec, const ModelWeights& weights);
+Graph build_qwen3_graph(const ModelSpec& spec, const ModelWeights& weights);  // Qwen3, Gemma3
 
 const char* op_name(OpKind kind) {
   switch (kind) {
@@ -145,7 +145,7 @@ void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden) {
   }
 }
 
-Graph build_graph(const ModelSpec& spec, const BertWeights& weights) {
+Graph build_graph(const ModelSpec& spec, const ModelWeights& weights) {
   Graph g = spec.config.family == ModelFamily::kModernBert ? build_modernbert_graph(spec, weights)
             : spec.config.family == ModelFamily::kQwen3 || spec.config.family == ModelFamily::kGemma3
                 ? build_qwen3_graph(spec, weights)

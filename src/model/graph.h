@@ -106,6 +106,6 @@ struct Graph {
 void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden);
 
 // The graph of a model: picks the family builder by the config's family.
-Graph build_graph(const ModelSpec& spec, const BertWeights& weights);
+Graph build_graph(const ModelSpec& spec, const ModelWeights& weights);
 
 }  // namespace gpuembed

@@ -18,12 +18,12 @@ class FolderSource final : public ModelSource {
     std::error_code ec;
     return fs::is_regular_file(dir_ / rel, ec);
   }
-  std::string read_text(const std::string& rel) const override {
+  std::string text(const std::string& rel, TextFile kind) const override {
     const fs::path path = dir_ / rel;
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return {};
     const uintmax_t size = fs::file_size(path, ec);
-    if (!ec) check_config_size(path.string(), size);
+    if (!ec) check_text_size(path.string(), size, kind);
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorCode::kModelInvalid, path.string() + ": cannot be read");
     std::ostringstream ss;

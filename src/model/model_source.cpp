@@ -7,10 +7,13 @@
 
 namespace gpuembed {
 
-void check_config_size(const std::string& where, uintmax_t size) {
-  if (size > kMaxConfigFileBytes) {
+void check_text_size(const std::string& where, uintmax_t size, TextFile kind) {
+  const bool config = kind == TextFile::kConfig;
+  const uintmax_t limit = config ? kMaxConfigFileBytes : kMaxTokenizerFileBytes;
+  if (size > limit) {
     throw Error(ErrorCode::kModelInvalid, where + ": " + std::to_string(size) + " bytes exceeds the limit of " +
-                                              std::to_string(kMaxConfigFileBytes) + " bytes for a configuration file");
+                                              std::to_string(limit) + " bytes for a " +
+                                              (config ? "configuration" : "tokenizer") + " file");
   }
 }
 
@@ -22,10 +25,10 @@ class MemorySource final : public ModelSource {
       : files_(std::move(files)), origin_(std::move(origin)) {}
   const std::string& origin() const override { return origin_; }
   bool exists(const std::string& rel) const override { return files_.count(rel) != 0; }
-  std::string read_text(const std::string& rel) const override {
+  std::string text(const std::string& rel, TextFile kind) const override {
     auto it = files_.find(rel);
     if (it == files_.end()) return {};
-    check_config_size(origin_ + "/" + rel, it->second.size());
+    check_text_size(origin_ + "/" + rel, it->second.size(), kind);
     return std::string(it->second.begin(), it->second.end());
   }
   std::vector<uint8_t> read_binary(const std::string& rel) const override {

@@ -35,6 +35,29 @@ int positive_int(const json& j, const char* key, const std::string& origin) {
   return v.get<int>();
 }
 
+int positive_int_or(const json& j, const char* key, const std::string& origin, int fallback) {
+  return j.contains(key) ? positive_int(j, key, origin) : fallback;
+}
+
+double number_or(const json& j, const char* key, double fallback) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
+void require_false(const json& j, const char* key, const std::string& origin, const std::string& why) {
+  if (j.contains(key) && !(j[key].is_boolean() && !j[key].get<bool>())) {
+    invalid(origin, std::string("'") + key + "' must be false" + why);
+  }
+}
+
+void read_shape(const json& j, const std::string& origin, ModelConfig& c, const ShapeFields& names) {
+  c.hidden_size = positive_int(j, names.hidden, origin);
+  c.num_hidden_layers = positive_int(j, names.layers, origin);
+  c.num_attention_heads = positive_int(j, names.heads, origin);
+  c.intermediate_size = positive_int(j, names.intermediate, origin);
+  c.max_position_embeddings = positive_int(j, names.positions, origin);
+  c.vocab_size = positive_int(j, "vocab_size", origin);
+}
+
 }  // namespace config_json
 
 using nlohmann::json;
@@ -65,9 +88,9 @@ const char* family_name(ModelFamily family) {
   return "?";
 }
 
-BertConfig parse_bert_config(const std::string& text, const std::string& origin) {
+ModelConfig parse_model_config(const std::string& text, const std::string& origin) {
   const json j = parse_object(text, origin);
-  BertConfig c;
+  ModelConfig c;
   if (j.contains("model_type") && j["model_type"].is_string()) {
     const auto mt = j["model_type"].get<std::string>();
     bool known = false;
@@ -88,16 +111,9 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
   if (c.family == ModelFamily::kModernBert) return parse_modernbert_config(j, origin, c);
   if (c.family == ModelFamily::kQwen3) return parse_qwen3_config(j, origin, c);
   if (c.family == ModelFamily::kGemma3) return parse_gemma3_config(j, origin, c);
-  c.hidden_size = positive_int(j, "hidden_size", origin);
-  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
-  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
-  c.intermediate_size = positive_int(j, "intermediate_size", origin);
-  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
-  c.vocab_size = positive_int(j, "vocab_size", origin);
+  read_shape(j, origin, c);
   // MPNet has no token-type table; XLM-R has one row.
-  c.type_vocab_size = c.family == ModelFamily::kMpnet    ? 0
-                      : j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin)
-                                                      : 2;
+  c.type_vocab_size = c.family == ModelFamily::kMpnet ? 0 : positive_int_or(j, "type_vocab_size", origin, 2);
   if (j.contains("layer_norm_eps")) {
     // Checked as the float32 it becomes: a tiny positive double (1e-50) would otherwise turn into eps = 0.
     if (!j["layer_norm_eps"].is_number() || !(j["layer_norm_eps"].get<float>() > 0) ||
@@ -129,9 +145,7 @@ BertConfig parse_bert_config(const std::string& text, const std::string& origin)
     c.position_offset = c.pad_token_id + 1;
   }
   if (c.family == ModelFamily::kMpnet) {
-    c.relative_attention_num_buckets = j.contains("relative_attention_num_buckets")
-                                           ? positive_int(j, "relative_attention_num_buckets", origin)
-                                           : 32;
+    c.relative_attention_num_buckets = positive_int_or(j, "relative_attention_num_buckets", origin, 32);
   }
   return c;
 }
@@ -159,7 +173,7 @@ std::string pooling_dir_from_modules(const std::string& modules_json, const std:
 ModelSpec parse_model_spec(const ModelFiles& f) {
   if (f.config_json.empty()) throw Error(ErrorCode::kModelNotFound, f.origin + "/config.json: missing");
   ModelSpec spec;
-  spec.config = parse_bert_config(f.config_json, f.origin + "/config.json");
+  spec.config = parse_model_config(f.config_json, f.origin + "/config.json");
   // Without sentence-transformers metadata, sentence-transformers itself builds Transformer + mean Pooling
   // and uses the model's position limit.
   spec.max_seq_length = static_cast<size_t>(spec.config.max_positions());

@@ -21,8 +21,8 @@ enum class ModelFamily {
 };
 const char* family_name(ModelFamily family);
 
-// The encoder's shape for every family (named for the first one); fields a family does not use keep their defaults.
-struct BertConfig {
+// The encoder's shape for every family; fields a family does not use keep their defaults.
+struct ModelConfig {
   ModelFamily family = ModelFamily::kBert;
   int hidden_size = 0;
   int num_hidden_layers = 0;
@@ -64,13 +64,15 @@ struct BertConfig {
   // Tokens a text may have: the position table's rows past the offset.
   int max_positions() const { return max_position_embeddings - position_offset; }
 };
+// The name before there were seven families; src/backend/webgpu/ (being changed on another branch) still uses it.
+using BertConfig = ModelConfig;
 
 // Order matters: sentence-transformers concatenates the enabled modes in this order.
 enum class PoolingMode { kCls, kMax, kMean, kMeanSqrtLen, kWeightedMean, kLastToken };
 const char* pooling_mode_name(PoolingMode mode);
 
 struct ModelSpec {
-  BertConfig config;
+  ModelConfig config;
   std::vector<PoolingMode> pooling{PoolingMode::kMean};
   bool include_prompt = true;   // the Pooling config's include_prompt: false leaves the prompt's tokens out
   bool normalize = false;
@@ -79,7 +81,7 @@ struct ModelSpec {
 };
 
 // Parses the JSON texts (any may be empty where the file is absent). `origin` prefixes messages.
-BertConfig parse_bert_config(const std::string& json, const std::string& origin);
+ModelConfig parse_model_config(const std::string& json, const std::string& origin);
 
 // Files read from a folder (native) or handed over as buffers (WASM). Missing optional files are empty.
 struct ModelFiles {

@@ -30,17 +30,19 @@ struct LayerWeights {
   // Pre-norm families use attn_ln before attention (empty: none, ModernBERT's first layer) and out_ln before the FFN.
 };
 
-struct BertWeights {
+struct ModelWeights {
   TensorView word_embeddings, position_embeddings, token_type_embeddings, emb_ln_w, emb_ln_b;
   std::vector<LayerWeights> layers;
   TensorView relative_attention_bias;  // MPNet: [buckets, heads], shared by all layers
   TensorView final_ln_w, final_ln_b;   // pre-norm families: the norm after the last layer
   std::shared_ptr<const void> storage;  // keeps the mapping / converted buffers alive
 };
+// The name before there were seven families; src/backend/webgpu/ (being changed on another branch) still uses it.
+using BertWeights = ModelWeights;
 
 class SafeTensors;
 // Picks the tensors of config.family's HF model (with or without the family's head prefix, "bert." / "roberta." /
 // "mpnet.") and checks every shape against config.
-BertWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const BertConfig& config);
+ModelWeights bind_model_weights(std::shared_ptr<const SafeTensors> st, const ModelConfig& config);
 
 }  // namespace gpuembed

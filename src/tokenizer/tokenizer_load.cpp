@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gpuembed/error.h"
+#include "model/model_source.h"
 #include "tokenizer/class_rebuild.h"
 #include "tokenizer/pipeline_load.h"
 #include "tokenizer/tokenizer_impl.h"
@@ -268,17 +269,11 @@ void resolve_special_ids(tok::TokenizerData& impl) {
   if (!impl.pipeline) impl.unk = impl.model.unk_id();
 }
 
-// tokenizer.json / vocab.txt / tokenizer_config.json: all-MiniLM-L6-v2's tokenizer.json is 466 KB and the largest
-// multilingual BERT vocabularies stay under 20 MB; a file over 256 MiB is rejected before it is read.
-constexpr uintmax_t kMaxTokenizerFileBytes = 256u << 20;
-
+// tokenizer.json / vocab.txt / tokenizer_config.json, up to the tokenizer files' limit (model/model_source.h).
 std::string read_file(const std::filesystem::path& p) {
   std::error_code ec;
   const uintmax_t size = std::filesystem::file_size(p, ec);
-  if (!ec && size > kMaxTokenizerFileBytes) {
-    throw Error(ErrorCode::kModelInvalid, p.string() + ": " + std::to_string(size) + " bytes exceeds the limit of " +
-                                              std::to_string(kMaxTokenizerFileBytes) + " bytes for a tokenizer file");
-  }
+  if (!ec) check_text_size(p.string(), size, TextFile::kTokenizer);
   std::ifstream in(p, std::ios::binary);
   if (!in) throw Error(ErrorCode::kModelNotFound, p.string() + ": cannot open file");
   std::ostringstream ss;

@@ -41,6 +41,10 @@ export class CoreError extends Error {
 
 const enc = new TextEncoder();
 
+// The most recently started module: where a js/index.mjs VectorIndex made without an embedder keeps its rows.
+let latestCore = null;
+export function lastStartedCore() { return latestCore; }
+
 export class GpuEmbedCore {
   // factory: the default export of gpuembed.mjs. options.gpu: a GPU object (navigator.gpu is used otherwise);
   // options.device: a GPUDevice to use as is; options.precision / strictPrecision: the defaults of every model's
@@ -63,6 +67,7 @@ export class GpuEmbedCore {
     this.M = M;
     this.errorCodes = errorCodeNames(M);
     this.gpuPrecision = gpuPrecision;
+    latestCore = this;
   }
 
   // Threads the CPU path runs on: 1 on the single-threaded module (it has no ge_threads).
@@ -314,6 +319,11 @@ export class CoreGpuIndex {
     }
   }
 
+  // n normalized rows already in the module's memory at `pointer` (a CoreIndex's rowsPointer()): no copy.
+  addFromHeap(pointer, n) {
+    if (this.M._ge_gpu_index_add(this.h, pointer, n) < 0) throw CoreGpuIndex.#error(this.M);
+  }
+
   // n normalized queries [n * dimension], 1 <= k <= min(256, size). Throws CoreError('DEVICE_LOST') when the
   // device was lost: the caller answers on the CPU.
   async search(queries, n, k) {
@@ -339,5 +349,102 @@ export class CoreGpuIndex {
   free() {
     if (this.h) this.M._ge_gpu_index_free(this.h);
     this.h = 0;
+  }
+}
+
+// gpuembed::Index in the module (src/wasm/cpu_index_exports.cpp): rows stored L2-normalized, exact top k on the CPU,
+// "GPEMBIDX" files. js/index.mjs's VectorIndex wraps it. The C++ index is freed with free(), or when this object
+// becomes garbage.
+const cpuIndexes = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry(({ M, h }) => { try { M._ge_index_free(h); } catch { /* module gone */ } }) : null;
+
+export class CoreIndex {
+  static create(core, dimension) {
+    return CoreIndex.#wrap(core, core.M._ge_index_create(dimension));
+  }
+
+  // bytes: Uint8Array of a "GPEMBIDX" file.
+  static load(core, bytes) {
+    const M = core.M, p = M._malloc(Math.max(1, bytes.length));
+    M.HEAPU8.set(bytes, p);
+    const h = M._ge_index_load(p, bytes.length);
+    M._free(p);
+    return CoreIndex.#wrap(core, h);
+  }
+
+  static #wrap(core, h) {
+    if (!h) throw core.lastError();
+    const index = new CoreIndex(core, h);
+    cpuIndexes?.register(index, { M: core.M, h }, index);
+    return index;
+  }
+
+  constructor(core, handle) {
+    this.core = core;
+    this.M = core.M;
+    this.h = handle;
+    this.dimension = this.M._ge_index_dimension(handle);
+  }
+
+  get size() { return this.M._ge_index_size(this.h); }
+
+  // Copies `values` (Float32Array) into the heap for f(pointer); returns f's result.
+  #withHeap(values, f) {
+    const M = this.M, p = M._malloc(Math.max(4, 4 * values.length));
+    M.HEAPF32.set(values, p >> 2);
+    try {
+      return f(p);
+    } finally {
+      M._free(p);
+    }
+  }
+
+  // rows: Float32Array [n * dimension].
+  add(rows) {
+    const n = rows.length / this.dimension;
+    if (this.#withHeap(rows, (p) => this.M._ge_index_add(this.h, p, n)) < 0) throw this.core.lastError();
+  }
+
+  // Stored rows [first, end): a pointer into the heap (valid until the next add), for the GPU copy.
+  rowsPointer(first) {
+    const p = this.M._ge_index_rows(this.h, first);
+    if (!p) throw this.core.lastError();
+    return p;
+  }
+
+  rows(first, end) {
+    const p = this.rowsPointer(first) >> 2;
+    return this.M.HEAPF32.slice(p, p + (end - first) * this.dimension);
+  }
+
+  // n raw queries [n * dimension]: { scores, ids } [n, kk] and kk = min(k, size), best first.
+  search(queries, n, k) {
+    const M = this.M, kk = Math.min(k, this.size);
+    const out = M._malloc(Math.max(8, 8 * n * kk));
+    try {
+      if (this.#withHeap(queries, (q) => M._ge_index_search(this.h, q, n, k, out, out + 4 * n * kk)) < 0) {
+        throw this.core.lastError();
+      }
+      return { kk, scores: M.HEAPF32.slice(out >> 2, (out >> 2) + n * kk),
+               ids: M.HEAPU32.slice((out >> 2) + n * kk, (out >> 2) + 2 * n * kk) };
+    } finally {
+      M._free(out);
+    }
+  }
+
+  // n rows [n * dimension], L2-normalized as the index normalizes (a copy).
+  normalized(rows, n) {
+    return this.#withHeap(rows, (p) => {
+      this.M._ge_index_normalize_rows(p, n, this.dimension);
+      return this.M.HEAPF32.slice(p >> 2, (p >> 2) + rows.length);
+    });
+  }
+
+  // "GPEMBIDX" file bytes, dtype 'f32' | 'f16'.
+  save(dtype) {
+    const n = this.M._ge_index_save(this.h, dtype === 'f16' ? 1 : 0);
+    if (n < 0) throw this.core.lastError();
+    const p = this.M._ge_index_saved();
+    return this.M.HEAPU8.slice(p, p + n);
   }
 }

@@ -114,7 +114,7 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
         s.gpu_message.clear();
         s.precision_request = static_cast<PrecisionRequest>(precision);
         s.precision_note.clear();
-        const BertConfig& c = s.pipeline->spec().config;
+        const ModelConfig& c = s.pipeline->spec().config;
         port::DeviceRequest req;
         // The word-embedding table, one binding: f16 halves it (an adapter without 'shader-f16' that cannot hold the
         // f32 table is then refused by WebGpuModel, naming the limit).

@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "api/model_loader.h"
 #include "backend/cpu/cpu_backend.h"
 #include "model/model_source.h"
 #include "model/safetensors.h"
-#include "tokenizer/tokenizer.h"
 #include "wasm/c_abi.h"
 #include "wasm/sessions.h"
 #include "wasm/st_exports.h"
@@ -77,6 +78,7 @@ extern "C" {
 // Either tokenizer_json or vocab_txt (+ tokenizer_config_json) must be given. The safetensors bytes are copied.
 // normalize: -1 as modules.json says, 0 never, 1 always. config_sentence_transformers.json, the Dense folders, the
 // shards of a sharded checkpoint (then safetensors may be NULL) and truncate_dim come staged (st_exports.h).
+// The files become the folder that Embedder::load_from_memory reads, through the same loader (api/model_loader.h).
 // Returns a handle > 0, or 0 on error.
 EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_json, const char* pooling_json,
                                  const char* sentence_bert_json, const char* tokenizer_json, const char* vocab_txt,
@@ -86,31 +88,29 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
       [&]() -> int {
         // Taken first, so a failed load leaves nothing staged for the next one.
         StagedLoad staged = take_staged_load();
-        ModelFiles files;
-        files.config_json = str(config_json);
-        files.modules_json = str(modules_json);
-        files.pooling_config_json = str(pooling_json);
-        files.sentence_bert_config_json = str(sentence_bert_json);
-        files.origin = origin && *origin ? origin : "model";
-        if (files.config_json.empty()) throw Error(ErrorCode::kModelNotFound, files.origin + ": config.json missing");
-        const auto source = memory_source(std::move(staged.files), files.origin);
-        if ((!safetensors || safetensors_len == 0) && !source->exists("model.safetensors.index.json")) {
-          throw Error(ErrorCode::kModelNotFound, files.origin + ": model.safetensors missing");
+        const std::string where = origin && *origin ? origin : "model";
+        auto files = std::move(staged.files);
+        const auto put = [&](const std::string& rel, const char* text) {
+          if (text && *text) files[rel] = std::vector<uint8_t>(text, text + std::strlen(text));
+        };
+        put("config.json", config_json);
+        put("modules.json", modules_json);
+        put(pooling_dir_from_modules(str(modules_json), where) + "/config.json", pooling_json);
+        put("sentence_bert_config.json", sentence_bert_json);
+        put("tokenizer.json", tokenizer_json);
+        put("vocab.txt", vocab_txt);
+        put("tokenizer_config.json", tokenizer_config_json);
+        OpenWeights weights;
+        if (safetensors && safetensors_len) {
+          weights = [&] {
+            return SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
+                                           where + "/model.safetensors");
+          };
         }
-        Tokenizer tok = tokenizer_json && *tokenizer_json
-                            ? Tokenizer::from_tokenizer_json(tokenizer_json, files.origin + "/tokenizer.json",
-                                                             str(tokenizer_config_json))
-                        : vocab_txt && *vocab_txt
-                            ? Tokenizer::from_vocab(vocab_txt, str(tokenizer_config_json), files.origin + "/vocab.txt")
-                            : throw Error(ErrorCode::kModelNotFound,
-                                          files.origin + ": neither tokenizer.json nor vocab.txt given");
-        std::shared_ptr<const SafeTensors> st =
-            safetensors && safetensors_len
-                ? SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
-                                          files.origin + "/model.safetensors")
-                : open_model_weights(*source);
-        LoadedModel model =
-            assemble_model(files, std::move(tok), st, normalize, 0, source.get(), staged.truncate_dim);
+        Options options;
+        options.normalize = normalize;
+        options.truncate_dim = staged.truncate_dim;
+        LoadedModel model = load_model(*memory_source(std::move(files), where), options, weights);
         auto s = std::make_unique<Session>();
         s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline),
                                                  static_cast<size_t>(std::max(1, max_batch)));

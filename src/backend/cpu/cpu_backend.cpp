@@ -51,7 +51,7 @@ Precision linear_precision(const Graph& g, size_t i, Precision precision) {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(const ModelSpec& spec, const BertWeights& weights, Precision precision, int threads)
+  CpuBackend(const ModelSpec& spec, const ModelWeights& weights, Precision precision, int threads)
       : spec_(spec), weights_(weights), precision_(precision), threads_(threads), graph_(build_graph(spec, weights)) {
     for (size_t i = 0; i < graph_.ops.size(); ++i) {
       const Op& op = graph_.ops[i];
@@ -96,7 +96,7 @@ class CpuBackend final : public Backend {
   }
 
   void check(const TokenBatch& batch) const {
-    const BertConfig& c = spec_.config;
+    const ModelConfig& c = spec_.config;
     if (batch.ids.size() != batch.batch * batch.seq || batch.lengths.size() != batch.batch) {
       throw Error(ErrorCode::kInvalidInput, "token batch shape mismatch");
     }
@@ -250,7 +250,7 @@ class CpuBackend final : public Backend {
   }
 
   ModelSpec spec_;
-  BertWeights weights_;
+  ModelWeights weights_;
   Precision precision_;
   int threads_;  // 0: the process-wide setting
   Graph graph_;
@@ -264,7 +264,7 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const BertWeights& weights, Precision precision,
+std::unique_ptr<Backend> make_cpu_backend(const ModelSpec& spec, const ModelWeights& weights, Precision precision,
                                           int threads) {
   return std::make_unique<CpuBackend>(spec, weights, precision, threads);
 }

@@ -45,39 +45,36 @@ void rotary(float* qkv, const PackedRows& rows, size_t heads, size_t head_dim, s
   });
 }
 
-void gated_activation_silu(const float* in, size_t rows, size_t width, float* out) {
+namespace {
+
+// Gated feed-forward rows [gate | value] (2 x width) -> act(gate) * value (width), row by row on the pool.
+template <class Activation>
+void gated_rows(const float* in, size_t rows, size_t width, float* out, Activation act) {
   parallel_for(rows, [&](size_t r0, size_t r1) {
     for (size_t r = r0; r < r1; ++r) {
       const float* gate = in + r * 2 * width;
       const float* value = gate + width;
       float* y = out + r * width;
-      for (size_t i = 0; i < width; ++i) y[i] = value[i] * (gate[i] / (1.0f + std::exp(-gate[i])));
+      for (size_t i = 0; i < width; ++i) y[i] = act(gate[i], value[i]);
     }
   });
+}
+
+}  // namespace
+
+void gated_activation_silu(const float* in, size_t rows, size_t width, float* out) {
+  gated_rows(in, rows, width, out, [](float g, float v) { return v * (g / (1.0f + std::exp(-g))); });
 }
 
 void gated_activation_gelu(const float* in, size_t rows, size_t width, float* out) {
-  parallel_for(rows, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
-      const float* a = in + r * 2 * width;
-      const float* b = a + width;
-      float* y = out + r * width;
-      for (size_t i = 0; i < width; ++i) y[i] = 0.5f * a[i] * (1.0f + std::erf(a[i] * 0.70710678118654752f)) * b[i];
-    }
-  });
+  gated_rows(in, rows, width, out,
+             [](float a, float b) { return 0.5f * a * (1.0f + std::erf(a * 0.70710678118654752f)) * b; });
 }
 
 void gated_activation_gelu_tanh(const float* in, size_t rows, size_t width, float* out) {
-  parallel_for(rows, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
-      const float* a = in + r * 2 * width;
-      const float* b = a + width;
-      float* y = out + r * width;
-      for (size_t i = 0; i < width; ++i) {
-        const float u = 0.7978845608028654f * (a[i] + 0.044715f * a[i] * a[i] * a[i]);
-        y[i] = 0.5f * a[i] * (1.0f + std::tanh(u)) * b[i];
-      }
-    }
+  gated_rows(in, rows, width, out, [](float a, float b) {
+    const float u = 0.7978845608028654f * (a + 0.044715f * a * a * a);
+    return 0.5f * a * (1.0f + std::tanh(u)) * b;
   });
 }
 

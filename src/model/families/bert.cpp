@@ -7,8 +7,8 @@
 
 namespace gpuembed {
 
-Graph build_bert_graph(const ModelSpec& spec, const BertWeights& w) {
-  const BertConfig& c = spec.config;
+Graph build_bert_graph(const ModelSpec& spec, const ModelWeights& w) {
+  const ModelConfig& c = spec.config;
   const size_t hidden = static_cast<size_t>(c.hidden_size);
   Graph g;
   const int x = g.add_tensor("x", hidden);

@@ -10,17 +10,12 @@ using nlohmann::json;
 
 // NomicBERT's config (GPT-2 style names: n_embd, n_layer, ...). Only the shape nomic-embed-text uses is accepted:
 // post-norm, bidirectional, SwiGLU, rotary without scaling; anything else is refused rather than run differently.
-BertConfig parse_nomic_bert_config(const json& j, const std::string& origin, BertConfig c) {
-  c.hidden_size = positive_int(j, "n_embd", origin);
-  c.num_hidden_layers = positive_int(j, "n_layer", origin);
-  c.num_attention_heads = positive_int(j, "n_head", origin);
-  c.intermediate_size = positive_int(j, "n_inner", origin);
-  c.max_position_embeddings = positive_int(j, "n_positions", origin);
-  c.vocab_size = positive_int(j, "vocab_size", origin);
-  c.type_vocab_size = j.contains("type_vocab_size") ? positive_int(j, "type_vocab_size", origin) : 2;
+ModelConfig parse_nomic_bert_config(const json& j, const std::string& origin, ModelConfig c) {
+  read_shape(j, origin, c, {.hidden = "n_embd", .layers = "n_layer", .heads = "n_head", .intermediate = "n_inner",
+                            .positions = "n_positions"});
+  c.type_vocab_size = positive_int_or(j, "type_vocab_size", origin, 2);
   c.hidden_act = j.value("activation_function", std::string("swiglu"));
-  c.layer_norm_eps = j.contains("layer_norm_epsilon") && j["layer_norm_epsilon"].is_number()
-                         ? j["layer_norm_epsilon"].get<float>() : 1e-12f;
+  c.layer_norm_eps = static_cast<float>(number_or(j, "layer_norm_epsilon", 1e-12f));
   auto flag = [&](const char* key, bool fallback) {
     if (!j.contains(key) || j[key].is_null()) return fallback;
     if (!j[key].is_boolean()) invalid(origin, std::string("field '") + key + "' must be true or false");
@@ -37,12 +32,9 @@ BertConfig parse_nomic_bert_config(const json& j, const std::string& origin, Ber
   if (c.hidden_size % c.num_attention_heads != 0 || !(c.layer_norm_eps > 0)) {
     invalid(origin, "n_embd must be a multiple of n_head and layer_norm_epsilon positive");
   }
-  const double fraction = j.contains("rotary_emb_fraction") && j["rotary_emb_fraction"].is_number()
-                              ? j["rotary_emb_fraction"].get<double>() : 0.0;
-  c.rotary_dim = static_cast<int>(c.head_dim() * fraction);
+  c.rotary_dim = static_cast<int>(c.head_dim() * number_or(j, "rotary_emb_fraction", 0.0));
   if (c.rotary_dim <= 0 || c.rotary_dim % 2 != 0) invalid(origin, "rotary_emb_fraction must give an even rotary width");
-  c.rotary_base = j.contains("rotary_emb_base") && j["rotary_emb_base"].is_number() ? j["rotary_emb_base"].get<float>()
-                                                                                     : 10000.0f;
+  c.rotary_base = static_cast<float>(number_or(j, "rotary_emb_base", 10000.0f));
   if (!(c.rotary_base > 1)) invalid(origin, "rotary_emb_base must be greater than 1");
   c.gated_ffn = true;
   return c;
@@ -50,29 +42,19 @@ BertConfig parse_nomic_bert_config(const json& j, const std::string& origin, Ber
 
 // ModernBERT's config as hub folders write it (global_rope_theta, local_attention, global_attn_every_n_layers);
 // the biases and norm biases it can switch on are refused rather than ignored.
-BertConfig parse_modernbert_config(const json& j, const std::string& origin, BertConfig c) {
-  c.hidden_size = positive_int(j, "hidden_size", origin);
-  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
-  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
-  c.intermediate_size = positive_int(j, "intermediate_size", origin);
-  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
-  c.vocab_size = positive_int(j, "vocab_size", origin);
+ModelConfig parse_modernbert_config(const json& j, const std::string& origin, ModelConfig c) {
+  read_shape(j, origin, c);
   c.type_vocab_size = 0;
   c.hidden_act = j.value("hidden_activation", std::string("gelu"));
   if (c.hidden_act != "gelu") invalid(origin, "hidden_activation '" + c.hidden_act + "' is not supported (gelu is)");
-  c.layer_norm_eps = j.contains("norm_eps") && j["norm_eps"].is_number() ? j["norm_eps"].get<float>() : 1e-5f;
+  c.layer_norm_eps = static_cast<float>(number_or(j, "norm_eps", 1e-5f));
   for (const char* key : {"norm_bias", "mlp_bias", "attention_bias"}) {
-    if (j.contains(key) && !(j[key].is_boolean() && !j[key].get<bool>())) {
-      invalid(origin, std::string("'") + key + "' must be false (ModernBERT with biases is not supported)");
-    }
+    require_false(j, key, origin, " (ModernBERT with biases is not supported)");
   }
-  auto number = [&](const char* key, double fallback) {
-    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-  };
-  c.rotary_base = static_cast<float>(number("global_rope_theta", 160000.0));
-  c.rotary_base_local = static_cast<float>(number("local_rope_theta", 10000.0));
-  c.global_every = j.contains("global_attn_every_n_layers") ? positive_int(j, "global_attn_every_n_layers", origin) : 3;
-  c.sliding_window = (j.contains("local_attention") ? positive_int(j, "local_attention", origin) : 128) / 2;
+  c.rotary_base = static_cast<float>(number_or(j, "global_rope_theta", 160000.0));
+  c.rotary_base_local = static_cast<float>(number_or(j, "local_rope_theta", 10000.0));
+  c.global_every = positive_int_or(j, "global_attn_every_n_layers", origin, 3);
+  c.sliding_window = positive_int_or(j, "local_attention", origin, 128) / 2;
   if (c.hidden_size % c.num_attention_heads != 0 || !(c.layer_norm_eps > 0) || !(c.rotary_base > 1) ||
       !(c.rotary_base_local > 1)) {
     invalid(origin, "hidden_size must be a multiple of num_attention_heads; norm_eps and rope thetas positive");
@@ -85,33 +67,24 @@ BertConfig parse_modernbert_config(const json& j, const std::string& origin, Ber
 
 // Qwen3 (Qwen3-Embedding): a decoder run as an encoder with its causal mask. Sliding-window layers, rope scaling
 // and attention biases are refused rather than run differently.
-BertConfig parse_qwen3_config(const json& j, const std::string& origin, BertConfig c) {
-  c.hidden_size = positive_int(j, "hidden_size", origin);
-  c.num_hidden_layers = positive_int(j, "num_hidden_layers", origin);
-  c.num_attention_heads = positive_int(j, "num_attention_heads", origin);
-  c.num_key_value_heads = j.contains("num_key_value_heads") ? positive_int(j, "num_key_value_heads", origin)
-                                                            : c.num_attention_heads;
-  c.head_dim_override = j.contains("head_dim") ? positive_int(j, "head_dim", origin) : 0;
-  c.intermediate_size = positive_int(j, "intermediate_size", origin);
-  c.max_position_embeddings = positive_int(j, "max_position_embeddings", origin);
-  c.vocab_size = positive_int(j, "vocab_size", origin);
+ModelConfig parse_qwen3_config(const json& j, const std::string& origin, ModelConfig c) {
+  read_shape(j, origin, c);
+  c.num_key_value_heads = positive_int_or(j, "num_key_value_heads", origin, c.num_attention_heads);
+  c.head_dim_override = positive_int_or(j, "head_dim", origin, 0);
   c.type_vocab_size = 0;
   c.hidden_act = j.value("hidden_act", std::string("silu"));
   if (c.family == ModelFamily::kQwen3 && c.hidden_act != "silu") {
     invalid(origin, "hidden_act '" + c.hidden_act + "' is not supported (silu is)");
   }
-  c.layer_norm_eps = j.contains("rms_norm_eps") && j["rms_norm_eps"].is_number() ? j["rms_norm_eps"].get<float>() : 1e-6f;
-  if (j.contains("attention_bias") && !(j["attention_bias"].is_boolean() && !j["attention_bias"].get<bool>())) {
-    invalid(origin, "'attention_bias' must be false");
-  }
+  c.layer_norm_eps = static_cast<float>(number_or(j, "rms_norm_eps", 1e-6f));
+  require_false(j, "attention_bias", origin);
   if (j.value("use_sliding_window", false)) invalid(origin, "use_sliding_window is not supported");
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) invalid(origin, "rope_scaling is not supported");
-  double theta = 1000000.0;
-  if (j.contains("rope_theta") && j["rope_theta"].is_number()) theta = j["rope_theta"].get<double>();
+  double theta = number_or(j, "rope_theta", 1000000.0);
   if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
     const json& rp = j["rope_parameters"];
     if (rp.contains("rope_type") && rp["rope_type"] != "default") invalid(origin, "only default rope is supported");
-    if (rp.contains("rope_theta") && rp["rope_theta"].is_number()) theta = rp["rope_theta"].get<double>();
+    theta = number_or(rp, "rope_theta", theta);
   }
   c.rotary_base = static_cast<float>(theta);
   if (c.num_attention_heads % c.num_key_value_heads != 0 || !(c.layer_norm_eps > 0) || !(c.rotary_base > 1) ||
@@ -130,7 +103,7 @@ BertConfig parse_qwen3_config(const json& j, const std::string& origin, BertConf
 // Gemma3 text layers as EmbeddingGemma uses them (use_bidirectional_attention): every layer sees the whole text but
 // the sliding ones only keys within sliding_window / 2 (transformers 5.17 halves the window for bidirectional use).
 // Layers are sliding unless layer_types (or sliding_window_pattern: every n-th) says full_attention.
-BertConfig parse_gemma3_config(const json& j, const std::string& origin, BertConfig c) {
+ModelConfig parse_gemma3_config(const json& j, const std::string& origin, ModelConfig c) {
   c = parse_qwen3_config(j, origin, c);  // the shared decoder fields; Gemma's differences follow
   c.hidden_act = j.value("hidden_activation", std::string("gelu_pytorch_tanh"));
   if (c.hidden_act != "gelu_pytorch_tanh") {
@@ -143,9 +116,8 @@ BertConfig parse_gemma3_config(const json& j, const std::string& origin, BertCon
     if (j.contains(key) && !j[key].is_null()) invalid(origin, std::string("'") + key + "' is not supported");
   }
   c.causal = false;
-  c.sliding_window = (j.contains("sliding_window") ? positive_int(j, "sliding_window", origin) : 4096) / 2;
-  c.rotary_base_local = j.contains("rope_local_base_freq") && j["rope_local_base_freq"].is_number()
-                            ? j["rope_local_base_freq"].get<float>() : 10000.0f;
+  c.sliding_window = positive_int_or(j, "sliding_window", origin, 4096) / 2;
+  c.rotary_base_local = static_cast<float>(number_or(j, "rope_local_base_freq", 10000.0f));
   if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
     const json& rp = j["rope_parameters"];
     for (const char* kind : {"full_attention", "sliding_attention"}) {
@@ -154,7 +126,7 @@ BertConfig parse_gemma3_config(const json& j, const std::string& origin, BertCon
       }
     }
   }
-  c.global_every = j.contains("sliding_window_pattern") ? positive_int(j, "sliding_window_pattern", origin) : 6;
+  c.global_every = positive_int_or(j, "sliding_window_pattern", origin, 6);
   c.full_attention_layers.assign(static_cast<size_t>(c.num_hidden_layers), false);
   for (int l = 0; l < c.num_hidden_layers; ++l) c.full_attention_layers[size_t(l)] = (l + 1) % c.global_every == 0;
   if (j.contains("layer_types") && j["layer_types"].is_array()) {
@@ -163,8 +135,7 @@ BertConfig parse_gemma3_config(const json& j, const std::string& origin, BertCon
       c.full_attention_layers[size_t(l)] = j["layer_types"][size_t(l)] == "full_attention";
     }
   }
-  const double scalar = j.contains("query_pre_attn_scalar") && j["query_pre_attn_scalar"].is_number()
-                            ? j["query_pre_attn_scalar"].get<double>() : 256.0;
+  const double scalar = number_or(j, "query_pre_attn_scalar", 256.0);
   c.attention_scale = static_cast<float>(std::pow(scalar, -0.5));
   c.embed_scale = static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size)));
   if (!(c.rotary_base_local > 1) || !(scalar > 0)) invalid(origin, "rope_local_base_freq and query_pre_attn_scalar");

@@ -6,8 +6,8 @@
 
 namespace gpuembed {
 
-Graph build_modernbert_graph(const ModelSpec& spec, const BertWeights& w) {
-  const BertConfig& c = spec.config;
+Graph build_modernbert_graph(const ModelSpec& spec, const ModelWeights& w) {
+  const ModelConfig& c = spec.config;
   const size_t hidden = static_cast<size_t>(c.hidden_size), inter = static_cast<size_t>(c.intermediate_size);
   Graph g;
   const int x = g.add_tensor("x", hidden);  // the residual stream

@@ -9,8 +9,8 @@
 
 namespace gpuembed {
 
-Graph build_qwen3_graph(const ModelSpec& spec, const BertWeights& w) {
-  const BertConfig& c = spec.config;
+Graph build_qwen3_graph(const ModelSpec& spec, const ModelWeights& w) {
+  const ModelConfig& c = spec.config;
   const uint32_t heads = static_cast<uint32_t>(c.num_attention_heads), kv = static_cast<uint32_t>(c.kv_heads());
   const uint32_t hd = static_cast<uint32_t>(c.head_dim());
   const size_t hidden = static_cast<size_t>(c.hidden_size), inter = static_cast<size_t>(c.intermediate_size);
