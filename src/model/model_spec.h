@@ -64,8 +64,6 @@ struct ModelConfig {
   // Tokens a text may have: the position table's rows past the offset.
   int max_positions() const { return max_position_embeddings - position_offset; }
 };
-// The name before there were seven families; src/backend/webgpu/ (being changed on another branch) still uses it.
-using BertConfig = ModelConfig;
 
 // Order matters: sentence-transformers concatenates the enabled modes in this order.
 enum class PoolingMode { kCls, kMax, kMean, kMeanSqrtLen, kWeightedMean, kLastToken };

@@ -37,8 +37,6 @@ struct ModelWeights {
   TensorView final_ln_w, final_ln_b;   // pre-norm families: the norm after the last layer
   std::shared_ptr<const void> storage;  // keeps the mapping / converted buffers alive
 };
-// The name before there were seven families; src/backend/webgpu/ (being changed on another branch) still uses it.
-using BertWeights = ModelWeights;
 
 class SafeTensors;
 // Picks the tensors of config.family's HF model (with or without the family's head prefix, "bert." / "roberta." /

@@ -61,7 +61,7 @@ bool residual_fused_into(const Graph& g, size_t i) {
 }  // namespace
 
 void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
-  const BertConfig& c = spec_.config;
+  const ModelConfig& c = spec_.config;
   const size_t T = B * S;
   const uint32_t maxdim = ctx_->info().max_workgroups_per_dim;
   Recorder& r = recorder_;

@@ -27,7 +27,7 @@ Error unsupported(ModelFamily family, const std::string& what) {
 // Checked before the kernels are built, which would otherwise fail on the first shape they lack without naming the
 // model: head dimensions up to 256 (EmbeddingGemma's).
 const ModelSpec& supported_shape(const ModelSpec& spec) {
-  const BertConfig& c = spec.config;
+  const ModelConfig& c = spec.config;
   if (c.head_dim() < 1 || c.head_dim() > 256) {
     throw unsupported(c.family, "head dimension " + std::to_string(c.head_dim()) + ", beyond the kernels' 256");
   }
@@ -36,13 +36,13 @@ const ModelSpec& supported_shape(const ModelSpec& spec) {
 
 }  // namespace
 
-WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& w,
+WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const ModelWeights& w,
                          GpuPrecision precision)
     : ctx_(std::move(ctx)),
       spec_(supported_shape(spec)),
       kernels_(*ctx_, static_cast<uint32_t>(spec.config.head_dim()), precision),
       recorder_(*ctx_, kernels_) {
-  const BertConfig& c = spec_.config;
+  const ModelConfig& c = spec_.config;
   if (c.hidden_size <= 0 || c.num_attention_heads <= 0 || c.hidden_size % c.num_attention_heads != 0) {
     throw Error(ErrorCode::kModelInvalid, "hidden_size must be a multiple of num_attention_heads");
   }
@@ -190,7 +190,7 @@ WGPUBuffer WebGpuModel::upload(const TensorView& t, const char* what, bool as_wt
   return upload_concat({&t}, what, as_wt);
 }
 
-std::string WebGpuModel::f16_unsuitable(const BertWeights& w) {
+std::string WebGpuModel::f16_unsuitable(const ModelWeights& w) {
   auto check = [](const TensorView& t, const std::string& name) -> std::string {
     for (size_t i = 0, n = t.data ? t.numel() : 0; i < n; ++i) {
       if (!(std::fabs(t.data[i]) <= kF16Max)) {  // also NaN
@@ -338,7 +338,7 @@ void WebGpuModel::submit(const TokenBatch& batch) {
     throw Error(ErrorCode::kInternal, "WebGPU forward pass submitted while another is in flight");
   }
   inflight_.reset();
-  const BertConfig& c = spec_.config;
+  const ModelConfig& c = spec_.config;
   const size_t B = batch.batch, S = batch.seq, T = B * S;
   if (B == 0 || S == 0) throw Error(ErrorCode::kInvalidInput, "empty batch");
   if (batch.ids.size() != T || batch.lengths.size() != B) {

@@ -34,7 +34,7 @@ class WebGpuModel final : public Backend {
   // kF16 stores the weight matrices, embedding tables and activations as f16 (converted here at upload; biases and
   // LayerNorm parameters stay f32) and needs a device with 'shader-f16' and weights that f16_unsuitable() accepts;
   // the default kF32 is the reference path.
-  WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const BertWeights& weights,
+  WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec, const ModelWeights& weights,
               GpuPrecision precision = GpuPrecision::kF32);
   ~WebGpuModel() override;
   WebGpuModel(const WebGpuModel&) = delete;
@@ -57,7 +57,7 @@ class WebGpuModel final : public Backend {
   const ModelSpec& spec() const { return spec_; }
   GpuPrecision precision() const { return kernels_.precision(); }
   // Why these weights cannot be stored as f16 (a value f16 cannot hold), or "" when they can.
-  static std::string f16_unsuitable(const BertWeights& weights);
+  static std::string f16_unsuitable(const ModelWeights& weights);
   uint64_t weight_bytes() const { return weight_bytes_; }
   uint64_t activation_bytes() const { return activation_bytes_; }
 
