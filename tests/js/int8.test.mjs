@@ -14,8 +14,8 @@ const cosine = (a, b) => {
 test("precision 'int8', backend cpu: int8 runs, min cosine >= 0.999 to the fp32 golden", async () => {
   const name = 'minilm-l6-random';
   const g = readGolden(name);
-  for (const threads of [1, 2]) {
-    const e = await create({ backend: 'cpu', precision: 'int8', strictPrecision: true, threads });
+  {
+    const e = await create({ backend: 'cpu', precision: 'int8', strictPrecision: true, threads: 1 });
     try {
       assert.equal(e.precision, null, 'no model loaded yet');
       assert.equal(e.requestedPrecision, 'int8');
