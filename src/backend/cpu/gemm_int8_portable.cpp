@@ -4,7 +4,7 @@
 //    int16 weights cost twice the int8 bytes but save a widening per load in the innermost loop.
 //  - Activations: quantize_rows (u8 + per-row scale and zero point, exactly the oneDNN path's values), widened to
 //    int16 rows padded to a multiple of 8 in k (zeros; the padded weights are zero too) and of kMr in m.
-//  - Kernel: kMr rows x 4 columns of int32 accumulators; i32x4.dot_i16x8_s multiplies 8 int16 pairs and adds
+//  - Kernel: kMr (2) rows x 4 columns of int32 accumulators; i32x4.dot_i16x8_s multiplies 8 int16 pairs and adds
 //    neighbours into 4 int32 lanes (u8 x s8 products are at most 255·127, a pair sum fits easily), the 4 lanes are
 //    summed horizontally once per tile. Accumulators stay exact for k < 2^31 / (255·127) ≈ 66,000.
 //  - Epilogue in int32 first: acc - z[r]·Σ_c wq[j, c] is exact (the oneDNN path subtracts it in float32 after
@@ -70,9 +70,13 @@ GE_SMALL void int8_outlier_columns(const float* x, size_t m, size_t k, std::vect
 
 namespace {
 
-// Rows per register tile. 4 x 4 accumulators + 4 activation vectors + 1 weight vector: V8 keeps them in the 16
-// x86 vector registers with few spills, and each weight load feeds 4 dot products.
-constexpr size_t kMr = 4;
+// Rows per register tile: 2 rows x 4 columns = 8 accumulators + 2 activation vectors + 1 weight vector stay in V8's
+// 16 x86 vector registers. Measured at 4096 rows (bench/wasm/int8_kernels_bench.cpp, same run): QKV 795 ms with 2
+// rows, 1,060 with 3, 1,419 with 4 (4 x 4 = 16 accumulators spill); -DGPUEMBED_INT8_MR=N for such experiments.
+#ifndef GPUEMBED_INT8_MR
+#define GPUEMBED_INT8_MR 2
+#endif
+constexpr size_t kMr = GPUEMBED_INT8_MR;
 constexpr size_t kNr = 4;
 // Weight panels per column block: ~96 KB of packed weights stay in L2 while every row tile passes over them.
 constexpr size_t kBlockBytes = 96 * 1024;
