@@ -98,3 +98,20 @@ test(`WASM CPU int8: ${real} evaluation set (meaning checks; scores loosely, as 
                   { scoreTol: null, tie: 1e-2 });
 });
 after(() => realModel?.free());
+
+// The threaded module runs the int8 kernel's row tiles on its workers: the same rows as the single-threaded module
+// (each row's quantization and integer sums do not depend on which thread computes them).
+test('WASM CPU int8: the threaded module on 2 threads gives the single-threaded rows exactly', async () => {
+  const two = await GpuEmbedCore.create(await loadModuleFactory('gpuembed-mt.mjs'), { threads: 2 });
+  assert.equal(two.threads, 2);
+  const name = 'minilm-l6-random';
+  const files = () => readModelFiles(path.join(requireModels(), name));
+  const texts = readGolden(name).sentences.slice(0, 24).map((s) => s.text);
+  const a = core.loadModel(files(), { cpuPrecision: 'int8' }), b = two.loadModel(files(), { cpuPrecision: 'int8' });
+  try {
+    assert.deepEqual(b.embedCpu(texts), a.embedCpu(texts));
+  } finally {
+    a.free();
+    b.free();
+  }
+});
