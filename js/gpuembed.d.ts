@@ -2,7 +2,7 @@
 
 export type Backend = 'webgpu' | 'cpu';
 export type RequestedBackend = 'auto' | Backend;
-export type Precision = 'fp32' | 'fp16';
+export type Precision = 'fp32' | 'fp16' | 'int8';
 
 export type ErrorCode =
   | 'WEBGPU_UNAVAILABLE' // no navigator.gpu / no adapter / device refused / limits too small
@@ -49,9 +49,11 @@ export interface CreateOptions {
   /**
    * 'fp32' (default). 'fp16': on WebGPU with the adapter feature 'shader-f16', weights and activations are stored as
    * f16 (sums, softmax and LayerNorm statistics stay f32); without it fp32 runs and precisionFallbackReason says why.
+   * 'int8': the CPU path's matmuls in int8 (weights per output channel, activations per row at run time, int32 sums;
+   * the FFN's output matmul stays fp32); WebGPU runs fp32 then, and precisionFallbackReason says so.
    */
   precision?: Precision;
-  /** With precision 'fp16' and backend 'webgpu': loadModel() fails (WEBGPU_UNAVAILABLE, detail 'fp16_unavailable') instead of falling back. */
+  /** With precision 'fp16' and backend 'webgpu': loadModel() fails (WEBGPU_UNAVAILABLE, detail 'fp16_unavailable') instead of falling back; 'int8' needs backend 'cpu'. */
   strictPrecision?: boolean;
   /**
    * Threads of the CPU path (default: the cores, up to 4). More than 1 starts the threaded module (a worker pool of
@@ -208,7 +210,7 @@ export class GpuEmbedder extends EventTarget {
   readonly requestedBackend: RequestedBackend;
   /** Why the CPU path runs although WebGPU was allowed (no WebGPU, no adapter, device lost), or null. */
   readonly fallbackReason: string | null;
-  /** The precision that runs (null before a model is loaded): 'fp16' only on WebGPU with 'shader-f16'. */
+  /** The precision that runs (null before a model is loaded): 'fp16' only on WebGPU with 'shader-f16', 'int8' only on the CPU path. */
   readonly precision: Precision | null;
   readonly requestedPrecision: Precision;
   /** Why 'fp16' was asked for and 'fp32' runs (the adapter lacks 'shader-f16', the CPU path, ...), or null. */

@@ -147,8 +147,9 @@ export class GpuEmbedder extends EventTarget {
   // options: { backend: 'auto'|'webgpu'|'cpu', gpu?: GPU (navigator.gpu or npm webgpu's create([])),
   //            device?: GPUDevice to use as is, moduleUrl?: URL of gpuembed.mjs, wasmUrl?: URL of gpuembed.wasm,
   //            factory?: the Emscripten factory itself, onDeviceLost?: (info) => void,
-  //            precision?: 'fp32' (default) | 'fp16' (WebGPU with 'shader-f16', else fp32 and precisionFallbackReason),
-  //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu'),
+  //            precision?: 'fp32' (default) | 'fp16' (WebGPU with 'shader-f16', else fp32 and precisionFallbackReason)
+  //                        | 'int8' (the CPU path's matmuls in int8; WebGPU runs fp32, with precisionFallbackReason),
+  //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu'); int8 needs backend 'cpu',
   //            threads?: CPU path threads (default: the cores, up to 4); more than 1 runs the threaded module
   //            (threadedModuleUrl, default build-wasm/gpuembed-mt.mjs) in Node and on cross-origin isolated pages }
   static async create(options = {}) {
@@ -157,13 +158,17 @@ export class GpuEmbedder extends EventTarget {
       throw new GpuEmbedderError('INVALID_INPUT', `backend must be one of ${BACKENDS.join(', ')}; got ${JSON.stringify(backend)}`);
     }
     const precision = options.precision ?? 'fp32';
-    if (precision !== 'fp32' && precision !== 'fp16') {
-      throw new GpuEmbedderError('INVALID_INPUT', `precision must be 'fp32' or 'fp16'; got ${JSON.stringify(precision)}`);
+    if (precision !== 'fp32' && precision !== 'fp16' && precision !== 'int8') {
+      throw new GpuEmbedderError('INVALID_INPUT', `precision must be 'fp32', 'fp16' or 'int8'; got ${JSON.stringify(precision)}`);
     }
     const strictPrecision = !!options.strictPrecision;
     if (strictPrecision && precision === 'fp16' && backend !== 'webgpu') {
       // fp16 exists only on WebGPU: 'auto' could end on the CPU, which strictness forbids
       throw new GpuEmbedderError('INVALID_INPUT', `strictPrecision with precision 'fp16' needs backend 'webgpu'; got ${JSON.stringify(backend)}`);
+    }
+    if (strictPrecision && precision === 'int8' && backend !== 'cpu') {
+      // int8 exists only on the CPU path: 'auto' could end on WebGPU, which strictness forbids
+      throw new GpuEmbedderError('INVALID_INPUT', `strictPrecision with precision 'int8' needs backend 'cpu'; got ${JSON.stringify(backend)}`);
     }
     // gpu: null turns WebGPU off; undefined (absent) means navigator.gpu
     const gpu = backend === 'cpu' ? null : options.gpu !== undefined ? options.gpu
@@ -213,7 +218,9 @@ export class GpuEmbedder extends EventTarget {
     let core;
     try {
       core = await GpuEmbedCore.create(factory, { ...moduleOptions, ...(gpu ? { gpu } : {}), ...(device ? { device } : {}),
-                                                  precision, strictPrecision, threads });
+                                                  precision: precision === 'int8' ? 'fp32' : precision,
+                                                  strictPrecision, threads });
+      core.cpuPrecision = precision === 'int8' ? 'int8' : 'fp32';
     } catch (e) {
       throw new GpuEmbedderError('INTERNAL', `could not start the WebAssembly module: ${e.message}`, { cause: e });
     }
@@ -246,15 +253,19 @@ export class GpuEmbedder extends EventTarget {
   get requestedBackend() { return this.#requested; }
   /** Why 'auto' runs on the CPU (the WebGPU failure message), or null. */
   get fallbackReason() { return this.#fallbackReason; }
-  /** The precision that runs: 'fp16' (WebGPU with 'shader-f16') or 'fp32'; null before a model is loaded. */
+  /** The precision that runs: 'fp16' (WebGPU with 'shader-f16'), 'int8' (CPU path) or 'fp32'; null before a model is loaded. */
   get precision() {
     if (!this.#model || !this.#backend) return null;
-    return this.#backend === 'webgpu' && this.#model.precision === 'fp16' ? 'fp16' : 'fp32';
+    if (this.#backend === 'cpu') return this.#model.cpuPrecision;
+    return this.#model.precision === 'fp16' ? 'fp16' : 'fp32';
   }
-  /** The precision asked for at create(): 'fp32' | 'fp16'. */
-  get requestedPrecision() { return this.#core.gpuPrecision.precision; }
+  /** The precision asked for at create(): 'fp32' | 'fp16' | 'int8'. */
+  get requestedPrecision() { return this.#core.cpuPrecision === 'int8' ? 'int8' : this.#core.gpuPrecision.precision; }
   /** Why 'fp16' was asked for and 'fp32' runs (the adapter lacks 'shader-f16', the CPU path, ...), or null. */
   get precisionFallbackReason() {
+    if (this.requestedPrecision === 'int8') {
+      return this.precision === 'fp32' ? 'int8 runs on the CPU path only; WebGPU computes in fp32' : null;
+    }
     if (this.requestedPrecision !== 'fp16' || this.precision !== 'fp32') return null;
     if (this.#backend === 'webgpu') return this.#model.precisionNote ?? 'fp16 is not available on this WebGPU device';
     return `the CPU path computes in fp32${this.#fallbackReason ? ` (${this.#fallbackReason})` : ''}`;
@@ -306,7 +317,7 @@ export class GpuEmbedder extends EventTarget {
         throw new GpuEmbedderError('INVALID_INPUT', `truncateDim must be a non-negative integer; got ${JSON.stringify(truncateDim)}`);
       }
       model = this.#core.loadModel(files, { normalize: options.normalize ?? -1, maxBatch: options.maxBatch ?? 32,
-                                            truncateDim });
+                                            truncateDim, cpuPrecision: this.#core.cpuPrecision ?? 'fp32' });
     } catch (e) {
       throw fromCore(e, `loading the model from ${files.origin}`);
     }

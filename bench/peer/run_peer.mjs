@@ -7,6 +7,8 @@
 //        [--timeout-s S]
 //
 //   tjs-cpu-q8    the same with dtype 'q8' (onnx/model_quantized.onnx from bench/peer/quantize_q8.sh)
+//   ort-web-wasm-q8  ort-web-wasm on onnx/model_quantized.onnx: what transformers.js runs in a browser for dtype 'q8'
+//                 (its WASM default)
 //   tjs-cpu       transformers.js pipeline('feature-extraction', device 'cpu', dtype fp32) = onnxruntime-node CPU EP,
 //                 session_options {intraOpNumThreads: N, interOpNumThreads: 1}; {pooling:'mean', normalize:true}
 //   ort-web-wasm  onnxruntime-web wasm backend in Node (env.wasm.numThreads = N) + transformers.js AutoTokenizer of the
@@ -30,7 +32,7 @@ import { idsHash, machineBusyMs, median, r3, readTrim, waitIdle } from '../commo
 import { buildCases, REPO_ROOT, SHARED_DIR, SHORT_TEXT, CASE_NAMES } from './inputs.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ENGINES = ['tjs-cpu', 'tjs-cpu-q8', 'ort-web-wasm', 'tjs-webgpu'];
+const ENGINES = ['tjs-cpu', 'tjs-cpu-q8', 'ort-web-wasm', 'ort-web-wasm-q8', 'tjs-webgpu'];
 // [warmup, repeats] defaults per case (keep whole runs short; the wasm peer is ~5x slower than tjs-cpu).
 const DEFAULTS = {
   short: [3, 20],
@@ -166,14 +168,14 @@ async function makeTjs(args, device, dtype = 'fp32') {
   };
 }
 
-async function makeOrtWebWasm(args) {
+async function makeOrtWebWasm(args, file = 'model.onnx') {
   const tjs = await importTransformers();
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = args.threads;
   ort.env.wasm.simd = true;
   ort.env.logLevel = 'error';
   const tok = await tjs.AutoTokenizer.from_pretrained(args.model, { local_files_only: true });
-  const bytes = fs.readFileSync(path.join(args.model, 'onnx', 'model.onnx'));
+  const bytes = fs.readFileSync(path.join(args.model, 'onnx', file));
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
   const rec = { modelMs: 0, calls: 0, lastFeeds: null };
   instrumentSession(session, rec);
@@ -181,7 +183,7 @@ async function makeOrtWebWasm(args) {
   return {
     rec,
     info: {
-      api: "onnxruntime-web (node build) InferenceSession.create(bytes, {executionProviders:['wasm'], graphOptimizationLevel:'all'}), env.wasm.numThreads = N; AutoTokenizer(texts, {padding:true, truncation:true}); mean pooling + L2 normalize in JS",
+      api: `onnxruntime-web (node build) on onnx/${file}: InferenceSession.create(bytes, {executionProviders:['wasm'], graphOptimizationLevel:'all'}), env.wasm.numThreads = N; AutoTokenizer(texts, {padding:true, truncation:true}); mean pooling + L2 normalize in JS`,
       session_inputs: session.inputNames,
     },
     tokenize: (t) => Array.from(tok.encode(t)),
@@ -241,7 +243,7 @@ async function runChild(args) {
 
     const tImp0 = performance.now();
     await importTransformers();
-    if (args.engine === 'ort-web-wasm') await import('onnxruntime-web');
+    if (args.engine.startsWith('ort-web-wasm')) await import('onnxruntime-web');
     result.import_ms = r3(performance.now() - tImp0);
 
     const coldWait = args.waitIdle > 0 ? await waitIdle(args.waitIdle) : undefined;
@@ -249,7 +251,8 @@ async function runChild(args) {
     const t0 = performance.now();
     const eng = args.engine === 'tjs-cpu' ? await makeTjs(args, 'cpu')
       : args.engine === 'tjs-cpu-q8' ? await makeTjs(args, 'cpu', 'q8')
-      : args.engine === 'tjs-webgpu' ? await makeTjs(args, 'webgpu') : await makeOrtWebWasm(args);
+      : args.engine === 'tjs-webgpu' ? await makeTjs(args, 'webgpu')
+      : args.engine === 'ort-web-wasm-q8' ? await makeOrtWebWasm(args, 'model_quantized.onnx') : await makeOrtWebWasm(args);
     const t1 = performance.now();
     await eng.embed([SHORT_TEXT]);
     const t2 = performance.now();

@@ -4,8 +4,11 @@
 //
 //   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--threads 1,2] [--peer-threads 1,2] [--nice -15]
 //        [--repeats short:20,b32x128:3] [--wait-idle S] [--golden N] [--timeout-s S] [--out FILE]
-//        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js]
+//        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js] [--int8 1[,2]]
 // --api: how ours is driven: core = src/wasm/core.mjs (default), js = the public API js/gpuembed.mjs.
+// --int8 T,...: also ours with precision int8 (gemm_int8_portable.cpp) and onnxruntime-web on the q8 model
+// (onnx/model_quantized.onnx of --peer-model, bench/peer/quantize_q8.sh: what transformers.js runs for dtype 'q8') at
+// these thread counts, in the same rounds; a second table compares them.
 //
 // Each round runs one fresh process per engine and thread count: ours (bench/wasm/ours.mjs --backend cpu --threads N,
 // for each --threads value: 1 = the single-threaded module, N > 1 = the threaded one) and the peer
@@ -26,7 +29,7 @@ const REPO = path.resolve(HERE, '..', '..');
 
 const a = { cases: 'short,b32x128', rounds: 3, threads: '1,2', peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
   waitIdle: 0, golden: 10, timeoutS: 900, out: '', wasmBuild: '', model: '', peerModel: path.join(REPO, '.cache', 'peer-model'),
-  warmup: null, api: 'core' };
+  warmup: null, api: 'core', int8: '' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -45,6 +48,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--model') a.model = path.resolve(v());
   else if (k === '--peer-model') a.peerModel = path.resolve(v());
   else if (k === '--api') a.api = v();
+  else if (k === '--int8') a.int8 = v();
   else { log(`bench_wasm: unknown argument ${k}`); process.exit(2); }
 }
 const cases = a.cases.split(',').filter(Boolean);
@@ -52,28 +56,31 @@ const reps = Object.fromEntries(a.repeats.split(',').filter(Boolean).map((s) => 
 const caseArg = cases.map((c) => (reps[c] ? `${c}:${reps[c]}` : c)).join(',');
 const peerThreads = a.peerThreads.split(',').filter(Boolean).map(Number);
 const ourThreads = a.threads.split(',').filter(Boolean).map(Number);
+const int8Threads = a.int8.split(',').filter(Boolean).map(Number);
 
-const ours = (t = 1) => {
+const ours = (t = 1, precision = 'fp32') => {
   const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--api', a.api, '--cases', caseArg,
     '--threads', String(t)];
   if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
   if (a.model) cmd.push('--model', a.model);
   if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
   if (a.warmup !== null) cmd.push('--warmup', a.warmup);
-  return { engine: 'gpuembed-wasm-cpu', threads: t, cmd };
+  if (precision !== 'fp32') cmd.push('--precision', precision);
+  return { engine: precision === 'fp32' ? 'gpuembed-wasm-cpu' : `gpuembed-wasm-cpu-${precision}`, threads: t, cmd };
 };
-const peer = (t) => {
-  const cmd = [process.execPath, path.join(REPO, 'bench', 'peer', 'run_peer.mjs'), '--engine', 'ort-web-wasm', '--threads', String(t),
+const peer = (t, engine = 'ort-web-wasm') => {
+  const cmd = [process.execPath, path.join(REPO, 'bench', 'peer', 'run_peer.mjs'), '--engine', engine, '--threads', String(t),
     '--model', a.peerModel, '--cases', caseArg, '--golden', '0', '--timeout-s', String(a.timeoutS)];
   if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
   if (a.warmup !== null) cmd.push('--warmup', a.warmup);
-  return { engine: 'ort-web-wasm', threads: t, cmd };
+  return { engine, threads: t, cmd };
 };
 
 const runs = [];
 const t0 = Date.now();
 for (let r = 1; r <= a.rounds; r++) {
-  const order = [...ourThreads.map(ours), ...peerThreads.map(peer)];
+  const order = [...ourThreads.map((t) => ours(t)), ...int8Threads.map((t) => ours(t, 'int8')), ...peerThreads.map((t) => peer(t)),
+                 ...int8Threads.map((t) => peer(t, 'ort-web-wasm-q8'))];
   if (r % 2 === 0) order.reverse();
   for (const job of order) {
     log(`bench_wasm: round ${r}/${a.rounds}: ${job.engine} (${job.threads} thread${job.threads > 1 ? 's' : ''})`);
@@ -96,7 +103,8 @@ if (a.golden > 0) {
 
 // aggregate
 const key = (e, t) => `${e}/${t}`;
-const engines = [...ourThreads.map((t) => key('gpuembed-wasm-cpu', t)), ...peerThreads.map((t) => key('ort-web-wasm', t))];
+const engines = [...ourThreads.map((t) => key('gpuembed-wasm-cpu', t)), ...peerThreads.map((t) => key('ort-web-wasm', t)),
+                 ...int8Threads.flatMap((t) => [key('gpuembed-wasm-cpu-int8', t), key('ort-web-wasm-q8', t)])];
 const agg = {};
 for (const k of engines) {
   const rs = runs.filter((x) => key(x.engine, x.threads) === k && x.ok);
@@ -133,6 +141,18 @@ for (const c of [...cases, 'cold']) {
   }
 }
 const head = ['case', 'threads', 'ours ms', 'ort-web ms', 'ratio (ort-web / ours)', 'others max (cores)'];
+// int8: ours int8 vs onnxruntime-web q8 at the same thread count, and what int8 gains over our fp32.
+const rows8 = [];
+for (const c of [...cases, 'cold']) {
+  for (const t of int8Threads) {
+    const ok = key('gpuembed-wasm-cpu-int8', t), pk = key('ort-web-wasm-q8', t), fk = key('gpuembed-wasm-cpu', t);
+    const o = at(ok, c), p = at(pk, c), f = at(fk, c);
+    const others = [...othersOf(ok, c), ...othersOf(pk, c)].filter((x) => x != null);
+    rows8.push([c, String(t), o == null ? '-' : fmt(o), p == null ? '-' : fmt(p), o == null || p == null ? '-' : ratio(p, o),
+                f == null || o == null ? '-' : ratio(f, o), others.length ? fmt(Math.max(...others), 2) : '-']);
+  }
+}
+const head8 = ['case', 'threads', 'ours int8 ms', 'ort-web q8 ms', 'ratio (q8 / ours int8)', 'ours fp32 / int8', 'others max (cores)'];
 const doc = {
   generated_by: 'bench/wasm/bench_wasm.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
   ...cpuInfo(), loadavg_at_end: os.loadavg().map(r3), nice: a.nice, rounds: a.rounds, cases: caseArg, peer_threads: peerThreads,
@@ -143,9 +163,10 @@ const doc = {
     'peer: onnxruntime-web wasm backend (env.wasm.numThreads = N) + transformers.js tokenizer + JS mean pooling/normalize',
     'ratio = peer median / our median: > 1 means gpuembed is faster',
     'cold = create (WASM instantiate + model load from memory for ours; session create from the ONNX bytes for the peer) + first embed of the short sentence, fresh process'],
-  table: { head, rows }, aggregate: agg, golden_ours: golden, runs,
+  table: { head, rows }, ...(int8Threads.length ? { table_int8: { head: head8, rows: rows8 } } : {}), aggregate: agg, golden_ours: golden, runs,
 };
 console.log(table(head, rows));
+if (int8Threads.length) console.log(table(head8, rows8));
 if (golden) console.log(`golden (ours, WASM CPU): ${JSON.stringify({ sentences: golden.sentences, ids_match: golden.ids_match, batched: golden.batched, one_at_a_time: golden.one_at_a_time, pass: golden.pass, error: golden.error })}`);
 const failed = runs.filter((x) => !x.ok).length;
 console.log(`processes: ${runs.length}, failed: ${failed}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; wall ${doc.wall_s} s`);

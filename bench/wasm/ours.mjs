@@ -35,7 +35,7 @@ function parseArgs(argv) {
   const a = { backend: 'cpu', model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), cases: 'short,b32x128',
     warmup: null, repeats: null, golden: 0, maxSeq: 0, maxBatch: 0, inputs: path.join(REPO, 'bench', 'inputs.json'),
     wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), webgpuDir: process.env.GPUEMBED_WEBGPU_DIR || '',
-    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core', threads: 1 };
+    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core', threads: 1, precision: 'fp32' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -55,11 +55,15 @@ function parseArgs(argv) {
     else if (k === '--max-time-s') a.maxTimeS = +v();
     else if (k === '--api') a.api = v();
     else if (k === '--threads') a.threads = +v();
+    else if (k === '--precision') a.precision = v();
     else throw new Error(`unknown argument ${k}`);
   }
   if (!['cpu', 'webgpu'].includes(a.backend)) throw new Error('--backend must be cpu or webgpu');
   if (!['core', 'js'].includes(a.api)) throw new Error('--api must be core or js');
   if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('--threads must be a positive integer');
+  if (!['fp32', 'int8'].includes(a.precision) || (a.precision === 'int8' && a.backend !== 'cpu')) {
+    throw new Error('--precision must be fp32 or int8 (int8: --backend cpu)');
+  }
   a.caseSpecs = a.cases.split(',').filter(Boolean).map((s) => {
     const [name, r] = s.split(':');
     if (!DEFAULTS[name]) throw new Error(`unknown case ${name}`);
@@ -92,7 +96,7 @@ async function main() {
     process.stdout.write(JSON.stringify({ ok: false, error: `usage: ${e.message}` }) + '\n');
     process.exit(2);
   }
-  const result = { engine: args.backend === 'cpu' ? 'gpuembed-wasm-cpu' : 'gpuembed-webgpu', ok: false,
+  const result = { engine: args.backend === 'cpu' ? 'gpuembed-wasm-cpu' : 'gpuembed-webgpu', ok: false, precision: args.precision,
     threads: args.backend === 'cpu' ? args.threads : null,
     threads_note: args.backend !== 'cpu' ? 'not applicable (GPU)' : args.threads === 1 ? 'single-threaded module gpuembed.mjs'
       : `threaded module gpuembed-mt.mjs, ${args.threads - 1} pool worker(s) + the calling thread`,
@@ -143,7 +147,7 @@ async function main() {
       const core = await GpuEmbedCore.create(factory, { ...(gpu ? { gpu } : {}), threads: args.threads });
       if (core.threads !== args.threads) throw new Error(`the module runs ${core.threads} threads, not ${args.threads}`);
       t1 = performance.now();
-      const m = core.loadModel(files, { maxBatch });
+      const m = core.loadModel(files, { maxBatch, cpuPrecision: args.precision });
       t2 = performance.now();
       if (gpu) result.adapter = await m.initGpu();
       t3 = performance.now();
@@ -152,6 +156,7 @@ async function main() {
     } else {
       t0 = performance.now();
       const e = await GpuEmbedder.create({ backend: args.backend, ...(gpu ? { gpu } : {}), threads: args.threads,
+        precision: args.precision,
         moduleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed.mjs')),
         threadedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-mt.mjs')) });
       if (args.backend === 'cpu' && e.threads !== args.threads) throw new Error(`GpuEmbedder runs ${e.threads} threads, not ${args.threads}`);

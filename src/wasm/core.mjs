@@ -7,6 +7,7 @@
 //   (gpuembed-mt.mjs, the threaded module: GpuEmbedCore.create(factory, { threads: 2 }); core.threads)
 //   const model = core.loadModel({ config, modules, pooling, sentenceBert, tokenizer, safetensors });
 //   model.embedCpu(['a', 'b']);                 // Float32Array [2 * dim] (synchronous)
+//   model.setCpuPrecision('int8');              // (or loadModel(files, { cpuPrecision: 'int8' })): int8 matmuls
 //   await model.initGpu();                      // throws CoreError('WEBGPU_UNAVAILABLE' | ...)
 //   await model.initGpu({ precision: 'fp16' }); // f16 storage where the adapter has 'shader-f16'; model.precision
 //   await model.embedGpu(['a', 'b']);           // Float32Array [2 * dim]
@@ -29,6 +30,7 @@ function errorCodeNames(M) {
 const GPU_FAILURES = { '-1': 'no_webgpu', '-2': 'no_adapter', '-3': 'limits_too_small', '-4': 'device_refused',
                        '-5': 'device_lost', '-6': 'gpu_error', '-7': 'fp16_unavailable' };
 const PRECISIONS = ['fp32', 'fp16'];
+const CPU_PRECISIONS = ['fp32', 'int8'];  // ge_cpu_precision's 0, 1
 
 export class CoreError extends Error {
   constructor(code, message, detail) {
@@ -108,8 +110,12 @@ export class GpuEmbedCore {
   // files: { config, modules, pooling, sentenceBert, tokenizer | (vocab, tokenizerConfig), safetensors, origin }
   // (strings or Uint8Arrays; safetensors a Uint8Array/ArrayBuffer). options: { normalize: -1|0|1, maxBatch }.
   // files.extra: { 'path/in/folder': Uint8Array } (config_sentence_transformers.json, Dense modules, shards);
-  // options.truncateDim: keep the first N dimensions (0: all).
-  loadModel(files, { normalize = -1, maxBatch = 32, truncateDim = 0 } = {}) {
+  // options.truncateDim: keep the first N dimensions (0: all). options.cpuPrecision: 'fp32' (default) | 'int8'
+  // (CoreModel.setCpuPrecision).
+  loadModel(files, { normalize = -1, maxBatch = 32, truncateDim = 0, cpuPrecision = 'fp32' } = {}) {
+    if (!CPU_PRECISIONS.includes(cpuPrecision)) {
+      throw new CoreError('INVALID_INPUT', `cpuPrecision must be 'fp32' or 'int8'; got ${JSON.stringify(cpuPrecision)}`);
+    }
     const M = this.M;
     for (const [name, bytes] of Object.entries(files.extra || {})) {
       const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -129,7 +135,9 @@ export class GpuEmbedCore {
     const h = M._ge_load(...strs, stPtr, st.length, normalize, maxBatch, origin);
     [...strs, origin, stPtr].forEach((p) => M._free(p));
     if (!h) throw this.lastError();
-    return new CoreModel(this, h);
+    const model = new CoreModel(this, h);
+    if (cpuPrecision !== 'fp32') model.setCpuPrecision(cpuPrecision);
+    return model;
   }
 }
 
@@ -141,6 +149,7 @@ export class CoreModel {
     this.info = JSON.parse(this.M.UTF8ToString(this.M._ge_info_json(handle)));
     this.dimension = this.info.dimension;
     this.hiddenSize = this.info.hidden_size;
+    this.cpuPrecision = 'fp32';
   }
 
   tokenize(text) {
@@ -164,6 +173,16 @@ export class CoreModel {
     const p = this.core.cstr(kind === 0 ? '' : kind === 1 ? prompt.name : prompt.text);
     this.M._ge_stage_prompt(this.h, kind, p);
     this.M._free(p);
+  }
+
+  // The CPU path's precision: 'fp32' (default) | 'int8' (matmuls in int8: weights per output channel, activations
+  // per row at run time, int32 sums; the FFN's output matmul stays fp32). Takes effect at the next CPU call.
+  setCpuPrecision(precision) {
+    if (!CPU_PRECISIONS.includes(precision)) {
+      throw new CoreError('INVALID_INPUT', `cpuPrecision must be 'fp32' or 'int8'; got ${JSON.stringify(precision)}`);
+    }
+    if (this.M._ge_cpu_precision(this.h, CPU_PRECISIONS.indexOf(precision)) < 0) throw this.core.lastError();
+    this.cpuPrecision = precision;
   }
 
   embedCpu(texts, prompt = null) {

@@ -24,21 +24,28 @@ namespace {
 
 // The CPU backend packs its own copy of the weights; build it only when the CPU path is first used
 // (a WebGPU-only session never pays for it, a session whose GPU was lost gets it on the fallback).
+// Its precision is the session's cpu_precision (ge_cpu_precision): a change rebuilds it at the next pass.
 class LazyCpuBackend final : public Backend {
  public:
-  explicit LazyCpuBackend(const std::unique_ptr<Pipeline>* owner) : owner_(owner) {}
+  LazyCpuBackend(const std::unique_ptr<Pipeline>* owner, const Precision* precision)
+      : owner_(owner), precision_(precision) {}
   std::string name() const override { return "cpu"; }
   size_t max_tokens() const override { return SIZE_MAX; }
-  void submit(const TokenBatch& b) override { get().submit(b); }
+  void submit(const TokenBatch& b) override {
+    if (impl_ && built_ != *precision_) impl_.reset();
+    get().submit(b);
+  }
   bool poll() override { return get().poll(); }
   void read(float* out) override { get().read(out); }
 
  private:
   Backend& get() {
-    if (!impl_) impl_ = make_cpu_backend((*owner_)->spec(), (*owner_)->weights(), Precision::kFloat32);
+    if (!impl_) impl_ = make_cpu_backend((*owner_)->spec(), (*owner_)->weights(), built_ = *precision_);
     return *impl_;
   }
   const std::unique_ptr<Pipeline>* owner_;
+  const Precision* precision_;
+  Precision built_ = Precision::kFloat32;
   std::unique_ptr<Backend> impl_;
 };
 
@@ -112,7 +119,7 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         options.truncate_dim = staged.truncate_dim;
         LoadedModel model = load_model(*memory_source(std::move(files), where), options, weights);
         auto s = std::make_unique<Session>();
-        s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline),
+        s->pipeline = std::make_unique<Pipeline>(std::move(model), std::make_unique<LazyCpuBackend>(&s->pipeline, &s->cpu_precision),
                                                  static_cast<size_t>(std::max(1, max_batch)));
         s->info_json = info_json(*s->pipeline);
         return add_session(std::move(s));
@@ -121,6 +128,19 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
 }
 
 EMSCRIPTEN_KEEPALIVE void ge_free(int id) { erase_session(id); }
+
+// The CPU path's precision: 0 fp32 (the default), 1 int8 (backend/cpu/gemm_int8_portable.h: weights per output
+// channel, activations per row, int32 sums; the FFN's output matmul stays fp32). Returns 0, or -1 on error.
+EMSCRIPTEN_KEEPALIVE int ge_cpu_precision(int id, int precision) {
+  return model_errors().guarded(
+      [&]() -> int {
+        if (precision < 0 || precision > 1)
+          throw Error(ErrorCode::kInvalidInput, "CPU precision must be 0 (fp32) or 1 (int8)");
+        session(id).cpu_precision = precision == 1 ? Precision::kInt8 : Precision::kFloat32;
+        return 0;
+      },
+      -1);
+}
 
 EMSCRIPTEN_KEEPALIVE const char* ge_info_json(int id) {
   return model_errors().guarded([&]() -> const char* { return session(id).info_json.c_str(); }, "");

@@ -32,6 +32,7 @@ enum class PrecisionRequest : int { kF32 = 0, kF16IfAvailable = 1, kF16Strict = 
 struct Session {
   std::unique_ptr<Pipeline> pipeline;  // its backend: the CPU, built on first use
   std::string info_json;
+  Precision cpu_precision = Precision::kFloat32;  // the CPU path's (ge_cpu_precision)
 
   GpuState gpu_state = GpuState::kNone;
   PrecisionRequest precision_request = PrecisionRequest::kF32;

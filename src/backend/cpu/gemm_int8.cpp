@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/gemm_int8_portable.h"
+#include "backend/cpu/gemm_onednn.h"
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/onednn_context.h"
 #include "backend/cpu/parallel.h"
@@ -21,6 +23,9 @@
 
 namespace gpuembed::cpu {
 
+#if defined(__EMSCRIPTEN__)
+__attribute__((minsize))  // once per load
+#endif
 QuantizedWeights quantize_per_channel(const float* w, size_t n, size_t k) {
   QuantizedWeights out;
   out.q.resize(n * k);
@@ -87,6 +92,10 @@ __attribute__((target("avx2,fma"))) void quantize_row_avx2(const float* row, siz
   quantize_row_body(row, k, q, scale, zero);
 }
 #endif
+#if defined(__EMSCRIPTEN__)
+// The WebAssembly module has a download budget: the row quantization (m·k work per matmul, next to m·n·k) for size.
+__attribute__((minsize, noinline))
+#endif
 void quantize_row_base(const float* row, size_t k, uint8_t* q, float* scale, int32_t* zero) {
   quantize_row_body(row, k, q, scale, zero);
 }
@@ -118,6 +127,7 @@ using tag = dnnl::memory::format_tag;
 }  // namespace
 
 bool int8_matmul_available() { return true; }
+std::string int8_matmul_name() { return "onednn-int8-" + onednn_isa_name(); }
 
 struct Int8Matmul::Impl {
   size_t n = 0, k = 0;
@@ -212,18 +222,9 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
   // Outlier input channels (LLM.int8()'s mixed-precision decomposition): a few hidden dimensions of trained
   // transformers carry values far larger than the rest; quantized with their row they would take its whole 8-bit
   // range. They are left out of the int8 product and added in float32 below.
-  static const float threshold = [] {
-    const char* e = std::getenv("GPUEMBED_INT8_OUTLIER");
-    return e ? std::strtof(e, nullptr) : 6.0f;
-  }();
   thread_local std::vector<size_t> outliers;
   thread_local std::vector<float> xc;
-  outliers.clear();
-  for (size_t c = 0; c < s.k; ++c) {
-    float mx = 0.0f;
-    for (size_t r = 0; r < m; ++r) mx = std::max(mx, std::fabs(x[r * s.k + c]));
-    if (mx > threshold) outliers.push_back(c);
-  }
+  int8_outlier_columns(x, m, s.k, outliers);
   const float* xin = x;
   if (!outliers.empty()) {
     xc.assign(x, x + m * s.k);
@@ -266,16 +267,22 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
 
 #else  // !GPUEMBED_HAVE_DNNL
 
-bool int8_matmul_available() { return false; }
-struct Int8Matmul::Impl {};
-Int8Matmul::Int8Matmul(const float*, const float*, size_t, size_t) {
-  throw Error(ErrorCode::kBackendUnavailable, "int8 precision needs oneDNN, which this build does not have");
+// Without oneDNN (the WebAssembly build): the portable engine, same quantization (gemm_int8_portable.h).
+bool int8_matmul_available() { return true; }
+std::string int8_matmul_name() { return PortableInt8Matmul::name(); }
+struct Int8Matmul::Impl {
+  std::unique_ptr<PortableInt8Matmul> engine;
+};
+Int8Matmul::Int8Matmul(const float* weight, const float* bias, size_t n, size_t k) : impl_(std::make_unique<Impl>()) {
+  const QuantizedWeights qw = quantize_per_channel(weight, n, k);
+  impl_->engine = std::make_unique<PortableInt8Matmul>(qw.q.data(), qw.scale.data(), bias, n, k);
 }
-Int8Matmul::Int8Matmul(const int8_t*, const float*, const float*, size_t, size_t) {
-  throw Error(ErrorCode::kBackendUnavailable, "int8 precision needs oneDNN, which this build does not have");
+Int8Matmul::Int8Matmul(const int8_t* q, const float* scale, const float* bias, size_t n, size_t k)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->engine = std::make_unique<PortableInt8Matmul>(q, scale, bias, n, k);
 }
 Int8Matmul::~Int8Matmul() = default;
-void Int8Matmul::forward(const float*, size_t, float*, bool) const {}
+void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const { impl_->engine->forward(x, m, y, gelu); }
 
 #endif
 

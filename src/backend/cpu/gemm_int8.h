@@ -1,5 +1,5 @@
 #pragma once
-// int8 matmul (natively, with oneDNN): weights quantized once per output channel (symmetric, s8), activations per
+// int8 matmul (with oneDNN natively, else gemm_int8_portable.h): weights quantized once per output channel (symmetric, s8), activations per
 // row at run time (asymmetric, u8 with a zero point, as ONNX Runtime's dynamic quantization; input channels holding
 // outliers above a threshold are done in float32, as LLM.int8()), s32 accumulation on VNNI / AMX-INT8 where the CPU has them, then
 // y = (acc - zx[row] · Σ wq[col]) · sx[row] · sw[col] + bias (+ GELU) in float32.
@@ -20,8 +20,11 @@ QuantizedWeights quantize_per_channel(const float* w, size_t n, size_t k);
 // Per-row asymmetric quantization of x [m, k]: x[r, c] ~ (q[r, c] - zero[r]) * scale[r], q in [0, 255].
 void quantize_rows(const float* x, size_t m, size_t k, uint8_t* q, float* scale, int32_t* zero);
 
-// Whether this build and CPU run int8 matmuls (oneDNN linked); the ISA oneDNN uses for them.
+// Whether this build runs int8 matmuls: always now (oneDNN where linked, else the portable engine of
+// gemm_int8_portable.h: the WebAssembly build); what runs them, e.g. "onednn-int8-avx512_core_vnni",
+// "portable-int8-simd128".
 bool int8_matmul_available();
+std::string int8_matmul_name();
 
 class Int8Matmul {
  public:

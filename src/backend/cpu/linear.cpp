@@ -48,7 +48,7 @@ bool uses_bf16(MatmulEngine engine, Precision precision) {
 }
 
 std::string engine_label(MatmulEngine engine, Precision precision) {
-  if (precision == Precision::kInt8 && int8_matmul_available()) return "onednn-int8-" + onednn_isa_name();
+  if (precision == Precision::kInt8 && int8_matmul_available()) return int8_matmul_name();
   switch (engine) {
     case MatmulEngine::kOneDnn:
       return std::string("onednn-") + (uses_bf16(engine, precision) ? "bf16-" : "") + onednn_isa_name();
@@ -92,7 +92,7 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
   s.precision = precision;
   s.engine = resolve(engine, precision);
   if (precision == Precision::kInt8) {
-    s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // throws without oneDNN
+    s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // oneDNN, else the portable engine
     return;
   }
   switch (s.engine) {
