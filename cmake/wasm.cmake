@@ -109,8 +109,17 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/tokenizer/tokenizer_load.cpp
 # the graph and its family builders, the job driver, WebGPU set-up, and the JS <-> C++ conversions in src/wasm/.
 file(GLOB GPUEMBED_WASM_COLD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/model/*.cpp
   ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/wasm/*.cpp
-  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/gpu_context.cpp ${CMAKE_SOURCE_DIR}/src/backend/webgpu/kernels.cpp)
+  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp)
+list(FILTER GPUEMBED_WASM_COLD_SOURCES EXCLUDE REGEX "webgpu/(webgpu_graph|wgpu_port|pass_readback)\\.cpp$")
 set_source_files_properties(${GPUEMBED_WASM_COLD_SOURCES} PROPERTIES COMPILE_OPTIONS "-Oz")
+# The per-token tokenizer code (branchy, scalar) at -O2: -O3's unrolling and inlining buy it little and cost bytes.
+file(GLOB GPUEMBED_WASM_O2_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp)
+foreach(_f ${GPUEMBED_WASM_O2_SOURCES})
+  get_source_file_property(_opts ${_f} COMPILE_OPTIONS)
+  if(NOT _opts)
+    set_source_files_properties(${_f} PROPERTIES COMPILE_OPTIONS "-O2")
+  endif()
+endforeach()
 target_include_directories(gpuembed_core PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src ${GPUEMBED_JSON_INC})
 target_link_libraries(gpuembed_core PUBLIC gpuembed_onig)
 target_compile_options(gpuembed_core PUBLIC ${GPUEMBED_WASM_COMMON_FLAGS})
