@@ -40,6 +40,26 @@ int Graph::add_tensor(std::string name, size_t width, bool per_text) {
   return static_cast<int>(tensors.size()) - 1;
 }
 
+void Graph::add_linear(int in, int out, std::vector<TensorView> weights, const std::vector<TensorView>& biases,
+                       Activation act) {
+  Op op{OpKind::kLinear};
+  op.in = in;
+  op.out = out;
+  op.weights = std::move(weights);
+  for (const TensorView& b : biases) {
+    if (b.data) op.biases.push_back(b);
+  }
+  op.activation = act;
+  ops.push_back(op);
+}
+
+void Graph::add_residual(int stream, int in) {
+  Op op{OpKind::kAdd};
+  op.in = in;
+  op.residual = op.out = stream;
+  ops.push_back(op);
+}
+
 void Graph::validate() const {
   std::vector<bool> written(tensors.size(), false);
   auto fail = [](size_t i, const Op& op, const std::string& why) {

@@ -98,6 +98,12 @@ struct Graph {
   int embeddings = -1;     // the pooled (and normalized) [texts, dimension] tensor
 
   int add_tensor(std::string name, size_t width, bool per_text = false);
+  // Appends in -> out through the weights (fused when several, e.g. Q | K | V); biases without data are left out
+  // (the families without biases).
+  void add_linear(int in, int out, std::vector<TensorView> weights, const std::vector<TensorView>& biases = {},
+                  Activation act = Activation::kNone);
+  // Appends stream += in (the residual add of the pre-norm families).
+  void add_residual(int stream, int in);
   // Checks that every op reads tensors written before it and has weights of matching shapes; throws kModelInvalid.
   void validate() const;
 };

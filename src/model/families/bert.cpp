@@ -27,18 +27,6 @@ Graph build_bert_graph(const ModelSpec& spec, const ModelWeights& w) {
   embed.position_offset = static_cast<uint32_t>(c.position_offset);
   g.ops.push_back(embed);
 
-  auto linear = [&](int in, int out, std::vector<TensorView> weights, const std::vector<TensorView>& biases,
-                    Activation act = Activation::kNone) {
-    Op op{OpKind::kLinear};
-    op.in = in;
-    op.out = out;
-    op.weights = std::move(weights);
-    for (const TensorView& b : biases) {
-      if (b.data) op.biases.push_back(b);  // families without biases leave them empty
-    }
-    op.activation = act;
-    g.ops.push_back(op);
-  };
   auto add_layer_norm = [&](int in, int residual, const TensorView& gamma, const TensorView& beta) {
     Op op{OpKind::kLayerNorm};
     op.in = in;
@@ -50,7 +38,7 @@ Graph build_bert_graph(const ModelSpec& spec, const ModelWeights& w) {
     g.ops.push_back(op);
   };
   for (const LayerWeights& l : w.layers) {
-    linear(x, qkv, {l.q_w, l.k_w, l.v_w}, {l.q_b, l.k_b, l.v_b});
+    g.add_linear(x, qkv, {l.q_w, l.k_w, l.v_w}, {l.q_b, l.k_b, l.v_b});
     if (c.rotary_dim > 0) {
       Op rotary{OpKind::kRotary};
       rotary.in = rotary.out = qkv;
@@ -71,19 +59,19 @@ Graph build_bert_graph(const ModelSpec& spec, const ModelWeights& w) {
       attn.bias_max_distance = 128;  // HF MPNet's fixed max_distance
     }
     g.ops.push_back(attn);
-    linear(ctx, tmp, {l.attn_out_w}, {l.attn_out_b});
+    g.add_linear(ctx, tmp, {l.attn_out_w}, {l.attn_out_b});
     add_layer_norm(tmp, x, l.attn_ln_w, l.attn_ln_b);
     if (c.gated_ffn) {
-      linear(x, gate_value, {l.ffn_gate_w, l.ffn_in_w}, {});
+      g.add_linear(x, gate_value, {l.ffn_gate_w, l.ffn_in_w}, {});
       Op gated{OpKind::kGatedActivation};
       gated.in = gate_value;
       gated.out = ffn;
       gated.activation = Activation::kSilu;
       g.ops.push_back(gated);
     } else {
-      linear(x, ffn, {l.ffn_in_w}, {l.ffn_in_b}, Activation::kGelu);
+      g.add_linear(x, ffn, {l.ffn_in_w}, {l.ffn_in_b}, Activation::kGelu);
     }
-    linear(ffn, tmp, {l.ffn_out_w}, {l.ffn_out_b});
+    g.add_linear(ffn, tmp, {l.ffn_out_w}, {l.ffn_out_b});
     add_layer_norm(tmp, x, l.out_ln_w, l.out_ln_b);
   }
   finish_with_pooling(g, spec, x);

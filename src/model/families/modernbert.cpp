@@ -33,19 +33,6 @@ Graph build_modernbert_graph(const ModelSpec& spec, const ModelWeights& w) {
     op.eps = c.layer_norm_eps;
     g.ops.push_back(op);
   };
-  auto linear = [&](int in, int out, std::vector<TensorView> weights) {
-    Op op{OpKind::kLinear};
-    op.in = in;
-    op.out = out;
-    op.weights = std::move(weights);
-    g.ops.push_back(op);
-  };
-  auto add_into_stream = [&](int in) {
-    Op op{OpKind::kAdd};
-    op.in = in;
-    op.residual = op.out = x;
-    g.ops.push_back(op);
-  };
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const LayerWeights& L = w.layers[l];
     const bool global = l % static_cast<size_t>(c.global_every) == 0;
@@ -54,7 +41,7 @@ Graph build_modernbert_graph(const ModelSpec& spec, const ModelWeights& w) {
       layer_norm(x, normed, L.attn_ln_w);
       attn_in = normed;
     }
-    linear(attn_in, qkv, {L.q_w, L.k_w, L.v_w});
+    g.add_linear(attn_in, qkv, {L.q_w, L.k_w, L.v_w});
     Op rotary{OpKind::kRotary};
     rotary.in = rotary.out = qkv;
     rotary.heads = static_cast<uint32_t>(c.num_attention_heads);
@@ -69,17 +56,17 @@ Graph build_modernbert_graph(const ModelSpec& spec, const ModelWeights& w) {
     attn.head_dim = rotary.head_dim;
     attn.window = global ? 0 : static_cast<uint32_t>(c.sliding_window);
     g.ops.push_back(attn);
-    linear(ctx, delta, {L.attn_out_w});
-    add_into_stream(delta);
+    g.add_linear(ctx, delta, {L.attn_out_w});
+    g.add_residual(x, delta);
     layer_norm(x, normed, L.out_ln_w);
-    linear(normed, gate_value, {L.ffn_in_w});
+    g.add_linear(normed, gate_value, {L.ffn_in_w});
     Op gated{OpKind::kGatedActivation};
     gated.in = gate_value;
     gated.out = ffn;
     gated.activation = Activation::kGelu;
     g.ops.push_back(gated);
-    linear(ffn, delta, {L.ffn_out_w});
-    add_into_stream(delta);
+    g.add_linear(ffn, delta, {L.ffn_out_w});
+    g.add_residual(x, delta);
   }
   layer_norm(x, x, w.final_ln_w);
   finish_with_pooling(g, spec, x);

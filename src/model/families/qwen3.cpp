@@ -44,24 +44,11 @@ Graph build_qwen3_graph(const ModelSpec& spec, const ModelWeights& w) {
     }
     g.ops.push_back(op);
   };
-  auto linear = [&](int in, int out, std::vector<TensorView> weights) {
-    Op op{OpKind::kLinear};
-    op.in = in;
-    op.out = out;
-    op.weights = std::move(weights);
-    g.ops.push_back(op);
-  };
-  auto add_into_stream = [&](int in) {
-    Op op{OpKind::kAdd};
-    op.in = in;
-    op.residual = op.out = x;
-    g.ops.push_back(op);
-  };
   for (size_t l = 0; l < w.layers.size(); ++l) {
     const LayerWeights& L = w.layers[l];
     const bool sliding = gemma && !c.full_attention_layers[l];
     rms_norm(x, normed, L.attn_ln_w);
-    linear(normed, qkv, {L.q_w, L.k_w, L.v_w});
+    g.add_linear(normed, qkv, {L.q_w, L.k_w, L.v_w});
     rms_norm(qkv, qkv, L.q_norm_w, 0, heads);
     rms_norm(qkv, qkv, L.k_norm_w, heads, kv);
     Op rotary{OpKind::kRotary};
@@ -82,19 +69,19 @@ Graph build_qwen3_graph(const ModelSpec& spec, const ModelWeights& w) {
     attn.window = sliding ? static_cast<uint32_t>(c.sliding_window) : 0;
     attn.scale = c.attention_scale;
     g.ops.push_back(attn);
-    linear(ctx, delta, {L.attn_out_w});
+    g.add_linear(ctx, delta, {L.attn_out_w});
     if (L.post_attn_ln_w.data) rms_norm(delta, delta, L.post_attn_ln_w);
-    add_into_stream(delta);
+    g.add_residual(x, delta);
     rms_norm(x, normed, L.out_ln_w);
-    linear(normed, gate_value, {L.ffn_gate_w, L.ffn_in_w});
+    g.add_linear(normed, gate_value, {L.ffn_gate_w, L.ffn_in_w});
     Op gated{OpKind::kGatedActivation};
     gated.in = gate_value;
     gated.out = ffn;
     gated.activation = gemma ? Activation::kGeluTanh : Activation::kSilu;
     g.ops.push_back(gated);
-    linear(ffn, delta, {L.ffn_out_w});
+    g.add_linear(ffn, delta, {L.ffn_out_w});
     if (L.post_ffn_ln_w.data) rms_norm(delta, delta, L.post_ffn_ln_w);
-    add_into_stream(delta);
+    g.add_residual(x, delta);
   }
   rms_norm(x, x, w.final_ln_w);
   finish_with_pooling(g, spec, x);
