@@ -12,7 +12,8 @@
 #     fp16) when the real all-MiniLM-L6-v2 was put together there (bench/gpu/real_parts.sh; it is too big for one call).
 #   - tests/wasm/families_webgpu.test.mjs (GPUEMBED_SLOW=1): every model family's reduced random-weight folder on the
 #     GPU, fp32 and fp16, all golden sentences (tests/wasm/families.test.mjs: their WASM CPU path);
-# GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, golden_fp32, fp16, load, families, real).
+#   - the WebGPU kernel harnesses (tests/wasm/ops*.test.mjs) when build-wasm/gpuembed_ops.{mjs,wasm} were carried;
+# GPUEMBED_GPU_SUITES=a,b runs only the named suites (index_gpu, ops, golden_fp32, fp16, load, families, real).
 # Dawn in Node aborts at random on that machine (../shared/notes/gpu-device.md): a suite that dies by a signal is
 # run once more, and both outcomes are printed.
 set -uo pipefail
@@ -50,6 +51,9 @@ suite() {  # suite NAME ENV... -- COMMAND...
   failed=$((failed + 1))
 }
 suite index_gpu GPUEMBED_SLOW=0 -- node --test tests/js/index_gpu.test.mjs
+if [ -f build-wasm/gpuembed_ops.wasm ]; then  # carry build-wasm/gpuembed_ops.{mjs,wasm} for the kernel harnesses
+  suite ops -- node --test tests/wasm/ops.test.mjs tests/wasm/ops_families.test.mjs
+fi
 suite golden_fp32 GPUEMBED_SLOW=1 -- node --test tests/wasm/webgpu_golden.test.mjs
 suite fp16 GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- \
   node --test tests/wasm/webgpu_fp16.test.mjs tests/js/webgpu_fp16.test.mjs
