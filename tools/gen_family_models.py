@@ -30,6 +30,9 @@ tokenizer, and the weights of tools/gen_model.py's generator (seeded by tensor n
                    model) so the test texts cross it; the SentencePiece-BPE tokenizer tests/data/tokenizers/gemma.json;
                    mean pooling, 2_Dense 192->768 and 3_Dense 768->192 (Identity, no bias), Normalize; its prompts
 Usage: gen_family_models.py OUT_DIR   (scripts/gen_models.sh runs it into .cache/models)
+       gen_family_models.py --full OUT_DIR   the same families at their real models' depth and width (vocabularies
+       stay the test tokenizers'), as <family>-full folders, for one run on the GPU machine
+       (bench/gpu/families_full.sh; ~2.7 GB of weights: use numpy there)
 """
 import json, os, shutil, sys
 
@@ -39,6 +42,28 @@ from gen_st_models import dense, dump, write_tensors  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 TOKENIZERS = os.path.join(ROOT, "tests", "data", "tokenizers")
+
+
+# --full: the real models' layer counts and widths (the tokenizers, hence vocabularies, stay the small test ones).
+FULL_SIZES = {
+    "xlmr": {"num_hidden_layers": 12},  # paraphrase-multilingual-MiniLM-L12-v2
+    "mpnet": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072},
+    "nomic": {"n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": 3072},  # nomic-embed-text-v1.5
+    "modernbert": {"hidden_size": 768, "num_hidden_layers": 22, "num_attention_heads": 12, "intermediate_size": 1152},
+    "qwen3": {"hidden_size": 1024, "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 8,
+              "intermediate_size": 3072},  # Qwen3-Embedding-0.6B
+    "gemma3": {"hidden_size": 768, "num_hidden_layers": 24, "intermediate_size": 1152, "sliding_window": 512,
+               "layer_types": (["sliding_attention"] * 5 + ["full_attention"]) * 4},  # EmbeddingGemma-300m
+}
+FULL = False
+
+
+def sized(config, family):
+    return dict(config, **FULL_SIZES[family]) if FULL else config
+
+
+def folder(out, name):
+    return os.path.join(out, name.replace("-random", "-full") if FULL else name)
 
 
 def weights(prefix, shapes):
@@ -92,12 +117,15 @@ def xlmr(out):
               "num_hidden_layers": 2, "num_attention_heads": 12, "intermediate_size": 1536, "hidden_act": "gelu",
               "max_position_embeddings": 514, "type_vocab_size": 1, "vocab_size": 1002, "layer_norm_eps": 1e-5,
               "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2, "position_embedding_type": "absolute"}
+    config = sized(config, "xlmr")
     tensors = weights("xlmr-random/", bert_like_shapes(config, BERT_NAMES))
     tok_config = {"tokenizer_class": "XLMRobertaTokenizer", "model_max_length": 512, "bos_token": "<s>",
                   "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>", "unk_token": "<unk>",
                   "pad_token": "<pad>", "mask_token": "<mask>"}
     for name, tok, seq, norm in (("xlmr-random", "xlmr.json", 128, False), ("xlmr-old-random", "xlmr_old.json", 512, True)):
-        d = os.path.join(out, name)
+        if FULL and name != "xlmr-random":
+            continue
+        d = folder(out, name)
         st_folder(d, config, tensors, {"tokenizer.json": os.path.join(TOKENIZERS, tok)}, seq, norm)
         dump(tok_config, d, "tokenizer_config.json")
 
@@ -107,11 +135,12 @@ def mpnet(out):
               "num_attention_heads": 4, "intermediate_size": 1024, "hidden_act": "gelu", "max_position_embeddings": 514,
               "vocab_size": 30527, "layer_norm_eps": 1e-5, "pad_token_id": 1, "bos_token_id": 0, "eos_token_id": 2,
               "relative_attention_num_buckets": 32}
+    config = sized(config, "mpnet")
     shapes = bert_like_shapes(config, MPNET_NAMES)
     shapes.append(("encoder.relative_attention_bias.weight", [32, config["num_attention_heads"]]))
     real = os.path.join(ROOT, "tests", "models", "all-mpnet-base-v2")
     files = {f: os.path.join(real, f) for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")}
-    st_folder(os.path.join(out, "mpnet-random"), config, weights("mpnet-random/", shapes), files, 384, True)
+    st_folder(folder(out, "mpnet-random"), config, weights("mpnet-random/", shapes), files, 384, True)
 
 
 def nomic(out):
@@ -123,6 +152,7 @@ def nomic(out):
               "mlp_fc1_bias": False, "mlp_fc2_bias": False, "pad_vocab_size_multiple": 64, "use_flash_attn": False,
               "auto_map": {"AutoConfig": "nomic-ai/nomic-bert-2048--configuration_hf_nomic_bert.NomicBertConfig",
                            "AutoModel": "nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertModel"}}
+    config = sized(config, "nomic")
     H, I = config["n_embd"], config["n_inner"]
     shapes = [("embeddings.word_embeddings.weight", [config["vocab_size"], H]),
               ("embeddings.token_type_embeddings.weight", [2, H]), ("emb_ln.weight", [H]), ("emb_ln.bias", [H])]
@@ -131,7 +161,7 @@ def nomic(out):
         shapes += [(p + "attn.Wqkv.weight", [3 * H, H]), (p + "attn.out_proj.weight", [H, H]),
                    (p + "mlp.fc11.weight", [I, H]), (p + "mlp.fc12.weight", [I, H]), (p + "mlp.fc2.weight", [H, I]),
                    (p + "norm1.weight", [H]), (p + "norm1.bias", [H]), (p + "norm2.weight", [H]), (p + "norm2.bias", [H])]
-    d = os.path.join(out, "nomic-random")
+    d = folder(out, "nomic-random")
     real = os.path.join(ROOT, "tests", "models", "all-MiniLM-L6-v2")
     files = {f: os.path.join(real, f) for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
                                                  "vocab.txt")}
@@ -149,6 +179,7 @@ def modernbert(out):
               "mlp_bias": False, "attention_bias": False, "global_attn_every_n_layers": 3, "local_attention": 128,
               "global_rope_theta": 160000.0, "local_rope_theta": 10000.0, "pad_token_id": 1203, "bos_token_id": 1201,
               "eos_token_id": 1202, "cls_token_id": 1201, "sep_token_id": 1202, "classifier_pooling": "mean"}
+    config = sized(config, "modernbert")
     H, I = config["hidden_size"], config["intermediate_size"]
     shapes = [("embeddings.tok_embeddings.weight", [config["vocab_size"], H]), ("embeddings.norm.weight", [H]),
               ("final_norm.weight", [H])]
@@ -158,7 +189,7 @@ def modernbert(out):
             shapes.append((p + "attn_norm.weight", [H]))
         shapes += [(p + "attn.Wqkv.weight", [3 * H, H]), (p + "attn.Wo.weight", [H, H]), (p + "mlp_norm.weight", [H]),
                    (p + "mlp.Wi.weight", [2 * I, H]), (p + "mlp.Wo.weight", [H, I])]
-    d = os.path.join(out, "modernbert-random")
+    d = folder(out, "modernbert-random")
     st_folder(d, config, weights("modernbert-random/", shapes),
               {"tokenizer.json": os.path.join(TOKENIZERS, "modernbert.json")}, 512, True)
     dump({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 8192, "cls_token": "[CLS]",
@@ -172,6 +203,7 @@ def qwen3(out):
               "hidden_act": "silu", "max_position_embeddings": 32768, "vocab_size": 1204, "rms_norm_eps": 1e-6,
               "rope_theta": 1000000.0, "rope_scaling": None, "attention_bias": False, "use_sliding_window": False,
               "tie_word_embeddings": True, "bos_token_id": 1200, "eos_token_id": 1200, "torch_dtype": "float32"}
+    config = sized(config, "qwen3")
     H, I, D = config["hidden_size"], config["intermediate_size"], config["head_dim"]
     Q, KV = config["num_attention_heads"] * D, config["num_key_value_heads"] * D
     shapes = [("embed_tokens.weight", [config["vocab_size"], H]), ("norm.weight", [H])]
@@ -183,7 +215,7 @@ def qwen3(out):
                    (p + "self_attn.o_proj.weight", [H, Q]), (p + "post_attention_layernorm.weight", [H]),
                    (p + "mlp.gate_proj.weight", [I, H]), (p + "mlp.up_proj.weight", [I, H]),
                    (p + "mlp.down_proj.weight", [H, I])]
-    d = os.path.join(out, "qwen3-random")
+    d = folder(out, "qwen3-random")
     st_folder(d, config, weights("qwen3-random/", shapes), {"tokenizer.json": os.path.join(TOKENIZERS, "qwen3.json")},
               512, True)
     dump({"word_embedding_dimension": H, "pooling_mode": "lasttoken", "include_prompt": True}, d, "1_Pooling",
@@ -205,6 +237,7 @@ def gemma3(out):
               "attention_bias": False, "attn_logit_softcapping": None, "final_logit_softcapping": None,
               "rope_scaling": None, "layer_types": ["sliding_attention", "sliding_attention", "full_attention"],
               "pad_token_id": 0, "eos_token_id": 1, "bos_token_id": 2, "torch_dtype": "float32"}
+    config = sized(config, "gemma3")
     H, I, D = config["hidden_size"], config["intermediate_size"], config["head_dim"]
     Q, KV = config["num_attention_heads"] * D, config["num_key_value_heads"] * D
     shapes = [("embed_tokens.weight", [config["vocab_size"], H]), ("norm.weight", [H])]
@@ -217,7 +250,7 @@ def gemma3(out):
                    (p + "pre_feedforward_layernorm.weight", [H]), (p + "post_feedforward_layernorm.weight", [H]),
                    (p + "mlp.gate_proj.weight", [I, H]), (p + "mlp.up_proj.weight", [I, H]),
                    (p + "mlp.down_proj.weight", [H, I])]
-    d = os.path.join(out, "gemma3-random")
+    d = folder(out, "gemma3-random")
     st_folder(d, config, weights("gemma3-random/", shapes), {"tokenizer.json": os.path.join(TOKENIZERS, "gemma.json")},
               512, False)
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
@@ -238,9 +271,9 @@ def gemma3(out):
 
 
 if __name__ == "__main__":
-    gemma3(sys.argv[1])
-    qwen3(sys.argv[1])
-    modernbert(sys.argv[1])
-    xlmr(sys.argv[1])
-    mpnet(sys.argv[1])
-    nomic(sys.argv[1])
+    args = sys.argv[1:]
+    if args and args[0] == "--full":
+        FULL = True
+        args = args[1:]
+    for make in (gemma3, qwen3, modernbert, xlmr, mpnet, nomic):
+        make(args[0])
