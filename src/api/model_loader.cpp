@@ -1,6 +1,7 @@
 #include "api/model_loader.h"
 
 #include "gpuembed/error.h"
+#include "model/config_json.h"
 
 namespace gpuembed {
 
@@ -26,9 +27,9 @@ LoadedModel load_model(const ModelSource& source, const Options& options, const 
   files.pooling_config_json =
       source.read_text(pooling_dir_from_modules(files.modules_json, files.origin) + "/config.json");
   files.sentence_bert_config_json = source.read_text("sentence_bert_config.json");
-  // The configs are checked before the tokenizer is read: a broken config.json is what such a folder is reported
-  // for, whatever else it lacks (assemble_model parses them again; they are a few hundred bytes).
-  (void)parse_model_spec(files);
+  // config.json that is no JSON object is what such a folder is reported for, whatever else it lacks; its fields
+  // are checked once the files they describe are known to be there (assemble_model).
+  (void)config_json::parse_object(files.config_json, files.origin + "/config.json");
   Tokenizer tokenizer = load_tokenizer(source);
   auto weights = open_weights ? open_weights() : open_model_weights(source);
   return assemble_model(files, std::move(tokenizer), std::move(weights), options.normalize, options.max_seq_length,
