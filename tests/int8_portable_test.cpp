@@ -11,17 +11,12 @@
 #include "backend/cpu/gemm_int8.h"
 #include "backend/cpu/gemm_int8_portable.h"
 #include "backend/cpu/linear.h"
+#include "test_util.h"
 
 namespace gpuembed {
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo, float hi) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using test::random_vec;
 
 TEST(Int8Portable, EqualsItsQuantizedArithmetic) {
   int cases = 0;

@@ -11,18 +11,13 @@
 #include "backend/cpu/gemm_int8.h"
 #include "backend/cpu/gemm_packed.h"
 #include "golden_util.h"
+#include "test_util.h"
 #include "gpuembed/gpuembed.h"
 
 namespace gpuembed {
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
+using test::random_vec;
 
 TEST(Int8, PerChannelQuantizationRoundTrips) {
   const size_t n = 5, k = 37;

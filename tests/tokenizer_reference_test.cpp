@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "test_paths.h"
+#include "test_util.h"
 #include "tokenizer/bert_unicode.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
@@ -145,12 +146,7 @@ struct Reference {
   }
 };
 
-std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using gpuembed::test::read_text;
 
 }  // namespace
 

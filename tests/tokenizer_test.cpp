@@ -17,6 +17,7 @@
 
 #include "gpuembed/error.h"
 #include "test_paths.h"
+#include "test_util.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8.h"
 
@@ -29,13 +30,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << p;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using gpuembed::test::read_text;
 
 // A fresh, empty temporary folder that is removed on destruction.
 class TempDir {

@@ -1,4 +1,5 @@
 #include "gpuembed/error.h"
+#include "model/model_invalid.h"
 
 namespace gpuembed {
 
@@ -13,6 +14,10 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kOutOfMemory: return "OUT_OF_MEMORY";
   }
   return "UNKNOWN";
+}
+
+void invalid(const std::string& origin, const std::string& what) {
+  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
 }
 
 }  // namespace gpuembed

@@ -4,11 +4,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "model/model_invalid.h"
 #include "model/model_spec.h"
 
 namespace gpuembed::config_json {
 
-[[noreturn]] void invalid(const std::string& origin, const std::string& what);
 nlohmann::json parse_object(const std::string& text, const std::string& origin);
 // A positive integer field (at most 2^24); missing or otherwise: kModelInvalid naming the field.
 int positive_int(const nlohmann::json& j, const char* key, const std::string& origin);

@@ -5,15 +5,12 @@
 
 #include "gpuembed/error.h"
 #include "model/config_json.h"
+#include "model/model_invalid.h"
 
 namespace gpuembed {
 namespace config_json {
 
 using nlohmann::json;
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 json parse_object(const std::string& text, const std::string& origin) {
   json j;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
+#include "model/model_invalid.h"
 
 #ifndef __EMSCRIPTEN__
 #include <fcntl.h>
@@ -22,10 +23,6 @@ namespace {
 
 // A header larger than this is not a model header but a corrupt length field.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 bool parse_dtype(const std::string& s, DType* out) {
   static const std::pair<const char*, DType> kNames[] = {

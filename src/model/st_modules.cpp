@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
+#include "model/model_invalid.h"
 #include "model/torch_state_dict.h"
 #include "pooling/pooling.h"
 #include "tokenizer/tokenizer.h"
@@ -13,10 +14,6 @@ namespace gpuembed {
 namespace {
 
 using nlohmann::json;
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 json parse_json(const std::string& text, const std::string& origin) {
   try {

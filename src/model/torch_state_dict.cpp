@@ -6,14 +6,11 @@
 
 #include "gpuembed/error.h"
 #include "model/half.h"
+#include "model/model_invalid.h"
 #include "model/safetensors.h"
 
 namespace gpuembed {
 namespace {
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 uint32_t le32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
 uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }

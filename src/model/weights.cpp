@@ -72,7 +72,7 @@ std::vector<int64_t> dims(Dims d, const ModelConfig& c) {
 }
 
 // The tensors of BERT (and XLM-R) and of MPNet, each under both names (nullptr: the family has no such tensor).
-struct Tensor {
+struct NamedTensor {
   TensorView ModelWeights::*field;
   Dims dims;
   const char* bert;
@@ -85,7 +85,7 @@ struct LayerTensor {
   const char* mpnet;
 };
 
-constexpr Tensor kTensors[] = {
+constexpr NamedTensor kTensors[] = {
     {&ModelWeights::word_embeddings, Dims::kVocabH, "embeddings.word_embeddings.weight",
      "embeddings.word_embeddings.weight"},
     {&ModelWeights::position_embeddings, Dims::kPositionsH, "embeddings.position_embeddings.weight",
@@ -116,7 +116,7 @@ constexpr LayerTensor kLayerTensors[] = {
 
 void bind_bert_or_mpnet(const Binder& b, const ModelConfig& c, ModelWeights& w) {
   const bool mpnet = c.family == ModelFamily::kMpnet;
-  for (const Tensor& t : kTensors) {
+  for (const NamedTensor& t : kTensors) {
     if (const char* name = mpnet ? t.mpnet : t.bert) w.*t.field = b.get(name, dims(t.dims, c));
   }
   for (int l = 0; l < c.num_hidden_layers; ++l) {

@@ -1,6 +1,7 @@
 #include "tokenizer/pipeline_load.h"
 
 #include "gpuembed/error.h"
+#include "model/model_invalid.h"
 #include "tokenizer/utf8.h"
 
 namespace gpuembed::tok {
@@ -8,10 +9,6 @@ namespace gpuembed::tok {
 using nlohmann::json;
 
 namespace {
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 constexpr uint64_t kMaxVocabIds = 1u << 24;  // as tokenizer_load.cpp: the largest vocabulary a model can hold
 

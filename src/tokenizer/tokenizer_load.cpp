@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gpuembed/error.h"
+#include "model/model_invalid.h"
 #include "model/model_source.h"
 #include "tokenizer/class_rebuild.h"
 #include "tokenizer/pipeline_load.h"
@@ -17,10 +18,6 @@ using nlohmann::json;
 using tok::AddedToken;
 
 namespace {
-
-[[noreturn]] void invalid(const std::string& origin, const std::string& what) {
-  throw Error(ErrorCode::kModelInvalid, origin + ": " + what);
-}
 
 constexpr uint64_t kMaxVocabIds = 1u << 24;  // the largest config.json vocab_size accepted (model_spec.cpp)
 
