@@ -24,6 +24,18 @@ const QT: u32 = 64u;
 var<workgroup> ks: array<vec4<f32>, KT * D4>;
 var<workgroup> vs: array<vec4<f32>, KT * D4>;
 
+// [begin, end) of the keys that queries first ..= last see: the workgroup's range (uniform: from the workgroup id and
+// the lengths) bounds the tile loop, the query's own range masks the scores; one function so the two cannot disagree.
+fn key_range(first: u32, last: u32, len: u32) -> vec2<u32> {
+  var r = vec2<u32>(0u, len);
+  if (p.window > 0u) {
+    r.x = first - min(first, p.window);
+    r.y = min(r.y, last + p.window + 1u);
+  }
+  if ((p.flags & 1u) != 0u) { r.y = min(r.y, last + 1u); }
+  return r;
+}
+
 fn ld(i: u32, d: u32) -> f32 {
   if (d < HEAD_DIM) { return f32(qkv[i + d]); }
   return 0.0;
@@ -45,26 +57,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let vcol = kcol + p.kv_heads * HEAD_DIM;
   let row0 = b * p.seq;
   let is_valid = qi < len;
-  let causal = (p.flags & 1u) != 0u;
   let has_rel = (p.flags & 2u) != 0u;
 
-  // the keys the workgroup's queries see (uniform: from the workgroup id and the lengths)
-  let qlast = min(q0 + QT, max(len, 1u)) - 1u;
-  var kbeg = 0u;
-  var kend = len;
-  if (p.window > 0u) {
-    kbeg = q0 - min(q0, p.window);
-    kend = min(kend, qlast + p.window + 1u);
-  }
-  if (causal) { kend = min(kend, qlast + 1u); }
-  // this query's own range
-  var jbeg = 0u;
-  var jend = len;
-  if (p.window > 0u) {
-    jbeg = qi - min(qi, p.window);
-    jend = min(jend, qi + p.window + 1u);
-  }
-  if (causal) { jend = min(jend, qi + 1u); }
+  let krange = key_range(q0, min(q0 + QT, max(len, 1u)) - 1u, len);
+  let kbeg = krange.x;
+  let kend = krange.y;
+  let jrange = key_range(qi, qi, len);
+  let jbeg = jrange.x;
+  let jend = jrange.y;
 
   var q: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;
