@@ -119,9 +119,11 @@ mergeInto(LibraryManager.library, {
           return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits });
         }
         chosen = sgmConfig(adapter, info);
+        // (an adapter may list the features and still refuse them, by a rejection or a throw: then f16 alone)
         var first = chosen
-          ? adapter["requestDevice"]({ "requiredFeatures": ["shader-f16", "subgroups", SGM], "requiredLimits": limits })
-              .then(null, withF16)
+          ? Promise.resolve().then(function() {
+              return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16", "subgroups", SGM], "requiredLimits": limits });
+            }).then(null, withF16)
           : withF16();
         return first
           .then(function(device) { done(0, device, desc, limitsOf(device), ""); }, function(e) {
