@@ -4,7 +4,9 @@
 //   matmul        fp32 (matmul.wgsl, the default path)
 //   matmul_f16    fp16 storage, f16 tiles and multiply-adds, f32 sums across k-slices (matmul_f16.wgsl)
 //   matmul_sgmat  fp16 on Dawn's 'chromium-experimental-subgroup-matrix' (matmul_sgmat.wgsl), where the adapter offers
-//                 the feature with an f16 x f16 -> f32 configuration; else reported as not offered
+//                 the feature with an f16 x f16 -> f32 configuration (else reported as not offered), with 2 x 2
+//                 subgroups per workgroup (the engine's choice, kernels.cpp kSgmatGrid) and 4 x 2, 2 x 4, 4 x 4 where
+//                 the device's limits fit them
 // Prints the adapter, its features and subgroupMatrixConfigs, then per kernel and shape (M 1 / 7 / 255 / 513 / 32768,
 // N x K 384 x 384, 1152 x 384, 1536 x 384, 384 x 1536; the GELU and residual epilogues on some) the error against a
 // float64 CPU reference of the same (f16-rounded, for the f16 kernels) inputs, the min row cosine, an untouched
@@ -123,13 +125,22 @@ try {
   }
   const kernels = [{ name: 'matmul', f16: false, tile: [64, 64] }, { name: 'matmul_f16', f16: true, tile: [64, 64] }];
   if (!sgmWhy) {
-    kernels.push({ name: 'matmul_sgmat', f16: true, tile: [4 * cfg.M, 4 * cfg.N],
-      consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize } });
+    // the engine's grid of 2 x 2 subgroups (kernels.cpp: kSgmatGrid) and larger tiles, where the device fits them
+    const bk = Math.ceil(32 / cfg.K) * cfg.K;
+    for (const [sgr, sgc] of [[2, 2], [4, 2], [2, 4], [4, 4]]) {
+      const bytes = (2 * cfg.M * sgr + 2 * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * cfg.M * cfg.N * 4;
+      if (sgr * sgc * sgSize > device.limits.maxComputeInvocationsPerWorkgroup ||
+          bytes > device.limits.maxComputeWorkgroupStorageSize) continue;
+      kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc}`, f16: true,
+        tile: [2 * cfg.M * sgr, 2 * cfg.N * sgc],
+        consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc } });
+    }
   }
+  for (const k of kernels) k.label ||= k.name;
   for (const k of kernels) {
     try { k.pl = await pipeline(k.name, k.f16, k.consts); } catch (e) {
-      log(`FAIL ${k.name}: pipeline: ${e.message}`);
-      out.results.push({ kernel: k.name, error: `pipeline: ${e.message}` });
+      log(`FAIL ${k.label}: pipeline: ${e.message}`);
+      out.results.push({ kernel: k.label, error: `pipeline: ${e.message}` });
       failures++;
     }
   }
@@ -199,7 +210,7 @@ try {
       const ref16 = ref(x16, w16, res16, fromF16);
       for (const k of kernels) {
         if (!k.pl) continue;
-        const entry = { kernel: k.name, M, N, K, flags };
+        const entry = { kernel: k.label, M, N, K, flags };
         try {
           const params = buf(new Uint32Array([M, N, K, flags]), GPUBufferUsage.UNIFORM);
           const bx = buf(k.f16 ? x16 : x), bw = buf(k.f16 ? w16 : w), bb = buf(bias), br = buf(k.f16 ? res16 : res);
@@ -286,7 +297,7 @@ try {
           Object.assign(entry, { ok: false, error: String(e?.message ?? e) });
         }
         out.results.push(entry);
-        log(`${entry.ok ? 'ok  ' : 'FAIL'} ${k.name.padEnd(12)} M ${String(M).padStart(5)} N ${String(N).padStart(4)} K ${String(K).padStart(4)} ` +
+        log(`${entry.ok ? 'ok  ' : 'FAIL'} ${k.label.padEnd(18)} M ${String(M).padStart(5)} N ${String(N).padStart(4)} K ${String(K).padStart(4)} ` +
           `flags ${flags}` + (entry.error ? `: ${entry.error}` : `: max |err| ${entry.max_abs_err.toExponential(2)} ` +
           `(${entry.err_over_tol.toFixed(3)} of tol), min row cos ${entry.min_row_cosine.toFixed(7)}, ${entry.rows_checked} rows` +
           (entry.ms != null ? `, ${entry.ms.toFixed(3)} ms, ${entry.gflops} GFLOP/s` : '') + (entry.first_bad ? `; ${entry.first_bad}` : '')));

@@ -67,9 +67,9 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   if (head_dim == 0 || head_dim > 256) {
     throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..256)");
   }
-  // Fewer keys per tile for wide heads: K and V tiles of 32 keys would need 64 KB at head dimension 256, four times
-  // what the default maxComputeWorkgroupStorageSize grants. Below 8 keys a tile would be mostly barrier.
-  const uint64_t tile_bytes = 32 * uint64_t((head_dim + 3) / 4);  // ks + vs per key: 2 vec4 arrays
+  // Fewer keys per tile for wide heads: K and V tiles of 32 keys would need 64 KB at head dimension 256 in fp32, four
+  // times what the default maxComputeWorkgroupStorageSize grants. Below 8 keys a tile would be mostly barrier.
+  const uint64_t tile_bytes = (precision == GpuPrecision::kF16 ? 16 : 32) * uint64_t((head_dim + 3) / 4);  // ks + vs per key
   while (keys_per_tile_ > 8 && tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) keys_per_tile_ /= 2;
   if (tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) {
     throw Error(ErrorCode::kBackendUnavailable,
@@ -84,16 +84,24 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   const std::string erf = source_of("erf");
   // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
-  // SG_SIZE invocations multiply SM x SK by SK x SN blocks; four subgroups per workgroup, each 2 x 2 blocks. Else
+  // SG_SIZE invocations multiply SM x SK by SK x SN blocks, kSgmatGrid subgroups per workgroup, each 2 x 2 blocks,
+  // where the workgroup fits the device (invocations, workgroup memory: the sizes of matmul_sgmat.wgsl). Else
   // matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
+  constexpr uint32_t kSgmatGrid[2] = {2, 2};  // rows x columns of subgroups
   const port::DeviceInfo& info = ctx.info();
-  const bool sgmat = precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix &&
-                     4 * uint64_t(info.subgroup_max_size) <= info.max_invocations && info.sgm_m <= 64 &&
-                     info.sgm_n <= 64 && info.sgm_k <= 64;
+  bool sgmat = precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
+               info.sgm_n <= 64 && info.sgm_k <= 64;
+  if (sgmat) {
+    const uint64_t nsg = kSgmatGrid[0] * kSgmatGrid[1];
+    const uint64_t bk = (32 + info.sgm_k - 1) / info.sgm_k * info.sgm_k;
+    const uint64_t bytes = (2 * info.sgm_m * kSgmatGrid[0] + 2 * info.sgm_n * kSgmatGrid[1]) * (bk + 8) * 2 +
+                           nsg * info.sgm_m * info.sgm_n * 4;
+    sgmat = nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage;
+  }
   if (sgmat) {
     matmul_kernel_ = "matmul_sgmat";
-    matmul_rows_ = 4 * info.sgm_m;
-    matmul_cols_ = 4 * info.sgm_n;
+    matmul_rows_ = 2 * info.sgm_m * kSgmatGrid[0];
+    matmul_cols_ = 2 * info.sgm_n * kSgmatGrid[1];
   } else if (precision == GpuPrecision::kF16) {
     matmul_kernel_ = "matmul_f16";
   }
@@ -112,6 +120,8 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
       substitute(src, file, "SN", info.sgm_n);
       substitute(src, file, "SK", info.sgm_k);
       substitute(src, file, "SG_SIZE", info.subgroup_max_size);
+      substitute(src, file, "SGR", kSgmatGrid[0]);
+      substitute(src, file, "SGC", kSgmatGrid[1]);
     }
     WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, file);
 

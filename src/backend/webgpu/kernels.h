@@ -41,8 +41,8 @@ const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
 class Kernels {
  public:
   // Compiles every kernel; attention is specialised for head_dim (<= 256) and for the keys per tile that its K/V
-  // tiles (8 * keys * head_dim bytes) fit in the device's workgroup memory. Throws gpuembed::Error when the device
-  // cannot. kF16 on a device with the subgroup-matrix feature (port::DeviceInfo::subgroup_matrix) compiles
+  // tiles (8 * keys * head_dim bytes, half that in fp16) fit in the device's workgroup memory. Throws gpuembed::Error
+  // when the device cannot. kF16 on a device with the subgroup-matrix feature (port::DeviceInfo::subgroup_matrix) compiles
   // matmul_sgmat.wgsl for its configuration unless subgroup_matrix is false (the op tests of matmul_f16.wgsl).
   Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32, bool subgroup_matrix = true);
   ~Kernels();

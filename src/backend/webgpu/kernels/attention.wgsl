@@ -9,7 +9,8 @@
 // memory in tiles of KT keys, as vec4s (head dimensions that are not a multiple of 4 are zero-padded), only over
 // the keys some query of the workgroup sees (a sliding window reads O(window) keys, not the whole text). Query rows
 // past the length are written as zeros. HEAD_DIM and KT (ks + vs fit the device's workgroup memory) are substituted
-// at pipeline creation. qkv and ctx are activations (`act`); q, the tiles, scores and accumulators are f32.
+// at pipeline creation. qkv and ctx are activations (`act`); the K/V tiles hold `act` too (in fp16 the values are f16
+// already, so the tiles lose nothing and take half the workgroup memory); q, scores and accumulators are f32.
 struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> qkv: array<act>;
@@ -21,8 +22,8 @@ const HEAD_DIM: u32 = 64u;  // substituted
 const KT: u32 = 32u;  // substituted
 const D4: u32 = (HEAD_DIM + 3u) / 4u;
 const QT: u32 = 64u;
-var<workgroup> ks: array<vec4<f32>, KT * D4>;
-var<workgroup> vs: array<vec4<f32>, KT * D4>;
+var<workgroup> ks: array<vec4<act>, KT * D4>;
+var<workgroup> vs: array<vec4<act>, KT * D4>;
 
 // [begin, end) of the keys that queries first ..= last see: the workgroup's range (uniform: from the workgroup id and
 // the lengths) bounds the tile loop, the query's own range masks the scores; one function so the two cannot disagree.
@@ -90,8 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         kv = ld4(base + kcol, d);
         vv = ld4(base + vcol, d);
       }
-      ks[e] = kv;
-      vs[e] = vv;
+      ks[e] = vec4<act>(kv);
+      vs[e] = vec4<act>(vv);
     }
     workgroupBarrier();
     if (is_valid) {
@@ -102,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let kj = k0 + j;
         if (j < nk && kj >= jbeg && kj < jend) {
           var dot4 = vec4<f32>(0.0);
-          for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * ks[j * D4 + d]; }
+          for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * vec4<f32>(ks[j * D4 + d]); }
           s[j] = dot4.x + dot4.y + dot4.z + dot4.w;
           if (has_rel) { s[j] = s[j] + rel[u32(i32(relbase) + i32(kj) - i32(qi))]; }
           tmax = max(tmax, s[j]);
@@ -117,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (j < nk && kj >= jbeg && kj < jend) {
           let pj = exp(s[j] - mnew);
           l = l + pj;
-          for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vs[j * D4 + d]; }
+          for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vec4<f32>(vs[j * D4 + d]); }
         }
       }
       m = mnew;

@@ -3,14 +3,15 @@
 // + residual[m, n]: flags bit 1); x, w, residual and y are f16 (precision_f16.wgsl), products are f16 x f16 and sums
 // f32 inside the subgroup-matrix unit, the epilogue is f32 as in matmul.wgsl and y is rounded to f16 once.
 // SM x SK (x) times SK x SN (w) -> SM x SN (f32) is the adapter's configuration and SG_SIZE its subgroup max size,
-// substituted by kernels.cpp. A workgroup of 4 * SG_SIZE invocations computes a 4 SM x 4 SN tile (64 x 64 for the
-// 16 x 16 x 16 configuration): subgroup s (s < 4) owns a 2 SM x 2 SN quarter, as 2 x 2 accumulators (named, not an
-// array: arrays of subgroup matrices spill on some compilers). Should the subgroups be narrower than SG_SIZE, the
-// extra subgroups only load tiles. K goes through workgroup memory in slices of BK, as f16 with zeros past M, N
+// substituted by kernels.cpp, as is the grid of SGR x SGC subgroups per workgroup (SGR * SGC * SG_SIZE invocations)
+// that computes a 2 SM SGR x 2 SN SGC tile (64 x 64 for 2 x 2 subgroups of 16 x 16 x 16): subgroup s owns the
+// 2 SM x 2 SN block at row block s / SGC, column block s % SGC, as 2 x 2 accumulators (named, not an array: arrays
+// of subgroup matrices spill on some compilers). Should the subgroups be narrower than SG_SIZE, the extra subgroups
+// only load tiles. K goes through workgroup memory in slices of BK, as f16 with zeros past M, N
 // and K, so any shape is correct and the matrix loads never read out of bounds; rows are padded by 8 halves
 // (16 bytes, the alignment cooperative-matrix loads want; also fewer bank conflicts). The accumulators go out through
 // workgroup memory, one block per subgroup at a time, so the epilogue can guard the edges per element.
-// Row tiles are grid-strided (workgroup_id.y); the grid is [ceil(N / (4 SN)), ceil(M / (4 SM)) or fewer].
+// Row tiles are grid-strided (workgroup_id.y); the grid is [ceil(N / BN), ceil(M / BM) or fewer].
 // Subgroup-matrix calls must be subgroup-uniform: the offsets depend on the subgroup index only (uniform within a
 // subgroup), which Tint's workgroup-scope analysis cannot see, hence the diagnostic is turned off.
 enable subgroups;
@@ -29,23 +30,26 @@ const SM: u32 = 16u;       // substituted
 const SN: u32 = 16u;       // substituted
 const SK: u32 = 16u;       // substituted
 const SG_SIZE: u32 = 32u;  // substituted
-const WG: u32 = 4u * SG_SIZE;
-const BM: u32 = 4u * SM;
-const BN: u32 = 4u * SN;
+const SGR: u32 = 2u;       // substituted
+const SGC: u32 = 2u;       // substituted
+const NSG: u32 = SGR * SGC;
+const WG: u32 = NSG * SG_SIZE;
+const BM: u32 = 2u * SM * SGR;
+const BN: u32 = 2u * SN * SGC;
 const KSTEPS: u32 = (32u + SK - 1u) / SK;  // k-steps per slice: slices of at least 32
 const BK: u32 = KSTEPS * SK;
 const ST: u32 = BK + 8u;   // row stride of the tiles, in halves
 var<workgroup> xs: array<f16, BM * ST>;  // [BM][ST]: x rows, k contiguous (row-major left operand)
 var<workgroup> ws: array<f16, BN * ST>;  // [BN][ST]: w rows, k contiguous (column-major right operand)
-var<workgroup> outs: array<f32, 4u * SM * SN>;  // one SM x SN block per subgroup
+var<workgroup> outs: array<f32, NSG * SM * SN>;  // one SM x SN block per subgroup
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_size) sg_size: u32) {
   let sg = lid / sg_size;
-  let computes = sg < 4u;
-  let sr = (sg / 2u) % 2u;  // the subgroup's quarter: rows 2 SM sr .., columns 2 SN sc ..
-  let sc = sg % 2u;
+  let computes = sg < NSG;
+  let sr = (sg / SGC) % SGR;  // the subgroup's block: rows 2 SM sr .., columns 2 SN sc ..
+  let sc = sg % SGC;
   let n0 = wid.x * BN;
   let mtiles = (p.M + BM - 1u) / BM;
   for (var mt = wid.y; mt < mtiles; mt = mt + nwg.y) {
@@ -102,12 +106,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         }
       }
       workgroupBarrier();
-      for (var e = lid; e < 4u * SM * SN; e = e + WG) {
+      for (var e = lid; e < NSG * SM * SN; e = e + WG) {
         let s = e / (SM * SN);
         let r = (e / SN) % SM;
         let c = e % SN;
-        let gm = m0 + 2u * SM * ((s / 2u) % 2u) + SM * (q / 2u) + r;
-        let gn = n0 + 2u * SN * (s % 2u) + SN * (q % 2u) + c;
+        let gm = m0 + 2u * SM * (s / SGC) + SM * (q / 2u) + r;
+        let gn = n0 + 2u * SN * (s % SGC) + SN * (q % 2u) + c;
         if (gm < p.M && gn < p.N) {
           var v = outs[e] + bias[gn];
           if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
