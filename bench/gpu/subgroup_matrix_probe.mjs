@@ -13,12 +13,12 @@
 // bound, and for the f16 kernels the rms error against 4 u rms |y|, as tests/wasm/ops.test.mjs), the min row
 // cosine, an untouched guard past the output, and the time per call with GFLOP/s (2 M N K / t; GPU timestamps where
 // 'timestamp-query' is offered, else wall time around submit + onSubmittedWorkDone).
-// Rows checked: all for M <= 513; for M = 32768 the first 8, the last 8 and 48 others (a float64 reference of all
+// Rows checked: all for M <= 513; for larger M the first 8, the last 8 and 48 others (a float64 reference of all
 // of them would take minutes of CPU).
 // Exit status: 0 all results within tolerance; 1 a wrong result or a kernel that failed to compile / run (the
 // subgroup-matrix kernel included, when offered); 2 no adapter / device.
-//   node bench/gpu/subgroup_matrix_probe.mjs [--webgpu-dir DIR] [--toggles LIST] [--max-m N] [--reps N]
-//        [--no-time] [--json FILE]
+//   node bench/gpu/subgroup_matrix_probe.mjs [--webgpu-dir DIR] [--toggles LIST] [--max-m N] [--ms M1,M2,..]
+//        [--reps N] [--no-time] [--json FILE]
 // --toggles: Dawn toggles to enable (default allow_unsafe_apis,vulkan_enable_f16_on_nvidia: the subgroup-matrix
 // feature is experimental, and NVIDIA's Vulkan driver hides 'shader-f16' without the second).
 import fs from 'node:fs';
@@ -32,13 +32,14 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const KDIR = path.join(REPO, 'src', 'backend', 'webgpu', 'kernels');
 const a = { webgpuDir: '', toggles: 'allow_unsafe_apis,vulkan_enable_f16_on_nvidia', maxM: Infinity, reps: 0, time: true,
-  json: '' };
+  json: '', ms: [1, 7, 255, 513, 32768] };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
   if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
   else if (k === '--toggles') a.toggles = v();
   else if (k === '--max-m') a.maxM = +v();
+  else if (k === '--ms') a.ms = v().split(',').map(Number);
   else if (k === '--reps') a.reps = +v();
   else if (k === '--no-time') a.time = false;
   else if (k === '--json') a.json = path.resolve(v());
@@ -168,7 +169,7 @@ try {
   const GUARD = 64;  // elements past M * N, filled with a sentinel the kernel must not touch
   const G32 = -12345.5, G16 = toF16(-1234.5);
 
-  const Ms = [1, 7, 255, 513, 32768].filter((m) => m <= a.maxM);
+  const Ms = a.ms.filter((m) => m <= a.maxM);
   const NKs = [[384, 384], [1152, 384], [1536, 384], [384, 1536]];
   let seed = 1;
   for (const [N, K] of NKs) {
@@ -235,7 +236,7 @@ try {
           const err = await device.popErrorScope();
           if (err) throw new Error(err.message);
           const raw = await readBack(by, yInit.byteLength + (yInit.byteLength % 4));
-          const got = k.f16 ? Array.from(new Uint16Array(raw, 0, M * N + GUARD), fromF16) : new Float32Array(raw, 0, M * N + GUARD);
+          const got = k.f16 ? Float32Array.from(new Uint16Array(raw, 0, M * N + GUARD), fromF16) : new Float32Array(raw, 0, M * N + GUARD);
           // tolerances: fp32 and f16 as tests/wasm/ops.test.mjs (u = 2^-11: matmul_f16 rounds each product and
           // running sum of a 16-term slice, <= 18 u sum |x w|; the subgroup-matrix unit sums in f32, 2^-10 sum |x w|
           // leaves room for coarser hardware accumulation; GELU's slope <= 1.13; y is rounded once, u |y|)
