@@ -34,6 +34,35 @@ export function mulberry32(seed) {
   };
 }
 
+// IEEE binary16 <-> number, for the f16 buffers of the fp16 kernels. toF16 rounds to nearest even, as WGSL's
+// f16(x) of an f32 does (the input is first rounded to f32).
+const f32b = new Float32Array(1), u32b = new Uint32Array(f32b.buffer);
+export function toF16(v) {
+  f32b[0] = v;
+  const x = u32b[0], sign = (x >>> 16) & 0x8000, e = (x >>> 23) & 0xff, m = x & 0x7fffff;
+  if (e === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
+  const exp = e - 127 + 15;
+  if (exp >= 0x1f) return sign | 0x7c00;
+  if (exp <= 0) {  // subnormal (or zero)
+    if (exp < -10) return sign;
+    const mm = m | 0x800000, shift = 14 - exp;
+    let h = mm >>> shift;
+    const rem = mm & ((1 << shift) - 1), half = 1 << (shift - 1);
+    if (rem > half || (rem === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (exp << 10) | (m >>> 13);
+  const rem = m & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;  // a carry into the exponent is the right result
+  return sign | h;
+}
+export function fromF16(h) {
+  const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
 /** FNV-1a over the little-endian bytes of every id: equal hashes mean both engines saw the same tokens. */
 export function idsHash(rows) {
   let h = 0x811c9dc5;

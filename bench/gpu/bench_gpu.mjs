@@ -197,7 +197,8 @@ if (doc.precision_runs) {
   const first = pr.golden ?? Object.values(pr.cases).find((j) => j?.ok);
   const f16 = first?.precisions?.fp16;
   console.log(`\nfp16 vs fp32, ours (bench/gpu/precision.mjs, both in one process, alternating; toggles ${toggles || 'none'}): ` +
-    (first ? (first.fp16_ran ? `fp16 ran (weights ${f16.weight_bytes} B vs ${first.precisions.fp32.weight_bytes} B fp32)`
+    (first ? (first.fp16_ran ? `fp16 ran (weights ${f16.weight_bytes} B vs ${first.precisions.fp32.weight_bytes} B fp32; ` +
+      `matmul ${f16.matmul_kernel})`
       : `fp16 did NOT run, fp32 instead: ${f16?.note}`) : 'no successful run'));
   const g = pr.golden?.golden;
   if (g) {

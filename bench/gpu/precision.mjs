@@ -90,9 +90,11 @@ try {
     const t0 = performance.now();
     out.adapter = await m.initGpu({ precision: p });
     const st = m.gpuStats();
-    out.precisions[p] = { ran: m.precision, note: m.precisionNote, init_ms: r3(performance.now() - t0), weight_bytes: st.weight_bytes };
+    out.precisions[p] = { ran: m.precision, note: m.precisionNote, init_ms: r3(performance.now() - t0), weight_bytes: st.weight_bytes,
+      matmul_kernel: st.matmul_kernel };
     models[p] = m;
-    log(`${p}: runs ${m.precision}${m.precisionNote ? ` (${m.precisionNote})` : ''}, weights ${st.weight_bytes} B`);
+    log(`${p}: runs ${m.precision}${m.precisionNote ? ` (${m.precisionNote})` : ''}, weights ${st.weight_bytes} B, ` +
+        `matmul ${st.matmul_kernel}`);
   }
   out.fp16_ran = out.precisions.fp16.ran === 'fp16';
 

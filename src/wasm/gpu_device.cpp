@@ -141,7 +141,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 }
 
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
-//  "max_tokens", "precision", "precision_note", "oom_token_limit", "counters", "last_pass_ms"}
+//  "max_tokens", "precision", "matmul_kernel", "precision_note", "oom_token_limit", "counters", "last_pass_ms"}
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
   return model_errors().guarded(
@@ -157,6 +157,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
           j["activation_bytes"] = s.gpu->activation_bytes();
           j["max_tokens"] = s.gpu->max_tokens();
           j["precision"] = gpuembed::webgpu::precision_name(s.gpu->precision());
+          j["matmul_kernel"] = s.gpu->matmul_kernel();
           j["precision_note"] = s.precision_note;
           j["oom_token_limit"] = s.gpu_limit.tokens;
           const auto& ph = s.gpu->phase_stats();

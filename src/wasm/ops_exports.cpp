@@ -1,10 +1,14 @@
 // The WebGPU kernel harness module (gpuembed_ops.mjs), used by tests/wasm/ops.test.mjs only: runs one WGSL kernel
 // on buffers the test fills, so each kernel can be compared with a reference on random inputs of any shape.
 //   ops_init()                       starts the device request; ops_state(): 0 pending, 1 ready, < 0 failed
-//   ops_run(kernel, params, n_params, in_ptrs, in_bytes, n_in, out_bytes, gx, gy, gz, head_dim)
+//   ops_run(kernel, params, n_params, in_ptrs, in_bytes, n_in, out_bytes, gx, gy, gz, head_dim, precision)
 //                                    uploads the inputs, dispatches once, reads the output back (async); with one
 //                                    input more than the kernel reads, the last input is its output buffer (the
-//                                    kernels that work in place: rotary, in-place norms and adds)
+//                                    kernels that work in place: rotary, in-place norms and adds; or an output
+//                                    prefilled with guard values). precision: 0 fp32, 1 fp16 (f16 storage; the
+//                                    matmul is matmul_f16.wgsl), 2 fp16 with matmul_sgmat.wgsl where the device has
+//                                    the subgroup-matrix feature (else as 1)
+//   ops_features()                   bit 0: the device has 'shader-f16', bit 1: the subgroup-matrix feature
 //   ops_poll()                       1 pending, 0 ready, -1 failed;  ops_read(out) copies the output
 //   ops_message()                    the last error / adapter description
 #include <emscripten.h>
@@ -28,7 +32,7 @@ namespace {
 int g_state = 0;  // 0 none/pending, 1 ready, < 0 failed (-InitStatus)
 std::string g_message;
 std::shared_ptr<GpuContext> g_ctx;
-std::map<uint32_t, std::unique_ptr<Kernels>> g_kernels;
+std::map<std::pair<uint32_t, int>, std::unique_ptr<Kernels>> g_kernels;  // by (head_dim, precision)
 std::unique_ptr<Recorder> g_recorder;
 std::vector<WGPUBuffer> g_buffers;
 WGPUBuffer g_readback = nullptr;
@@ -68,15 +72,19 @@ extern "C" {
 
 EMSCRIPTEN_KEEPALIVE int ops_init() {
   g_state = 0;
-  port::request_device(port::DeviceRequest{0}, on_device, nullptr);
+  port::request_device(port::DeviceRequest{0, true}, on_device, nullptr);
   return 0;
+}
+EMSCRIPTEN_KEEPALIVE int ops_features() {
+  if (!g_ctx) return 0;
+  return (g_ctx->info().shader_f16 ? 1 : 0) | (g_ctx->info().subgroup_matrix ? 2 : 0);
 }
 EMSCRIPTEN_KEEPALIVE int ops_state() { return g_state; }
 EMSCRIPTEN_KEEPALIVE const char* ops_message() { return g_message.c_str(); }
 
 EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_params, const uintptr_t* in_ptrs,
                                  const uint32_t* in_bytes, int n_in, uint32_t out_bytes, int gx, int gy, int gz,
-                                 int head_dim) {
+                                 int head_dim, int precision) {
   try {
     if (g_state != 1) throw Error(ErrorCode::kBackendUnavailable, "no device");
     if (g_pending) throw Error(ErrorCode::kInternal, "a run is in flight");
@@ -86,8 +94,12 @@ EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_param
     if (n_in + 1 != Kernels::storage_bindings(k) && !in_place) {
       throw Error(ErrorCode::kInvalidInput, "wrong number of inputs");
     }
-    auto& ks = g_kernels[static_cast<uint32_t>(head_dim)];
-    if (!ks) ks = std::make_unique<Kernels>(*g_ctx, static_cast<uint32_t>(head_dim));
+    if (precision < 0 || precision > 2) throw Error(ErrorCode::kInvalidInput, "precision");
+    auto& ks = g_kernels[{static_cast<uint32_t>(head_dim), precision}];
+    if (!ks) {
+      ks = std::make_unique<Kernels>(*g_ctx, static_cast<uint32_t>(head_dim),
+                                     precision ? GpuPrecision::kF16 : GpuPrecision::kF32, precision == 2);
+    }
     g_recorder = std::make_unique<Recorder>(*g_ctx, *ks);
     release_buffers();
     const WGPUBufferUsageFlags usage = WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst | WGPUBufferUsage_CopySrc;

@@ -14,18 +14,40 @@ mergeInto(LibraryManager.library, {
   // lacking it is never a failure: the device comes without it and f16Note says why.
   // cb(status, deviceId, message, limitsPtr, f16NotePtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits
   // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
-  // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16)].
+  // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16,
+  // bit 1: subgroup matrix), the subgroup-matrix configuration's M, N, K, the adapter's subgroup max size].
+  // With wantF16 the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16
+  // -> f32 configuration, unless Module.gpuembedSubgroupMatrix === false; without it the device is the f16 one.
   gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
   gpuembedjs_request_device: function(minBinding, wantF16, cb, user) {
     var TWO32 = 4294967296;
-    function hasF16(o) { var f = o && o["features"]; return !!(f && f["has"] && f["has"]("shader-f16")); }
+    var SGM = "chromium-experimental-subgroup-matrix";
+    function has(o, name) { var f = o && o["features"]; return !!(f && f["has"] && f["has"](name)); }
+    function hasF16(o) { return has(o, "shader-f16"); }
+    // The f16 x f16 -> f32 configuration (16 x 16 x 16 where offered: the tile the kernel was written around) and
+    // the subgroup max size, or null.
+    function sgmConfig(o, info) {
+      if (!wantF16 || Module["gpuembedSubgroupMatrix"] === false || !hasF16(o) || !has(o, "subgroups") || !has(o, SGM)) return null;
+      var list = (info && info["subgroupMatrixConfigs"]) || [], best = null;
+      for (var i = 0; i < list.length; ++i) {
+        var c = list[i];
+        if (c["componentType"] !== "f16" || c["resultComponentType"] !== "f32") continue;
+        var m = Number(c["M"]), n = Number(c["N"]), k = Number(c["K"]);
+        if (!best || (m === 16 && n === 16 && k === 16)) best = [m, n, k];
+      }
+      var sg = Number((info && info["subgroupMaxSize"]) || (o["limits"] && o["limits"]["maxSubgroupSize"]) || 0);
+      return best && sg ? best.concat([sg]) : null;
+    }
+    var chosen = null;
     function limitsOf(device) {
       var l = device["limits"];
       var b = Number(l["maxStorageBufferBindingSize"]), s = Number(l["maxBufferSize"]);
+      var sgm = has(device, SGM) && chosen ? chosen : [0, 0, 0, 0];
       return [b % TWO32, Math.floor(b / TWO32), s % TWO32, Math.floor(s / TWO32),
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
-              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"], hasF16(device) ? 1 : 0];
+              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"],
+              (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0)].concat(sgm);
     }
     runtimeKeepalivePush();
     function done(status, device, msg, limits, f16Note) {
@@ -34,7 +56,7 @@ mergeInto(LibraryManager.library, {
         var msgPtr = allocateUTF8(String(msg || ''));
         var notePtr = allocateUTF8(String(f16Note || ''));
         var lim = 0;
-        if (limits) { lim = _malloc(36); for (var i = 0; i < 9; ++i) HEAPU32[(lim >> 2) + i] = limits[i] >>> 0; }
+        if (limits) { lim = _malloc(52); for (var i = 0; i < 13; ++i) HEAPU32[(lim >> 2) + i] = limits[i] >>> 0; }
         var id = 0;
         if (device) id = WebGPU.mgrDevice.create(device, { queueId: WebGPU.mgrQueue.create(device["queue"]) });
         {{{ makeDynCall('viiiiii', 'cb') }}}(status, id, msgPtr, lim, notePtr, user);
@@ -47,6 +69,7 @@ mergeInto(LibraryManager.library, {
     if (given) {
       Promise.resolve().then(function() {
         var l = given["limits"];
+        chosen = sgmConfig(given, given["adapterInfo"]);
         if (Number(l["maxStorageBufferBindingSize"]) < minBinding)
           done(3, null, "the device handed in has maxStorageBufferBindingSize " + l["maxStorageBufferBindingSize"] +
                " < " + minBinding + " bytes that the model needs");
@@ -91,7 +114,18 @@ mergeInto(LibraryManager.library, {
           return adapter["requestDevice"]({ "requiredLimits": limits })
             .then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
         }
-        return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits })
+        function withF16() {
+          chosen = null;
+          return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits });
+        }
+        chosen = sgmConfig(adapter, info);
+        // (an adapter may list the features and still refuse them, by a rejection or a throw: then f16 alone)
+        var first = chosen
+          ? Promise.resolve().then(function() {
+              return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16", "subgroups", SGM], "requiredLimits": limits });
+            }).then(null, withF16)
+          : withF16();
+        return first
           .then(function(device) { done(0, device, desc, limitsOf(device), ""); }, function(e) {
             // An adapter may list the feature and still refuse it: the fp32 device is still worth having.
             var why = "requestDevice() with 'shader-f16' failed (" + (e && e.message ? e.message : e) + ")";

@@ -5,8 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { erf, gelu } from './reference.mjs';
-import { mulberry32 } from '../../bench/common.mjs';
-import { K, check, grid1, randArray, run, useOpsHarness } from './ops_harness.mjs';
+import { fromF16, mulberry32, toF16 } from '../../bench/common.mjs';
+import { K, PRECISION, check, deviceFeatures, grid1, randArray, run, runF16, useOpsHarness } from './ops_harness.mjs';
+import { nodeGpu } from './env.mjs';
 
 useOpsHarness();
 
@@ -34,6 +35,70 @@ test('matmul + bias (+GELU, +residual): tiled and few-rows kernels, edges not mu
     if (m < 64) {  // the few-rows variant (matmul_small.wgsl), same contract
       const got2 = await run(K.matmulSmall, params, inputs, m * n, [Math.ceil(n / 64), m, 1]);
       check(`matmul_small ${m}x${n}x${k} flags ${flags}`, got2, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+    }
+  }
+});
+
+// The fp16 path's matmuls: f16 inputs, outputs and tiles. The reference is float64 of the same f16 values; the bound
+// per element follows from the kernel's arithmetic (u = 2^-11, the f16 unit roundoff): matmul_f16.wgsl rounds each
+// product and each running sum of a 16-term k-slice in f16 (<= 17 u sum |x w| over the row, + the f32 sums of the
+// slices: 18 u), the subgroup-matrix unit multiplies f16 exactly and sums in f32 (2^-10 sum |x w| leaves room for
+// hardware that aligns its addends more coarsely); GELU's slope is at most 1.13; y is rounded to f16 once (u |y|).
+// A wrong tile index or a dropped slice is off by O(|y|), far outside. That bound is for the worst case; the typical
+// error is held too: rounding errors of random sign add up like a random walk, so with f16 sums confined to 16-term
+// slices the rms error stays near 1.5 u rms |y| (lavapipe) where one f16 sum over the whole of K grows with sqrt(K)
+// (6-12 u at K = 384-1536): rms error <= 4 u rms |y| for K >= 64. The output buffer carries guard values past M * N
+// that must survive.
+test('fp16 matmul (matmul_f16.wgsl; matmul_sgmat.wgsl where the device has subgroup matrices): f16 arithmetic bound, guards', async () => {
+  const { driver } = await nodeGpu();
+  const feats = deviceFeatures();
+  if (!(feats & 1)) {
+    assert.ok(!/lavapipe/.test(driver), `${driver} no longer reports 'shader-f16'`);
+    return;
+  }
+  const u = 2 ** -11, GUARD = 37, G = toF16(-1234.5);
+  // [kernel, harness precision, grid tile (sgmat's depends on the configuration: a grid of 16 x 16 tiles covers any,
+  // the extra workgroups write nothing), bound on the sum's error per sum |x w|]
+  const variants = [['matmul_f16', PRECISION.fp16, 64, 18 * u]];
+  if (feats & 2) variants.push(['matmul_sgmat', PRECISION.fp16SubgroupMatrix, 16, 2 ** -10]);
+  else console.log('#   matmul_sgmat: the device has no subgroup-matrix feature (not run)');
+  const shapes = [[1, 1, 1, 0], [7, 13, 5, 1], [65, 70, 33, 2], [12, 384, 384, 0], [33, 130, 200, 1], [255, 96, 64, 2],
+                  [129, 1152, 384, 0], [9, 384, 1536, 2], [200, 64, 17, 1]];
+  let seed = 50;
+  for (const [m, n, k, flags] of shapes) {
+    const r = mulberry32(seed++);
+    const x = Uint16Array.from(randArray(r, m * k), toF16);
+    const w = Uint16Array.from(randArray(r, n * k, 1 / Math.sqrt(k)), toF16);
+    const b = randArray(r, n, 0.1);
+    const res = Uint16Array.from(randArray(r, m * n), toF16);
+    const want = new Float64Array(m * n), sumAbs = new Float64Array(m * n);
+    for (let i = 0; i < m; ++i) for (let j = 0; j < n; ++j) {
+      let s = 0, sa = 0;
+      for (let q = 0; q < k; ++q) { const t = fromF16(x[i * k + q]) * fromF16(w[j * k + q]); s += t; sa += Math.abs(t); }
+      s += b[j];
+      if (flags & 1) s = gelu(s);
+      if (flags & 2) s += fromF16(res[i * n + j]);
+      want[i * n + j] = s;
+      sumAbs[i * n + j] = sa;
+    }
+    for (const [name, precision, tile, bound] of variants) {
+      const out = new Uint16Array(m * n + GUARD).fill(G);
+      const grid = [Math.ceil(n / tile), Math.ceil(m / tile), 1];
+      const got = await runF16(K.matmul, [['u', m], ['u', n], ['u', k], ['u', flags]], [x, w, b, flags & 2 ? res : x, out],
+                               m * n + GUARD, grid, 64, precision);
+      let max = 0, se = 0, sy = 0;
+      for (let i = 0; i < m * n; ++i) {
+        const tol = bound * sumAbs[i] * (flags & 1 ? 1.13 : 1) + u * Math.abs(want[i]) + 1e-7;
+        const e = Math.abs(got[i] - want[i]);
+        if (!(e <= tol)) assert.fail(`${name} ${m}x${n}x${k} flags ${flags}: element ${i} got ${got[i]} want ${want[i]} (tol ${tol})`);
+        max = Math.max(max, e);
+        se += e * e;
+        sy += want[i] * want[i];
+      }
+      const rmsU = Math.sqrt(se / sy) / u;
+      if (k >= 64) assert.ok(rmsU <= 4, `${name} ${m}x${n}x${k} flags ${flags}: rms |err| ${rmsU.toFixed(2)} u rms |y| > 4`);
+      for (let i = m * n; i < m * n + GUARD; ++i) assert.equal(got[i], fromF16(G), `${name} ${m}x${n}x${k}: guard ${i - m * n} overwritten`);
+      console.log(`#   ${name} ${m}x${n}x${k} flags ${flags}: max |err| ${max.toExponential(2)}, rms |err| ${rmsU.toFixed(2)} u rms |y|`);
     }
   }
 });

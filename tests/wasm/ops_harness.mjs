@@ -3,6 +3,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { nodeGpu, loadModuleFactory } from './env.mjs';
+import { fromF16 } from '../../bench/common.mjs';
 
 export const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
                    matmulSmall: 8, rotary: 9, gated: 10, rmsNorm: 11 };
@@ -27,8 +28,13 @@ export function useOpsHarness() {
 
 export const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);
 
-// params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats.
-export async function run(kernel, params, inputs, outFloats, grid, headDim = 64) {
+// Bits of the harness device: 1 'shader-f16', 2 the subgroup-matrix feature (matmul_sgmat.wgsl).
+export const deviceFeatures = () => M._ops_features();
+export const PRECISION = { fp32: 0, fp16: 1, fp16SubgroupMatrix: 2 };
+
+// params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats (the output's
+// bytes: an f16 output of n values is ceil(n / 2) floats, see runF16). precision: PRECISION.*.
+export async function run(kernel, params, inputs, outFloats, grid, headDim = 64, precision = 0) {
   const pb = M._malloc(Math.max(4, params.length * 4));
   const dv = new DataView(M.HEAPU8.buffer);
   params.forEach(([t, v], i) => (t === 'f' ? dv.setFloat32(pb + 4 * i, v, true) : dv.setUint32(pb + 4 * i, v, true)));
@@ -43,7 +49,8 @@ export async function run(kernel, params, inputs, outFloats, grid, headDim = 64)
     M.HEAPU32[(ptrs >> 2) + i] = p;
     M.HEAPU32[(sizes >> 2) + i] = bytes.length;
   });
-  const rc = M._ops_run(kernel, pb, params.length, ptrs, sizes, inputs.length, outFloats * 4, grid[0], grid[1], grid[2], headDim);
+  const rc = M._ops_run(kernel, pb, params.length, ptrs, sizes, inputs.length, outFloats * 4, grid[0], grid[1], grid[2], headDim,
+                        precision);
   assert.equal(rc, 0, M.UTF8ToString(M._ops_message()));
   while (M._ops_poll() === 1) await M.gpuembedWait();
   const out = M._malloc(Math.max(4, outFloats * 4));
@@ -67,3 +74,9 @@ export function check(name, got, want, tol, { rel = 0, mask = null } = {}) {
 }
 
 export const grid1 = (n) => [Math.min(n, 65535), Math.ceil(n / Math.min(n, 65535)), 1];
+
+// run() for a kernel whose output is f16 (`act` of the fp16 path): n output values; returns them as numbers.
+export async function runF16(kernel, params, inputs, n, grid, headDim = 64, precision = PRECISION.fp16) {
+  const raw = await run(kernel, params, inputs, Math.ceil(n / 2), grid, headDim, precision);
+  return Array.from(new Uint16Array(raw.buffer, raw.byteOffset, n), fromF16);
+}

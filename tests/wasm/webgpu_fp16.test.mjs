@@ -30,6 +30,7 @@ after(() => {
   for (const m of models) m.free();
   setImmediate(() => process.exit(process.exitCode ?? 0));  // Dawn keeps Node's event loop alive
 });
+const SGM = 'chromium-experimental-subgroup-matrix';
 const needF16 = () => (hasF16 === false ? `the adapter of ${driver} has no 'shader-f16'` : false);
 
 async function gpuModel(name, options, c = core) {
@@ -45,11 +46,13 @@ test('fp16: tiny-bert-cls golden (all sentences), weights half the bytes of fp32
   const m16 = await gpuModel('tiny-bert-cls', { precision: 'fp16' });
   assert.equal(m16.precision, 'fp16');
   assert.equal(m16.precisionNote, null);
+  assert.match(m16.gpuStats().matmul_kernel, /^matmul_(f16|sgmat)$/);
   const got = await m16.embedGpu(g.sentences.map((s) => s.text));
   compareCosine('tiny-bert-cls WebGPU fp16', got, g.sentences, g.dim);
   // the matrices and embedding tables are f16 on the GPU (biases and LayerNorm parameters stay f32)
   const m32 = await gpuModel('tiny-bert-cls', {});
   assert.equal(m32.precision, 'fp32');
+  assert.equal(m32.gpuStats().matmul_kernel, 'matmul');
   const w16 = m16.gpuStats().weight_bytes, w32 = m32.gpuStats().weight_bytes;
   console.log(`# tiny-bert-cls GPU weights: fp16 ${w16} B, fp32 ${w32} B`);
   assert.ok(w16 < 0.51 * w32 && w16 > 0.49 * w32, `fp16 weights ${w16} B vs fp32 ${w32} B`);
@@ -136,13 +139,53 @@ test("device descriptors: fp16 asks for 'shader-f16'; fp32 (the default) asks ex
   const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout('no-such-feature', seen) });
   const m16 = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
   assert.equal(m16.precision, 'fp16');
-  assert.deepEqual(seen[0].requiredFeatures, ['shader-f16']);
+  // where the adapter offers subgroup matrices with an f16 -> f32 configuration, those features are asked for too
+  const a = await gpu.requestAdapter();
+  const sgm = a.features.has('subgroups') && a.features.has(SGM) &&
+    [...(a.info.subgroupMatrixConfigs || [])].some((k) => k.componentType === 'f16' && k.resultComponentType === 'f32');
+  assert.deepEqual(seen[0].requiredFeatures, sgm ? ['shader-f16', 'subgroups', SGM] : ['shader-f16']);
   const m32 = await gpuModel('tiny-bert-cls', undefined, c);
   assert.equal(m32.precision, 'fp32');
   assert.equal(m32.precisionNote, null);
   assert.equal('requiredFeatures' in seen[1], false);
   assert.deepEqual(Object.keys(seen[1].requiredLimits).sort(),
                    ['maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBufferBindingSize']);
+});
+
+// An adapter that lists Dawn's subgroup-matrix feature with an f16 -> f32 configuration: the device is asked for it
+// (matmul_sgmat.wgsl); this one is lavapipe's behind a wrapper, which refuses the feature, so the device request
+// falls back to 'shader-f16' alone and fp16 runs matmul_f16.wgsl, golden within the bar. The module option
+// gpuembedSubgroupMatrix: false keeps the feature out of the request.
+test('fp16 on an adapter listing subgroup matrices: asked for, refused, fp16 runs matmul_f16; the opt-out is honoured',
+     { skip: needF16() }, async () => {
+  const withSgm = (seen) => ({
+    async requestAdapter(options) {
+      const a = await gpu.requestAdapter(options);
+      const info = { vendor: a.info.vendor, architecture: a.info.architecture, device: a.info.device,
+        description: a.info.description, subgroupMaxSize: 32,
+        subgroupMatrixConfigs: [{ componentType: 'f16', resultComponentType: 'f16', M: 8, N: 8, K: 8 },
+                                { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 }] };
+      return { features: new Set([...a.features, 'subgroups', SGM]), limits: a.limits, info,
+               requestDevice: (desc) => { seen.push(desc); return a.requestDevice(desc); } };
+    },
+  });
+  const g = readGolden('tiny-bert-cls');
+  for (const optOut of [false, true]) {
+    const seen = [];
+    const c = await GpuEmbedCore.create(await loadModuleFactory(),
+                                        { gpu: withSgm(seen), ...(optOut ? { gpuembedSubgroupMatrix: false } : {}) });
+    const m = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
+    assert.equal(m.precision, 'fp16');
+    assert.equal(m.gpuStats().matmul_kernel, 'matmul_f16');
+    if (optOut) {
+      assert.deepEqual(seen.map((d) => d.requiredFeatures), [['shader-f16']]);
+    } else {
+      assert.deepEqual(seen.map((d) => d.requiredFeatures), [['shader-f16', 'subgroups', SGM], ['shader-f16']]);
+    }
+    const got = await m.embedGpu(g.sentences.slice(0, 8).map((s) => s.text));
+    compareCosine(`tiny-bert-cls WebGPU fp16 (subgroup matrices ${optOut ? 'opted out' : 'refused'})`, got,
+                  g.sentences.slice(0, 8), g.dim);
+  }
 });
 
 test("fp16 with a device handed in without 'shader-f16': fp32 runs and says why", async () => {

@@ -27,20 +27,49 @@ std::string source_of(const char* name) {
   if (!s) throw Error(ErrorCode::kInternal, std::string("WGSL kernel not embedded: ") + name);
   return s;
 }
+
+// Sets `const NAME: u32 = ...;` of a kernel to value (the specialisation constants: attention's HEAD_DIM and KT,
+// matmul_sgmat's subgroup-matrix shape).
+void substitute(std::string& src, const char* file, const char* name, uint32_t value) {
+  const std::string from = std::string("const ") + name + ": u32 = ";
+  const auto pos = src.find(from);
+  const auto end = pos == std::string::npos ? pos : src.find(';', pos);
+  if (end == std::string::npos) throw Error(ErrorCode::kInternal, std::string(file) + ".wgsl: no " + name);
+  src.replace(pos, end - pos, from + std::to_string(value) + "u");
+}
+
+// WGSL wants every `enable` / `diagnostic` / `requires` directive before the first declaration, and the precision
+// prelude declares its aliases: a kernel's own directives go first.
+std::string hoist_directives(const std::string& src) {
+  std::string head, body;
+  size_t at = 0;
+  while (at < src.size()) {
+    size_t nl = src.find('\n', at);
+    if (nl == std::string::npos) nl = src.size();
+    const std::string line = src.substr(at, nl - at);
+    const size_t b = line.find_first_not_of(" \t");
+    const bool directive = b != std::string::npos && (line.compare(b, 7, "enable ") == 0 ||
+                                                      line.compare(b, 10, "diagnostic") == 0 ||
+                                                      line.compare(b, 9, "requires ") == 0);
+    (directive ? head : body) += line + "\n";
+    at = nl + 1;
+  }
+  return head + body;
+}
 }  // namespace
 
 const char* kernel_name(Kernel k) { return kDescs[static_cast<int>(k)].name; }
 const char* precision_name(GpuPrecision p) { return p == GpuPrecision::kF16 ? "fp16" : "fp32"; }
 int Kernels::storage_bindings(Kernel k) { return kDescs[static_cast<int>(k)].storage; }
 
-Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision)
+Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, bool subgroup_matrix)
     : ctx_(ctx), head_dim_(head_dim), precision_(precision) {
   if (head_dim == 0 || head_dim > 256) {
     throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..256)");
   }
-  // Fewer keys per tile for wide heads: K and V tiles of 32 keys would need 64 KB at head dimension 256, four times
-  // what the default maxComputeWorkgroupStorageSize grants. Below 8 keys a tile would be mostly barrier.
-  const uint64_t tile_bytes = 32 * uint64_t((head_dim + 3) / 4);  // ks + vs per key: 2 vec4 arrays
+  // Fewer keys per tile for wide heads: K and V tiles of 32 keys would need 64 KB at head dimension 256 in fp32, four
+  // times what the default maxComputeWorkgroupStorageSize grants. Below 8 keys a tile would be mostly barrier.
+  const uint64_t tile_bytes = (precision == GpuPrecision::kF16 ? 16 : 32) * uint64_t((head_dim + 3) / 4);  // ks + vs per key
   while (keys_per_tile_ > 8 && tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) keys_per_tile_ /= 2;
   if (tile_bytes * keys_per_tile_ > ctx.info().max_workgroup_storage) {
     throw Error(ErrorCode::kBackendUnavailable,
@@ -54,21 +83,47 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision)
   // First in every module: `enable f16;` must precede all declarations.
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   const std::string erf = source_of("erf");
+  // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
+  // SG_SIZE invocations multiply SM x SK by SK x SN blocks, kSgmatGrid subgroups per workgroup, each 2 x 2 blocks,
+  // where the workgroup fits the device (invocations, workgroup memory: the sizes of matmul_sgmat.wgsl). Else
+  // matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
+  constexpr uint32_t kSgmatGrid[2] = {2, 2};  // rows x columns of subgroups
+  const port::DeviceInfo& info = ctx.info();
+  bool sgmat = precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
+               info.sgm_n <= 64 && info.sgm_k <= 64;
+  if (sgmat) {
+    const uint64_t nsg = kSgmatGrid[0] * kSgmatGrid[1];
+    const uint64_t bk = (32 + info.sgm_k - 1) / info.sgm_k * info.sgm_k;
+    const uint64_t bytes = (2 * info.sgm_m * kSgmatGrid[0] + 2 * info.sgm_n * kSgmatGrid[1]) * (bk + 8) * 2 +
+                           nsg * info.sgm_m * info.sgm_n * 4;
+    sgmat = nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage;
+  }
+  if (sgmat) {
+    matmul_kernel_ = "matmul_sgmat";
+    matmul_rows_ = 2 * info.sgm_m * kSgmatGrid[0];
+    matmul_cols_ = 2 * info.sgm_n * kSgmatGrid[1];
+  } else if (precision == GpuPrecision::kF16) {
+    matmul_kernel_ = "matmul_f16";
+  }
   for (int i = 0; i < static_cast<int>(Kernel::kCount); ++i) {
     const KernelDesc& d = kDescs[i];
-    std::string src = source_of(d.name);
+    const char* file = static_cast<Kernel>(i) == Kernel::kMatmul ? matmul_kernel_ : d.name;
+    std::string src = source_of(file);
     if (d.needs_erf) src = erf + "\n" + src;
-    src = prelude + "\n" + src;
+    src = hoist_directives(prelude + "\n" + src);
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
-      for (const auto& [name, value] : {std::pair{"HEAD_DIM", head_dim}, {"KT", keys_per_tile_}}) {
-        const std::string from = std::string("const ") + name + ": u32 = ";
-        const auto pos = src.find(from);
-        const auto end = pos == std::string::npos ? pos : src.find(';', pos);
-        if (end == std::string::npos) throw Error(ErrorCode::kInternal, std::string("attention.wgsl: no ") + name);
-        src.replace(pos, end - pos, from + std::to_string(value) + "u");
-      }
+      substitute(src, file, "HEAD_DIM", head_dim);
+      substitute(src, file, "KT", keys_per_tile_);
     }
-    WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, d.name);
+    if (static_cast<Kernel>(i) == Kernel::kMatmul && sgmat) {
+      substitute(src, file, "SM", info.sgm_m);
+      substitute(src, file, "SN", info.sgm_n);
+      substitute(src, file, "SK", info.sgm_k);
+      substitute(src, file, "SG_SIZE", info.subgroup_max_size);
+      substitute(src, file, "SGR", kSgmatGrid[0]);
+      substitute(src, file, "SGC", kSgmatGrid[1]);
+    }
+    WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, file);
 
     std::vector<WGPUBindGroupLayoutEntry> entries(static_cast<size_t>(d.storage) + 1);
     for (size_t b = 0; b < entries.size(); ++b) {

@@ -18,7 +18,7 @@ namespace gpuembed::webgpu {
 enum class Kernel : int {
   kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
   kLayerNorm,           // layernorm.wgsl
-  kMatmul,              // matmul.wgsl (+ erf.wgsl)
+  kMatmul,              // matmul.wgsl; fp16: matmul_f16.wgsl, or matmul_sgmat.wgsl on subgroup-matrix devices (+ erf)
   kAttention,           // attention.wgsl (HEAD_DIM and KT substituted)
   kGelu,                // gelu.wgsl (+ erf.wgsl)
   kResidualAdd,         // residual_add.wgsl
@@ -32,17 +32,19 @@ enum class Kernel : int {
 };
 const char* kernel_name(Kernel k);
 
-// Storage precision of activations and weight matrices (kernels/precision_*.wgsl); arithmetic is f32 in both.
-// kF16 needs a device created with the 'shader-f16' feature.
+// Storage precision of activations and weight matrices (kernels/precision_*.wgsl). kF32: f32 arithmetic. kF16 (needs
+// a device created with the 'shader-f16' feature): f32 arithmetic too, except the matmul's products and short sums
+// (matmul_f16.wgsl / matmul_sgmat.wgsl).
 enum class GpuPrecision : int { kF32 = 0, kF16 = 1 };
 const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
 
 class Kernels {
  public:
   // Compiles every kernel; attention is specialised for head_dim (<= 256) and for the keys per tile that its K/V
-  // tiles (8 * keys * head_dim bytes) fit in the device's workgroup memory. Throws gpuembed::Error when the device
-  // cannot.
-  Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32);
+  // tiles (8 * keys * head_dim bytes, half that in fp16) fit in the device's workgroup memory. Throws gpuembed::Error
+  // when the device cannot. kF16 on a device with the subgroup-matrix feature (port::DeviceInfo::subgroup_matrix) compiles
+  // matmul_sgmat.wgsl for its configuration unless subgroup_matrix is false (the op tests of matmul_f16.wgsl).
+  Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32, bool subgroup_matrix = true);
   ~Kernels();
   Kernels(const Kernels&) = delete;
   Kernels& operator=(const Kernels&) = delete;
@@ -53,6 +55,11 @@ class Kernels {
   static int storage_bindings(Kernel k);
   uint32_t head_dim() const { return head_dim_; }
   uint32_t attention_keys_per_tile() const { return keys_per_tile_; }
+  // The source file of Kernel::kMatmul ("matmul", "matmul_f16", "matmul_sgmat") and its output tile: the grid is
+  // [ceil(N / cols), ceil(M / rows) (or fewer: row tiles are grid-strided)].
+  const char* matmul_kernel() const { return matmul_kernel_; }
+  uint32_t matmul_tile_rows() const { return matmul_rows_; }
+  uint32_t matmul_tile_cols() const { return matmul_cols_; }
   GpuPrecision precision() const { return precision_; }
   // Bytes of one stored activation / weight-matrix element (the `act` / `wt` types of the WGSL).
   uint32_t element_bytes() const { return precision_ == GpuPrecision::kF16 ? 2 : 4; }
@@ -62,6 +69,8 @@ class Kernels {
   uint32_t head_dim_;
   uint32_t keys_per_tile_ = 32;
   GpuPrecision precision_;
+  const char* matmul_kernel_ = "matmul";
+  uint32_t matmul_rows_ = 64, matmul_cols_ = 64;
   std::array<WGPUComputePipeline, static_cast<int>(Kernel::kCount)> pipelines_{};
   std::array<WGPUBindGroupLayout, static_cast<int>(Kernel::kCount)> layouts_{};
 };

@@ -35,7 +35,6 @@ constexpr uint32_t kMatmulGelu = 1, kMatmulResidual = 2;  // matmul*.wgsl flags
 constexpr size_t kSmallMatmulRows = 32;
 constexpr uint32_t kSmallMatmulCols = 4;       // matmul_small.wgsl: NC columns per workgroup
 constexpr uint32_t kSmallMatmulRowBlock = 16;  // matmul_small.wgsl: MB rows per workgroup
-constexpr uint32_t kMatmulRowsPerTile = 64;    // matmul.wgsl: BM = 64 * RV (RV = 2 measured 8x slower on the H100)
 
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
 uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
@@ -101,7 +100,8 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
                     fuse_residual ? whole(tensor(graph_.ops[i + 1].residual)) : bias, whole(tensor(op.out))},
                    small ? std::array<uint32_t, 3>{std::min(ceil_div(N, kSmallMatmulCols), maxdim),
                                                    ceil_div(T, kSmallMatmulRowBlock), 1}
-                         : std::array<uint32_t, 3>{ceil_div(N, 64), std::min(ceil_div(T, kMatmulRowsPerTile), maxdim), 1});
+                         : std::array<uint32_t, 3>{ceil_div(N, kernels_.matmul_tile_cols()),
+                                                   std::min(ceil_div(T, kernels_.matmul_tile_rows()), maxdim), 1});
         break;
       }
       case OpKind::kLayerNorm: {

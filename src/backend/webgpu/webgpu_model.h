@@ -56,6 +56,7 @@ class WebGpuModel final : public Backend {
   GpuContext& context() { return *ctx_; }
   const ModelSpec& spec() const { return spec_; }
   GpuPrecision precision() const { return kernels_.precision(); }
+  const char* matmul_kernel() const { return kernels_.matmul_kernel(); }  // kernels.h: which matmul*.wgsl runs
   // Why these weights cannot be stored as f16 (a value f16 cannot hold), or "" when they can.
   static std::string f16_unsuitable(const ModelWeights& weights);
   uint64_t weight_bytes() const { return weight_bytes_; }

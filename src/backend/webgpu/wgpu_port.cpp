@@ -46,7 +46,7 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
   info.message = message ? message : "";
   info.f16_note = f16_note ? f16_note : "";
   if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim,
-                 //  device features: bit 0 shader-f16]
+                 //  device features: bit 0 shader-f16, bit 1 subgroup matrix; its M, N, K; subgroup max size]
     info.max_storage_binding = limits[0] | (uint64_t(limits[1]) << 32);
     info.max_buffer_size = limits[2] | (uint64_t(limits[3]) << 32);
     info.max_workgroup_storage = limits[4];
@@ -54,6 +54,13 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
     info.min_uniform_offset_alignment = limits[6];
     info.max_workgroups_per_dim = limits[7];
     info.shader_f16 = (limits[8] & 1u) != 0;
+    info.subgroup_matrix = info.shader_f16 && (limits[8] & 2u) != 0 && limits[9] && limits[10] && limits[11] && limits[12];
+    if (info.subgroup_matrix) {
+      info.sgm_m = limits[9];
+      info.sgm_n = limits[10];
+      info.sgm_k = limits[11];
+      info.subgroup_max_size = limits[12];
+    }
   }
   DeviceCallback cb = p->cb;
   void* u = p->user;

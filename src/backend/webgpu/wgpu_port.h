@@ -22,7 +22,9 @@ const char* init_status_name(InitStatus s);
 
 struct DeviceRequest {
   uint64_t min_storage_binding = 0;  // bytes the largest single binding needs (e.g. the word-embedding table)
-  // Ask for the 'shader-f16' feature when the adapter has it (the fp16 kernels); never a reason to fail.
+  // Ask for the 'shader-f16' feature when the adapter has it (the fp16 kernels); never a reason to fail. Also
+  // 'subgroups' + 'chromium-experimental-subgroup-matrix' when the adapter offers them with an f16 x f16 -> f32
+  // configuration (matmul_sgmat.wgsl), unless the host opted out with the module option gpuembedSubgroupMatrix: false.
   bool want_shader_f16 = false;
 };
 
@@ -38,6 +40,11 @@ struct DeviceInfo {
   uint32_t max_workgroups_per_dim = 65535;
   bool shader_f16 = false;   // the device was created with 'shader-f16'
   std::string f16_note;      // why not, when it was asked for (empty otherwise)
+  // 'chromium-experimental-subgroup-matrix' (with 'subgroups' and 'shader-f16'): the configuration chosen, f16
+  // operands and f32 result of sgm_m x sgm_k times sgm_k x sgm_n; subgroup_max_size for the workgroup size.
+  bool subgroup_matrix = false;
+  uint32_t sgm_m = 0, sgm_n = 0, sgm_k = 0;
+  uint32_t subgroup_max_size = 0;
 };
 
 using DeviceCallback = void (*)(const DeviceInfo& info, void* user);

@@ -9,7 +9,8 @@
 // memory in tiles of KT keys, as vec4s (head dimensions that are not a multiple of 4 are zero-padded), only over
 // the keys some query of the workgroup sees (a sliding window reads O(window) keys, not the whole text). Query rows
 // past the length are written as zeros. HEAD_DIM and KT (ks + vs fit the device's workgroup memory) are substituted
-// at pipeline creation. qkv and ctx are activations (`act`); q, the tiles, scores and accumulators are f32.
+// at pipeline creation. qkv and ctx are activations (`act`); the K/V tiles hold `act` too (in fp16 the values are f16
+// already, so the tiles lose nothing and take half the workgroup memory); q, scores and accumulators are f32.
 struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> qkv: array<act>;
@@ -21,8 +22,20 @@ const HEAD_DIM: u32 = 64u;  // substituted
 const KT: u32 = 32u;  // substituted
 const D4: u32 = (HEAD_DIM + 3u) / 4u;
 const QT: u32 = 64u;
-var<workgroup> ks: array<vec4<f32>, KT * D4>;
-var<workgroup> vs: array<vec4<f32>, KT * D4>;
+var<workgroup> ks: array<vec4<act>, KT * D4>;
+var<workgroup> vs: array<vec4<act>, KT * D4>;
+
+// [begin, end) of the keys that queries first ..= last see: the workgroup's range (uniform: from the workgroup id and
+// the lengths) bounds the tile loop, the query's own range masks the scores; one function so the two cannot disagree.
+fn key_range(first: u32, last: u32, len: u32) -> vec2<u32> {
+  var r = vec2<u32>(0u, len);
+  if (p.window > 0u) {
+    r.x = first - min(first, p.window);
+    r.y = min(r.y, last + p.window + 1u);
+  }
+  if ((p.flags & 1u) != 0u) { r.y = min(r.y, last + 1u); }
+  return r;
+}
 
 fn ld(i: u32, d: u32) -> f32 {
   if (d < HEAD_DIM) { return f32(qkv[i + d]); }
@@ -45,26 +58,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let vcol = kcol + p.kv_heads * HEAD_DIM;
   let row0 = b * p.seq;
   let is_valid = qi < len;
-  let causal = (p.flags & 1u) != 0u;
   let has_rel = (p.flags & 2u) != 0u;
 
-  // the keys the workgroup's queries see (uniform: from the workgroup id and the lengths)
-  let qlast = min(q0 + QT, max(len, 1u)) - 1u;
-  var kbeg = 0u;
-  var kend = len;
-  if (p.window > 0u) {
-    kbeg = q0 - min(q0, p.window);
-    kend = min(kend, qlast + p.window + 1u);
-  }
-  if (causal) { kend = min(kend, qlast + 1u); }
-  // this query's own range
-  var jbeg = 0u;
-  var jend = len;
-  if (p.window > 0u) {
-    jbeg = qi - min(qi, p.window);
-    jend = min(jend, qi + p.window + 1u);
-  }
-  if (causal) { jend = min(jend, qi + 1u); }
+  let krange = key_range(q0, min(q0 + QT, max(len, 1u)) - 1u, len);
+  let kbeg = krange.x;
+  let kend = krange.y;
+  let jrange = key_range(qi, qi, len);
+  let jbeg = jrange.x;
+  let jend = jrange.y;
 
   var q: array<vec4<f32>, D4>;
   var acc: array<vec4<f32>, D4>;
@@ -90,8 +91,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         kv = ld4(base + kcol, d);
         vv = ld4(base + vcol, d);
       }
-      ks[e] = kv;
-      vs[e] = vv;
+      ks[e] = vec4<act>(kv);
+      vs[e] = vec4<act>(vv);
     }
     workgroupBarrier();
     if (is_valid) {
@@ -102,7 +103,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let kj = k0 + j;
         if (j < nk && kj >= jbeg && kj < jend) {
           var dot4 = vec4<f32>(0.0);
-          for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * ks[j * D4 + d]; }
+          for (var d = 0u; d < D4; d = d + 1u) { dot4 = dot4 + q[d] * vec4<f32>(ks[j * D4 + d]); }
           s[j] = dot4.x + dot4.y + dot4.z + dot4.w;
           if (has_rel) { s[j] = s[j] + rel[u32(i32(relbase) + i32(kj) - i32(qi))]; }
           tmax = max(tmax, s[j]);
@@ -117,7 +118,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         if (j < nk && kj >= jbeg && kj < jend) {
           let pj = exp(s[j] - mnew);
           l = l + pj;
-          for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vs[j * D4 + d]; }
+          for (var d = 0u; d < D4; d = d + 1u) { acc[d] = acc[d] + pj * vec4<f32>(vs[j * D4 + d]); }
         }
       }
       m = mnew;

@@ -16,7 +16,7 @@ struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(4) var<storage, read> residual: array<act>;
 @group(0) @binding(5) var<storage, read_write> y: array<act>;
 
-const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: kMatmulRowsPerTile = 64 * RV)
+const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: matmul_tile_rows() = 64 * RV)
 const BM: u32 = 64u * RV;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
