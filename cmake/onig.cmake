@@ -25,7 +25,7 @@ list(TRANSFORM onig_srcs PREPEND "${GPUEMBED_ONIG_SRC}/src/")
 add_library(gpuembed_onig STATIC ${onig_srcs})
 target_include_directories(gpuembed_onig PUBLIC "${GPUEMBED_ONIG_SRC}/src" PRIVATE "${onig_cfg}")
 target_compile_definitions(gpuembed_onig PUBLIC ONIG_STATIC)
-set_target_properties(gpuembed_onig PROPERTIES POSITION_INDEPENDENT_CODE ON UNITY_BUILD OFF C_VISIBILITY_PRESET hidden)
+set_target_properties(gpuembed_onig PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
 target_compile_options(gpuembed_onig PRIVATE -w)  # third-party code: its warnings are not ours to fix
 if(GPUEMBED_SANITIZE)
   # AddressSanitizer still checks it; UBSan's reports on its integer idioms (it is HF's own engine) would abort the
