@@ -32,7 +32,8 @@ class PipelinedDevice final : public Backend {
  public:
   size_t depth = 2, device_max_tokens = SIZE_MAX;
   size_t oom_pass = SIZE_MAX, lost_at_read = SIZE_MAX;
-  std::vector<size_t> pass_sizes;  // texts per submitted pass
+  std::vector<size_t> pass_sizes;   // texts per submitted pass
+  std::vector<size_t> pass_tokens;  // batch * seq per submitted pass
   size_t most_in_flight = 0, reads = 0, cancels = 0, texts_read = 0;
 
   std::string name() const override { return "pipelined-fake"; }
@@ -44,6 +45,7 @@ class PipelinedDevice final : public Backend {
     EXPECT_LE(b.batch * b.seq, device_max_tokens);
     const size_t number = pass_sizes.size();
     pass_sizes.push_back(b.batch);
+    pass_tokens.push_back(b.batch * b.seq);
     const bool poisoned = std::any_of(queue_.begin(), queue_.end(), [](const Pass& p) { return p.oom; });
     queue_.push_back(Pass{b, number == oom_pass, poisoned});
     most_in_flight = std::max(most_in_flight, queue_.size());
@@ -116,6 +118,22 @@ void run_async(Job& job, Backend& backend, PassLimit& limit) {
   }
 }
 
+// Every pass of `cut` lies inside one pass of `plain` (the same texts in the same order), and is either that whole
+// pass or a piece of at least kOverlapMinPassTokens tokens: no text changes the size class of its pass.
+void expect_cut_within_plain_passes(const PipelinedDevice& cut, const PipelinedDevice& plain, const std::string& at) {
+  std::vector<size_t> plain_ends = {0}, cut_ends = {0};
+  for (size_t n : plain.pass_sizes) plain_ends.push_back(plain_ends.back() + n);
+  for (size_t n : cut.pass_sizes) cut_ends.push_back(cut_ends.back() + n);
+  for (size_t end : plain_ends) {
+    EXPECT_TRUE(std::binary_search(cut_ends.begin(), cut_ends.end(), end)) << at << ": a cut pass spans texts " << end;
+  }
+  for (size_t i = 0; i < cut.pass_sizes.size(); ++i) {
+    const bool whole = std::binary_search(plain_ends.begin(), plain_ends.end(), cut_ends[i]) &&
+                       std::binary_search(plain_ends.begin(), plain_ends.end(), cut_ends[i + 1]);
+    if (!whole) EXPECT_GE(cut.pass_tokens[i], kOverlapMinPassTokens) << at << ": pass " << i;
+  }
+}
+
 std::vector<float> reference(const std::vector<std::vector<int32_t>>& ids) {
   std::vector<float> want;
   for (const auto& row : ids) {
@@ -157,10 +175,11 @@ TEST(JobOverlap, PassesBelowTheMinimumAreNotCut) {
 }
 
 TEST(JobOverlap, MixedLengthsGiveTheRowsOfTheJobWithoutOverlapAtManyChunkCounts) {
+  size_t cut_jobs = 0;
   for (size_t texts : {1u, 2u, 7u, 33u, 100u, 257u, 600u}) {
     for (size_t max_batch : {1u, 4u, 32u, 256u}) {
-      for (size_t device_tokens : {size_t(64), size_t(5000), SIZE_MAX}) {
-        const auto ids = texts_of_lengths(mixed_lengths(texts, 60));
+      for (size_t device_tokens : {size_t(300), size_t(9000), SIZE_MAX}) {
+        const auto ids = texts_of_lengths(mixed_lengths(texts, 260));
         PassLimit limit;
         PipelinedDevice dev;
         dev.device_max_tokens = device_tokens;
@@ -173,16 +192,19 @@ TEST(JobOverlap, MixedLengthsGiveTheRowsOfTheJobWithoutOverlapAtManyChunkCounts)
         Job off(ids, shape(max_batch));
         off.set_overlap(false);
         run_async(off, plain, limit);
-        const std::string at = std::to_string(texts) + " texts, max_batch " + std::to_string(max_batch);
+        const std::string at = std::to_string(texts) + " texts, max_batch " + std::to_string(max_batch) +
+                               ", device tokens " + std::to_string(device_tokens);
         EXPECT_EQ(job.result(), off.result()) << at;
         EXPECT_EQ(job.result(), reference(ids)) << at;
         EXPECT_EQ(dev.texts_read, ids.size()) << at;
         EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end())) << at;
         EXPECT_EQ(progress.back(), ids.size()) << at;
-        EXPECT_GE(dev.pass_sizes.size(), plain.pass_sizes.size()) << at;
+        expect_cut_within_plain_passes(dev, plain, at);
+        if (dev.pass_sizes.size() > plain.pass_sizes.size()) ++cut_jobs;
       }
     }
   }
+  EXPECT_GE(cut_jobs, 10u);  // the cut happened, in many shapes
 }
 
 TEST(JobOverlap, OutOfMemoryInTheSecondChunkDrainsThePassBehindAndRedoesBoth) {

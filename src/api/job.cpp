@@ -31,7 +31,7 @@ Job::Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape) : ids_(st
 void Job::abandon_pass() {
   in_flight_.clear();
   discard_ = 0;
-  submitted_ = next_;
+  submitted_ = pass_end_ = next_;
 }
 
 bool Job::step(Backend& backend, PassLimit& limit) {
@@ -51,7 +51,7 @@ bool Job::step_passes(Backend& backend, PassLimit& limit) {
     if (in_flight_.empty()) return true;
     if (!backend.poll()) return false;
     const Pass pass = in_flight_.front();
-    in_flight_.pop_front();
+    in_flight_.erase(in_flight_.begin());
     if (discard_ > 0) {
       --discard_;
       scratch_.resize(pass.n * (shape_.output == BatchOutput::kEmbeddings ? shape_.dimension : pass.seq * shape_.hidden));
@@ -76,19 +76,27 @@ bool Job::step_passes(Backend& backend, PassLimit& limit) {
       ++oom_splits_;
       // next_ did not move: the same texts go again, half as many per pass, once the passes behind are drained
       discard_ = in_flight_.size();
-      submitted_ = next_;
+      submitted_ = pass_end_ = next_;
     }
   }
 }
 
-size_t Job::pass_texts(const Backend& backend, const PassLimit& limit, size_t seq) const {
-  const size_t device_tokens = backend.max_tokens();
-  const size_t tokens = limit.tokens ? std::min(limit.tokens, device_tokens) : device_tokens;
-  size_t n = std::min(shape_.max_batch, std::max<size_t>(1, tokens / seq));
-  if (overlap_ && backend.max_in_flight() > 1) {
-    n = std::min(n, std::max((n + kOverlapChunks - 1) / kOverlapChunks, (kOverlapMinPassTokens + seq - 1) / seq));
+size_t Job::pass_texts(const Backend& backend, const PassLimit& limit, size_t seq) {
+  if (submitted_ >= pass_end_) {
+    // The pass the job would run without overlap: the cut below only subdivides it, so no text lands in a pass of
+    // another size class than it would without overlap (kernels may choose by a pass's token count).
+    const size_t device_tokens = backend.max_tokens();
+    const size_t tokens = limit.tokens ? std::min(limit.tokens, device_tokens) : device_tokens;
+    pass_end_ = submitted_ + std::min({shape_.max_batch, std::max<size_t>(1, tokens / seq), order_.size() - submitted_});
+    pass_full_ = pass_end_ - submitted_;
   }
-  return std::min(n, order_.size() - submitted_);
+  const size_t left = pass_end_ - submitted_;
+  if (!overlap_ || backend.max_in_flight() < 2) return left;
+  size_t n = std::min(left, std::max((pass_full_ + kOverlapChunks - 1) / kOverlapChunks,
+                                     (kOverlapMinPassTokens + seq - 1) / seq));
+  // The rest of the pass goes with this piece when it would be a piece below the minimum.
+  if (n < left && (left - n) * ids_[order_[submitted_ + n]].size() < kOverlapMinPassTokens) n = left;
+  return n;
 }
 
 void Job::submit_next(Backend& backend, const PassLimit& limit) {

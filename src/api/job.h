@@ -9,11 +9,13 @@
 //
 // Overlap: on a backend that holds two passes (Backend::max_in_flight), the next pass is submitted (tokens packed,
 // recorded) before the previous one is awaited, and a pass is read while the next one runs on the device. A large
-// bucket is then cut into a few passes, or nothing would overlap (kOverlapChunks, kOverlapMinPassTokens). Each
-// text's row depends on that text alone, so the cut changes when rows are computed, not their values.
+// bucket is then cut into a few passes, or nothing would overlap (kOverlapChunks, kOverlapMinPassTokens). The cut
+// only subdivides the passes the job would run without overlap, into pieces of at least kOverlapMinPassTokens
+// tokens, so every text stays in a pass of the same size class (the WebGPU kernels choose a matmul for passes of a
+// few tokens); a text's row then depends on that text alone, and the cut changes when rows are computed, not
+// their values.
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <vector>
 
@@ -85,7 +87,7 @@ class Job {
   };
   void submit_next(Backend& backend, const PassLimit& limit);
   void read_pass(Backend& backend, const Pass& pass);
-  size_t pass_texts(const Backend& backend, const PassLimit& limit, size_t seq) const;
+  size_t pass_texts(const Backend& backend, const PassLimit& limit, size_t seq);
   bool step_passes(Backend& backend, PassLimit& limit);
 
   std::vector<std::vector<int32_t>> ids_;
@@ -94,7 +96,9 @@ class Job {
   std::vector<size_t> offset_;  // where each text's floats start in result_
   size_t next_ = 0;             // index into order_ of the first text not yet read
   size_t submitted_ = 0;        // index into order_ of the first text not yet submitted
-  std::deque<Pass> in_flight_;  // submitted, not yet read, oldest first
+  size_t pass_end_ = 0;         // end of the pass without overlap that submitted_ is in (the cut subdivides it)
+  size_t pass_full_ = 0;        // its texts
+  std::vector<Pass> in_flight_;  // submitted, not yet read, oldest first
   // Passes submitted after one that ran out of memory: read and thrown away (they may have failed with it), then
   // their texts are submitted again.
   size_t discard_ = 0;

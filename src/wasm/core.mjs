@@ -214,6 +214,8 @@ export class CoreModel {
   gpuState() { return this.M._ge_gpu_state(this.h); }
   gpuMessage() { return this.M.UTF8ToString(this.M._ge_gpu_message(this.h)); }
   gpuStats() { return JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_stats_json(this.h))); }
+  // false: the WebGPU passes of a request run one at a time, none cut for overlap (the reference of the tests).
+  setGpuOverlap(on) { if (this.M._ge_gpu_set_overlap(this.h, on ? 1 : 0) < 0) throw this.core.lastError(); }
 
   // Requests the adapter + device and uploads the weights. Resolves with the adapter description.
   // precision 'fp16': weights and activations stored as f16 on the GPU when the adapter has 'shader-f16', else fp32

@@ -141,7 +141,8 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 }
 
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
-//  "max_tokens", "precision", "precision_note", "oom_token_limit", "counters", "last_pass_ms"}
+//  "max_tokens", "precision", "precision_note", "oom_token_limit", "counters", "last_pass_ms", "last_job_passes"
+//  (each pass of the last job, ms from its begin: WebGpuModel::PassTimes)}
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
   return model_errors().guarded(
@@ -173,6 +174,13 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
                            {"gpu_wait_ms", ph.gpu_wait_ms},
                            {"read_ms", ph.read_ms}};
           j["last_pass_ms"] = {{"record", ph.last_record_ms}, {"gpu_wait", ph.last_gpu_wait_ms}, {"read", ph.last_read_ms}};
+          nlohmann::json passes = nlohmann::json::array();
+          for (const auto& p : s.gpu->pass_log()) {
+            passes.push_back({{"texts", p.texts}, {"seq", p.seq}, {"record_start", p.record_start},
+                              {"submitted", p.submitted}, {"mapped", p.mapped}, {"read_start", p.read_start},
+                              {"read_end", p.read_end}});
+          }
+          j["last_job_passes"] = std::move(passes);
         }
         out = j.dump();
         return out.c_str();

@@ -33,7 +33,9 @@ int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   Session& s = session(id);
   require_gpu(s);
   s.job.reset();
+  s.gpu->begin_pass_log();
   s.job.emplace(embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0)));
+  s.job->set_overlap(s.gpu_overlap);
   GpuJobCounters& c = gpu_job_counters();
   if (embedding) {
     ++c.jobs;
@@ -83,6 +85,16 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
     }
   }
   return r;
+}
+
+// 1: passes overlap where the job allows it (the default); 0: one pass at a time.
+EMSCRIPTEN_KEEPALIVE int ge_gpu_set_overlap(int id, int on) {
+  return model_errors().guarded(
+      [&]() -> int {
+        session(id).gpu_overlap = on != 0;
+        return 0;
+      },
+      -1);
 }
 
 // Copies the finished job's floats (returns how many; call with out = NULL to ask).
