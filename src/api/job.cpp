@@ -93,9 +93,9 @@ size_t Job::pass_texts(const Backend& backend, const PassLimit& limit, size_t se
   const size_t left = pass_end_ - submitted_;
   if (!overlap_ || backend.max_in_flight() < 2) return left;
   size_t n = std::min(left, std::max((pass_full_ + kOverlapChunks - 1) / kOverlapChunks,
-                                     (kOverlapMinPassTokens + seq - 1) / seq));
+                                     (min_pass_tokens_ + seq - 1) / seq));
   // The rest of the pass goes with this piece when it would be a piece below the minimum.
-  if (n < left && (left - n) * ids_[order_[submitted_ + n]].size() < kOverlapMinPassTokens) n = left;
+  if (n < left && (left - n) * ids_[order_[submitted_ + n]].size() < min_pass_tokens_) n = left;
   return n;
 }
 

@@ -14,6 +14,7 @@
 // tokens, so every text stays in a pass of the same size class (the WebGPU kernels choose a matmul for passes of a
 // few tokens); a text's row then depends on that text alone, and the cut changes when rows are computed, not
 // their values.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -67,7 +68,12 @@ class Job {
   // Drops the passes in flight (their device was lost) so that the texts not yet read can run on another backend.
   void abandon_pass();
   // Off: one pass at a time and no cut, whatever the backend holds (the reference the overlap is tested against).
-  void set_overlap(bool on) { overlap_ = on; }
+  // min_pass_tokens replaces kOverlapMinPassTokens (tests on slow adapters; above the few tokens at which the WebGPU
+  // kernels choose another matmul, or a cut text may change its pass's size class).
+  void set_overlap(bool on, size_t min_pass_tokens = kOverlapMinPassTokens) {
+    overlap_ = on;
+    min_pass_tokens_ = std::max<size_t>(min_pass_tokens, 1);
+  }
 
   bool finished() const { return next_ == order_.size() && in_flight_.empty(); }
   size_t texts() const { return order_.size(); }
@@ -103,6 +109,7 @@ class Job {
   // their texts are submitted again.
   size_t discard_ = 0;
   bool overlap_ = true;
+  size_t min_pass_tokens_ = kOverlapMinPassTokens;
   size_t passes_ = 0, oom_splits_ = 0;
   std::vector<float> result_, scratch_, rows_;
   std::vector<int32_t> lengths_;

@@ -35,7 +35,7 @@ int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   s.job.reset();
   s.gpu->begin_pass_log();
   s.job.emplace(embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0)));
-  s.job->set_overlap(s.gpu_overlap);
+  s.job->set_overlap(s.gpu_overlap, s.gpu_overlap_min_tokens);
   GpuJobCounters& c = gpu_job_counters();
   if (embedding) {
     ++c.jobs;
@@ -87,11 +87,14 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
   return r;
 }
 
-// 1: passes overlap where the job allows it (the default); 0: one pass at a time.
-EMSCRIPTEN_KEEPALIVE int ge_gpu_set_overlap(int id, int on) {
+// on 1: passes overlap where the job allows it (the default); 0: one pass at a time. min_pass_tokens: the cut's
+// minimum (0: kOverlapMinPassTokens).
+EMSCRIPTEN_KEEPALIVE int ge_gpu_set_overlap(int id, int on, int min_pass_tokens) {
   return model_errors().guarded(
       [&]() -> int {
-        session(id).gpu_overlap = on != 0;
+        Session& s = session(id);
+        s.gpu_overlap = on != 0;
+        s.gpu_overlap_min_tokens = min_pass_tokens > 0 ? static_cast<size_t>(min_pass_tokens) : kOverlapMinPassTokens;
         return 0;
       },
       -1);

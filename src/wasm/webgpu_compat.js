@@ -9,23 +9,25 @@ mergeInto(LibraryManager.library, {
   // Adapter + device with the adapter's largest storage-buffer limits. 3.1.6's wgpuAdapterGetLimits aborts
   // (unimplemented) and its WGPULimits has no maxBufferSize, so the request is made here.
   // The host may hand in a GPU (Module.gpu, e.g. `create([])` of npm `webgpu`) or a device (Module.gpuembedDevice).
-  // wantF16: also ask for 'shader-f16' (the fp16 kernels) when the adapter offers it. 3.1.6's webgpu.h has no
+  // want: bit 0 also ask for 'shader-f16' (the fp16 kernels) when the adapter offers it, bit 1 'timestamp-query'. 3.1.6's webgpu.h has no
   // WGPUFeatureName_ShaderF16 (and its wgpuAdapterHasFeature aborts), so the feature is checked and requested here;
   // lacking it is never a failure: the device comes without it and f16Note says why.
   // cb(status, deviceId, message, limitsPtr, f16NotePtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits
   // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
-  // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16)].
+  // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16, bit 1: timestamp-query)].
   gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
-  gpuembedjs_request_device: function(minBinding, wantF16, cb, user) {
+  gpuembedjs_request_device: function(minBinding, want, cb, user) {
     var TWO32 = 4294967296;
-    function hasF16(o) { var f = o && o["features"]; return !!(f && f["has"] && f["has"]("shader-f16")); }
+    var wantF16 = want & 1, wantTs = want & 2;
+    function has(o, name) { var f = o && o["features"]; return !!(f && f["has"] && f["has"](name)); }
+    function hasF16(o) { return has(o, "shader-f16"); }
     function limitsOf(device) {
       var l = device["limits"];
       var b = Number(l["maxStorageBufferBindingSize"]), s = Number(l["maxBufferSize"]);
       return [b % TWO32, Math.floor(b / TWO32), s % TWO32, Math.floor(s / TWO32),
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
-              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"], hasF16(device) ? 1 : 0];
+              l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"], (hasF16(device) ? 1 : 0) | (has(device, "timestamp-query") ? 2 : 0)];
     }
     runtimeKeepalivePush();
     function done(status, device, msg, limits, f16Note) {
@@ -86,17 +88,22 @@ mergeInto(LibraryManager.library, {
         var note = wantF16 && !hasF16(adapter)
           ? "the WebGPU adapter (" + desc + ") does not offer the 'shader-f16' feature" : "";
         function refused(e) { done(4, null, "requestDevice() failed: " + (e && e.message ? e.message : e)); }
-        // Without f16 the descriptor is the one the fp32 path always used (no requiredFeatures key).
-        if (!wantF16 || note) {
-          return adapter["requestDevice"]({ "requiredLimits": limits })
-            .then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
+        // Without extra features the descriptor is the one the fp32 path always used (no requiredFeatures key);
+        // timestamps only where asked for (benchmarks) and offered.
+        var extra = wantTs && has(adapter, "timestamp-query") ? ["timestamp-query"] : [];
+        function ask(features) {
+          var d = { "requiredLimits": limits };
+          if (features.length) d["requiredFeatures"] = features;
+          return adapter["requestDevice"](d);
         }
-        return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits })
+        if (!wantF16 || note) {
+          return ask(extra).then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
+        }
+        return ask(["shader-f16"].concat(extra))
           .then(function(device) { done(0, device, desc, limitsOf(device), ""); }, function(e) {
             // An adapter may list the feature and still refuse it: the fp32 device is still worth having.
             var why = "requestDevice() with 'shader-f16' failed (" + (e && e.message ? e.message : e) + ")";
-            return adapter["requestDevice"]({ "requiredLimits": limits })
-              .then(function(device) { done(0, device, desc, limitsOf(device), why); }, refused);
+            return ask(extra).then(function(device) { done(0, device, desc, limitsOf(device), why); }, refused);
           });
       }, function(e) { done(2, null, "requestAdapter() failed: " + (e && e.message ? e.message : e)); });
   },
@@ -109,6 +116,17 @@ mergeInto(LibraryManager.library, {
     for (var id in objs) { ++n; bytes += Number(objs[id].object["size"]) || 0; }
     HEAPF64[out >> 3] = n;
     HEAPF64[(out >> 3) + 1] = bytes;
+  },
+
+  // wgpu_port.cpp's create_timestamp_set / begin_timed_pass (3.1.6's descriptors have no timestampWrites).
+  gpuembedjs_timestamp_set__deps: ['$WebGPU'],
+  gpuembedjs_timestamp_set: function(deviceId, count) {
+    return WebGPU.mgrQuerySet.create(WebGPU.mgrDevice.get(deviceId)["createQuerySet"]({ "type": "timestamp", "count": count }));
+  },
+  gpuembedjs_begin_timed_pass__deps: ['$WebGPU'],
+  gpuembedjs_begin_timed_pass: function(encoderId, setId, first) {
+    var w = { "querySet": WebGPU.mgrQuerySet.get(setId), "beginningOfPassWriteIndex": first, "endOfPassWriteIndex": first + 1 };
+    return WebGPU.mgrComputePassEncoder.create(WebGPU.mgrCommandEncoder.get(encoderId)["beginComputePass"]({ "timestampWrites": w }));
   },
 
   // Wakes whoever awaits Module.gpuembedWait() (src/wasm/post.js) after a GPU callback changed state.

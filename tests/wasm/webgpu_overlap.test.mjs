@@ -1,7 +1,10 @@
 // The WebGPU job's overlap (api/job.h: the next pass recorded while the device runs the previous one, full buckets
 // cut into a few passes) against the same module with the overlap off (one pass at a time, none cut), bit for
 // bit, on the software adapter: many pass counts and texts of mixed lengths, an out-of-memory failure in the second
-// pass, and a device lost while a pass is in flight.
+// pass, and a device lost while a pass is in flight. The cut's minimum is lowered to MIN_PASS_TOKENS (still far
+// above the few tokens at which the kernels choose another matmul) so that the software adapter gets several
+// pieces from small requests; the job driver's own constants are tested natively (tests/job_overlap_test.cpp).
+// Also: the pass log's FLOP count, and GPU timestamps where the adapter offers them (absent where not asked for).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -9,6 +12,7 @@ import { nodeGpu, loadModuleFactory, readModelFiles, requireModels } from './env
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 
 const MODEL = 'tiny-bert-cls';
+const MIN_PASS_TOKENS = 256;
 let gpu, factory;
 before(async () => {
   requireModels();
@@ -28,8 +32,9 @@ function texts(n, min, spread) {
 
 async function gpuModel(options = {}, gpuObject = gpu) {
   const core = await GpuEmbedCore.create(factory, { gpu: gpuObject });
-  const m = core.loadModel(readModelFiles(path.join(requireModels(), MODEL)), { maxBatch: options.maxBatch ?? 256 });
-  await m.initGpu();
+  const m = core.loadModel(readModelFiles(path.join(requireModels(), MODEL)), { maxBatch: options.maxBatch ?? 64 });
+  await m.initGpu({ timestamps: !!options.timestamps });
+  m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
   return { core, m };
 }
 
@@ -49,14 +54,14 @@ function overlapped(passes) {
 
 test('overlap on and off give the same bits, at many pass counts and mixed lengths', async () => {
   const { m } = await gpuModel();
-  const cases = [['256 long texts', texts(256, 90, 30)], ['300 mixed texts', texts(300, 1, 120)],
-                 ['40 mixed texts', texts(40, 1, 60)], ['3 texts', texts(3, 5, 10)], ['1 text', texts(1, 100, 1)]];
+  const cases = [['64 texts of 20-40 words', texts(64, 20, 20)], ['150 mixed texts', texts(150, 1, 60)],
+                 ['20 mixed texts', texts(20, 1, 40)], ['3 texts', texts(3, 5, 10)], ['1 text', texts(1, 100, 1)]];
   let cutCases = 0;
   for (const [label, list] of cases) {
     m.setGpuOverlap(false);
     const plain = await m.embedGpu(list);
     const plainPasses = m.gpuStats().last_job_passes;
-    m.setGpuOverlap(true);
+    m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
     const got = await m.embedGpu(list);
     const passes = m.gpuStats().last_job_passes;
     console.log(`# ${label}: ${plainPasses.length} passes one at a time, ${passes.length} with overlap` +
@@ -111,7 +116,7 @@ function gpuFailingSecondReadback(realGpu) {
 }
 
 test('out of memory in the second pass: redone in smaller passes, the same bits as without overlap', async () => {
-  const list = texts(256, 90, 30);
+  const list = texts(64, 20, 20);
   const { m: ref } = await gpuModel();
   ref.setGpuOverlap(false);
   const want = await ref.embedGpu(list);
@@ -134,7 +139,7 @@ test('out of memory in the second pass: redone in smaller passes, the same bits 
 });
 
 test('device lost with a pass in flight: DEVICE_LOST, the CPU path answers the request whole', async () => {
-  const list = texts(256, 90, 30);
+  const list = texts(64, 20, 20);
   const { core, m } = await gpuModel();
   const want = m.embedCpu(list);
   // destroys the device right after the third pass is submitted: the first was read, the second and third are
@@ -165,5 +170,48 @@ test('device lost with a pass in flight: DEVICE_LOST, the CPU path answers the r
   assertSameBits(m.embedCpu(list), want, 'the request on the CPU path after the loss');
   assert.equal(m.gpuState(), -5);
   m.free();
+  void core;
+});
+
+test('pass log: FLOPs of the texts\' tokens; GPU timestamps where offered, absent where not asked for', async () => {
+  const cfg = JSON.parse(readModelFiles(path.join(requireModels(), MODEL)).config);
+  const { hidden_size: H, intermediate_size: I, num_hidden_layers: L } = cfg;
+  // per layer: Q, K, V and the attention output (4 H x H), the two FFN matrices (2 H x I), and Q.K^T and the
+  // attention-weighted V (2 n^2 H)
+  const flops = (n) => L * (2 * n * (4 * H * H + 2 * H * I) + 4 * n * n * H);
+  const one = texts(1, 30, 1);
+  const { core, m } = await gpuModel();
+  await m.embedGpu(one);
+  const plain = m.gpuStats();
+  const [p] = plain.last_job_passes;
+  assert.equal(p.texts, 1);
+  assert.equal(p.flops, flops(p.seq), `FLOPs of one text of ${p.seq} tokens`);  // one text: no padding
+  assert.equal(plain.counters.gpu_exec_ms, undefined, 'timestamps reported without being asked for');
+  assert.equal(p.gpu_exec, undefined);
+  m.free();
+
+  const { m: timed } = await gpuModel({ timestamps: true });
+  const list = texts(64, 20, 20);
+  const got = await timed.embedGpu(list);
+  const s = timed.gpuStats();
+  const adapterHas = await (async () => { const a = await gpu.requestAdapter(); return a.features.has('timestamp-query'); })();
+  console.log(`# timestamp-query ${adapterHas ? 'offered' : 'not offered'}; passes ` +
+              s.last_job_passes.map((q) => `${q.texts}x${q.seq}: gpu_exec ${q.gpu_exec} ms of ` +
+                                    `${(q.mapped - q.record_start).toFixed(2)} ms submit->mapped`).join(', '));
+  if (adapterHas) {
+    assert.ok(s.counters.gpu_exec_ms > 0);
+    assert.equal(s.counters.timed_passes, s.counters.passes);
+    for (const q of s.last_job_passes) {
+      assert.ok(q.gpu_exec > 0 && q.gpu_exec <= q.mapped - q.record_start, `device time ${q.gpu_exec} ms outside its pass`);
+    }
+  } else {
+    assert.equal(s.counters.gpu_exec_ms, undefined);
+  }
+  // the timestamps change nothing in the results
+  const { m: ref } = await gpuModel();
+  ref.setGpuOverlap(false);
+  assertSameBits(got, await ref.embedGpu(list), 'with timestamps');
+  timed.free();
+  ref.free();
   void core;
 });

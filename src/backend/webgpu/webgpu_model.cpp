@@ -123,6 +123,11 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
     op_weights_.push_back(std::move(bufs));
   }
   op_rotary_.resize(op_weights_.size(), -1);
+  if (ctx_->info().timestamps) {
+    timestamps_ = port::create_timestamp_set(ctx_->device(), 2 * kTimedSlots);
+    resolve_ = ctx_->create_buffer(256 * kTimedSlots, WGPUBufferUsage_QueryResolve | WGPUBufferUsage_CopySrc, "timestamps");
+    owned_weights_.push_back(resolve_);
+  }
 }
 
 void WebGpuModel::release_rotary() {
@@ -180,6 +185,10 @@ BufferRef WebGpuModel::relative_bias_by_distance(const Op& op) {
 WebGpuModel::~WebGpuModel() {
   release_activations();
   release_rotary();
+  if (timestamps_) {
+    wgpuQuerySetDestroy(timestamps_);
+    wgpuQuerySetRelease(timestamps_);
+  }
   for (ReadbackSlot& slot : readbacks_) {
     if (slot.buffer) {
       wgpuBufferDestroy(slot.buffer);
@@ -378,8 +387,10 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   const uint64_t out_bytes = batch.output == BatchOutput::kHiddenStates
                                  ? (kernels_.precision() == GpuPrecision::kF16 ? (uint64_t(T) * H * 2 + 3) & ~uint64_t(3) : tH)
                                  : uint64_t(B) * D * 4;
-  const size_t slot = readback_slot(out_bytes);
+  const uint64_t timestamp_offset = timestamps_ ? (out_bytes + 7) & ~uint64_t(7) : 0;
+  const size_t slot = readback_slot(timestamps_ ? timestamp_offset + 16 : out_bytes);
   WGPUBuffer readback = readbacks_[slot].buffer;
+  const bool timed = timestamps_ && slot < kTimedSlots;
   wgpuQueueWriteBuffer(ctx_->queue(), ids_, 0, ids.data(), T * 4);
   wgpuQueueWriteBuffer(ctx_->queue(), lengths_, 0, lengths.data(), B * 4);
 
@@ -398,16 +409,21 @@ void WebGpuModel::submit(const TokenBatch& batch) {
     bytes = uint64_t(B) * D * 4;
     r.copy_after(ref(tensor(graph_.embeddings), bytes), readback);
   }
-  r.submit();
+  const TimedPass tp{timestamps_, 2 * static_cast<uint32_t>(slot), resolve_, 256 * uint64_t(slot)};
+  if (timed) r.copy_after(BufferRef{resolve_, tp.resolve_offset, 16}, readback, timestamp_offset);
+  r.submit(timed ? &tp : nullptr);
 
   InFlight f;
-  f.readback = start_readback(ctx_->device(), readback, bytes);
+  f.readback = start_readback(ctx_->device(), readback, timed ? timestamp_offset + 16 : bytes);
   f.slot = slot;
   f.half_values = half_values;
+  f.result_bytes = bytes;
+  f.timestamp_offset = timed ? timestamp_offset : 0;
   readbacks_[slot].use = f.readback;
   if (pass_log_.size() < kPassLogSize) {
     f.log = pass_log_.size();
     pass_log_.push_back(PassTimes{B, S, t_start - log_start_, f.readback->submitted_at - log_start_});
+    pass_log_.back().flops = graph_flops(graph_, batch.lengths.data(), B);
   }
   phases_.last_record_ms = f.readback->submitted_at - t_start;
   phases_.record_ms += phases_.last_record_ms;

@@ -70,21 +70,25 @@ class WebGpuModel final : public Backend {
   // ids/params, encoding, queue.submit, mapAsync); gpu_wait = the part of end of submit() -> the readback's map
   // callback (GPU execution + the event loop's latency in delivering the callback) during which the host had no
   // other pass to record or read: with one pass at a time, all of it; read = copying the mapped result out.
+  // gpu_exec: the device's own time for the passes' compute (timestamps around each pass's compute pass), on a
+  // device with 'timestamp-query' (timed_passes counts them).
   struct PhaseStats {
-    uint64_t passes = 0;
-    double record_ms = 0, gpu_wait_ms = 0, read_ms = 0;            // sums over passes
+    uint64_t passes = 0, timed_passes = 0;
+    double record_ms = 0, gpu_wait_ms = 0, read_ms = 0, gpu_exec_ms = 0;  // sums over passes
     double last_record_ms = 0, last_gpu_wait_ms = 0, last_read_ms = 0;
   };
   const PhaseStats& phase_stats() const { return phases_; }
   // Each pass since begin_pass_log(), for showing the overlap (times in ms from that call): recorded during
   // [record_start, submitted], its result mapped at `mapped`, read during [read_start, read_end]. Kept for the
   // first kPassLogSize passes.
+  // flops: graph_flops of its texts; gpu_exec: -1 without timestamps.
   struct PassTimes {
     size_t texts = 0, seq = 0;
-    double record_start = 0, submitted = 0, mapped = 0, read_start = 0, read_end = 0;
+    double record_start = 0, submitted = 0, mapped = 0, read_start = 0, read_end = 0, gpu_exec = -1, flops = 0;
   };
   static constexpr size_t kPassLogSize = 64;
   void begin_pass_log();
+  bool timestamps() const { return timestamps_ != nullptr; }
   const std::vector<PassTimes>& pass_log() const { return pass_log_; }
   const Recorder& recorder() const { return recorder_; }
 
@@ -135,6 +139,11 @@ class WebGpuModel final : public Backend {
   };
   std::vector<ReadbackSlot> readbacks_;
   size_t readback_slot(uint64_t bytes);
+  // Timestamps (devices with 'timestamp-query'): the pass of readback slot k writes queries 2k, 2k + 1, resolved at
+  // 256 k of resolve_ (the resolve offset's alignment) and copied after the pass's result in its readback.
+  static constexpr uint32_t kTimedSlots = 8;
+  WGPUQuerySet timestamps_ = nullptr;
+  WGPUBuffer resolve_ = nullptr;
   // Activation buffers are bound whole (their capacity), so cached bind groups stay valid when the batch shape changes.
   BufferRef whole(WGPUBuffer b) const;
   uint64_t activation_buffer_bytes(uint64_t values) const;
@@ -150,6 +159,7 @@ class WebGpuModel final : public Backend {
     std::shared_ptr<PassReadback> readback;
     size_t slot = 0;
     size_t half_values = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
+    uint64_t result_bytes = 0, timestamp_offset = 0;  // timestamp_offset 0: none
     size_t log = SIZE_MAX;   // index into pass_log_
   };
   std::vector<InFlight> inflight_;  // oldest first

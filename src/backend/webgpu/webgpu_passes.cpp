@@ -1,5 +1,6 @@
 // The passes in flight of a WebGpuModel (webgpu_model.h): their readback buffers, reading the oldest, cancelling.
 #include <algorithm>
+#include <cstring>
 
 #include "backend/webgpu/pass_readback.h"
 #include "backend/webgpu/webgpu_model.h"
@@ -108,14 +109,30 @@ void WebGpuModel::read(float* out) {
     throw Error(ErrorCode::kInternal, msg.empty() ? "WebGPU forward pass failed" : msg);
   }
   const double t_read = now_ms();
-  if (f.half_values) {
-    std::vector<uint16_t> half(static_cast<size_t>(r.bytes / 2));
-    port::read_mapped(slot.buffer, r.bytes, half.data());
-    if (out) {
-      for (size_t i = 0; i < f.half_values; ++i) out[i] = half_to_float(half[i]);
+  double gpu_exec = -1;
+  if (f.half_values || f.timestamp_offset) {
+    std::vector<uint8_t> raw(static_cast<size_t>(r.bytes));
+    port::read_mapped(slot.buffer, r.bytes, raw.data());
+    if (f.timestamp_offset) {
+      uint64_t ns[2];
+      std::memcpy(ns, raw.data() + f.timestamp_offset, sizeof ns);
+      if (ns[1] >= ns[0]) gpu_exec = static_cast<double>(ns[1] - ns[0]) / 1e6;
+    }
+    if (out && f.half_values) {
+      for (size_t i = 0; i < f.half_values; ++i) {
+        uint16_t h;
+        std::memcpy(&h, raw.data() + 2 * i, 2);
+        out[i] = half_to_float(h);
+      }
+    } else if (out) {
+      std::memcpy(out, raw.data(), static_cast<size_t>(f.result_bytes));
     }
   } else {
     port::read_mapped(slot.buffer, r.bytes, out);
+  }
+  if (gpu_exec >= 0) {
+    phases_.gpu_exec_ms += gpu_exec;
+    ++phases_.timed_passes;
   }
   slot.use.reset();
   const double t_end = now_ms();
@@ -132,6 +149,7 @@ void WebGpuModel::read(float* out) {
     p.mapped = r.mapped_at - log_start_;
     p.read_start = t_read - log_start_;
     p.read_end = t_end - log_start_;
+    p.gpu_exec = gpu_exec;
   }
 }
 

@@ -24,6 +24,8 @@ struct DeviceRequest {
   uint64_t min_storage_binding = 0;  // bytes the largest single binding needs (e.g. the word-embedding table)
   // Ask for the 'shader-f16' feature when the adapter has it (the fp16 kernels); never a reason to fail.
   bool want_shader_f16 = false;
+  // Ask for 'timestamp-query' when the adapter has it (measuring the device's execution time); never required.
+  bool want_timestamps = false;
 };
 
 struct DeviceInfo {
@@ -38,6 +40,7 @@ struct DeviceInfo {
   uint32_t max_workgroups_per_dim = 65535;
   bool shader_f16 = false;   // the device was created with 'shader-f16'
   std::string f16_note;      // why not, when it was asked for (empty otherwise)
+  bool timestamps = false;   // the device was created with 'timestamp-query'
 };
 
 using DeviceCallback = void (*)(const DeviceInfo& info, void* user);
@@ -47,6 +50,11 @@ void request_device(const DeviceRequest& request, DeviceCallback callback, void*
 
 WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label);
 void dispatch(WGPUComputePassEncoder pass, uint32_t x, uint32_t y, uint32_t z);
+
+// Timestamps (devices with 'timestamp-query'): a query set of `count` timestamps, and a compute pass that writes
+// timestamps `first` (its beginning) and `first + 1` (its end).
+WGPUQuerySet create_timestamp_set(WGPUDevice device, uint32_t count);
+WGPUComputePassEncoder begin_timed_pass(WGPUCommandEncoder encoder, WGPUQuerySet set, uint32_t first);
 
 // Readback: maps [0, size) for reading; callback(ok) from the event loop. read_mapped copies it out and unmaps.
 using MapCallback = void (*)(bool ok, void* user);
