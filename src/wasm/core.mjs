@@ -213,19 +213,21 @@ export class CoreModel {
 
   gpuState() { return this.M._ge_gpu_state(this.h); }
   gpuMessage() { return this.M.UTF8ToString(this.M._ge_gpu_message(this.h)); }
-  // last_job_passes comes as objects: { texts, seq, record_start, submitted, mapped, read_start, read_end, flops,
-  // gpu_exec (only with timestamps) } (ms from the job's begin).
+  // With last_job_passes (ge_gpu_pass_log): { texts, seq, record_start, submitted, mapped, read_start, read_end,
+  // flops, gpu_exec (only with timestamps) } per pass of the last job (ms from its begin).
   gpuStats() {
-    const s = JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_stats_json(this.h)));
-    const flat = s.last_job_passes;
-    if (flat) {
-      const keys = ['texts', 'seq', 'record_start', 'submitted', 'mapped', 'read_start', 'read_end', 'gpu_exec', 'flops'];
-      s.last_job_passes = [];
-      for (let i = 0; i + keys.length <= flat.length; i += keys.length) {
-        const p = Object.fromEntries(keys.map((k, j) => [k, flat[i + j]]));
-        if (p.gpu_exec < 0) delete p.gpu_exec;
-        s.last_job_passes.push(p);
-      }
+    const M = this.M;
+    const s = JSON.parse(M.UTF8ToString(M._ge_gpu_stats_json(this.h)));
+    const slot = M._malloc(4);
+    const n = M._ge_gpu_pass_log(this.h, slot);
+    const at = M.HEAPU32[slot >> 2] >> 3;
+    M._free(slot);
+    const keys = ['texts', 'seq', 'record_start', 'submitted', 'mapped', 'read_start', 'read_end', 'gpu_exec', 'flops'];
+    s.last_job_passes = [];
+    for (let i = 0; i < n; ++i) {
+      const p = Object.fromEntries(keys.map((k, j) => [k, M.HEAPF64[at + 9 * i + j]]));
+      if (p.gpu_exec < 0) delete p.gpu_exec;
+      s.last_job_passes.push(p);
     }
     return s;
   }

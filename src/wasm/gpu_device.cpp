@@ -146,9 +146,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
 //  "max_tokens", "precision", "precision_note", "oom_token_limit", "counters" (gpu_exec_ms and timed_passes only on
-//  a device with timestamps), "last_pass_ms", "last_job_passes" (each pass of the last job, WebGpuModel::PassTimes:
-//  texts, seq, record_start, submitted, mapped, read_start, read_end, gpu_exec (-1: no timestamp), flops, flat;
-//  ms from the job's begin)}
+//  a device with timestamps), "last_pass_ms"} (each pass of the last job: ge_gpu_pass_log)
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
   return model_errors().guarded(
@@ -184,17 +182,28 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
             j["counters"]["timed_passes"] = ph.timed_passes;
           }
           j["last_pass_ms"] = {{"record", ph.last_record_ms}, {"gpu_wait", ph.last_gpu_wait_ms}, {"read", ph.last_read_ms}};
-          std::vector<double> passes;
-          for (const auto& p : s.gpu->pass_log()) {
-            passes.insert(passes.end(), {double(p.texts), double(p.seq), p.record_start, p.submitted, p.mapped,
-                                         p.read_start, p.read_end, p.gpu_exec, p.flops});
-          }
-          j["last_job_passes"] = std::move(passes);
         }
         out = j.dump();
         return out.c_str();
       },
       "");
+}
+
+// Each pass of the last WebGPU job (WebGpuModel::PassTimes), 9 doubles a pass: texts, seq, record_start, submitted,
+// mapped, read_start, read_end (ms from the job's begin), gpu_exec (-1: no timestamp), flops. Returns the passes
+// (0 without a GPU model); the array lives until the next call.
+EMSCRIPTEN_KEEPALIVE int ge_gpu_pass_log(int id, const double** out) {
+  static std::vector<double> log;
+  log.clear();
+  Session* s = find_session(id);
+  if (s && s->gpu) {
+    for (const auto& p : s->gpu->pass_log()) {
+      log.insert(log.end(), {double(p.texts), double(p.seq), p.record_start, p.submitted, p.mapped, p.read_start,
+                             p.read_end, p.gpu_exec, p.flops});
+    }
+  }
+  *out = log.data();
+  return static_cast<int>(log.size() / 9);
 }
 
 // Destroys the GPU device as a driver reset would lose it (tests of the DEVICE_LOST path).
