@@ -41,6 +41,7 @@ for (let i = 0; i < argv.length; i++) {
   else throw new Error(`unknown argument ${k}`);
 }
 const r3 = (x) => Math.round(x * 1000) / 1000;
+const sig4 = (x) => Number(x.toPrecision(4));  // TFLOP/s: software adapters reach thousandths
 const out = { ok: false, tool: 'bench/gpu/phases.mjs', cases: {} };
 try {
   process.env.XDG_RUNTIME_DIR ||= '/tmp';
@@ -103,13 +104,13 @@ try {
       const flops = last.reduce((f, p) => f + p.flops, 0);  // every repeat runs the same passes
       if (c1.gpu_exec_ms !== undefined) {
         e.gpu_exec_ms = per('gpu_exec_ms');
-        e.tflops_gpu_exec = r3(flops / (e.gpu_exec_ms * 1e9));
+        e.tflops_gpu_exec = sig4(flops / (e.gpu_exec_ms * 1e9));
       }
       e.gflop_per_call = r3(flops / 1e9);
-      e.tflops_wall = r3(flops / (e.wall_ms * 1e9));
+      e.tflops_wall = sig4(flops / (e.wall_ms * 1e9));
       if (peak) {
-        e.pct_peak_wall = r3((100 * e.tflops_wall) / peak);
-        if (e.tflops_gpu_exec !== undefined) e.pct_peak_gpu_exec = r3((100 * e.tflops_gpu_exec) / peak);
+        e.pct_peak_wall = sig4((100 * e.tflops_wall) / peak);
+        if (e.tflops_gpu_exec !== undefined) e.pct_peak_gpu_exec = sig4((100 * e.tflops_gpu_exec) / peak);
       }
       e.passes_last_call = last.map((p) => ({ texts: p.texts, seq: p.seq, record: [r3(p.record_start), r3(p.submitted)],
         mapped: r3(p.mapped), read: [r3(p.read_start), r3(p.read_end)], ...(p.gpu_exec !== undefined ? { gpu_exec: r3(p.gpu_exec) } : {}) }));
