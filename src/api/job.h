@@ -6,6 +6,15 @@
 //
 // step() never blocks: with the CPU backend (finished inside submit) one call runs the whole job; with WebGPU in
 // WASM it returns false while a pass is on the device, and the JS caller awaits the device before calling again.
+//
+// Overlap: on a backend that holds two passes (Backend::max_in_flight), the next pass is submitted (tokens packed,
+// recorded) before the previous one is awaited, and a pass is read while the next one runs on the device. A large
+// bucket is then cut into a few passes, or nothing would overlap (kOverlapChunks, kOverlapMinPassTokens). The cut
+// only subdivides the passes the job would run without overlap, into pieces of at least kOverlapMinPassTokens
+// tokens, so every text stays in a pass of the same size class (the WebGPU kernels choose a matmul for passes of a
+// few tokens); a text's row then depends on that text alone, and the cut changes when rows are computed, not
+// their values.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,6 +29,16 @@ namespace gpuembed {
 struct PassLimit {
   size_t tokens = 0;
 };
+
+// The overlap's cut, where the backend holds more than one pass: a full pass (max_batch texts or the device's
+// tokens) is cut into kOverlapChunks passes, but never into passes of fewer than kOverlapMinPassTokens tokens.
+// Each pass costs a fixed host time to record (its dispatches, bind groups and parameters, whatever its size), and
+// the device's efficiency drops with small passes; a pass of kOverlapMinPassTokens keeps that fixed cost a small
+// part of the pass's device time, so a request small enough to be one such pass is not cut at all. With four
+// passes all host work but the first pass's recording and the last pass's read hides behind the device; more
+// passes would add fixed costs to save little.
+constexpr size_t kOverlapChunks = 4;
+constexpr size_t kOverlapMinPassTokens = 4096;
 
 // Turns one pass's backend output (`output` of JobShape: [n, dimension] or [n, seq, hidden]) into [n, rows floats]
 // rows; lengths: tokens per text of the pass. Pipeline's are the sentence-transformers modules after pooling
@@ -46,10 +65,17 @@ class Job {
   // done (result() holds them); false: a pass is in flight, call again once the device has called back. Throws
   // gpuembed::Error (kOutOfMemory when even a pass of one text does not fit; the job is then over).
   bool step(Backend& backend, PassLimit& limit);
-  // Drops the pass in flight (its device was lost) so that the texts not yet read can run on another backend.
-  void abandon_pass() { in_flight_ = false; }
+  // Drops the passes in flight (their device was lost) so that the texts not yet read can run on another backend.
+  void abandon_pass();
+  // Off: one pass at a time and no cut, whatever the backend holds (the reference the overlap is tested against).
+  // min_pass_tokens replaces kOverlapMinPassTokens (tests on slow adapters; above the few tokens at which the WebGPU
+  // kernels choose another matmul, or a cut text may change its pass's size class).
+  void set_overlap(bool on, size_t min_pass_tokens = kOverlapMinPassTokens) {
+    overlap_ = on;
+    min_pass_tokens_ = std::max<size_t>(min_pass_tokens, 1);
+  }
 
-  bool finished() const { return next_ == order_.size() && !in_flight_; }
+  bool finished() const { return next_ == order_.size() && in_flight_.empty(); }
   size_t texts() const { return order_.size(); }
   size_t texts_done() const { return next_; }
   size_t passes() const { return passes_; }
@@ -62,16 +88,28 @@ class Job {
   std::function<void(size_t, size_t)> on_progress;
 
  private:
+  struct Pass {
+    size_t first, n, seq;  // texts order_[first, first + n), padded to seq tokens
+  };
   void submit_next(Backend& backend, const PassLimit& limit);
-  void read_pass(Backend& backend);
+  void read_pass(Backend& backend, const Pass& pass);
+  size_t pass_texts(const Backend& backend, const PassLimit& limit, size_t seq);
+  bool step_passes(Backend& backend, PassLimit& limit);
 
   std::vector<std::vector<int32_t>> ids_;
   JobShape shape_;
   std::vector<size_t> order_;   // text indices, longest first
   std::vector<size_t> offset_;  // where each text's floats start in result_
   size_t next_ = 0;             // index into order_ of the first text not yet read
-  size_t cur_n_ = 0, cur_seq_ = 0;
-  bool in_flight_ = false;
+  size_t submitted_ = 0;        // index into order_ of the first text not yet submitted
+  size_t pass_end_ = 0;         // end of the pass without overlap that submitted_ is in (the cut subdivides it)
+  size_t pass_full_ = 0;        // its texts
+  std::vector<Pass> in_flight_;  // submitted, not yet read, oldest first
+  // Passes submitted after one that ran out of memory: read and thrown away (they may have failed with it), then
+  // their texts are submitted again.
+  size_t discard_ = 0;
+  bool overlap_ = true;
+  size_t min_pass_tokens_ = kOverlapMinPassTokens;
   size_t passes_ = 0, oom_splits_ = 0;
   std::vector<float> result_, scratch_, rows_;
   std::vector<int32_t> lengths_;

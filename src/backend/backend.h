@@ -3,7 +3,9 @@
 // owns its copy of the weights in the form its kernels want and runs the whole encoder on a right-padded batch of
 // token ids. A pass is submit() -> poll() until true -> read(). The CPU backend finishes inside submit(); the WebGPU
 // backend records and submits there, and its poll() turns true once the device has called back (the WASM caller
-// awaits the JS event loop between polls). The job driver that cuts requests into passes is Pipeline's (api/job.h).
+// awaits the JS event loop between polls). A backend may take more than one pass before the first is read
+// (max_in_flight()): passes are then read in the order they were submitted, so the host can record the next pass
+// while the device runs the previous one. The job driver that cuts requests into passes is Pipeline's (api/job.h).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,13 +37,19 @@ class Backend {
   virtual std::string name() const = 0;  // "cpu-onednn-avx512_core+avx512", "webgpu-fp32", ...
   // The most batch * seq tokens one submit() may hold (the job driver splits larger work).
   virtual size_t max_tokens() const = 0;
-  // Starts a pass. Throws gpuembed::Error for bad input and a lost device; one pass at a time.
+  // Passes submitted and not yet read that the backend holds at once.
+  virtual size_t max_in_flight() const { return 1; }
+  // Starts a pass. Throws gpuembed::Error for bad input and a lost device; at most max_in_flight() passes unread.
   virtual void submit(const TokenBatch& batch) = 0;
-  // True once read() may be called (the pass finished or failed).
+  // True once read() may be called on the oldest unread pass (it finished or failed).
   virtual bool poll() = 0;
-  // Copies the pass's result (see BatchOutput) and ends the pass. A failed pass throws its Error here:
+  // Copies the oldest unread pass's result (see BatchOutput) and ends that pass. A failed pass throws its Error here:
   // kOutOfMemory when the device could not allocate the pass's buffers (a smaller batch may fit), kDeviceLost, ...
+  // A pass submitted after one that failed may fail only because of it (it bound the same invalid buffers).
   virtual void read(float* out) = 0;
+  // Drops every pass not yet read (the job that submitted them failed): their results are never read, and the
+  // next submit() starts afresh.
+  virtual void cancel() {}
 };
 
 // Floats read() writes for `batch` on a model of `spec`.

@@ -114,4 +114,10 @@ void finish_with_pooling(Graph& g, const ModelSpec& spec, int hidden);
 // The graph of a model: picks the family builder by the config's family.
 Graph build_graph(const ModelSpec& spec, const ModelWeights& weights);
 
+// The floating-point operations (a multiply-add counts two) of a forward pass of texts of these token counts: every
+// linear op (2 · tokens · in · out) and attention's two products (2 · 2 · tokens² · heads · head_dim per text). Counted
+// on the texts' own tokens, not on padding, and over every key of a sliding-window layer (an upper bound for texts
+// longer than its window); the element-wise ops (norms, activations, pooling) are left out.
+double graph_flops(const Graph& g, const int32_t* lengths, size_t texts);
+
 }  // namespace gpuembed

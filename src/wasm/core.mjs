@@ -213,17 +213,42 @@ export class CoreModel {
 
   gpuState() { return this.M._ge_gpu_state(this.h); }
   gpuMessage() { return this.M.UTF8ToString(this.M._ge_gpu_message(this.h)); }
-  gpuStats() { return JSON.parse(this.M.UTF8ToString(this.M._ge_gpu_stats_json(this.h))); }
+  // With last_job_passes (ge_gpu_pass_log): { texts, seq, record_start, submitted, mapped, read_start, read_end,
+  // flops, gpu_exec (only with timestamps) } per pass of the last job (ms from its begin).
+  gpuStats() {
+    const M = this.M;
+    const s = JSON.parse(M.UTF8ToString(M._ge_gpu_stats_json(this.h)));
+    const slot = M._malloc(4);
+    const n = M._ge_gpu_pass_log(this.h, slot);
+    const at = M.HEAPU32[slot >> 2] >> 3;
+    M._free(slot);
+    const keys = ['texts', 'seq', 'record_start', 'submitted', 'mapped', 'read_start', 'read_end', 'gpu_exec', 'flops'];
+    s.last_job_passes = [];
+    for (let i = 0; i < n; ++i) {
+      const p = Object.fromEntries(keys.map((k, j) => [k, M.HEAPF64[at + 9 * i + j]]));
+      if (p.gpu_exec < 0) delete p.gpu_exec;
+      s.last_job_passes.push(p);
+    }
+    return s;
+  }
+  // false: the WebGPU passes of a request run one at a time, none cut for overlap (the reference of the tests).
+  // minPassTokens: the cut's minimum instead of the job driver's (api/job.h kOverlapMinPassTokens).
+  setGpuOverlap(on, { minPassTokens = 0 } = {}) {
+    if (this.M._ge_gpu_set_overlap(this.h, on ? 1 : 0, minPassTokens) < 0) throw this.core.lastError();
+  }
 
   // Requests the adapter + device and uploads the weights. Resolves with the adapter description.
   // precision 'fp16': weights and activations stored as f16 on the GPU when the adapter has 'shader-f16', else fp32
   // with the reason in this.precisionNote; strict: fp16 or CoreError('WEBGPU_UNAVAILABLE', detail 'fp16_unavailable').
-  // Afterwards this.precision is what runs: 'fp32' | 'fp16'.
-  async initGpu({ precision = this.core.gpuPrecision.precision, strict = this.core.gpuPrecision.strict } = {}) {
+  // Afterwards this.precision is what runs: 'fp32' | 'fp16'. timestamps: ask for 'timestamp-query' where the adapter
+  // offers it (benchmarks: gpuStats() then has the device's execution time, counters.gpu_exec_ms).
+  async initGpu({ precision = this.core.gpuPrecision.precision, strict = this.core.gpuPrecision.strict,
+                  timestamps = false } = {}) {
     if (!PRECISIONS.includes(precision)) {
       throw new CoreError('INVALID_INPUT', `precision must be 'fp32' or 'fp16'; got ${JSON.stringify(precision)}`);
     }
-    if (this.M._ge_gpu_init(this.h, precision === 'fp16' ? (strict ? 2 : 1) : 0) < 0) throw this.core.lastError();
+    const code = (precision === 'fp16' ? (strict ? 2 : 1) : 0) + (timestamps ? 8 : 0);
+    if (this.M._ge_gpu_init(this.h, code) < 0) throw this.core.lastError();
     let s;
     while ((s = this.gpuState()) === 1) await this.M.gpuembedWait();
     if (s !== 2) {

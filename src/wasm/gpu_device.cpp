@@ -101,10 +101,13 @@ extern "C" {
 // small, -4 device refused, -5 device lost, -6 other, -7 fp16 required but unavailable (see ge_gpu_message()).
 // precision: 0 fp32 (the default, also when JS passes nothing); 1 fp16 where the adapter has 'shader-f16' (else
 // fp32, and ge_gpu_stats_json's precision_note says why); 2 fp16 or fail with -7. It holds until ge_gpu_release.
+// + 8: also ask for 'timestamp-query' where the adapter offers it (the device's execution time in the stats).
 EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
   return model_errors().guarded(
       [&]() -> int {
         Session& s = session(id);
+        const bool timestamps = precision >= 8;
+        if (timestamps) precision -= 8;
         if (precision < 0 || precision > 2) {
           throw Error(ErrorCode::kInvalidInput, "precision must be 0 (fp32), 1 (fp16) or 2 (fp16, strict)");
         }
@@ -120,6 +123,7 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_init(int id, int precision) {
         // f32 table is then refused by WebGpuModel, naming the limit).
         req.min_storage_binding = uint64_t(c.vocab_size) * c.hidden_size * (precision > 0 ? 2 : 4);
         req.want_shader_f16 = precision > 0;
+        req.want_timestamps = timestamps;
         port::request_device(req, on_gpu_device, reinterpret_cast<void*>(static_cast<intptr_t>(id)));
         return 0;
       },
@@ -141,7 +145,8 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 }
 
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
-//  "max_tokens", "precision", "matmul_kernel", "precision_note", "oom_token_limit", "counters", "last_pass_ms"}
+//  "max_tokens", "precision", "matmul_kernel", "precision_note", "oom_token_limit", "counters" (gpu_exec_ms and
+//  timed_passes only on a device with timestamps), "last_pass_ms"} (each pass of the last job: ge_gpu_pass_log)
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
   return model_errors().guarded(
@@ -173,12 +178,33 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
                            {"record_ms", ph.record_ms},
                            {"gpu_wait_ms", ph.gpu_wait_ms},
                            {"read_ms", ph.read_ms}};
+          if (s.gpu->timestamps()) {
+            j["counters"]["gpu_exec_ms"] = ph.gpu_exec_ms;
+            j["counters"]["timed_passes"] = ph.timed_passes;
+          }
           j["last_pass_ms"] = {{"record", ph.last_record_ms}, {"gpu_wait", ph.last_gpu_wait_ms}, {"read", ph.last_read_ms}};
         }
         out = j.dump();
         return out.c_str();
       },
       "");
+}
+
+// Each pass of the last WebGPU job (WebGpuModel::PassTimes), 9 doubles a pass: texts, seq, record_start, submitted,
+// mapped, read_start, read_end (ms from the job's begin), gpu_exec (-1: no timestamp), flops. Returns the passes
+// (0 without a GPU model); the array lives until the next call.
+EMSCRIPTEN_KEEPALIVE int ge_gpu_pass_log(int id, const double** out) {
+  static std::vector<double> log;
+  log.clear();
+  Session* s = find_session(id);
+  if (s && s->gpu) {
+    for (const auto& p : s->gpu->pass_log()) {
+      log.insert(log.end(), {double(p.texts), double(p.seq), p.record_start, p.submitted, p.mapped, p.read_start,
+                             p.read_end, p.gpu_exec, p.flops});
+    }
+  }
+  *out = log.data();
+  return static_cast<int>(log.size() / 9);
 }
 
 // Destroys the GPU device as a driver reset would lose it (tests of the DEVICE_LOST path).

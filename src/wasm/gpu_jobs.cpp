@@ -33,7 +33,9 @@ int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   Session& s = session(id);
   require_gpu(s);
   s.job.reset();
+  s.gpu->begin_pass_log();
   s.job.emplace(embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0)));
+  s.job->set_overlap(s.gpu_overlap, s.gpu_overlap_min_tokens);
   GpuJobCounters& c = gpu_job_counters();
   if (embedding) {
     ++c.jobs;
@@ -83,6 +85,19 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
     }
   }
   return r;
+}
+
+// on 1: passes overlap where the job allows it (the default); 0: one pass at a time. min_pass_tokens: the cut's
+// minimum (0: kOverlapMinPassTokens).
+EMSCRIPTEN_KEEPALIVE int ge_gpu_set_overlap(int id, int on, int min_pass_tokens) {
+  return model_errors().guarded(
+      [&]() -> int {
+        Session& s = session(id);
+        s.gpu_overlap = on != 0;
+        s.gpu_overlap_min_tokens = min_pass_tokens > 0 ? static_cast<size_t>(min_pass_tokens) : kOverlapMinPassTokens;
+        return 0;
+      },
+      -1);
 }
 
 // Copies the finished job's floats (returns how many; call with out = NULL to ask).

@@ -41,6 +41,8 @@ struct Session {
   std::shared_ptr<webgpu::GpuContext> ctx;
   std::unique_ptr<webgpu::WebGpuModel> gpu;
   PassLimit gpu_limit;         // out-of-memory limit of the GPU's passes; reset with the device
+  bool gpu_overlap = true;     // off: one pass at a time (api/job.h), the reference the overlap is tested against
+  size_t gpu_overlap_min_tokens = kOverlapMinPassTokens;
   std::optional<Job> job;      // the WebGPU job in progress or finished (ge_gpu_result)
 
   // Marks the GPU lost when its device went away since the last look.

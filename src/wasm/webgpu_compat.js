@@ -9,19 +9,22 @@ mergeInto(LibraryManager.library, {
   // Adapter + device with the adapter's largest storage-buffer limits. 3.1.6's wgpuAdapterGetLimits aborts
   // (unimplemented) and its WGPULimits has no maxBufferSize, so the request is made here.
   // The host may hand in a GPU (Module.gpu, e.g. `create([])` of npm `webgpu`) or a device (Module.gpuembedDevice).
-  // wantF16: also ask for 'shader-f16' (the fp16 kernels) when the adapter offers it. 3.1.6's webgpu.h has no
+  // want bit 0: also ask for 'shader-f16' (the fp16 kernels) when the adapter offers it; bit 1: 'timestamp-query'
+  // (benchmarks), where offered. 3.1.6's webgpu.h has no
   // WGPUFeatureName_ShaderF16 (and its wgpuAdapterHasFeature aborts), so the feature is checked and requested here;
   // lacking it is never a failure: the device comes without it and f16Note says why.
   // cb(status, deviceId, message, limitsPtr, f16NotePtr, user): status 0 ok, 1 no WebGPU, 2 no adapter, 3 limits
   // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
   // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16,
-  // bit 1: subgroup matrix), the subgroup-matrix configuration's M, N, K, the adapter's subgroup max size].
-  // With wantF16 the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16
+  // bit 1: subgroup matrix, bit 2: timestamp-query), the subgroup-matrix configuration's M, N, K, the adapter's
+  // subgroup max size].
+  // With shader-f16 the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16
   // -> f32 configuration, unless Module.gpuembedSubgroupMatrix === false; without it the device is the f16 one.
   gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
-  gpuembedjs_request_device: function(minBinding, wantF16, cb, user) {
+  gpuembedjs_request_device: function(minBinding, want, cb, user) {
     var TWO32 = 4294967296;
+    var wantF16 = want & 1, wantTs = want & 2;
     var SGM = "chromium-experimental-subgroup-matrix";
     function has(o, name) { var f = o && o["features"]; return !!(f && f["has"] && f["has"](name)); }
     function hasF16(o) { return has(o, "shader-f16"); }
@@ -47,7 +50,7 @@ mergeInto(LibraryManager.library, {
       return [b % TWO32, Math.floor(b / TWO32), s % TWO32, Math.floor(s / TWO32),
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
               l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"],
-              (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0)].concat(sgm);
+              (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0) | (has(device, "timestamp-query") ? 4 : 0)].concat(sgm);
     }
     runtimeKeepalivePush();
     function done(status, device, msg, limits, f16Note) {
@@ -109,28 +112,32 @@ mergeInto(LibraryManager.library, {
         var note = wantF16 && !hasF16(adapter)
           ? "the WebGPU adapter (" + desc + ") does not offer the 'shader-f16' feature" : "";
         function refused(e) { done(4, null, "requestDevice() failed: " + (e && e.message ? e.message : e)); }
-        // Without f16 the descriptor is the one the fp32 path always used (no requiredFeatures key).
+        // Without extra features the descriptor is the one the fp32 path always used (no requiredFeatures key);
+        // timestamps only where asked for (benchmarks) and offered.
+        var extra = wantTs && has(adapter, "timestamp-query") ? ["timestamp-query"] : [];
+        function ask(features) {
+          var d = { "requiredLimits": limits };
+          if (features.length) d["requiredFeatures"] = features;
+          return adapter["requestDevice"](d);
+        }
         if (!wantF16 || note) {
-          return adapter["requestDevice"]({ "requiredLimits": limits })
-            .then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
+          return ask(extra).then(function(device) { done(0, device, desc, limitsOf(device), note); }, refused);
         }
         function withF16() {
           chosen = null;
-          return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16"], "requiredLimits": limits });
+          return ask(["shader-f16"].concat(extra));
         }
         chosen = sgmConfig(adapter, info);
         // (an adapter may list the features and still refuse them, by a rejection or a throw: then f16 alone)
         var first = chosen
-          ? Promise.resolve().then(function() {
-              return adapter["requestDevice"]({ "requiredFeatures": ["shader-f16", "subgroups", SGM], "requiredLimits": limits });
-            }).then(null, withF16)
+          ? Promise.resolve().then(function() { return ask(["shader-f16", "subgroups", SGM].concat(extra)); })
+              .then(null, withF16)
           : withF16();
         return first
           .then(function(device) { done(0, device, desc, limitsOf(device), ""); }, function(e) {
             // An adapter may list the feature and still refuse it: the fp32 device is still worth having.
             var why = "requestDevice() with 'shader-f16' failed (" + (e && e.message ? e.message : e) + ")";
-            return adapter["requestDevice"]({ "requiredLimits": limits })
-              .then(function(device) { done(0, device, desc, limitsOf(device), why); }, refused);
+            return ask(extra).then(function(device) { done(0, device, desc, limitsOf(device), why); }, refused);
           });
       }, function(e) { done(2, null, "requestAdapter() failed: " + (e && e.message ? e.message : e)); });
   },
@@ -143,6 +150,17 @@ mergeInto(LibraryManager.library, {
     for (var id in objs) { ++n; bytes += Number(objs[id].object["size"]) || 0; }
     HEAPF64[out >> 3] = n;
     HEAPF64[(out >> 3) + 1] = bytes;
+  },
+
+  // wgpu_port.cpp's create_timestamp_set / begin_timed_pass (3.1.6's descriptors have no timestampWrites).
+  gpuembedjs_timestamp_set__deps: ['$WebGPU'],
+  gpuembedjs_timestamp_set: function(deviceId, count) {
+    return WebGPU.mgrQuerySet.create(WebGPU.mgrDevice.get(deviceId)["createQuerySet"]({ "type": "timestamp", "count": count }));
+  },
+  gpuembedjs_begin_timed_pass__deps: ['$WebGPU'],
+  gpuembedjs_begin_timed_pass: function(encoderId, setId, first) {
+    var w = { "querySet": WebGPU.mgrQuerySet.get(setId), "beginningOfPassWriteIndex": first, "endOfPassWriteIndex": first + 1 };
+    return WebGPU.mgrComputePassEncoder.create(WebGPU.mgrCommandEncoder.get(encoderId)["beginComputePass"]({ "timestampWrites": w }));
   },
 
   // Wakes whoever awaits Module.gpuembedWait() (src/wasm/post.js) after a GPU callback changed state.

@@ -213,7 +213,9 @@ void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const 
   std::memcpy(uniforms_.data() + at, params, params_size);
 }
 
-void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst) { copies_.push_back(Copy{src, dst}); }
+void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst, uint64_t dst_offset) {
+  copies_.push_back(Copy{src, dst, dst_offset});
+}
 
 void Recorder::release_uniforms() {
   invalidate();
@@ -225,7 +227,7 @@ void Recorder::release_uniforms() {
   uniform_capacity_ = 0;
 }
 
-void Recorder::submit() {
+void Recorder::submit(const TimedPass* timed) {
   if (uniforms_.size() > uniform_capacity_) {
     invalidate();
     if (uniform_buffer_) {
@@ -241,7 +243,8 @@ void Recorder::submit() {
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
   if (!ops_.empty()) {
     if (cache_.size() < ops_.size()) cache_.resize(ops_.size());
-    WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, nullptr);
+    WGPUComputePassEncoder pass = timed ? port::begin_timed_pass(enc, timed->set, timed->first)
+                                        : wgpuCommandEncoderBeginComputePass(enc, nullptr);
     WGPUComputePipeline current = nullptr;
     for (size_t i = 0; i < ops_.size(); ++i) {
       const Op& op = ops_[i];
@@ -279,9 +282,11 @@ void Recorder::submit() {
     }
     wgpuComputePassEncoderEnd(pass);
     wgpuComputePassEncoderRelease(pass);
+    if (timed) wgpuCommandEncoderResolveQuerySet(enc, timed->set, timed->first, 2, timed->resolve, timed->resolve_offset);
   }
   for (const Copy& c : copies_) {
-    wgpuCommandEncoderCopyBufferToBuffer(enc, c.src.buffer, c.src.offset, c.dst, 0, (c.src.size + 3) & ~uint64_t(3));
+    wgpuCommandEncoderCopyBufferToBuffer(enc, c.src.buffer, c.src.offset, c.dst, c.dst_offset,
+                                         (c.src.size + 3) & ~uint64_t(3));
   }
   WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
   wgpuQueueSubmit(ctx_.queue(), 1, &cmd);

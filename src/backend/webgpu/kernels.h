@@ -84,6 +84,16 @@ struct BufferRef {
 struct Copy {
   BufferRef src;
   WGPUBuffer dst = nullptr;
+  uint64_t dst_offset = 0;
+};
+
+// Timestamps around a submit's compute pass (queries first, first + 1 of `set`), resolved into `resolve` at
+// `resolve_offset` before the copies.
+struct TimedPass {
+  WGPUQuerySet set = nullptr;
+  uint32_t first = 0;
+  WGPUBuffer resolve = nullptr;
+  uint64_t resolve_offset = 0;
 };
 
 // Work groups for `n` independent rows/blocks when one dimension holds at most max_per_dim
@@ -106,9 +116,9 @@ class Recorder {
   void dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
                 std::array<uint32_t, 3> groups);
   // A copy recorded after all dispatches (readback).
-  void copy_after(const BufferRef& src, WGPUBuffer dst);
+  void copy_after(const BufferRef& src, WGPUBuffer dst, uint64_t dst_offset = 0);
   // Uploads the parameters, encodes one compute pass + the copies into one command buffer, submits it.
-  void submit();
+  void submit(const TimedPass* timed = nullptr);
   size_t dispatch_count() const { return ops_.size(); }
   // Drops the cached bind groups (call before destroying or replacing any buffer they may bind).
   void invalidate();

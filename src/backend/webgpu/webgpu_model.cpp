@@ -123,6 +123,11 @@ WebGpuModel::WebGpuModel(std::shared_ptr<GpuContext> ctx, const ModelSpec& spec,
     op_weights_.push_back(std::move(bufs));
   }
   op_rotary_.resize(op_weights_.size(), -1);
+  if (ctx_->info().timestamps) {
+    timestamps_ = port::create_timestamp_set(ctx_->device(), 2 * kTimedSlots);
+    resolve_ = ctx_->create_buffer(256 * kTimedSlots, WGPUBufferUsage_QueryResolve | WGPUBufferUsage_CopySrc, "timestamps");
+    owned_weights_.push_back(resolve_);
+  }
 }
 
 void WebGpuModel::release_rotary() {
@@ -180,6 +185,16 @@ BufferRef WebGpuModel::relative_bias_by_distance(const Op& op) {
 WebGpuModel::~WebGpuModel() {
   release_activations();
   release_rotary();
+  if (timestamps_) {
+    wgpuQuerySetDestroy(timestamps_);
+    wgpuQuerySetRelease(timestamps_);
+  }
+  for (ReadbackSlot& slot : readbacks_) {
+    if (slot.buffer) {
+      wgpuBufferDestroy(slot.buffer);
+      wgpuBufferRelease(slot.buffer);
+    }
+  }
   for (WGPUBuffer b : owned_weights_) {
     wgpuBufferDestroy(b);
     wgpuBufferRelease(b);
@@ -288,7 +303,7 @@ uint64_t WebGpuModel::tensor_bytes(size_t t) const {
 
 void WebGpuModel::release_activations() {
   recorder_.invalidate();  // cached bind groups name these buffers
-  for (WGPUBuffer* b : {&ids_, &lengths_, &readback_}) {
+  for (WGPUBuffer* b : {&ids_, &lengths_}) {
     if (*b) {
       wgpuBufferDestroy(*b);
       wgpuBufferRelease(*b);
@@ -301,12 +316,10 @@ void WebGpuModel::release_activations() {
   }
   tensors_.clear();
   cap_tokens_ = cap_batch_ = 0;
-  readback_capacity_ = 0;
   activation_bytes_ = 0;
 }
 
 void WebGpuModel::ensure_activations(size_t batch, size_t tokens) {
-  const uint64_t H = spec_.config.hidden_size, D = spec_.dimension();
   if (tokens > cap_tokens_ || batch > cap_batch_) {
     // Grow to at least the request, and geometrically, so a slowly rising size does not reallocate every call;
     // but exactly to the request once the device ran out of memory: doubling would ask for what just failed.
@@ -323,9 +336,6 @@ void WebGpuModel::ensure_activations(size_t batch, size_t tokens) {
       tensors_.push_back(ctx_->create_buffer(tensor_bytes(t), kStorage, graph_.tensors[t].name.c_str()));
       activation_bytes_ += tensor_bytes(t);
     }
-    readback_capacity_ = std::max(T * H, B * D) * 4;
-    readback_ = ctx_->create_buffer(readback_capacity_, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, "readback");
-    activation_bytes_ += readback_capacity_;
   }
 }
 
@@ -334,10 +344,10 @@ std::string WebGpuModel::name() const { return std::string("webgpu-") + precisio
 void WebGpuModel::submit(const TokenBatch& batch) {
   const double t_start = now_ms();
   if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, ctx_->lost_message());
-  if (inflight_ && !inflight_->done()) {
-    throw Error(ErrorCode::kInternal, "WebGPU forward pass submitted while another is in flight");
+  if (inflight_.size() >= max_in_flight()) {
+    throw Error(ErrorCode::kInternal, "WebGPU forward pass submitted while " + std::to_string(inflight_.size()) +
+                                          " are in flight");
   }
-  inflight_.reset();
   const ModelConfig& c = spec_.config;
   const size_t B = batch.batch, S = batch.seq, T = B * S;
   if (B == 0 || S == 0) throw Error(ErrorCode::kInvalidInput, "empty batch");
@@ -374,6 +384,13 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   const uint32_t H = c.hidden_size;
   const uint32_t D = static_cast<uint32_t>(spec_.dimension());
   const uint64_t tH = uint64_t(T) * H * 4;
+  const uint64_t out_bytes = batch.output == BatchOutput::kHiddenStates
+                                 ? (kernels_.precision() == GpuPrecision::kF16 ? (uint64_t(T) * H * 2 + 3) & ~uint64_t(3) : tH)
+                                 : uint64_t(B) * D * 4;
+  const uint64_t timestamp_offset = timestamps_ ? (out_bytes + 7) & ~uint64_t(7) : 0;
+  const size_t slot = readback_slot(timestamps_ ? timestamp_offset + 16 : out_bytes);
+  WGPUBuffer readback = readbacks_[slot].buffer;
+  const bool timed = timestamps_ && slot < kTimedSlots;
   wgpuQueueWriteBuffer(ctx_->queue(), ids_, 0, ids.data(), T * 4);
   wgpuQueueWriteBuffer(ctx_->queue(), lengths_, 0, lengths.data(), B * 4);
 
@@ -387,69 +404,31 @@ void WebGpuModel::submit(const TokenBatch& batch) {
       half_values = size_t(T) * H;
       bytes = (uint64_t(half_values) * 2 + 3) & ~uint64_t(3);
     }
-    r.copy_after(ref(tensor(graph_.hidden_states), bytes), readback_);
+    r.copy_after(ref(tensor(graph_.hidden_states), bytes), readback);
   } else {
     bytes = uint64_t(B) * D * 4;
-    r.copy_after(ref(tensor(graph_.embeddings), bytes), readback_);
+    r.copy_after(ref(tensor(graph_.embeddings), bytes), readback);
   }
-  r.submit();
+  const TimedPass tp{timestamps_, 2 * static_cast<uint32_t>(slot), resolve_, 256 * uint64_t(slot)};
+  if (timed) r.copy_after(BufferRef{resolve_, tp.resolve_offset, 16}, readback, timestamp_offset);
+  r.submit(timed ? &tp : nullptr);
 
-  inflight_half_values_ = half_values;
-  inflight_ = start_readback(ctx_->device(), readback_, bytes);
-  phases_.last_record_ms = inflight_->submitted_at - t_start;
+  InFlight f;
+  f.readback = start_readback(ctx_->device(), readback, timed ? timestamp_offset + 16 : bytes);
+  f.slot = slot;
+  f.half_values = half_values;
+  f.result_bytes = bytes;
+  f.timestamp_offset = timed ? timestamp_offset : 0;
+  readbacks_[slot].use = f.readback;
+  if (pass_log_.size() < kPassLogSize) {
+    f.log = pass_log_.size();
+    pass_log_.push_back(PassTimes{B, S, t_start - log_start_, f.readback->submitted_at - log_start_});
+    pass_log_.back().flops = graph_flops(graph_, batch.lengths.data(), B);
+  }
+  phases_.last_record_ms = f.readback->submitted_at - t_start;
   phases_.record_ms += phases_.last_record_ms;
-}
-
-WebGpuModel::State WebGpuModel::state() const {
-  if (!inflight_) return State::kIdle;
-  if (!inflight_->done()) return ctx_->lost() ? State::kFailed : State::kPending;
-  return inflight_->map_ok && inflight_->error.empty() && !ctx_->lost() ? State::kReady : State::kFailed;
-}
-
-const std::string& WebGpuModel::failure() const {
-  static const std::string none;
-  if (ctx_->lost()) return ctx_->lost_message();
-  return inflight_ ? inflight_->error : none;
-}
-
-void WebGpuModel::read(float* out) {
-  const State s = state();
-  if (s == State::kIdle) throw Error(ErrorCode::kInternal, "no WebGPU result to read");
-  if (s == State::kPending) throw Error(ErrorCode::kInternal, "WebGPU result read before it was ready");
-  if (s == State::kFailed) {
-    const std::string msg = failure();
-    const bool oom = inflight_->out_of_memory && !ctx_->lost();
-    if (inflight_->done()) {
-      if (inflight_->map_ok) wgpuBufferUnmap(inflight_->readback);
-      inflight_.reset();
-    }
-    if (oom) {
-      // Some activation buffers (or the uniform buffer, on a first pass) are invalid: drop them all so the next
-      // (smaller) pass allocates afresh.
-      release_activations();
-      recorder_.release_uniforms();
-      grow_exact_ = true;
-    }
-    if (ctx_->lost()) throw Error(ErrorCode::kDeviceLost, msg);
-    if (oom) throw Error(ErrorCode::kOutOfMemory, msg);
-    throw Error(ErrorCode::kInternal, msg.empty() ? "WebGPU forward pass failed" : msg);
-  }
-  const double t_read = now_ms();
-  if (inflight_half_values_) {
-    std::vector<uint16_t> half(static_cast<size_t>(inflight_->bytes / 2));
-    port::read_mapped(inflight_->readback, inflight_->bytes, half.data());
-    if (out) {
-      for (size_t i = 0; i < inflight_half_values_; ++i) out[i] = half_to_float(half[i]);
-    }
-  } else {
-    port::read_mapped(inflight_->readback, inflight_->bytes, out);
-  }
-  phases_.last_read_ms = now_ms() - t_read;
-  phases_.last_gpu_wait_ms = inflight_->mapped_at - inflight_->submitted_at;
-  phases_.read_ms += phases_.last_read_ms;
-  phases_.gpu_wait_ms += phases_.last_gpu_wait_ms;
-  ++phases_.passes;
-  inflight_.reset();
+  host_free_at_ = f.readback->submitted_at;
+  inflight_.push_back(std::move(f));
 }
 
 }  // namespace gpuembed::webgpu

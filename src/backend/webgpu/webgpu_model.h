@@ -9,7 +9,10 @@
 //   poll()         -> false until the map and the error scopes have called back         (JS awaits
 //                     Module.gpuembedWait() between polls)
 //   read(out)      -> copies the result out, or throws the failure (kOutOfMemory, kDeviceLost, ...)
-// Only one forward pass may be in flight per model.
+// Two passes may be in flight (max_in_flight): the second is recorded while the device runs the first. They share
+// the activation buffers, which is safe because the queue runs them in submit order (the second pass's uploads are
+// queue writes, ordered after the first pass's commands); each has its own readback buffer, since a buffer being
+// mapped cannot be copied into.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,13 +47,15 @@ class WebGpuModel final : public Backend {
   size_t max_tokens() const override;
   std::string name() const override;
 
+  size_t max_in_flight() const override { return 2; }
   void submit(const TokenBatch& batch) override;
   bool poll() override { return state() != State::kPending; }
+  void cancel() override;
   // Floats read() writes: [batch, dimension] for embeddings, [batch * seq, hidden] for hidden states. A pass whose
   // buffers the device could not allocate throws kOutOfMemory (after freeing the activation buffers: a smaller
   // batch may fit).
   void read(float* out) override;
-  State state() const;
+  State state() const;  // of the oldest pass not yet read
   const std::string& failure() const;
 
   GpuContext& context() { return *ctx_; }
@@ -60,17 +65,32 @@ class WebGpuModel final : public Backend {
   // Why these weights cannot be stored as f16 (a value f16 cannot hold), or "" when they can.
   static std::string f16_unsuitable(const ModelWeights& weights);
   uint64_t weight_bytes() const { return weight_bytes_; }
-  uint64_t activation_bytes() const { return activation_bytes_; }
+  uint64_t activation_bytes() const;
 
   // Host-side phases of forward passes (milliseconds, emscripten_get_now): record = submit() (validation, upload of
-  // ids/params, encoding, queue.submit, mapAsync); gpu_wait = end of submit() -> the readback's map callback (GPU
-  // execution + the event loop's latency in delivering the callback); read = copying the mapped result out.
+  // ids/params, encoding, queue.submit, mapAsync); gpu_wait = the part of end of submit() -> the readback's map
+  // callback (GPU execution + the event loop's latency in delivering the callback) during which the host had no
+  // other pass to record or read: with one pass at a time, all of it; read = copying the mapped result out.
+  // gpu_exec: the device's own time for the passes' compute (timestamps around each pass's compute pass), on a
+  // device with 'timestamp-query' (timed_passes counts them).
   struct PhaseStats {
-    uint64_t passes = 0;
-    double record_ms = 0, gpu_wait_ms = 0, read_ms = 0;            // sums over passes
+    uint64_t passes = 0, timed_passes = 0;
+    double record_ms = 0, gpu_wait_ms = 0, read_ms = 0, gpu_exec_ms = 0;  // sums over passes
     double last_record_ms = 0, last_gpu_wait_ms = 0, last_read_ms = 0;
   };
   const PhaseStats& phase_stats() const { return phases_; }
+  // Each pass since begin_pass_log(), for showing the overlap (times in ms from that call): recorded during
+  // [record_start, submitted], its result mapped at `mapped`, read during [read_start, read_end]. Kept for the
+  // first kPassLogSize passes.
+  // flops: graph_flops of its texts; gpu_exec: -1 without timestamps.
+  struct PassTimes {
+    size_t texts = 0, seq = 0;
+    double record_start = 0, submitted = 0, mapped = 0, read_start = 0, read_end = 0, gpu_exec = -1, flops = 0;
+  };
+  static constexpr size_t kPassLogSize = 64;
+  void begin_pass_log();
+  bool timestamps() const { return timestamps_ != nullptr; }
+  const std::vector<PassTimes>& pass_log() const { return pass_log_; }
   const Recorder& recorder() const { return recorder_; }
 
 
@@ -108,9 +128,23 @@ class WebGpuModel final : public Backend {
   uint64_t weight_bytes_ = 0;
 
   size_t cap_tokens_ = 0, cap_batch_ = 0;
-  WGPUBuffer ids_ = nullptr, lengths_ = nullptr, readback_ = nullptr;
+  WGPUBuffer ids_ = nullptr, lengths_ = nullptr;
   std::vector<WGPUBuffer> tensors_;  // per tensor of graph_, sized for cap_tokens_ / cap_batch_
-  uint64_t readback_capacity_ = 0;
+  // Readback buffers, one per pass in flight. `use`: the pass that last mapped it, while it is unread; `orphan`: that
+  // pass was cancelled, and the buffer is free once its map has called back.
+  struct ReadbackSlot {
+    WGPUBuffer buffer = nullptr;
+    uint64_t capacity = 0;
+    std::shared_ptr<PassReadback> use;
+    bool orphan = false;
+  };
+  std::vector<ReadbackSlot> readbacks_;
+  size_t readback_slot(uint64_t bytes);
+  // Timestamps (devices with 'timestamp-query'): the pass of readback slot k writes queries 2k, 2k + 1, resolved at
+  // 256 k of resolve_ (the resolve offset's alignment) and copied after the pass's result in its readback.
+  static constexpr uint32_t kTimedSlots = 8;
+  WGPUQuerySet timestamps_ = nullptr;
+  WGPUBuffer resolve_ = nullptr;
   // Activation buffers are bound whole (their capacity), so cached bind groups stay valid when the batch shape changes.
   BufferRef whole(WGPUBuffer b) const;
   uint64_t activation_buffer_bytes(uint64_t values) const;
@@ -122,9 +156,18 @@ class WebGpuModel final : public Backend {
   uint64_t activation_bytes_ = 0;
   bool grow_exact_ = false;  // after an out-of-memory failure: activation buffers sized to the request, no doubling
 
-  std::shared_ptr<PassReadback> inflight_;
-  size_t inflight_half_values_ = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
+  struct InFlight {
+    std::shared_ptr<PassReadback> readback;
+    size_t slot = 0;
+    size_t half_values = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
+    uint64_t result_bytes = 0, timestamp_offset = 0;  // timestamp_offset 0: none
+    size_t log = SIZE_MAX;   // index into pass_log_
+  };
+  std::vector<InFlight> inflight_;  // oldest first
   PhaseStats phases_;
+  double host_free_at_ = 0;  // end of the last submit() or read(): the host waits for the device after it
+  double log_start_ = 0;
+  std::vector<PassTimes> pass_log_;
 };
 
 }  // namespace gpuembed::webgpu

@@ -13,10 +13,12 @@
 
 extern "C" {
 // From src/wasm/webgpu_compat.js.
-void gpuembedjs_request_device(double min_storage_binding, int want_shader_f16,
+void gpuembedjs_request_device(double min_storage_binding, int want_features,
                                void (*cb)(int, int, const char*, const uint32_t*, const char*, void*), void* user);
 void gpuembedjs_notify();
 void gpuembedjs_buffer_stats(double* out);
+int gpuembedjs_timestamp_set(int device, int count);
+int gpuembedjs_begin_timed_pass(int encoder, int query_set, int first);
 }
 
 namespace gpuembed::webgpu::port {
@@ -46,7 +48,8 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
   info.message = message ? message : "";
   info.f16_note = f16_note ? f16_note : "";
   if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim,
-                 //  device features: bit 0 shader-f16, bit 1 subgroup matrix; its M, N, K; subgroup max size]
+                 //  device features: bit 0 shader-f16, bit 1 subgroup matrix, bit 2 timestamp-query;
+                 //  the subgroup matrix's M, N, K; subgroup max size]
     info.max_storage_binding = limits[0] | (uint64_t(limits[1]) << 32);
     info.max_buffer_size = limits[2] | (uint64_t(limits[3]) << 32);
     info.max_workgroup_storage = limits[4];
@@ -61,6 +64,7 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
       info.sgm_k = limits[11];
       info.subgroup_max_size = limits[12];
     }
+    info.timestamps = (limits[8] & 4u) != 0;
   }
   DeviceCallback cb = p->cb;
   void* u = p->user;
@@ -70,8 +74,22 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
 }  // namespace
 
 void request_device(const DeviceRequest& request, DeviceCallback callback, void* user) {
-  gpuembedjs_request_device(static_cast<double>(request.min_storage_binding), request.want_shader_f16 ? 1 : 0,
-                            on_device, new PendingRequest{callback, user});
+  gpuembedjs_request_device(static_cast<double>(request.min_storage_binding),
+                            (request.want_shader_f16 ? 1 : 0) | (request.want_timestamps ? 2 : 0), on_device,
+                            new PendingRequest{callback, user});
+}
+
+// 3.1.6's query-set descriptor and compute-pass descriptor predate today's timestamp API (timestampWrites with
+// beginning / end indices): both are made on the JS side.
+WGPUQuerySet create_timestamp_set(WGPUDevice device, uint32_t count) {
+  return reinterpret_cast<WGPUQuerySet>(static_cast<uintptr_t>(
+      gpuembedjs_timestamp_set(static_cast<int>(reinterpret_cast<uintptr_t>(device)), static_cast<int>(count))));
+}
+
+WGPUComputePassEncoder begin_timed_pass(WGPUCommandEncoder encoder, WGPUQuerySet set, uint32_t first) {
+  return reinterpret_cast<WGPUComputePassEncoder>(static_cast<uintptr_t>(gpuembedjs_begin_timed_pass(
+      static_cast<int>(reinterpret_cast<uintptr_t>(encoder)), static_cast<int>(reinterpret_cast<uintptr_t>(set)),
+      static_cast<int>(first))));
 }
 
 WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label) {

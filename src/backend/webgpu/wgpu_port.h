@@ -26,6 +26,8 @@ struct DeviceRequest {
   // 'subgroups' + 'chromium-experimental-subgroup-matrix' when the adapter offers them with an f16 x f16 -> f32
   // configuration (matmul_sgmat.wgsl), unless the host opted out with the module option gpuembedSubgroupMatrix: false.
   bool want_shader_f16 = false;
+  // Ask for 'timestamp-query' when the adapter has it (measuring the device's execution time); never required.
+  bool want_timestamps = false;
 };
 
 struct DeviceInfo {
@@ -45,6 +47,7 @@ struct DeviceInfo {
   bool subgroup_matrix = false;
   uint32_t sgm_m = 0, sgm_n = 0, sgm_k = 0;
   uint32_t subgroup_max_size = 0;
+  bool timestamps = false;   // the device was created with 'timestamp-query'
 };
 
 using DeviceCallback = void (*)(const DeviceInfo& info, void* user);
@@ -54,6 +57,11 @@ void request_device(const DeviceRequest& request, DeviceCallback callback, void*
 
 WGPUShaderModule create_wgsl_module(WGPUDevice device, const std::string& source, const char* label);
 void dispatch(WGPUComputePassEncoder pass, uint32_t x, uint32_t y, uint32_t z);
+
+// Timestamps (devices with 'timestamp-query'): a query set of `count` timestamps, and a compute pass that writes
+// timestamps `first` (its beginning) and `first + 1` (its end).
+WGPUQuerySet create_timestamp_set(WGPUDevice device, uint32_t count);
+WGPUComputePassEncoder begin_timed_pass(WGPUCommandEncoder encoder, WGPUQuerySet set, uint32_t first);
 
 // Readback: maps [0, size) for reading; callback(ok) from the event loop. read_mapped copies it out and unmaps.
 using MapCallback = void (*)(bool ok, void* user);

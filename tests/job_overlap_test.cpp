@@ -1,0 +1,256 @@
+// The job driver's overlap (api/job.h) on a backend that holds two passes, as WebGPU does: the next pass is
+// submitted before the previous one is read, large buckets are cut into a few passes, and every text is read once,
+// in input order, through an out-of-memory pass and a device lost with a pass in flight. The fake's "embedding" of
+// a row is a function of that row's ids alone, so any cut must give the same rows as the job without overlap.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <string>
+
+#include "api/job.h"
+#include "gpuembed/error.h"
+
+namespace gpuembed {
+namespace {
+
+constexpr size_t kDim = 3;
+
+std::vector<float> expected_row(const std::vector<int32_t>& ids) {
+  float sum = 0, weighted = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    sum += static_cast<float>(ids[i]);
+    weighted += static_cast<float>(ids[i]) * static_cast<float>(i + 1);
+  }
+  return {sum, weighted, static_cast<float>(ids.size())};
+}
+
+// Holds up to `depth` passes; the oldest is ready one poll() after it reached the front. Passes are numbered from 0
+// in submit order: `oom_pass` runs out of memory, and the passes submitted while it is unread fail with it (they
+// bound its invalid buffers); `lost_at_read` loses the device at that read (counted from 0).
+class PipelinedDevice final : public Backend {
+ public:
+  size_t depth = 2, device_max_tokens = SIZE_MAX;
+  size_t oom_pass = SIZE_MAX, lost_at_read = SIZE_MAX;
+  std::vector<size_t> pass_sizes;   // texts per submitted pass
+  std::vector<size_t> pass_tokens;  // batch * seq per submitted pass
+  size_t most_in_flight = 0, reads = 0, cancels = 0, texts_read = 0;
+
+  std::string name() const override { return "pipelined-fake"; }
+  size_t max_tokens() const override { return device_max_tokens; }
+  size_t max_in_flight() const override { return depth; }
+  void submit(const TokenBatch& b) override {
+    if (queue_.size() >= depth) throw Error(ErrorCode::kInternal, "submit beyond max_in_flight");
+    if (lost_) throw Error(ErrorCode::kDeviceLost, "fake device lost");
+    EXPECT_LE(b.batch * b.seq, device_max_tokens);
+    const size_t number = pass_sizes.size();
+    pass_sizes.push_back(b.batch);
+    pass_tokens.push_back(b.batch * b.seq);
+    const bool poisoned = std::any_of(queue_.begin(), queue_.end(), [](const Pass& p) { return p.oom; });
+    queue_.push_back(Pass{b, number == oom_pass, poisoned});
+    most_in_flight = std::max(most_in_flight, queue_.size());
+    seen_ = false;
+  }
+  bool poll() override {
+    if (queue_.empty()) return false;
+    if (!seen_) {  // the first poll only sees the pass on its way
+      seen_ = true;
+      return false;
+    }
+    return true;
+  }
+  void read(float* out) override {
+    if (queue_.empty() || !seen_) throw Error(ErrorCode::kInternal, "read before ready");
+    const Pass p = queue_.front();
+    queue_.pop_front();
+    seen_ = false;
+    if (reads++ == lost_at_read) lost_ = true;
+    if (lost_) throw Error(ErrorCode::kDeviceLost, "fake device lost");
+    if (p.oom) throw Error(ErrorCode::kOutOfMemory, "Fake out of memory: buffer refused");
+    if (p.poisoned) throw Error(ErrorCode::kInternal, "Fake validation error: invalid buffer");
+    texts_read += p.batch.batch;
+    for (size_t b = 0; b < p.batch.batch; ++b) {
+      const auto first = p.batch.ids.begin() + static_cast<ptrdiff_t>(b * p.batch.seq);
+      const auto row = expected_row(std::vector<int32_t>(first, first + p.batch.lengths[b]));
+      std::copy(row.begin(), row.end(), out + b * kDim);
+    }
+  }
+  void cancel() override {
+    ++cancels;
+    queue_.clear();
+  }
+
+ private:
+  struct Pass {
+    TokenBatch batch;
+    bool oom, poisoned;
+  };
+  std::deque<Pass> queue_;
+  bool seen_ = false, lost_ = false;
+};
+
+std::vector<std::vector<int32_t>> texts_of_lengths(const std::vector<size_t>& lengths) {
+  std::vector<std::vector<int32_t>> ids;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    std::vector<int32_t> row(lengths[i]);
+    for (size_t k = 0; k < row.size(); ++k) row[k] = static_cast<int32_t>(1 + (i * 7 + k * 3) % 50);
+    ids.push_back(row);
+  }
+  return ids;
+}
+
+// Mixed lengths, in an order unlike the sorted one.
+std::vector<size_t> mixed_lengths(size_t n, size_t longest) {
+  std::vector<size_t> lengths(n);
+  for (size_t i = 0; i < n; ++i) lengths[i] = 1 + (i * 37 + 11) % longest;
+  return lengths;
+}
+
+JobShape shape(size_t max_batch) {
+  JobShape s;
+  s.dimension = kDim;
+  s.max_batch = max_batch;
+  return s;
+}
+
+void run_async(Job& job, Backend& backend, PassLimit& limit) {
+  while (!job.step(backend, limit)) {
+  }
+}
+
+// Every pass of `cut` lies inside one pass of `plain` (the same texts in the same order), and is either that whole
+// pass or a piece of at least kOverlapMinPassTokens tokens: no text changes the size class of its pass.
+void expect_cut_within_plain_passes(const PipelinedDevice& cut, const PipelinedDevice& plain, const std::string& at) {
+  std::vector<size_t> plain_ends = {0}, cut_ends = {0};
+  for (size_t n : plain.pass_sizes) plain_ends.push_back(plain_ends.back() + n);
+  for (size_t n : cut.pass_sizes) cut_ends.push_back(cut_ends.back() + n);
+  for (size_t end : plain_ends) {
+    EXPECT_TRUE(std::binary_search(cut_ends.begin(), cut_ends.end(), end)) << at << ": a cut pass spans texts " << end;
+  }
+  for (size_t i = 0; i < cut.pass_sizes.size(); ++i) {
+    const bool whole = std::binary_search(plain_ends.begin(), plain_ends.end(), cut_ends[i]) &&
+                       std::binary_search(plain_ends.begin(), plain_ends.end(), cut_ends[i + 1]);
+    if (!whole) EXPECT_GE(cut.pass_tokens[i], kOverlapMinPassTokens) << at << ": pass " << i;
+  }
+}
+
+std::vector<float> reference(const std::vector<std::vector<int32_t>>& ids) {
+  std::vector<float> want;
+  for (const auto& row : ids) {
+    const auto r = expected_row(row);
+    want.insert(want.end(), r.begin(), r.end());
+  }
+  return want;
+}
+
+TEST(JobOverlap, AFullBucketIsCutIntoChunksAndTwoPassesAreInFlight) {
+  const auto ids = texts_of_lengths(std::vector<size_t>(256, 128));
+  PipelinedDevice dev;
+  PassLimit limit;
+  Job job(ids, shape(256));
+  run_async(job, dev, limit);
+  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(dev.pass_sizes, std::vector<size_t>(kOverlapChunks, 256 / kOverlapChunks));
+  EXPECT_EQ(dev.most_in_flight, 2u);
+  EXPECT_EQ(dev.texts_read, ids.size());
+
+  // the same job without overlap: one pass, one at a time, the same rows
+  PipelinedDevice plain;
+  Job off(ids, shape(256));
+  off.set_overlap(false);
+  run_async(off, plain, limit);
+  EXPECT_EQ(off.result(), job.result());
+  EXPECT_EQ(plain.pass_sizes, std::vector<size_t>{256});
+  EXPECT_EQ(plain.most_in_flight, 1u);
+}
+
+TEST(JobOverlap, PassesBelowTheMinimumAreNotCut) {
+  const auto ids = texts_of_lengths(std::vector<size_t>(32, 10));
+  PipelinedDevice dev;
+  PassLimit limit;
+  Job job(ids, shape(32));
+  run_async(job, dev, limit);
+  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(dev.pass_sizes, std::vector<size_t>{32});
+}
+
+TEST(JobOverlap, MixedLengthsGiveTheRowsOfTheJobWithoutOverlapAtManyChunkCounts) {
+  size_t cut_jobs = 0;
+  for (size_t texts : {1u, 2u, 7u, 33u, 100u, 257u, 600u, 1500u}) {
+    for (size_t max_batch : {1u, 4u, 32u, 256u}) {
+      for (size_t device_tokens : {size_t(300), size_t(9000), SIZE_MAX}) {
+        const auto ids = texts_of_lengths(mixed_lengths(texts, 260));
+        PassLimit limit;
+        PipelinedDevice dev;
+        dev.device_max_tokens = device_tokens;
+        Job job(ids, shape(max_batch));
+        std::vector<size_t> progress;
+        job.on_progress = [&](size_t done, size_t) { progress.push_back(done); };
+        run_async(job, dev, limit);
+        PipelinedDevice plain;
+        plain.device_max_tokens = device_tokens;
+        Job off(ids, shape(max_batch));
+        off.set_overlap(false);
+        run_async(off, plain, limit);
+        const std::string at = std::to_string(texts) + " texts, max_batch " + std::to_string(max_batch) +
+                               ", device tokens " + std::to_string(device_tokens);
+        EXPECT_EQ(job.result(), off.result()) << at;
+        EXPECT_EQ(job.result(), reference(ids)) << at;
+        EXPECT_EQ(dev.texts_read, ids.size()) << at;
+        EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end())) << at;
+        EXPECT_EQ(progress.back(), ids.size()) << at;
+        expect_cut_within_plain_passes(dev, plain, at);
+        if (dev.pass_sizes.size() > plain.pass_sizes.size()) ++cut_jobs;
+      }
+    }
+  }
+  EXPECT_GE(cut_jobs, 8u);  // the cut happened, in several of these shapes (9 with today's constants)
+}
+
+TEST(JobOverlap, OutOfMemoryInTheSecondChunkDrainsThePassBehindAndRedoesBoth) {
+  const auto ids = texts_of_lengths(std::vector<size_t>(256, 128));
+  PipelinedDevice dev;
+  dev.oom_pass = 1;  // the second chunk; the third, submitted behind it, fails with it
+  PassLimit limit;
+  Job job(ids, shape(256));
+  std::vector<size_t> progress;
+  job.on_progress = [&](size_t done, size_t) { progress.push_back(done); };
+  run_async(job, dev, limit);
+  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(job.oom_splits(), 1u);
+  EXPECT_EQ(limit.tokens, 32u * 128u);
+  // 64 read | 64 out of memory, 64 thrown away | then passes of 32: 4096 tokens, not cut further
+  EXPECT_EQ(dev.pass_sizes, (std::vector<size_t>{64, 64, 64, 32, 32, 32, 32, 32, 32}));
+  EXPECT_EQ(dev.texts_read, ids.size());  // nothing read twice
+  EXPECT_EQ(progress, (std::vector<size_t>{64, 96, 128, 160, 192, 224, 256}));
+  EXPECT_EQ(dev.cancels, 0u);
+}
+
+TEST(JobOverlap, DeviceLostWithAChunkInFlightRedoesTheUnreadTextsOnTheFallback) {
+  const auto ids = texts_of_lengths(mixed_lengths(300, 128));
+  PipelinedDevice dev;
+  dev.lost_at_read = 1;  // the second read; the third chunk is in flight then
+  PassLimit limit;
+  Job job(ids, shape(128));
+  size_t done_at_loss = 0;
+  try {
+    run_async(job, dev, limit);
+    FAIL() << "no device loss";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kDeviceLost);
+    done_at_loss = job.texts_done();
+  }
+  EXPECT_EQ(dev.cancels, 1u);  // the chunk still in flight was dropped
+  EXPECT_EQ(done_at_loss, dev.texts_read);
+  EXPECT_FALSE(job.finished());
+  // as Pipeline::run does: the unread texts on the fallback, one pass at a time
+  job.abandon_pass();
+  PipelinedDevice fallback;
+  fallback.depth = 1;
+  run_async(job, fallback, limit);
+  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(done_at_loss + fallback.texts_read, ids.size());  // nothing lost, nothing twice
+}
+
+}  // namespace
+}  // namespace gpuembed

@@ -1,0 +1,217 @@
+// The WebGPU job's overlap (api/job.h: the next pass recorded while the device runs the previous one, full buckets
+// cut into a few passes) against the same module with the overlap off (one pass at a time, none cut), bit for
+// bit, on the software adapter: many pass counts and texts of mixed lengths, an out-of-memory failure in the second
+// pass, and a device lost while a pass is in flight. The cut's minimum is lowered to MIN_PASS_TOKENS (still far
+// above the few tokens at which the kernels choose another matmul) so that the software adapter gets several
+// pieces from small requests; the job driver's own constants are tested natively (tests/job_overlap_test.cpp).
+// Also: the pass log's FLOP count, and GPU timestamps where the adapter offers them (absent where not asked for).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { nodeGpu, loadModuleFactory, readModelFiles, requireModels } from './env.mjs';
+import { GpuEmbedCore } from '../../src/wasm/core.mjs';
+
+const MODEL = 'tiny-bert-cls';
+const MIN_PASS_TOKENS = 256;
+let gpu, factory;
+before(async () => {
+  requireModels();
+  const g = await nodeGpu();
+  assert.ok(g.gpu, g.why);
+  gpu = g.gpu;
+  factory = await loadModuleFactory();
+});
+after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
+
+const WORDS = 'river stone morning quiet market engine paper silver garden window thunder candle harbor'.split(' ');
+// n texts of about `min` to `min + spread` words, in an order unlike the sorted one.
+function texts(n, min, spread) {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: min + (i * 37 + 11) % spread }, (_, k) => WORDS[(i * 5 + k * 3) % WORDS.length]).join(' '));
+}
+
+async function gpuModel(options = {}, gpuObject = gpu) {
+  const core = await GpuEmbedCore.create(factory, { gpu: gpuObject });
+  const m = core.loadModel(readModelFiles(path.join(requireModels(), MODEL)), { maxBatch: options.maxBatch ?? 64 });
+  await m.initGpu({ timestamps: !!options.timestamps });
+  m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
+  return { core, m };
+}
+
+function assertSameBits(got, want, label) {
+  assert.equal(got.length, want.length, `${label}: length`);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < a.length; ++i) {
+    if (a[i] !== b[i]) assert.fail(`${label}: float ${i} (text ${Math.floor(i / 128)}) differs: ${got[i]} vs ${want[i]}`);
+  }
+}
+
+// A pass was submitted before the one ahead of it was mapped: the two were in flight together.
+function overlapped(passes) {
+  return passes.some((p, i) => i > 0 && p.submitted < passes[i - 1].mapped);
+}
+
+test('overlap on and off give the same bits, at many pass counts and mixed lengths', async () => {
+  const { m } = await gpuModel();
+  const cases = [['64 texts of 20-40 words', texts(64, 20, 20)], ['150 mixed texts', texts(150, 1, 60)],
+                 ['20 mixed texts', texts(20, 1, 40)], ['3 texts', texts(3, 5, 10)], ['1 text', texts(1, 100, 1)]];
+  let cutCases = 0;
+  for (const [label, list] of cases) {
+    m.setGpuOverlap(false);
+    const plain = await m.embedGpu(list);
+    const plainPasses = m.gpuStats().last_job_passes;
+    m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
+    const got = await m.embedGpu(list);
+    const passes = m.gpuStats().last_job_passes;
+    console.log(`# ${label}: ${plainPasses.length} passes one at a time, ${passes.length} with overlap` +
+                ` (texts per pass ${passes.map((p) => p.texts).join(' ')})`);
+    assertSameBits(got, plain, label);
+    assert.ok(!overlapped(plainPasses), `${label}: passes overlapped with the overlap off`);
+    if (passes.length > 1) assert.ok(overlapped(passes), `${label}: ${passes.length} passes, none in flight together`);
+    if (passes.length > plainPasses.length) ++cutCases;
+  }
+  assert.ok(cutCases >= 2, 'the big buckets were not cut');
+  m.free();
+});
+
+// Fails the second "readback" buffer the device is asked for (the second pass in flight needs its own) with an
+// out-of-memory error, as a device does: an invalid buffer and the error in the innermost out-of-memory scope.
+function gpuFailingSecondReadback(realGpu) {
+  const ctl = { readbacks: 0, injected: 0 };
+  return {
+    ctl,
+    gpu: {
+      async requestAdapter(opts) {
+        const adapter = await realGpu.requestAdapter(opts);
+        const requestDevice = adapter.requestDevice.bind(adapter);
+        adapter.requestDevice = async (desc) => {
+          const device = await requestDevice(desc);
+          const scopes = [];
+          const push = device.pushErrorScope.bind(device), pop = device.popErrorScope.bind(device);
+          device.pushErrorScope = (filter) => { scopes.push({ filter, error: null }); push(filter); };
+          device.popErrorScope = async () => {
+            const s = scopes.pop();
+            const real = await pop();
+            return (s && s.error) || real;
+          };
+          const createBuffer = device.createBuffer.bind(device);
+          device.createBuffer = (d) => {
+            if (d.label !== 'readback' || ++ctl.readbacks !== 2) return createBuffer(d);
+            ctl.injected++;
+            push('validation');
+            const invalid = createBuffer({ ...d, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
+            pop();
+            const s = [...scopes].reverse().find((x) => x.filter === 'out-of-memory');
+            s.error = new GPUOutOfMemoryError(`could not allocate ${d.size} bytes for "readback" (test)`);
+            return invalid;
+          };
+          return device;
+        };
+        return adapter;
+      },
+      wgslLanguageFeatures: realGpu.wgslLanguageFeatures,
+    },
+  };
+}
+
+test('out of memory in the second pass: redone in smaller passes, the same bits as without overlap', async () => {
+  const list = texts(64, 20, 20);
+  const { m: ref } = await gpuModel();
+  ref.setGpuOverlap(false);
+  const want = await ref.embedGpu(list);
+  ref.free();
+
+  const { gpu: failing, ctl } = gpuFailingSecondReadback(gpu);
+  const { m } = await gpuModel({}, failing);
+  const got = await m.embedGpu(list);
+  const stats = m.gpuStats();
+  console.log(`# ${ctl.injected} readback refused; ${stats.counters.oom_splits} out-of-memory split, passes of ` +
+              `${stats.last_job_passes.map((p) => p.texts).join(' ')} texts; token limit ${stats.oom_token_limit}`);
+  assert.equal(ctl.injected, 1, 'the second pass did not allocate a readback buffer');
+  assert.equal(stats.counters.oom_splits, 1);
+  assert.ok(stats.oom_token_limit > 0);
+  assertSameBits(got, want, 'after the out-of-memory split');
+  // the job goes on, and the next one keeps to the smaller passes
+  assertSameBits(await m.embedGpu(list), want, 'the next request');
+  assert.equal(m.gpuStats().counters.oom_splits, 1);
+  m.free();
+});
+
+test('device lost with a pass in flight: DEVICE_LOST, the CPU path answers the request whole', async () => {
+  const list = texts(64, 20, 20);
+  const { core, m } = await gpuModel();
+  const want = m.embedCpu(list);
+  // destroys the device right after the third pass is submitted: the first was read, the second and third are
+  // on the device (no map callback comes before the destroy: they come from the event loop)
+  const submit = GPUQueue.prototype.submit;
+  let submits = 0, inFlightAtLoss = -1;
+  GPUQueue.prototype.submit = function (...args) {
+    const r = submit.apply(this, args);
+    if (++submits === 3) {
+      const passes = m.gpuStats().last_job_passes;
+      inFlightAtLoss = passes.filter((p) => !(p.read_end > 0)).length + 1;  // + the one being submitted
+      queueMicrotask(() => m.destroyGpuDevice());  // once the module has returned, before any callback
+    }
+    return r;
+  };
+  let err;
+  try {
+    await m.embedGpu(list);
+  } catch (e) {
+    err = e;
+  } finally {
+    GPUQueue.prototype.submit = submit;
+  }
+  assert.ok(err, 'no error after the device was destroyed');
+  assert.equal(err.code, 'DEVICE_LOST', err.message);
+  assert.equal(inFlightAtLoss, 2, 'two passes were in flight when the device was lost');
+  // the caller's fallback (js/gpuembed.mjs) redoes the texts on the CPU path: every row, once, in input order
+  assertSameBits(m.embedCpu(list), want, 'the request on the CPU path after the loss');
+  assert.equal(m.gpuState(), -5);
+  m.free();
+  void core;
+});
+
+test('pass log: FLOPs of the texts\' tokens; GPU timestamps where offered, absent where not asked for', async () => {
+  const cfg = JSON.parse(readModelFiles(path.join(requireModels(), MODEL)).config);
+  const { hidden_size: H, intermediate_size: I, num_hidden_layers: L } = cfg;
+  // per layer: Q, K, V and the attention output (4 H x H), the two FFN matrices (2 H x I), and Q.K^T and the
+  // attention-weighted V (2 n^2 H)
+  const flops = (n) => L * (2 * n * (4 * H * H + 2 * H * I) + 4 * n * n * H);
+  const one = texts(1, 30, 1);
+  const { core, m } = await gpuModel();
+  await m.embedGpu(one);
+  const plain = m.gpuStats();
+  const [p] = plain.last_job_passes;
+  assert.equal(p.texts, 1);
+  assert.equal(p.flops, flops(p.seq), `FLOPs of one text of ${p.seq} tokens`);  // one text: no padding
+  assert.equal(plain.counters.gpu_exec_ms, undefined, 'timestamps reported without being asked for');
+  assert.equal(p.gpu_exec, undefined);
+  m.free();
+
+  const { m: timed } = await gpuModel({ timestamps: true });
+  const list = texts(64, 20, 20);
+  const got = await timed.embedGpu(list);
+  const s = timed.gpuStats();
+  const adapterHas = await (async () => { const a = await gpu.requestAdapter(); return a.features.has('timestamp-query'); })();
+  console.log(`# timestamp-query ${adapterHas ? 'offered' : 'not offered'}; passes ` +
+              s.last_job_passes.map((q) => `${q.texts}x${q.seq}: gpu_exec ${q.gpu_exec} ms of ` +
+                                    `${(q.mapped - q.record_start).toFixed(2)} ms submit->mapped`).join(', '));
+  if (adapterHas) {
+    assert.ok(s.counters.gpu_exec_ms > 0);
+    assert.equal(s.counters.timed_passes, s.counters.passes);
+    for (const q of s.last_job_passes) {
+      assert.ok(q.gpu_exec > 0 && q.gpu_exec <= q.mapped - q.record_start, `device time ${q.gpu_exec} ms outside its pass`);
+    }
+  } else {
+    assert.equal(s.counters.gpu_exec_ms, undefined);
+  }
+  // the timestamps change nothing in the results
+  const { m: ref } = await gpuModel();
+  ref.setGpuOverlap(false);
+  assertSameBits(got, await ref.embedGpu(list), 'with timestamps');
+  timed.free();
+  ref.free();
+  void core;
+});
