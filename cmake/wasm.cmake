@@ -106,10 +106,11 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/tokenizer/tokenizer_load.cpp
 # Load-time parsing of the sentence-transformers modules (configs, Dense weights, pytorch_model.bin, shards) is not on
 # any hot path: optimised for size, so it costs the module's download budget little.
 # The same for everything else that runs once per model or per pass rather than per token: configs, weight binding,
-# the graph and its family builders, the job driver, WebGPU set-up, and the JS <-> C++ conversions in src/wasm/.
+# the graph and its family builders, the job driver, the CPU backend's op dispatch (its loops are in ops.cpp and the
+# GEMM files), WebGPU set-up, and the JS <-> C++ conversions in src/wasm/.
 file(GLOB GPUEMBED_WASM_COLD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/model/*.cpp
   ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/wasm/*.cpp
-  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp)
+  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/cpu_backend.cpp)
 list(FILTER GPUEMBED_WASM_COLD_SOURCES EXCLUDE REGEX "webgpu/(webgpu_graph|wgpu_port|pass_readback)\\.cpp$")
 set_source_files_properties(${GPUEMBED_WASM_COLD_SOURCES} PROPERTIES COMPILE_OPTIONS "-Oz")
 # The per-token tokenizer code (branchy, scalar) at -O2: -O3's unrolling and inlining buy it little and cost bytes.

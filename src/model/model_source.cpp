@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gpuembed/error.h"
+#include "model/json_text.h"
 
 namespace gpuembed {
 
@@ -47,12 +48,7 @@ class MemorySource final : public ModelSource {
 
 std::shared_ptr<const SafeTensors> open_shards(const ModelSource& src, const std::string& index_text) {
   const std::string where = src.origin() + "/model.safetensors.index.json";
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(index_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorCode::kModelInvalid, where + ": invalid JSON: " + e.what());
-  }
+  const nlohmann::json index = parse_json(index_text, where);
   if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
     throw Error(ErrorCode::kModelInvalid, where + ": expected an object with a 'weight_map' object");
   }

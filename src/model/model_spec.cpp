@@ -5,6 +5,7 @@
 
 #include "gpuembed/error.h"
 #include "model/config_json.h"
+#include "model/json_text.h"
 #include "model/model_invalid.h"
 
 namespace gpuembed {
@@ -13,12 +14,7 @@ namespace config_json {
 using nlohmann::json;
 
 json parse_object(const std::string& text, const std::string& origin) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    invalid(origin, std::string("invalid JSON: ") + e.what());
-  }
+  json j = parse_json(text, origin);
   if (!j.is_object()) invalid(origin, "expected a JSON object");
   return j;
 }
@@ -149,12 +145,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& origi
 
 std::string pooling_dir_from_modules(const std::string& modules_json, const std::string& origin) {
   if (modules_json.empty()) return "1_Pooling";
-  json j;
-  try {
-    j = json::parse(modules_json);
-  } catch (const json::exception& e) {
-    invalid(origin + "/modules.json", std::string("invalid JSON: ") + e.what());
-  }
+  const json j = parse_json(modules_json, origin + "/modules.json");
   if (!j.is_array()) invalid(origin + "/modules.json", "expected a JSON array of modules");
   for (const auto& m : j) {
     // Only string fields are read: nlohmann's value() would throw its own type_error for e.g. {"type": 5}.
@@ -179,12 +170,7 @@ ModelSpec parse_model_spec(const ModelFiles& f) {
 
   if (!f.modules_json.empty()) {
     const std::string origin = f.origin + "/modules.json";
-    json mods;
-    try {
-      mods = json::parse(f.modules_json);
-    } catch (const json::exception& e) {
-      invalid(origin, std::string("invalid JSON: ") + e.what());
-    }
+    const json mods = parse_json(f.modules_json, origin);
     if (!mods.is_array()) invalid(origin, "expected a JSON array of modules");
     bool has_transformer = false;
     for (const auto& m : mods) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
+#include "model/json_text.h"
 #include "model/model_invalid.h"
 
 #ifndef __EMSCRIPTEN__
@@ -137,12 +138,7 @@ void SafeTensors::parse() {
                          std::to_string(size_) + " (truncated or not a safetensors file)");
   }
   const char* hp = reinterpret_cast<const char*>(bytes_ + 8);
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(hp, hp + header_len);
-  } catch (const nlohmann::json::exception& e) {
-    invalid(origin_, std::string("header is not valid JSON: ") + e.what());
-  }
+  const nlohmann::json header = parse_json(std::string_view(hp, header_len), origin_ + " header");
   if (!header.is_object()) invalid(origin_, "header is not a JSON object");
   data_ = bytes_ + 8 + header_len;
   const size_t data_size = size_ - 8 - header_len;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpuembed/error.h"
+#include "model/json_text.h"
 #include "model/model_invalid.h"
 #include "model/torch_state_dict.h"
 #include "pooling/pooling.h"
@@ -14,14 +15,6 @@ namespace gpuembed {
 namespace {
 
 using nlohmann::json;
-
-json parse_json(const std::string& text, const std::string& origin) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    invalid(origin, std::string("invalid JSON: ") + e.what());
-  }
-}
 
 // The names sentence-transformers writes with fullname(); torch's short re-exports are accepted too.
 DenseActivation parse_activation(const std::string& name, const std::string& origin) {

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "model/json_text.h"
+
 namespace gpuembed::tok {
 namespace {
 
@@ -24,7 +26,7 @@ json precompiled_of(const json& normalizer) {
 
 void rebuild_as_class(json& tj, std::string_view tokenizer_config_json) {
   if (tokenizer_config_json.empty() || !tj.is_object()) return;
-  const json cfg = json::parse(tokenizer_config_json, nullptr, false);
+  const json cfg = parse_json_or_discarded(tokenizer_config_json);
   if (!cfg.is_object() || !cfg.contains("tokenizer_class") || !cfg["tokenizer_class"].is_string()) return;
   const std::string cls = cfg["tokenizer_class"].get<std::string>();
   if (cls != "XLMRobertaTokenizer" && cls != "XLMRobertaTokenizerFast") return;

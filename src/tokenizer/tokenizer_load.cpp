@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "gpuembed/error.h"
+#include "model/json_text.h"
 #include "model/model_invalid.h"
 #include "model/model_source.h"
 #include "tokenizer/class_rebuild.h"
@@ -20,14 +21,6 @@ using tok::AddedToken;
 namespace {
 
 constexpr uint64_t kMaxVocabIds = 1u << 24;  // the largest config.json vocab_size accepted (model_spec.cpp)
-
-json parse_json(std::string_view text, const std::string& origin) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::exception& e) {
-    invalid(origin, std::string("invalid JSON (") + e.what() + ")");
-  }
-}
 
 std::string type_name(const json& v) { return v.type_name(); }
 

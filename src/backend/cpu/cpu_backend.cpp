@@ -52,7 +52,8 @@ Precision linear_precision(const Graph& g, size_t i, Precision precision) {
 class CpuBackend final : public Backend {
  public:
   CpuBackend(const ModelSpec& spec, const ModelWeights& weights, Precision precision, int threads)
-      : spec_(spec), weights_(weights), precision_(precision), threads_(threads), graph_(build_graph(spec, weights)) {
+      : spec_(spec), storage_(weights.storage), precision_(precision), threads_(threads),
+        graph_(build_graph(spec, weights)) {
     for (size_t i = 0; i < graph_.ops.size(); ++i) {
       const Op& op = graph_.ops[i];
       linears_.push_back(op.kind == OpKind::kLinear
@@ -250,7 +251,7 @@ class CpuBackend final : public Backend {
   }
 
   ModelSpec spec_;
-  ModelWeights weights_;
+  std::shared_ptr<const void> storage_;  // what the graph's weight views point into
   Precision precision_;
   int threads_;  // 0: the process-wide setting
   Graph graph_;
