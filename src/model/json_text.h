@@ -9,12 +9,12 @@
 
 namespace gpuembed {
 
-// Not JSON: kModelInvalid naming `origin` (the file) and nlohmann's reason.
-inline nlohmann::json parse_json(std::string_view text, const std::string& origin) {
+// Not JSON: kModelInvalid naming `origin` (the file), `what` and nlohmann's reason.
+inline nlohmann::json parse_json(std::string_view text, const std::string& origin, const char* what = "invalid JSON") {
   try {
     return nlohmann::json::parse(text.data(), text.data() + text.size());
   } catch (const nlohmann::json::exception& e) {
-    invalid(origin, std::string("invalid JSON: ") + e.what());
+    invalid(origin, std::string(what) + ": " + e.what());
   }
 }
 

@@ -138,7 +138,7 @@ void SafeTensors::parse() {
                          std::to_string(size_) + " (truncated or not a safetensors file)");
   }
   const char* hp = reinterpret_cast<const char*>(bytes_ + 8);
-  const nlohmann::json header = parse_json(std::string_view(hp, header_len), origin_ + " header");
+  const nlohmann::json header = parse_json(std::string_view(hp, header_len), origin_, "header is not valid JSON");
   if (!header.is_object()) invalid(origin_, "header is not a JSON object");
   data_ = bytes_ + 8 + header_len;
   const size_t data_size = size_ - 8 - header_len;
