@@ -18,8 +18,9 @@ mergeInto(LibraryManager.library, {
   // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16,
   // bit 1: subgroup matrix, bit 2: timestamp-query), the subgroup-matrix configuration's M, N, K, the adapter's
   // subgroup max size].
-  // With shader-f16 the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16
-  // -> f32 configuration, unless Module.gpuembedSubgroupMatrix === false; without it the device is the f16 one.
+  // With shader-f16 and Module.gpuembedSubgroupMatrix === true (opt-in: the kernel has not run on such hardware yet),
+  // the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16 -> f32
+  // configuration; without it the device is the f16 one.
   gpuembedjs_request_device__deps: ['$WebGPU', '$callUserCallback',
                                     '$runtimeKeepalivePush', '$runtimeKeepalivePop'],
   gpuembedjs_request_device: function(minBinding, want, cb, user) {
@@ -31,7 +32,7 @@ mergeInto(LibraryManager.library, {
     // The f16 x f16 -> f32 configuration (16 x 16 x 16 where offered: the tile the kernel was written around) and
     // the subgroup max size, or null.
     function sgmConfig(o, info) {
-      if (!wantF16 || Module["gpuembedSubgroupMatrix"] === false || !hasF16(o) || !has(o, "subgroups") || !has(o, SGM)) return null;
+      if (!wantF16 || Module["gpuembedSubgroupMatrix"] !== true || !hasF16(o) || !has(o, "subgroups") || !has(o, SGM)) return null;
       var list = (info && info["subgroupMatrixConfigs"]) || [], best = null;
       for (var i = 0; i < list.length; ++i) {
         var c = list[i];

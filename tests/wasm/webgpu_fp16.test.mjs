@@ -139,11 +139,8 @@ test("device descriptors: fp16 asks for 'shader-f16'; fp32 (the default) asks ex
   const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout('no-such-feature', seen) });
   const m16 = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
   assert.equal(m16.precision, 'fp16');
-  // where the adapter offers subgroup matrices with an f16 -> f32 configuration, those features are asked for too
-  const a = await gpu.requestAdapter();
-  const sgm = a.features.has('subgroups') && a.features.has(SGM) &&
-    [...(a.info.subgroupMatrixConfigs || [])].some((k) => k.componentType === 'f16' && k.resultComponentType === 'f32');
-  assert.deepEqual(seen[0].requiredFeatures, sgm ? ['shader-f16', 'subgroups', SGM] : ['shader-f16']);
+  // subgroup matrices are asked for only on the module option gpuembedSubgroupMatrix: true (next test)
+  assert.deepEqual(seen[0].requiredFeatures, ['shader-f16']);
   const m32 = await gpuModel('tiny-bert-cls', undefined, c);
   assert.equal(m32.precision, 'fp32');
   assert.equal(m32.precisionNote, null);
@@ -152,11 +149,11 @@ test("device descriptors: fp16 asks for 'shader-f16'; fp32 (the default) asks ex
                    ['maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBufferBindingSize']);
 });
 
-// An adapter that lists Dawn's subgroup-matrix feature with an f16 -> f32 configuration: the device is asked for it
-// (matmul_sgmat.wgsl); this one is lavapipe's behind a wrapper, which refuses the feature, so the device request
-// falls back to 'shader-f16' alone and fp16 runs matmul_f16.wgsl, golden within the bar. The module option
-// gpuembedSubgroupMatrix: false keeps the feature out of the request.
-test('fp16 on an adapter listing subgroup matrices: asked for, refused, fp16 runs matmul_f16; the opt-out is honoured',
+// An adapter that lists Dawn's subgroup-matrix feature with an f16 -> f32 configuration: by default the feature is
+// not asked for (matmul_sgmat.wgsl is opt-in until it has run on such hardware); with the module option
+// gpuembedSubgroupMatrix: true it is. This adapter is lavapipe's behind a wrapper, which refuses the feature, so the
+// device request falls back to 'shader-f16' alone and fp16 runs matmul_f16.wgsl, golden within the bar.
+test('fp16 on an adapter listing subgroup matrices: not asked by default; opted in: asked, refused, matmul_f16 runs',
      { skip: needF16() }, async () => {
   const withSgm = (seen) => ({
     async requestAdapter(options) {
@@ -170,20 +167,20 @@ test('fp16 on an adapter listing subgroup matrices: asked for, refused, fp16 run
     },
   });
   const g = readGolden('tiny-bert-cls');
-  for (const optOut of [false, true]) {
+  for (const optIn of [false, true]) {
     const seen = [];
     const c = await GpuEmbedCore.create(await loadModuleFactory(),
-                                        { gpu: withSgm(seen), ...(optOut ? { gpuembedSubgroupMatrix: false } : {}) });
+                                        { gpu: withSgm(seen), ...(optIn ? { gpuembedSubgroupMatrix: true } : {}) });
     const m = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
     assert.equal(m.precision, 'fp16');
     assert.equal(m.gpuStats().matmul_kernel, 'matmul_f16');
-    if (optOut) {
-      assert.deepEqual(seen.map((d) => d.requiredFeatures), [['shader-f16']]);
-    } else {
+    if (optIn) {
       assert.deepEqual(seen.map((d) => d.requiredFeatures), [['shader-f16', 'subgroups', SGM], ['shader-f16']]);
+    } else {
+      assert.deepEqual(seen.map((d) => d.requiredFeatures), [['shader-f16']]);
     }
     const got = await m.embedGpu(g.sentences.slice(0, 8).map((s) => s.text));
-    compareCosine(`tiny-bert-cls WebGPU fp16 (subgroup matrices ${optOut ? 'opted out' : 'refused'})`, got,
+    compareCosine(`tiny-bert-cls WebGPU fp16 (subgroup matrices ${optIn ? 'refused' : 'not asked'})`, got,
                   g.sentences.slice(0, 8), g.dim);
   }
 });

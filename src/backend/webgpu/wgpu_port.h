@@ -24,7 +24,7 @@ struct DeviceRequest {
   uint64_t min_storage_binding = 0;  // bytes the largest single binding needs (e.g. the word-embedding table)
   // Ask for the 'shader-f16' feature when the adapter has it (the fp16 kernels); never a reason to fail. Also
   // 'subgroups' + 'chromium-experimental-subgroup-matrix' when the adapter offers them with an f16 x f16 -> f32
-  // configuration (matmul_sgmat.wgsl), unless the host opted out with the module option gpuembedSubgroupMatrix: false.
+  // configuration (matmul_sgmat.wgsl), if the host opted in with the module option gpuembedSubgroupMatrix: true.
   bool want_shader_f16 = false;
   // Ask for 'timestamp-query' when the adapter has it (measuring the device's execution time); never required.
   bool want_timestamps = false;
