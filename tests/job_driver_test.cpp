@@ -9,21 +9,14 @@
 #include "api/job.h"
 #include "api/pipeline.h"
 #include "backend/cpu/cpu_backend.h"
+#include "fake_rows.h"
 #include "loaded_model.h"
 
 namespace gpuembed {
 namespace {
 
-constexpr size_t kDim = 3;
-
-std::vector<float> expected_row(const std::vector<int32_t>& ids) {
-  float sum = 0, weighted = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    sum += static_cast<float>(ids[i]);
-    weighted += static_cast<float>(ids[i]) * static_cast<float>(i + 1);
-  }
-  return {sum, weighted, static_cast<float>(ids.size())};
-}
+constexpr size_t kDim = test::kFakeDim;
+using test::expected_row;
 
 // Answers one poll() after submit(); refuses passes of more than `memory_tokens` batch*seq with kOutOfMemory.
 class FakeDevice final : public Backend {

@@ -9,21 +9,14 @@
 #include <string>
 
 #include "api/job.h"
+#include "fake_rows.h"
 #include "gpuembed/error.h"
 
 namespace gpuembed {
 namespace {
 
-constexpr size_t kDim = 3;
-
-std::vector<float> expected_row(const std::vector<int32_t>& ids) {
-  float sum = 0, weighted = 0;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    sum += static_cast<float>(ids[i]);
-    weighted += static_cast<float>(ids[i]) * static_cast<float>(i + 1);
-  }
-  return {sum, weighted, static_cast<float>(ids.size())};
-}
+constexpr size_t kDim = test::kFakeDim;
+using test::expected_row;
 
 // Holds up to `depth` passes; the oldest is ready one poll() after it reached the front. Passes are numbered from 0
 // in submit order: `oom_pass` runs out of memory, and the passes submitted while it is unread fail with it (they
