@@ -2,6 +2,10 @@
 // Where the time of one WebGPU request goes (one process; run by bench_gpu.mjs --phases, or by hand):
 //   node bench/gpu/phases.mjs [--model DIR] [--webgpu-dir DIR] [--cases short:50,b32x128:10,b256x128:5] [--wasm-build DIR]
 //        [--overlap both|on|off] [--precision fp32|fp16] [--peak-f32-tflops X] [--peak-f16-tflops Y] [--no-timestamps]
+//        [--subgroup-matrix] [--gpu-toggles LIST]
+// --gpu-toggles: Dawn toggles for the GPU object (default vulkan_enable_f16_on_nvidia with --precision fp16: NVIDIA's
+// Vulkan driver hides 'shader-f16' without it; allow_unsafe_apis added with --subgroup-matrix, which sets the module
+// option gpuembedSubgroupMatrix). A precision or matmul kernel other than the one asked for is an error, not a row.
 // Per case, warm, averaged over the repeats (ms per call): wall (JS, end to end), and from ge_gpu_stats_json's
 // counters: begin (tokenize + sort), record (C++ submit: checks, ids/params upload, encoding, queue.submit, mapAsync),
 // gpu_wait (the part of submit -> readback mapped during which the host had no other pass to record or read: all of
@@ -25,7 +29,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const a = { model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), webgpuDir: '', cases: 'short:50,b32x128:10,b256x128:5',
   wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), overlap: 'both', precision: 'fp32',
-  peak: { fp32: 0, fp16: 0 }, timestamps: true };
+  peak: { fp32: 0, fp16: 0 }, timestamps: true, sgmat: false, toggles: null };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -38,6 +42,8 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--peak-f32-tflops') a.peak.fp32 = +v();
   else if (k === '--peak-f16-tflops') a.peak.fp16 = +v();
   else if (k === '--no-timestamps') a.timestamps = false;
+  else if (k === '--subgroup-matrix') a.sgmat = true;
+  else if (k === '--gpu-toggles') a.toggles = v();
   else throw new Error(`unknown argument ${k}`);
 }
 const r3 = (x) => Math.round(x * 1000) / 1000;
@@ -59,17 +65,23 @@ try {
       P[k] = function (...args) { if (counting) calls.set(`${cls}.${k}`, (calls.get(`${cls}.${k}`) || 0) + 1); return f.apply(this, args); };
     }
   }
-  const gpu = webgpu.create([]);
+  const toggles = a.toggles ?? [...(a.precision === 'fp16' ? ['vulkan_enable_f16_on_nvidia'] : []),
+    ...(a.sgmat ? ['allow_unsafe_apis'] : [])].join(',');
+  out.gpu_toggles = toggles || null;
+  const gpu = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []);
   const factory = (await import(pathToFileURL(path.join(a.wasmBuild, 'gpuembed.mjs')).href)).default;
   const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
   const opt = (f) => (fs.existsSync(path.join(a.model, f)) ? fs.readFileSync(path.join(a.model, f), 'utf8') : '');
   const files = { config: opt('config.json'), modules: opt('modules.json'), pooling: opt('1_Pooling/config.json'),
     sentenceBert: opt('sentence_bert_config.json'), tokenizer: opt('tokenizer.json'), vocab: opt('vocab.txt'),
     tokenizerConfig: opt('tokenizer_config.json'), safetensors: new Uint8Array(fs.readFileSync(path.join(a.model, 'model.safetensors'))) };
-  const core = await GpuEmbedCore.create(factory, { gpu });
+  const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}) });
   const model = core.loadModel(files, { maxBatch: 256 });
   out.adapter = await model.initGpu({ precision: a.precision, timestamps: a.timestamps });
   out.precision = model.gpuStats().precision;
+  out.matmul_kernel = model.gpuStats().matmul_kernel;
+  if (out.precision !== a.precision) throw new Error(`asked for ${a.precision}, the device ran ${out.precision}`);
+  if (a.sgmat && out.matmul_kernel !== 'matmul_sgmat') throw new Error(`asked for matmul_sgmat, got ${out.matmul_kernel}`);
   out.timestamps = model.gpuStats().counters.gpu_exec_ms !== undefined;
   const peak = a.peak[out.precision] || 0;
   if (peak) out.peak_tflops = peak;
@@ -127,4 +139,5 @@ try {
   out.error = String(e?.message ?? e);
 }
 process.stdout.write(JSON.stringify(out) + '\n');
-setImmediate(() => process.exit(0));
+if (out.error) process.stderr.write(`[phases] ERROR ${out.error}\n`);
+setImmediate(() => process.exit(out.ok ? 0 : 1));

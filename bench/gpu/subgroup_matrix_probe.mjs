@@ -4,9 +4,9 @@
 //   matmul        fp32 (matmul.wgsl, the default path)
 //   matmul_f16    fp16 storage, f16 tiles and multiply-adds, f32 sums across k-slices (matmul_f16.wgsl)
 //   matmul_sgmat  fp16 on Dawn's 'chromium-experimental-subgroup-matrix' (matmul_sgmat.wgsl), where the adapter offers
-//                 the feature with an f16 x f16 -> f32 configuration (else reported as not offered), with 2 x 2
-//                 subgroups per workgroup (the engine's choice, kernels.cpp kSgmatGrid) and 4 x 2, 2 x 4, 4 x 4 where
-//                 the device's limits fit them
+//                 the feature with an f16 x f16 -> f32 configuration (else reported as not offered), with 2 x 2,
+//                 4 x 2, 2 x 4 and 4 x 4 subgroups per workgroup where the device's limits fit them (the engine
+//                 takes the first of kernels.cpp kSgmatGrids that fits: 2 x 4, else 2 x 2)
 // Prints the adapter, its features and subgroupMatrixConfigs, then per kernel and shape (M 1 / 7 / 255 / 513 / 32768,
 // N x K 384 x 384, 1152 x 384, 1536 x 384, 384 x 1536; the GELU and residual epilogues on some) the error against a
 // float64 CPU reference of the same (f16-rounded, for the f16 kernels) inputs (per element against a worst-case
@@ -105,7 +105,7 @@ try {
   const device = await adapter.requestDevice({ requiredFeatures: features, requiredLimits: {
     maxStorageBufferBindingSize: al.maxStorageBufferBindingSize, maxBufferSize: al.maxBufferSize,
     maxComputeWorkgroupStorageSize: al.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup } });
+    maxComputeInvocationsPerWorkgroup: al.maxComputeInvocationsPerWorkgroup, maxComputeWorkgroupSizeX: al.maxComputeWorkgroupSizeX } });
   device.addEventListener?.('uncapturederror', (e) => { log(`uncaptured WebGPU error: ${e.error?.message}`); failures++; });
   if (!sgmWhy && 4 * sgSize > device.limits.maxComputeInvocationsPerWorkgroup) sgmWhy = `4 x subgroup size ${sgSize} > invocations limit`;
   log(`subgroup-matrix matmul: ${sgmWhy ? `not offered (${sgmWhy})` : `offered: f16->f32 ${cfg.M}x${cfg.N}x${cfg.K}, subgroup ${sgSize}`}`);
@@ -127,11 +127,11 @@ try {
   }
   const kernels = [{ name: 'matmul', f16: false, tile: [64, 64] }, { name: 'matmul_f16', f16: true, tile: [64, 64] }];
   if (!sgmWhy) {
-    // the engine's grid of 2 x 2 subgroups (kernels.cpp: kSgmatGrid) and larger tiles, where the device fits them
+    // the grids of kernels.cpp kSgmatGrids (2 x 4, 2 x 2) and others, where the device fits them
     const bk = Math.ceil(32 / cfg.K) * cfg.K;
     for (const [sgr, sgc] of [[2, 2], [4, 2], [2, 4], [4, 4]]) {
       const bytes = (2 * cfg.M * sgr + 2 * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * cfg.M * cfg.N * 4;
-      if (sgr * sgc * sgSize > device.limits.maxComputeInvocationsPerWorkgroup ||
+      if (sgr * sgc * sgSize > Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX) ||
           bytes > device.limits.maxComputeWorkgroupStorageSize) continue;
       kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc}`, f16: true,
         tile: [2 * cfg.M * sgr, 2 * cfg.N * sgc],

@@ -84,24 +84,33 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   const std::string erf = source_of("erf");
   // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
-  // SG_SIZE invocations multiply SM x SK by SK x SN blocks, kSgmatGrid subgroups per workgroup, each 2 x 2 blocks,
-  // where the workgroup fits the device (invocations, workgroup memory: the sizes of matmul_sgmat.wgsl). Else
-  // matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
-  constexpr uint32_t kSgmatGrid[2] = {2, 2};  // rows x columns of subgroups
+  // SG_SIZE invocations multiply SM x SK by SK x SN blocks, a grid of subgroups per workgroup, each 2 x 2 blocks,
+  // the first grid of kSgmatGrids whose workgroup fits the device (invocations, workgroup memory: the sizes of
+  // matmul_sgmat.wgsl); 2 x 4 first because it beat 2 x 2 on the H100 (bench/gpu/subgroup_matrix_probe.mjs,
+  // bench/RESULTS.md). Else matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
+  constexpr uint32_t kSgmatGrids[][2] = {{2, 4}, {2, 2}};  // rows x columns of subgroups
   const port::DeviceInfo& info = ctx.info();
-  bool sgmat = precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
-               info.sgm_n <= 64 && info.sgm_k <= 64;
-  if (sgmat) {
-    const uint64_t nsg = kSgmatGrid[0] * kSgmatGrid[1];
-    const uint64_t bk = (32 + info.sgm_k - 1) / info.sgm_k * info.sgm_k;
-    const uint64_t bytes = (2 * info.sgm_m * kSgmatGrid[0] + 2 * info.sgm_n * kSgmatGrid[1]) * (bk + 8) * 2 +
-                           nsg * info.sgm_m * info.sgm_n * 4;
-    sgmat = nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage;
+  bool sgmat = false;
+  uint32_t grid[2] = {0, 0};
+  if (precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
+      info.sgm_n <= 64 && info.sgm_k <= 64) {
+    for (const auto& g : kSgmatGrids) {
+      const uint64_t nsg = g[0] * g[1];
+      const uint64_t bk = (32 + info.sgm_k - 1) / info.sgm_k * info.sgm_k;
+      const uint64_t bytes = (2 * info.sgm_m * g[0] + 2 * info.sgm_n * g[1]) * (bk + 8) * 2 +
+                             nsg * info.sgm_m * info.sgm_n * 4;
+      if (nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage) {
+        sgmat = true;
+        grid[0] = g[0];
+        grid[1] = g[1];
+        break;
+      }
+    }
   }
   if (sgmat) {
     matmul_kernel_ = "matmul_sgmat";
-    matmul_rows_ = 2 * info.sgm_m * kSgmatGrid[0];
-    matmul_cols_ = 2 * info.sgm_n * kSgmatGrid[1];
+    matmul_rows_ = 2 * info.sgm_m * grid[0];
+    matmul_cols_ = 2 * info.sgm_n * grid[1];
   } else if (precision == GpuPrecision::kF16) {
     matmul_kernel_ = "matmul_f16";
   }
@@ -120,8 +129,8 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
       substitute(src, file, "SN", info.sgm_n);
       substitute(src, file, "SK", info.sgm_k);
       substitute(src, file, "SG_SIZE", info.subgroup_max_size);
-      substitute(src, file, "SGR", kSgmatGrid[0]);
-      substitute(src, file, "SGC", kSgmatGrid[1]);
+      substitute(src, file, "SGR", grid[0]);
+      substitute(src, file, "SGC", grid[1]);
     }
     WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, file);
 
