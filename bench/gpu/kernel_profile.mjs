@@ -159,8 +159,9 @@ async function main() {
         pct_matmul: share(isMatmul), pct_attention: share((k) => k === 'attention'),
         pct_other: share((k) => !isMatmul(k) && k !== 'attention'), kernels: rows };
       out.cases[name] = e;
-      console.log(`\n## ${name}: ${texts.length} texts, ${reps} calls; per call: ${plain.passes} pass(es), ` +
-                  `${e.dispatches_per_call} dispatches, ${e.gflop_per_call} GFLOP (matmuls + attention on the texts' tokens)`);
+      console.log(`\n## ${name}: ${texts.length} texts, ${reps} calls; per call: ${plain.passes} pass(es) as requests run ` +
+                  `(overlap on), ${prof.passes} profiled (one at a time, none cut) of ${e.dispatches_per_call} dispatches, ` +
+                  `${e.gflop_per_call} GFLOP (matmuls + attention on the texts' tokens)`);
       console.log(formatTable(rows));
       console.log(`kernels' total ${e.kernel_sum_ms} ms/call (matmul ${e.pct_matmul}%, attention ${e.pct_attention}%, ` +
                   `other ${e.pct_other}%) = ${e.kernel_sum_vs_gpu_exec} x the unprofiled gpu_exec ${e.gpu_exec_ms} ms/call ` +
