@@ -3,6 +3,7 @@
 # every model family at its real model's depth and width (`tools/gen_family_models.py --full`, random weights,
 # ~2.7 GB), checked against sentence-transformers (CPU float32) and timed against PyTorch on CUDA, same run.
 #   run(command="bash bench/gpu/families_full.sh", carry=[build-wasm/gpuembed.{mjs,wasm}])
+# GPUEMBED_FULL_MODELS="qwen3-full ..." runs only those; GPUEMBED_FULL_SENTENCES (default 24) reference sentences.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$REPO"
@@ -16,7 +17,7 @@ export PATH=$W/bin:$PATH XDG_RUNTIME_DIR=/tmp GPUEMBED_VK=system
 [ -f "$D/qwen3-full/model.safetensors" ] || python3 tools/gen_family_models.py --full "$D" > /dev/null || exit 1
 PYTHONUNBUFFERED=1 python3 bench/gpu/families_full_ref.py "$D" "${GPUEMBED_FULL_SENTENCES:-24}" 2>&1 | grep -v Warning
 fail=0
-for m in xlmr-full mpnet-full nomic-full modernbert-full qwen3-full gemma3-full; do
+for m in ${GPUEMBED_FULL_MODELS:-xlmr-full mpnet-full nomic-full modernbert-full qwen3-full gemma3-full}; do
   [ -f "$D/$m.ref.json" ] || { echo "$m: no reference"; fail=$((fail + 1)); continue; }
   for try in 1 2; do  # Dawn in Node dies at random on that machine (gpu-device.md): a crash is retried once
     line=$(timeout 300 node bench/gpu/families_full.mjs "$D" "$m" 2> "$OUT/$m.stderr" | tail -1); rc=${PIPESTATUS[0]}
