@@ -192,4 +192,17 @@ double graph_flops(const Graph& g, const int32_t* lengths, size_t texts) {
   return flops;
 }
 
+double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t texts) {
+  double n = 0, n2 = 0;
+  for (size_t b = 0; b < texts; ++b) {
+    n += lengths[b];
+    n2 += double(lengths[b]) * lengths[b];
+  }
+  if (op.kind == OpKind::kLinear) {
+    return 2.0 * double(op.in_features()) * double(op.out_features()) *
+           (g.tensors[static_cast<size_t>(op.in)].per_text ? double(texts) : n);
+  }
+  return op.kind == OpKind::kAttention ? 4.0 * op.heads * op.head_dim * n2 : 0;
+}
+
 }  // namespace gpuembed

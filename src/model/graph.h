@@ -119,5 +119,7 @@ Graph build_graph(const ModelSpec& spec, const ModelWeights& weights);
 // on the texts' own tokens, not on padding, and over every key of a sliding-window layer (an upper bound for texts
 // longer than its window); the element-wise ops (norms, activations, pooling) are left out.
 double graph_flops(const Graph& g, const int32_t* lengths, size_t texts);
+// One op's share of graph_flops (0 for the element-wise ops): the WebGPU kernel profile's FLOPs per dispatch.
+double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t texts);
 
 }  // namespace gpuembed

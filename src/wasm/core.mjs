@@ -248,6 +248,14 @@ export class CoreModel {
   setGpuOverlap(on, { minPassTokens = 0 } = {}) {
     if (this.M._ge_gpu_set_overlap(this.h, on ? 1 : 0, minPassTokens) < 0) throw this.core.lastError();
   }
+  // Kernel profiling (initGpu({ timestamps: true }) on an adapter with 'timestamp-query'): while on, one pass at a
+  // time, each dispatch in a timed compute pass of its own; gpuStats().kernel_profile then holds [kernel, out width,
+  // in width, dispatches, gpu ms, flops] per kernel and shape class, summed since setGpuProfile(true) (bench/gpu/kernel_profile.mjs).
+  setGpuProfile(on) {
+    if (this.M._ge_gpu_set_profile(this.h, on ? 1 : 0) < 0) {
+      throw new CoreError('BACKEND_UNAVAILABLE', 'kernel profiling needs WebGPU ready with timestamps (initGpu({ timestamps: true }))');
+    }
+  }
 
   // Requests the adapter + device and uploads the weights. Resolves with the adapter description.
   // precision 'fp16': weights and activations stored as f16 on the GPU when the adapter has 'shader-f16', else fp32

@@ -100,6 +100,13 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_set_overlap(int id, int on, int min_pass_tokens)
       -1);
 }
 
+// Kernel profiling (WebGpuModel::set_profile; ge_gpu_stats_json's kernel_profile): on 1 starts it (clearing the sums),
+// 0 stops it. -1 (no error recorded): no WebGPU model, or its device has no timestamps.
+EMSCRIPTEN_KEEPALIVE int ge_gpu_set_profile(int id, int on) {
+  Session* s = find_session(id);
+  return s && s->gpu && s->gpu->set_profile(on != 0) ? 0 : -1;
+}
+
 // Copies the finished job's floats (returns how many; call with out = NULL to ask).
 EMSCRIPTEN_KEEPALIVE int ge_gpu_result(int id, float* out) {
   return model_errors().guarded(

@@ -222,6 +222,14 @@ void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const 
   std::memcpy(uniforms_.data() + at, params, params_size);
 }
 
+void Recorder::tag(size_t first, uint32_t a, uint32_t b, double flops) {
+  for (size_t i = first; i < ops_.size(); ++i) {
+    ops_[i].a = a;
+    ops_[i].b = b;
+    ops_[i].flops = flops;
+  }
+}
+
 void Recorder::copy_after(const BufferRef& src, WGPUBuffer dst, uint64_t dst_offset) {
   copies_.push_back(Copy{src, dst, dst_offset});
 }
@@ -236,7 +244,8 @@ void Recorder::release_uniforms() {
   uniform_capacity_ = 0;
 }
 
-void Recorder::submit(const TimedPass* timed) {
+void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
+  if (profile) profile->runs.clear();
   if (uniforms_.size() > uniform_capacity_) {
     invalidate();
     if (uniform_buffer_) {
@@ -252,8 +261,9 @@ void Recorder::submit(const TimedPass* timed) {
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
   if (!ops_.empty()) {
     if (cache_.size() < ops_.size()) cache_.resize(ops_.size());
-    WGPUComputePassEncoder pass = timed ? port::begin_timed_pass(enc, timed->set, timed->first)
-                                        : wgpuCommandEncoderBeginComputePass(enc, nullptr);
+    WGPUComputePassEncoder pass = profile ? nullptr
+                                  : timed ? port::begin_timed_pass(enc, timed->set, timed->first)
+                                          : wgpuCommandEncoderBeginComputePass(enc, nullptr);
     WGPUComputePipeline current = nullptr;
     for (size_t i = 0; i < ops_.size(); ++i) {
       const Op& op = ops_[i];
@@ -282,16 +292,32 @@ void Recorder::submit(const TimedPass* timed) {
         ++bind_groups_created_;
       }
       if (op.groups[0] == 0 || op.groups[1] == 0 || op.groups[2] == 0) continue;
+      if (profile) {
+        pass = port::begin_timed_pass(enc, profile->set, 2 * static_cast<uint32_t>(profile->runs.size()));
+        profile->runs.push_back(ProfiledDispatch{op.kernel, op.a, op.b, op.flops});
+        current = nullptr;
+      }
       WGPUComputePipeline pl = kernels_.pipeline(op.kernel);
       if (pl != current) wgpuComputePassEncoderSetPipeline(pass, pl);
       current = pl;
       wgpuComputePassEncoderSetBindGroup(pass, 0, c.group, 0, nullptr);
       port::dispatch(pass, op.groups[0], op.groups[1], op.groups[2]);
       ++dispatches_;
+      if (profile) {
+        wgpuComputePassEncoderEnd(pass);
+        wgpuComputePassEncoderRelease(pass);
+      }
     }
-    wgpuComputePassEncoderEnd(pass);
-    wgpuComputePassEncoderRelease(pass);
+    if (!profile) {
+      wgpuComputePassEncoderEnd(pass);
+      wgpuComputePassEncoderRelease(pass);
+    }
     if (timed) wgpuCommandEncoderResolveQuerySet(enc, timed->set, timed->first, 2, timed->resolve, timed->resolve_offset);
+    if (profile && !profile->runs.empty()) {
+      const uint32_t n = 2 * static_cast<uint32_t>(profile->runs.size());
+      wgpuCommandEncoderResolveQuerySet(enc, profile->set, 0, n, profile->resolve, 0);
+      copies_.push_back(Copy{BufferRef{profile->resolve, 0, 8 * uint64_t(n)}, profile->dst, profile->dst_offset});
+    }
   }
   for (const Copy& c : copies_) {
     wgpuCommandEncoderCopyBufferToBuffer(enc, c.src.buffer, c.src.offset, c.dst, c.dst_offset,

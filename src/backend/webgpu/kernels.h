@@ -96,6 +96,21 @@ struct TimedPass {
   uint64_t resolve_offset = 0;
 };
 
+// Kernel profiling (WebGpuModel::set_profile): every dispatch in its own compute pass, the j-th dispatch run
+// writing timestamps 2j, 2j + 1 of `set`; they are resolved into `resolve` and copied to `dst` at `dst_offset`.
+// `runs` gets each dispatch run's kernel and tag (Recorder::tag), in order.
+struct ProfiledDispatch {
+  Kernel kernel;
+  uint32_t a, b;  // shape class: the op's output and input widths (a matmul's N and K)
+  double flops;
+};
+struct ProfiledPass {
+  WGPUQuerySet set = nullptr;
+  WGPUBuffer resolve = nullptr, dst = nullptr;
+  uint64_t dst_offset = 0;
+  std::vector<ProfiledDispatch> runs;
+};
+
 // Work groups for `n` independent rows/blocks when one dimension holds at most max_per_dim
 // (kernels compute row = wid.x + wid.y * num_workgroups.x and skip rows >= n).
 std::array<uint32_t, 3> grid_for(uint64_t n, uint32_t max_per_dim);
@@ -115,10 +130,13 @@ class Recorder {
   }
   void dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
                 std::array<uint32_t, 3> groups);
+  // Tags the dispatches recorded since dispatch_count() was `first` (ProfiledDispatch's a, b, flops).
+  void tag(size_t first, uint32_t a, uint32_t b, double flops);
   // A copy recorded after all dispatches (readback).
   void copy_after(const BufferRef& src, WGPUBuffer dst, uint64_t dst_offset = 0);
-  // Uploads the parameters, encodes one compute pass + the copies into one command buffer, submits it.
-  void submit(const TimedPass* timed = nullptr);
+  // Uploads the parameters, encodes one compute pass (one per dispatch with `profile`) + the copies into one
+  // command buffer, submits it.
+  void submit(const TimedPass* timed = nullptr, ProfiledPass* profile = nullptr);
   size_t dispatch_count() const { return ops_.size(); }
   // Drops the cached bind groups (call before destroying or replacing any buffer they may bind).
   void invalidate();
@@ -136,6 +154,8 @@ class Recorder {
     std::array<BufferRef, 8> storage;
     int n_storage;
     std::array<uint32_t, 3> groups;
+    uint32_t a = 0, b = 0;
+    double flops = 0;
   };
   GpuContext& ctx_;
   const Kernels& kernels_;

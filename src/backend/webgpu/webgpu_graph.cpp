@@ -59,7 +59,7 @@ bool residual_fused_into(const Graph& g, size_t i) {
 
 }  // namespace
 
-void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
+void WebGpuModel::record(size_t B, size_t S, BatchOutput output, const int32_t* lengths) {
   const ModelConfig& c = spec_.config;
   const size_t T = B * S;
   const uint32_t maxdim = ctx_->info().max_workgroups_per_dim;
@@ -70,6 +70,7 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
   for (size_t i = 0; i < last; ++i) {
     const Op& op = graph_.ops[i];
     const std::vector<BufferRef>& w = op_weights_[i];
+    const size_t first = r.dispatch_count();
     // Elementwise kernels: 256 invocations per workgroup.
     auto elementwise = [&](uint64_t n) { return grid_for((n + 255) / 256, maxdim); };
     switch (op.kind) {
@@ -175,6 +176,7 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output) {
         break;
       }
     }
+    if (lengths) r.tag(first, width(op.out), op.in >= 0 ? width(op.in) : 0, op_flops(graph_, op, lengths, B));
   }
 }
 

@@ -189,6 +189,7 @@ WebGpuModel::~WebGpuModel() {
     wgpuQuerySetDestroy(timestamps_);
     wgpuQuerySetRelease(timestamps_);
   }
+  if (profiled_.set) wgpuQuerySetRelease(profiled_.set);
   for (ReadbackSlot& slot : readbacks_) {
     if (slot.buffer) {
       wgpuBufferDestroy(slot.buffer);
@@ -387,14 +388,16 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   const uint64_t out_bytes = batch.output == BatchOutput::kHiddenStates
                                  ? (kernels_.precision() == GpuPrecision::kF16 ? (uint64_t(T) * H * 2 + 3) & ~uint64_t(3) : tH)
                                  : uint64_t(B) * D * 4;
+  record(B, S, batch.output, profile_ ? batch.lengths.data() : nullptr);
+  const size_t n = recorder_.dispatch_count();
   const uint64_t timestamp_offset = timestamps_ ? (out_bytes + 7) & ~uint64_t(7) : 0;
-  const size_t slot = readback_slot(timestamps_ ? timestamp_offset + 16 : out_bytes);
+  const size_t slot = readback_slot(timestamps_ ? timestamp_offset + (profile_ ? 16 * n : 16) : out_bytes);
   WGPUBuffer readback = readbacks_[slot].buffer;
-  const bool timed = timestamps_ && slot < kTimedSlots;
+  const bool timed = timestamps_ && slot < kTimedSlots && !profile_;
   wgpuQueueWriteBuffer(ctx_->queue(), ids_, 0, ids.data(), T * 4);
   wgpuQueueWriteBuffer(ctx_->queue(), lengths_, 0, lengths.data(), B * 4);
-
-  record(B, S, batch.output);
+  profiled_.dst = readback;
+  profiled_.dst_offset = timestamp_offset;
   uint64_t bytes;
   size_t half_values = 0;
   Recorder& r = recorder_;
@@ -411,14 +414,16 @@ void WebGpuModel::submit(const TokenBatch& batch) {
   }
   const TimedPass tp{timestamps_, 2 * static_cast<uint32_t>(slot), resolve_, 256 * uint64_t(slot)};
   if (timed) r.copy_after(BufferRef{resolve_, tp.resolve_offset, 16}, readback, timestamp_offset);
-  r.submit(timed ? &tp : nullptr);
+  r.submit(timed ? &tp : nullptr, profile_ ? &profiled_ : nullptr);
 
   InFlight f;
-  f.readback = start_readback(ctx_->device(), readback, timed ? timestamp_offset + 16 : bytes);
+  f.runs = profile_ ? profiled_.runs.size() : 0;
+  const size_t stamps = timed ? 1 : f.runs;
+  f.readback = start_readback(ctx_->device(), readback, stamps ? timestamp_offset + 16 * stamps : bytes);
   f.slot = slot;
   f.half_values = half_values;
   f.result_bytes = bytes;
-  f.timestamp_offset = timed ? timestamp_offset : 0;
+  f.timestamp_offset = stamps ? timestamp_offset : 0;
   readbacks_[slot].use = f.readback;
   if (pass_log_.size() < kPassLogSize) {
     f.log = pass_log_.size();

@@ -47,7 +47,7 @@ class WebGpuModel final : public Backend {
   size_t max_tokens() const override;
   std::string name() const override;
 
-  size_t max_in_flight() const override { return 2; }
+  size_t max_in_flight() const override { return profile_ ? 1 : 2; }  // one while profiling kernels
   void submit(const TokenBatch& batch) override;
   bool poll() override { return state() != State::kPending; }
   void cancel() override;
@@ -92,6 +92,21 @@ class WebGpuModel final : public Backend {
   bool timestamps() const { return timestamps_ != nullptr; }
   const std::vector<PassTimes>& pass_log() const { return pass_log_; }
   const Recorder& recorder() const { return recorder_; }
+  // Kernel profiling (on a device with timestamps; false otherwise): while on, one pass at a time, each dispatch in a
+  // compute pass of its own with timestamps at its beginning and end (a pass of more than kProfileDispatches fails
+  // with a WebGPU validation error), and the passes read add up, per kernel and shape class (the op's output and input widths: a matmul's N and K), the
+  // dispatches, their GPU time and their FLOPs (op_flops of model/graph.h). set_profile(true) also clears the sums.
+  // A profiled pass's gpu_exec is its first dispatch's beginning to its last one's end.
+  struct KernelTimes {
+    Kernel kernel;
+    uint32_t a, b;
+    uint64_t dispatches;
+    double ms, flops;
+  };
+  static constexpr uint32_t kProfileDispatches = 2048;  // WebGPU's 4096 queries per query set, two per dispatch
+  bool set_profile(bool on);
+  bool profiling() const { return profile_; }
+  const std::vector<KernelTimes>& kernel_profile() const { return kernel_times_; }
 
 
  private:
@@ -151,8 +166,12 @@ class WebGpuModel final : public Backend {
   uint64_t tensor_bytes(size_t tensor) const;
   WGPUBuffer tensor(int t) const { return tensors_[static_cast<size_t>(t)]; }
   // Records the graph's dispatches for a batch of B texts of S (padded) tokens (webgpu_graph.cpp): the ops up to
-  // the hidden states, and the pooling ops when `output` asks for embeddings.
-  void record(size_t B, size_t S, BatchOutput output);
+  // the hidden states, and the pooling ops when `output` asks for embeddings. lengths: tags each dispatch with
+  // its op's shape class and FLOPs (kernel profiling).
+  void record(size_t B, size_t S, BatchOutput output, const int32_t* lengths = nullptr);
+  bool profile_ = false;
+  ProfiledPass profiled_;  // its query set and resolve buffer (2 kProfileDispatches timestamps), the pass in flight
+  std::vector<KernelTimes> kernel_times_;
   uint64_t activation_bytes_ = 0;
   bool grow_exact_ = false;  // after an out-of-memory failure: activation buffers sized to the request, no doubling
 
@@ -162,6 +181,7 @@ class WebGpuModel final : public Backend {
     size_t half_values = 0;  // > 0: the readback holds this many f16 values (hidden states, fp16 path)
     uint64_t result_bytes = 0, timestamp_offset = 0;  // timestamp_offset 0: none
     size_t log = SIZE_MAX;   // index into pass_log_
+    size_t runs = 0;  // kernel profiling: profiled_.runs, their timestamps at timestamp_offset (16 bytes each)
   };
   std::vector<InFlight> inflight_;  // oldest first
   PhaseStats phases_;

@@ -47,6 +47,19 @@ void WebGpuModel::begin_pass_log() {
   log_start_ = now_ms();
 }
 
+bool WebGpuModel::set_profile(bool on) {
+  if (!timestamps_) return false;
+  if (on && !profiled_.set) {
+    profiled_.set = port::create_timestamp_set(ctx_->device(), 2 * kProfileDispatches);
+    profiled_.resolve = ctx_->create_buffer(16 * kProfileDispatches, WGPUBufferUsage_QueryResolve | WGPUBufferUsage_CopySrc,
+                                            "profile timestamps");
+    owned_weights_.push_back(profiled_.resolve);
+  }
+  profile_ = on;
+  kernel_times_.clear();
+  return true;
+}
+
 void WebGpuModel::cancel() {
   for (InFlight& f : inflight_) {
     ReadbackSlot& slot = readbacks_[f.slot];
@@ -114,9 +127,23 @@ void WebGpuModel::read(float* out) {
     std::vector<uint8_t> raw(static_cast<size_t>(r.bytes));
     port::read_mapped(slot.buffer, r.bytes, raw.data());
     if (f.timestamp_offset) {
+      const uint8_t* ts = raw.data() + f.timestamp_offset;
       uint64_t ns[2];
-      std::memcpy(ns, raw.data() + f.timestamp_offset, sizeof ns);
+      std::memcpy(&ns[0], ts, 8);
+      std::memcpy(&ns[1], ts + 16 * std::max<size_t>(f.runs, 1) - 8, 8);
       if (ns[1] >= ns[0]) gpu_exec = static_cast<double>(ns[1] - ns[0]) / 1e6;
+      for (size_t j = 0; j < f.runs && profile_; ++j) {  // one pass in flight: profiled_.runs are this pass's
+        const ProfiledDispatch& d = profiled_.runs[j];
+        std::memcpy(ns, ts + 16 * j, 16);
+        size_t e = 0;
+        while (e < kernel_times_.size() && !(kernel_times_[e].kernel == d.kernel && kernel_times_[e].a == d.a &&
+                                             kernel_times_[e].b == d.b)) ++e;
+        if (e == kernel_times_.size()) kernel_times_.push_back(KernelTimes{d.kernel, d.a, d.b, 0, 0, 0});
+        KernelTimes& k = kernel_times_[e];
+        ++k.dispatches;
+        k.ms += ns[1] >= ns[0] ? static_cast<double>(ns[1] - ns[0]) / 1e6 : 0;
+        k.flops += d.flops;
+      }
     }
     if (out && f.half_values) {
       for (size_t i = 0; i < f.half_values; ++i) {

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// GPU time per kernel of one WebGPU request (one process; needs an adapter with 'timestamp-query'):
+//   node bench/gpu/kernel_profile.mjs [--model DIR] [--webgpu-dir DIR] [--wasm-build DIR] [--cases b32x128:5,...]
+//        [--precision fp32|fp16] [--subgroup-matrix] [--gpu-toggles LIST] [--keep-quantization]
+// --model: a sentence-transformers folder, family folders of tools/gen_family_models.py included (read as
+// tests/wasm/env.mjs readFamilyFiles reads them). --gpu-toggles: Dawn toggles to enable, as bench/gpu/phases.mjs
+// (default vulkan_enable_f16_on_nvidia with --precision fp16, allow_unsafe_apis with --subgroup-matrix). Dawn's
+// timestamp_quantization (65.536 us steps) is disabled unless --keep-quantization.
+// Per case (texts of bench/inputs.json): warm-up, then `repeats` calls unprofiled (gpu_exec_ms per call: the
+// device's time in the compute passes, with the overlap on as requests run, and one pass at a time), then `repeats`
+// calls with kernel profiling on (CoreModel.setGpuProfile: one pass at a time, each dispatch in a compute pass of its
+// own with timestamps). Prints a table per case sorted by GPU time: kernel (its WGSL file), shape class (a matmul's
+// N x K, else the op's output width, or input -> output), its role where the widths tell (a matmul's against the
+// config's hidden and intermediate sizes), dispatches and ms per call, % of the kernels' total, TFLOP/s (FLOPs of
+// src/model/graph.cpp graph_flops: the texts' own tokens, matmuls and attention only); then the kernels' total
+// against the unprofiled gpu_exec_ms, and the profiled passes' span (first dispatch's beginning to last one's end,
+// gaps between the per-dispatch passes included). The last line of stdout is one JSON object.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFamilyFiles } from '../../tests/wasm/env.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const r3 = (x) => Math.round(x * 1000) / 1000;
+const sig4 = (x) => Number(x.toPrecision(4));
+const isMatmul = (k) => k.startsWith('matmul');
+
+// The shape class as text: a matmul's N x K (output x input width), else the output width, or input -> output.
+export function shapeText(kernel, out, inp) {
+  if (isMatmul(kernel)) return `${out}x${inp}`;
+  return inp === 0 || inp === out ? `${out}` : `${inp}->${out}`;
+}
+
+// What a matmul of output width N and input width K is in a layer, from the config's widths ('' when they don't say).
+export function matmulRole(cfg, N, K) {
+  const H = cfg.hidden_size, I = cfg.intermediate_size, heads = cfg.num_attention_heads;
+  const hd = cfg.head_dim || H / heads, kv = cfg.num_key_value_heads || heads;
+  if (K === H && N === (heads + 2 * kv) * hd) return 'qkv';
+  if (K === heads * hd && N === H) return 'attn out';
+  if (K === H && N === I) return 'ffn in';
+  if (K === H && N === 2 * I) return 'ffn in (gate|up)';
+  if (K === I && N === H) return 'ffn out';
+  return '';
+}
+
+// Rows of gpuStats().kernel_profile ([kernel, out, in, dispatches, ms, flops]) per call, sorted by GPU time.
+export function profileRows(profile, calls, cfg = {}) {
+  const total = profile.reduce((s, p) => s + p[4], 0);
+  return profile.map(([kernel, out, inp, n, ms, flops]) => ({
+    kernel, shape: shapeText(kernel, out, inp), role: isMatmul(kernel) ? matmulRole(cfg, out, inp) : '',
+    dispatches: r3(n / calls), ms: r3(ms / calls), pct: total > 0 ? Math.round((1000 * ms) / total) / 10 : 0,
+    gflop: r3(flops / calls / 1e9), ...(flops > 0 && ms > 0 ? { tflops: sig4(flops / (ms * 1e9)) } : {}),
+  })).sort((p, q) => q.ms - p.ms);
+}
+
+export function formatTable(rows) {
+  const head = ['kernel', 'shape', 'role', 'disp/call', 'ms/call', '%', 'GFLOP/call', 'TFLOP/s'];
+  const body = rows.map((r) => [r.kernel, r.shape, r.role, String(r.dispatches), r.ms.toFixed(3), r.pct.toFixed(1),
+    r.gflop ? String(r.gflop) : '', r.tflops !== undefined ? String(r.tflops) : '']);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
+}
+
+function parseArgs(argv) {
+  const a = { model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), webgpuDir: '', cases: 'b32x128:5',
+    wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), precision: 'fp32', sgmat: false,
+    toggles: null, quantization: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i], v = () => argv[++i];
+    if (k === '--model') a.model = path.resolve(v());
+    else if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
+    else if (k === '--cases') a.cases = v();
+    else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
+    else if (k === '--precision') a.precision = v();
+    else if (k === '--subgroup-matrix') a.sgmat = true;
+    else if (k === '--gpu-toggles') a.toggles = v();
+    else if (k === '--keep-quantization') a.quantization = true;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const out = { ok: false, tool: 'bench/gpu/kernel_profile.mjs', model: a.model, cases: {} };
+  try {
+    process.env.XDG_RUNTIME_DIR ||= '/tmp';
+    const webgpu = await import(a.webgpuDir ? pathToFileURL(path.join(a.webgpuDir, 'index.js')).href : 'webgpu');
+    Object.assign(globalThis, webgpu.globals);
+    const toggles = a.toggles ?? [...(a.precision === 'fp16' ? ['vulkan_enable_f16_on_nvidia'] : []),
+      ...(a.sgmat ? ['allow_unsafe_apis'] : [])].join(',');
+    out.gpu_toggles = toggles || null;
+    out.timestamp_quantization = a.quantization;
+    const gpu = webgpu.create([...(toggles ? [`enable-dawn-features=${toggles}`] : []),
+      ...(a.quantization ? [] : ['disable-dawn-features=timestamp_quantization'])]);
+    const factory = (await import(pathToFileURL(path.join(a.wasmBuild, 'gpuembed.mjs')).href)).default;
+    const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
+    const files = readFamilyFiles(a.model);
+    const cfg = JSON.parse(files.config);
+    const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}) });
+    const model = core.loadModel(files, { maxBatch: 256 });
+    out.adapter = await model.initGpu({ precision: a.precision, timestamps: true });
+    const st0 = model.gpuStats();
+    out.precision = st0.precision;
+    out.matmul_kernel = st0.matmul_kernel;
+    if (out.precision !== a.precision) throw new Error(`asked for ${a.precision}, the device ran ${out.precision}`);
+    if (a.sgmat && out.matmul_kernel !== 'matmul_sgmat') throw new Error(`asked for matmul_sgmat, got ${out.matmul_kernel}`);
+    if (st0.counters.gpu_exec_ms === undefined) throw new Error("the adapter offers no 'timestamp-query'");
+    const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
+    console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +
+                `intermediate ${cfg.intermediate_size}, ${cfg.num_hidden_layers} layers) on ${out.adapter}: ` +
+                `${out.precision}, ${out.matmul_kernel}${toggles ? `, toggles ${toggles}` : ''}` +
+                `${a.quantization ? ', timestamps quantized' : ''}`);
+    for (const spec of a.cases.split(',').filter(Boolean)) {
+      const [name, r] = spec.split(':');
+      if (!doc.cases[name]) throw new Error(`no case ${name} in bench/inputs.json`);
+      const texts = doc.cases[name].texts;
+      const reps = +(r || 5);
+      // ms of device time per call (gpu_exec_ms), and the passes' FLOPs per call, over `reps` calls
+      const timed = async () => {
+        const c0 = model.gpuStats().counters;
+        let flops = 0;
+        for (let i = 0; i < reps; i++) {
+          await model.embedGpu(texts);
+          flops += model.gpuStats().last_job_passes.reduce((f, p) => f + p.flops, 0);
+        }
+        const c1 = model.gpuStats().counters;
+        return { gpu_exec: (c1.gpu_exec_ms - c0.gpu_exec_ms) / reps, dispatches: (c1.dispatches - c0.dispatches) / reps,
+                 passes: (c1.passes - c0.passes) / reps, flops: flops / reps };
+      };
+      for (let i = 0; i < 2; i++) await model.embedGpu(texts);
+      const plain = await timed();
+      model.setGpuOverlap(false);
+      await model.embedGpu(texts);
+      const serial = await timed();
+      model.setGpuOverlap(true);
+      model.setGpuProfile(true);
+      await model.embedGpu(texts);  // warm (the profile's query set, readback sizes)
+      model.setGpuProfile(true);    // clears the sums
+      const prof = await timed();
+      const profile = model.gpuStats().kernel_profile;
+      model.setGpuProfile(false);
+      const rows = profileRows(profile, reps, cfg);
+      const kernelMs = profile.reduce((s, p) => s + p[4], 0) / reps;
+      const kernelFlops = profile.reduce((s, p) => s + p[5], 0) / reps;
+      const kernelDispatches = profile.reduce((s, p) => s + p[3], 0) / reps;
+      const share = (pred) => r3(rows.filter((x) => pred(x.kernel)).reduce((s, x) => s + x.pct, 0));
+      const e = { repeats: reps, texts: texts.length, passes: plain.passes, passes_profiled: prof.passes,
+        gpu_exec_ms: r3(plain.gpu_exec), gpu_exec_serial_ms: r3(serial.gpu_exec), profiled_span_ms: r3(prof.gpu_exec),
+        kernel_sum_ms: r3(kernelMs), kernel_sum_vs_gpu_exec: sig4(kernelMs / plain.gpu_exec),
+        dispatches_per_call: prof.dispatches, profiled_dispatches_per_call: kernelDispatches,
+        gflop_per_call: r3(prof.flops / 1e9), kernel_gflop_per_call: r3(kernelFlops / 1e9),
+        tflops_gpu_exec: sig4(plain.flops / (plain.gpu_exec * 1e9)), tflops_kernel_sum: sig4(kernelFlops / (kernelMs * 1e9)),
+        pct_matmul: share(isMatmul), pct_attention: share((k) => k === 'attention'),
+        pct_other: share((k) => !isMatmul(k) && k !== 'attention'), kernels: rows };
+      out.cases[name] = e;
+      console.log(`\n## ${name}: ${texts.length} texts, ${reps} calls; per call: ${plain.passes} pass(es), ` +
+                  `${e.dispatches_per_call} dispatches, ${e.gflop_per_call} GFLOP (matmuls + attention on the texts' tokens)`);
+      console.log(formatTable(rows));
+      console.log(`kernels' total ${e.kernel_sum_ms} ms/call (matmul ${e.pct_matmul}%, attention ${e.pct_attention}%, ` +
+                  `other ${e.pct_other}%) = ${e.kernel_sum_vs_gpu_exec} x the unprofiled gpu_exec ${e.gpu_exec_ms} ms/call ` +
+                  `(one pass at a time: ${e.gpu_exec_serial_ms} ms); profiled passes' span ${e.profiled_span_ms} ms/call; ` +
+                  `${e.tflops_gpu_exec} TFLOP/s over gpu_exec, ${e.tflops_kernel_sum} over the kernels' total`);
+      if (kernelDispatches !== prof.dispatches) console.log(`WARNING: ${kernelDispatches} dispatches profiled of ${prof.dispatches}`);
+      if (kernelFlops !== prof.flops) console.log(`note: kernels' FLOPs ${kernelFlops} != the passes' ${prof.flops} (ops the GPU does not run)`);
+    }
+    out.ok = true;
+  } catch (e) {
+    out.error = String(e?.message ?? e);
+  }
+  console.log(JSON.stringify(out));
+  if (out.error) process.stderr.write(`[kernel_profile] ERROR ${out.error}\n`);
+  setImmediate(() => process.exit(out.ok ? 0 : 1));  // Dawn keeps Node's event loop alive
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
