@@ -32,34 +32,37 @@ export function shapeText(kernel, out, inp) {
   return inp === 0 || inp === out ? `${out}` : `${inp}->${out}`;
 }
 
-// What a matmul of output width N and input width K is in a layer, from the config's widths ('' when they don't say).
-export function matmulRole(cfg, N, K) {
+// What a matmul of output width N and input width K writing `tensor` (the graph's tensor names: model/families/*.cpp)
+// is in a layer: by the tensor, and the config's widths where tensors are shared; '' when neither tells.
+export function matmulRole(cfg, N, K, tensor = '') {
   const H = cfg.hidden_size, I = cfg.intermediate_size, heads = cfg.num_attention_heads;
   const hd = cfg.head_dim || H / heads, kv = cfg.num_key_value_heads || heads;
-  if (K === H && N === (heads + 2 * kv) * hd) return 'qkv';
-  if (K === heads * hd && N === H) return 'attn out';
-  if (K === H && N === I) return 'ffn in';
-  if (K === H && N === 2 * I) return 'ffn in (gate|up)';
+  if (tensor === 'qkv') return 'qkv';
+  if (['ffn', 'gate_value', 'gelu_input_gate', 'gate_up'].includes(tensor)) return N === 2 * I ? 'ffn in (gate|up)' : 'ffn in';
+  if (tensor && !['tmp', 'delta'].includes(tensor)) return '';
   if (K === I && N === H) return 'ffn out';
-  return '';
+  if (K === heads * hd && N === H) return 'attn out';
+  if (tensor) return '';
+  return K === H && N === (heads + 2 * kv) * hd ? 'qkv' : K === H && (N === I || N === 2 * I) ? 'ffn in' : '';
 }
 
-// Rows of gpuStats().kernel_profile ([kernel, out, in, dispatches, ms, flops]) per call, sorted by GPU time.
+// Rows of gpuStats().kernel_profile ([kernel, out, in, dispatches, ms, flops, output tensor]) per call, sorted by GPU
+// time.
 export function profileRows(profile, calls, cfg = {}) {
   const total = profile.reduce((s, p) => s + p[4], 0);
-  return profile.map(([kernel, out, inp, n, ms, flops]) => ({
-    kernel, shape: shapeText(kernel, out, inp), role: isMatmul(kernel) ? matmulRole(cfg, out, inp) : '',
+  return profile.map(([kernel, out, inp, n, ms, flops, tensor]) => ({
+    kernel, shape: shapeText(kernel, out, inp), tensor, role: isMatmul(kernel) ? matmulRole(cfg, out, inp, tensor) : '',
     dispatches: r3(n / calls), ms: r3(ms / calls), pct: total > 0 ? Math.round((1000 * ms) / total) / 10 : 0,
     gflop: r3(flops / calls / 1e9), ...(flops > 0 && ms > 0 ? { tflops: sig4(flops / (ms * 1e9)) } : {}),
   })).sort((p, q) => q.ms - p.ms);
 }
 
 export function formatTable(rows) {
-  const head = ['kernel', 'shape', 'role', 'disp/call', 'ms/call', '%', 'GFLOP/call', 'TFLOP/s'];
-  const body = rows.map((r) => [r.kernel, r.shape, r.role, String(r.dispatches), r.ms.toFixed(3), r.pct.toFixed(1),
+  const head = ['kernel', 'shape', 'output', 'role', 'disp/call', 'ms/call', '%', 'GFLOP/call', 'TFLOP/s'];
+  const body = rows.map((r) => [r.kernel, r.shape, r.tensor, r.role, String(r.dispatches), r.ms.toFixed(3), r.pct.toFixed(1),
     r.gflop ? String(r.gflop) : '', r.tflops !== undefined ? String(r.tflops) : '']);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const line = (cells) => cells.map((c, i) => (i < 4 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }
 

@@ -250,7 +250,7 @@ export class CoreModel {
   }
   // Kernel profiling (initGpu({ timestamps: true }) on an adapter with 'timestamp-query'): while on, one pass at a
   // time, each dispatch in a timed compute pass of its own; gpuStats().kernel_profile then holds [kernel, out width,
-  // in width, dispatches, gpu ms, flops] per kernel and shape class, summed since setGpuProfile(true) (bench/gpu/kernel_profile.mjs).
+  // in width, dispatches, gpu ms, flops, output tensor] per kernel and shape class, summed since setGpuProfile(true) (bench/gpu/kernel_profile.mjs).
   setGpuProfile(on) {
     if (this.M._ge_gpu_set_profile(this.h, on ? 1 : 0) < 0) {
       throw new CoreError('BACKEND_UNAVAILABLE', 'kernel profiling needs WebGPU ready with timestamps (initGpu({ timestamps: true }))');

@@ -147,7 +147,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
 //  "max_tokens", "precision", "matmul_kernel", "precision_note", "oom_token_limit", "counters" (gpu_exec_ms and
 //  timed_passes only on a device with timestamps), "last_pass_ms", "kernel_profile" (while ge_gpu_set_profile is on:
-//  [kernel, out width, in width, dispatches, gpu ms, flops] per kernel and shape)} (each pass of the last job: ge_gpu_pass_log)
+//  [kernel, out width, in width, dispatches, gpu ms, flops, output tensor] per kernel and shape)} (each pass of the last job: ge_gpu_pass_log)
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
   return model_errors().guarded(
@@ -189,7 +189,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
             for (const auto& k : s.gpu->kernel_profile()) {
               prof.push_back({k.kernel == gpuembed::webgpu::Kernel::kMatmul ? s.gpu->matmul_kernel()
                                                                             : gpuembed::webgpu::kernel_name(k.kernel),
-                              k.a, k.b, k.dispatches, k.ms, k.flops});
+                              k.a, k.b, k.dispatches, k.ms, k.flops, s.gpu->graph().tensors[size_t(k.tensor)].name});
             }
           }
         }

@@ -222,10 +222,11 @@ void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const 
   std::memcpy(uniforms_.data() + at, params, params_size);
 }
 
-void Recorder::tag(size_t first, uint32_t a, uint32_t b, double flops) {
+void Recorder::tag(size_t first, uint32_t a, uint32_t b, int tensor, double flops) {
   for (size_t i = first; i < ops_.size(); ++i) {
     ops_[i].a = a;
     ops_[i].b = b;
+    ops_[i].tensor = tensor;
     ops_[i].flops = flops;
   }
 }
@@ -294,7 +295,7 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
       if (op.groups[0] == 0 || op.groups[1] == 0 || op.groups[2] == 0) continue;
       if (profile) {
         pass = port::begin_timed_pass(enc, profile->set, 2 * static_cast<uint32_t>(profile->runs.size()));
-        profile->runs.push_back(ProfiledDispatch{op.kernel, op.a, op.b, op.flops});
+        profile->runs.push_back(ProfiledDispatch{op.kernel, op.a, op.b, op.tensor, op.flops});
         current = nullptr;
       }
       WGPUComputePipeline pl = kernels_.pipeline(op.kernel);

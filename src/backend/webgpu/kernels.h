@@ -101,7 +101,8 @@ struct TimedPass {
 // `runs` gets each dispatch run's kernel and tag (Recorder::tag), in order.
 struct ProfiledDispatch {
   Kernel kernel;
-  uint32_t a, b;  // shape class: the op's output and input widths (a matmul's N and K)
+  uint32_t a, b;  // shape class: the op's output and input widths (a matmul's N and K) and output tensor (its role)
+  int tensor;
   double flops;
 };
 struct ProfiledPass {
@@ -130,8 +131,8 @@ class Recorder {
   }
   void dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
                 std::array<uint32_t, 3> groups);
-  // Tags the dispatches recorded since dispatch_count() was `first` (ProfiledDispatch's a, b, flops).
-  void tag(size_t first, uint32_t a, uint32_t b, double flops);
+  // Tags the dispatches recorded since dispatch_count() was `first` (ProfiledDispatch's a, b, tensor, flops).
+  void tag(size_t first, uint32_t a, uint32_t b, int tensor, double flops);
   // A copy recorded after all dispatches (readback).
   void copy_after(const BufferRef& src, WGPUBuffer dst, uint64_t dst_offset = 0);
   // Uploads the parameters, encodes one compute pass (one per dispatch with `profile`) + the copies into one
@@ -155,6 +156,7 @@ class Recorder {
     int n_storage;
     std::array<uint32_t, 3> groups;
     uint32_t a = 0, b = 0;
+    int tensor = 0;
     double flops = 0;
   };
   GpuContext& ctx_;

@@ -176,7 +176,7 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output, const int32_t* 
         break;
       }
     }
-    if (lengths) r.tag(first, width(op.out), op.in >= 0 ? width(op.in) : 0, op_flops(graph_, op, lengths, B));
+    if (lengths) r.tag(first, width(op.out), op.in >= 0 ? width(op.in) : 0, op.out, op_flops(graph_, op, lengths, B));
   }
 }
 

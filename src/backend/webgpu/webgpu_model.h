@@ -94,12 +94,14 @@ class WebGpuModel final : public Backend {
   const Recorder& recorder() const { return recorder_; }
   // Kernel profiling (on a device with timestamps; false otherwise): while on, one pass at a time, each dispatch in a
   // compute pass of its own with timestamps at its beginning and end (a pass of more than kProfileDispatches fails
-  // with a WebGPU validation error), and the passes read add up, per kernel and shape class (the op's output and input widths: a matmul's N and K), the
-  // dispatches, their GPU time and their FLOPs (op_flops of model/graph.h). set_profile(true) also clears the sums.
-  // A profiled pass's gpu_exec is its first dispatch's beginning to its last one's end.
+  // with a WebGPU validation error), and the passes read add up, per kernel and shape class (the op's output and
+  // input widths: a matmul's N and K; and its output tensor, which tells QKV from an FFN input of the same N and K),
+  // the dispatches, their GPU time and their FLOPs (op_flops of model/graph.h). set_profile(true) also clears the
+  // sums. A profiled pass's gpu_exec is its first dispatch's beginning to its last one's end.
   struct KernelTimes {
     Kernel kernel;
     uint32_t a, b;
+    int tensor;  // of graph()
     uint64_t dispatches;
     double ms, flops;
   };
@@ -107,6 +109,7 @@ class WebGpuModel final : public Backend {
   bool set_profile(bool on);
   bool profiling() const { return profile_; }
   const std::vector<KernelTimes>& kernel_profile() const { return kernel_times_; }
+  const Graph& graph() const { return graph_; }
 
 
  private:

@@ -137,8 +137,8 @@ void WebGpuModel::read(float* out) {
         std::memcpy(ns, ts + 16 * j, 16);
         size_t e = 0;
         while (e < kernel_times_.size() && !(kernel_times_[e].kernel == d.kernel && kernel_times_[e].a == d.a &&
-                                             kernel_times_[e].b == d.b)) ++e;
-        if (e == kernel_times_.size()) kernel_times_.push_back(KernelTimes{d.kernel, d.a, d.b, 0, 0, 0});
+                                             kernel_times_[e].b == d.b && kernel_times_[e].tensor == d.tensor)) ++e;
+        if (e == kernel_times_.size()) kernel_times_.push_back(KernelTimes{d.kernel, d.a, d.b, d.tensor, 0, 0, 0});
         KernelTimes& k = kernel_times_[e];
         ++k.dispatches;
         k.ms += ns[1] >= ns[0] ? static_cast<double>(ns[1] - ns[0]) / 1e6 : 0;
