@@ -57,7 +57,7 @@ class Pipeline {
 
   // Asynchronous use (WebGPU in WASM): a job of the texts, tokenized (with the call's prompt) when it begins
   // (Job::begin; late, behind the device, where api/job.h says), which the caller then steps on a backend of its own
-  // (Job::step) while it awaits the device between steps. The texts' bytes must live until Job::begin. The job's
+  // (Job::step) while it awaits the device between steps. The texts' bytes must live as long as the job. The job's
   // result is embed()'s: [texts, dimension()] after the modules that follow pooling; its passes ask the backend for
   // hidden states when the CPU must pool (SentenceModules::backend_pools).
   Job start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options = {}) const;

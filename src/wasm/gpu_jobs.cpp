@@ -34,8 +34,9 @@ int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   require_gpu(s);
   s.job.reset();
   s.gpu->begin_pass_log();
-  // Tokenized here (all texts, or the first chunk where the job tokenizes the rest behind the device: api/job.h),
-  // while the texts' bytes are the caller's; a job that fails to begin is no job.
+  // Tokenized here (all texts, or the first chunk where the job tokenizes the rest behind the device: api/job.h);
+  // the job reads the caller's bytes until it is done (core.mjs frees them after the last step). A job that fails to
+  // begin is no job.
   Job job = embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0));
   job.set_overlap(s.gpu_overlap, s.gpu_overlap_min_tokens);
   job.begin(*s.gpu, s.gpu_limit);
