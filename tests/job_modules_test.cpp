@@ -109,5 +109,90 @@ TEST(JobModules, PassByPassRowsOnAnAsynchronousDeviceEqualEmbed) {
   }
 }
 
+// The CPU backend holding two passes, as WebGPU does: each pass is computed at submit() and read in order later, so
+// a job on it tokenizes late (api/job.h).
+class TwoPassCpu final : public Backend {
+ public:
+  TwoPassCpu(std::unique_ptr<Backend> cpu, const ModelSpec& spec) : cpu_(std::move(cpu)), spec_(spec) {}
+  size_t submits = 0;
+
+  std::string name() const override { return "two-pass-" + cpu_->name(); }
+  size_t max_tokens() const override { return cpu_->max_tokens(); }
+  size_t max_in_flight() const override { return 2; }
+  void submit(const TokenBatch& b) override {
+    EXPECT_LT(done_.size(), 2u);
+    ++submits;
+    cpu_->submit(b);
+    EXPECT_TRUE(cpu_->poll());
+    done_.emplace_back(batch_output_floats(spec_, b));
+    cpu_->read(done_.back().data());
+  }
+  bool poll() override { return !done_.empty(); }
+  void read(float* out) override {
+    std::copy(done_.front().begin(), done_.front().end(), out);
+    done_.erase(done_.begin());
+  }
+  void cancel() override { done_.clear(); }
+
+ private:
+  std::unique_ptr<Backend> cpu_;
+  ModelSpec spec_;
+  std::vector<std::vector<float>> done_;
+};
+
+// Pipeline's job on a device of two passes: the texts (with the call's prompt) tokenized in chunks behind the passes
+// give embed()'s rows; a text over kMaxTextBytes fails the job with embed()'s error before any pass.
+TEST(JobModules, LateTokenizingGivesEmbedsRowsAndTheSizeErrorComesFirst) {
+  std::vector<std::string> owned;
+  for (size_t i = 0; i < 40; ++i) {
+    std::string t = "text " + std::to_string(i);
+    for (size_t k = 0; k < (i * 7) % 23; ++k) t += " word" + std::to_string(k * i % 11);
+    owned.push_back(t);
+  }
+  const std::vector<std::string_view> texts(owned.begin(), owned.end());
+  LoadedModel sync_model = load_st_model("st-prompts-wmean");
+  auto cpu = make_cpu_backend(sync_model.spec, sync_model.weights, Precision::kFloat32);
+  Pipeline sync(std::move(sync_model), std::move(cpu), 4);
+  const auto want = sync.embed(texts);
+
+  LoadedModel model = load_st_model("st-prompts-wmean");
+  const ModelSpec spec = model.spec;
+  auto cpu2 = make_cpu_backend(model.spec, model.weights, Precision::kFloat32);
+  Pipeline p(std::move(model), std::make_unique<TwoPassCpu>(std::move(cpu2), spec), 4);
+  Job job = p.start_job(texts);
+  job.set_overlap(true, 64);  // pieces of a few texts: several chunks
+  PassLimit limit;
+  while (!job.step(p.backend(), limit)) {
+  }
+  EXPECT_GT(job.chunks(), 2u);
+  ASSERT_EQ(job.result().size(), want.size());
+  float worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::fabs(want[i] - job.result()[i]));
+  EXPECT_LT(worst, 1e-5f);
+  std::printf("[job-modules] late tokenizing: %zu chunks, %zu passes, max abs difference to embed() %.2e\n",
+              job.chunks(), job.passes(), static_cast<double>(worst));
+
+  owned[25] = std::string(kMaxTextBytes + 1, 'a');
+  const std::vector<std::string_view> with_huge(owned.begin(), owned.end());
+  std::string sync_error;
+  try {
+    sync.embed(with_huge);
+  } catch (const Error& e) {
+    sync_error = e.what();
+  }
+  Job failing = p.start_job(with_huge);
+  auto& device = static_cast<TwoPassCpu&>(p.backend());
+  const size_t submits = device.submits;
+  try {
+    failing.begin(device, limit);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidInput);
+    EXPECT_EQ(std::string(e.what()), sync_error);
+  }
+  EXPECT_EQ(device.submits, submits);
+  EXPECT_FALSE(sync_error.empty());
+}
+
 }  // namespace
 }  // namespace gpuembed

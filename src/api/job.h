@@ -14,10 +14,25 @@
 // tokens, so every text stays in a pass of the same size class (the WebGPU kernels choose a matmul for passes of a
 // few tokens); a text's row then depends on that text alone, and the cut changes when rows are computed, not
 // their values.
+//
+// Late tokenizing: a job made from texts (not ids) tokenizes them when it begins. With the overlap on a backend
+// that holds two passes, it tokenizes only a first chunk there and the rest in step(), chunk by chunk while passes
+// run on the device, so only the first chunk's tokenizing is on the request's critical path. Chunks go longest first
+// by bytes (a cheap guess of the token count, so a chunk's passes hold texts of similar length, as the sort of all
+// texts would give), each sorted by tokens into a pool from which passes of the cut's size are taken. Only texts of
+// at least kSmallPassTokens tokens go through the pool: whatever pass holds them has that many tokens, so they stay
+// in the larger size class. Shorter texts wait until every text is tokenized and then run in the passes the job
+// without overlap would have put them in (the same texts, padded to the same length where that pass also held
+// longer texts), so their size class is kept too. A text the tokenizer fails on in a later chunk fails the job with
+// the error (code and message) that tokenizing all texts first would have given, but after the passes before it
+// ran (Pipeline::start_job tokenizes every text first where it can see such an error coming: a text over the size
+// limit, or a tokenizer that adds no special tokens and so may give a text no tokens).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <string_view>
 #include <vector>
 
 #include "backend/backend.h"
@@ -39,6 +54,10 @@ struct PassLimit {
 // passes would add fixed costs to save little.
 constexpr size_t kOverlapChunks = 4;
 constexpr size_t kOverlapMinPassTokens = 4096;
+// The WebGPU kernels' size class (kSmallMatmulRows in backend/webgpu/webgpu_graph.cpp): a pass of fewer tokens
+// multiplies with matmul_small, which sums in another order, so its rows differ in the last bits. No other choice
+// of the kernels depends on a pass's size or padding.
+constexpr size_t kSmallPassTokens = 32;
 
 // Turns one pass's backend output (`output` of JobShape: [n, dimension] or [n, seq, hidden]) into [n, rows floats]
 // rows; lengths: tokens per text of the pass. Pipeline's are the sentence-transformers modules after pooling
@@ -56,10 +75,27 @@ struct JobShape {
   size_t rows_floats = 0;
 };
 
+// One text's token ids (Pipeline: with the call's prompt, truncated); throws gpuembed::Error as tokenizing does.
+// (An interface rather than a std::function: the WASM module's size budget.)
+class TextEncoder {
+ public:
+  virtual ~TextEncoder() = default;
+  virtual std::vector<int32_t> encode(std::string_view text) const = 0;
+};
+
 class Job {
  public:
   // ids: one row of token ids per text; a text without tokens is kInvalidInput.
   Job(std::vector<std::vector<int32_t>> ids, const JobShape& shape);
+  // Texts that begin() tokenizes with `encoder`: all of them, in input order, as the constructor above has them,
+  // unless `late` allows late tokenizing and begin() finds the overlap on (see above; a job whose rows have no fixed
+  // width, JobShape::rows or kEmbeddings, tokenizes all). The texts' bytes must live until the job is finished or
+  // dropped.
+  Job(std::vector<std::string_view> texts, std::unique_ptr<const TextEncoder> encoder, const JobShape& shape, bool late);
+
+  // Tokenizes what the job needs before its first pass (nothing for a job made from ids); step() calls it when the
+  // caller has not. Throws what tokenizing throws (kInvalidInput for a text without tokens).
+  void begin(const Backend& backend, const PassLimit& limit);
 
   // Reads a finished pass and submits the next, as far as the backend lets it without waiting. True: every text is
   // done (result() holds them); false: a pass is in flight, call again once the device has called back. Throws
@@ -75,11 +111,16 @@ class Job {
     min_pass_tokens_ = std::max<size_t>(min_pass_tokens, 1);
   }
 
-  bool finished() const { return next_ == order_.size() && in_flight_.empty(); }
-  size_t texts() const { return order_.size(); }
+  bool finished() const { return begun_ && (over_ || next_ == texts_) && in_flight_.empty(); }
+  size_t texts() const { return texts_; }
   size_t texts_done() const { return next_; }
   size_t passes() const { return passes_; }
   size_t oom_splits() const { return oom_splits_; }
+  // Late tokenizing: chunks tokenized, and the milliseconds step() spent tokenizing with no pass on the device (on
+  // the critical path, like begin()'s) and with passes on it (hidden behind the device).
+  size_t chunks() const { return chunks_; }
+  double tokenize_exposed_ms() const { return tokenize_ms_[0]; }
+  double tokenize_hidden_ms() const { return tokenize_ms_[1]; }
   // kEmbeddings: [texts, dimension] in input order; kHiddenStates: each text's [tokens, hidden], in input order;
   // with JobShape::rows: [texts, rows_floats] in input order.
   const std::vector<float>& result() const { return result_; }
@@ -91,19 +132,39 @@ class Job {
   struct Pass {
     size_t first, n, seq;  // texts order_[first, first + n), padded to seq tokens
   };
-  void submit_next(Backend& backend, const PassLimit& limit);
+  void arrange_all();
+  void rewind();
+  void tokenize_chunk(const Backend& backend, const PassLimit& limit);
+  void tokenize_timed(const Backend& backend, const PassLimit& limit);
+  [[noreturn]] void fail_tokenizing();
+  void plan_short_texts(const Backend& backend, const PassLimit& limit);
+  size_t pass_cap(const Backend& backend, const PassLimit& limit, size_t seq) const;
+  size_t piece_texts(const Backend& backend, const PassLimit& limit, size_t seq) const;
+  size_t pass_texts(const Backend& backend, const PassLimit& limit, size_t& seq);
+  void submit_pass(Backend& backend, size_t n, size_t seq);
   void read_pass(Backend& backend, const Pass& pass);
-  size_t pass_texts(const Backend& backend, const PassLimit& limit, size_t seq);
   bool step_passes(Backend& backend, PassLimit& limit);
+  bool tokenizing() const { return queued_ < queue_.size(); }
 
-  std::vector<std::vector<int32_t>> ids_;
+  std::vector<std::vector<int32_t>> ids_;  // by text; empty until tokenized
   JobShape shape_;
-  std::vector<size_t> order_;   // text indices, longest first
+  size_t texts_ = 0;
+  bool begun_ = true, late_ = false, over_ = false;  // over_: failed
+  std::unique_ptr<const TextEncoder> encoder_;
+  std::vector<std::string_view> texts_in_;  // the caller's texts
+  std::vector<size_t> queue_;  // late tokenizing: texts by bytes, longest first; queued_ of them tokenized
+  size_t queued_ = 0, chunks_ = 0;
+  double tokenize_ms_[2] = {0, 0};
+  std::vector<size_t> order_;   // text indices in the order they are submitted
+  // Runs of order_ that no pass crosses, as (end, seq_floor) pairs: the pool of texts tokenized late (the first run
+  // of a late job, sorted by tokens as chunks come in), or the texts of one pass of the job without overlap, padded
+  // to at least seq_floor tokens (late tokenizing's short texts: that pass's length where it also held longer texts).
+  std::vector<size_t> segments_;
   std::vector<size_t> offset_;  // where each text's floats start in result_
   size_t next_ = 0;             // index into order_ of the first text not yet read
   size_t submitted_ = 0;        // index into order_ of the first text not yet submitted
   size_t pass_end_ = 0;         // end of the pass without overlap that submitted_ is in (the cut subdivides it)
-  size_t pass_full_ = 0;        // its texts
+  size_t pass_full_ = 0;        // its texts (the pool: a full pass's)
   std::vector<Pass> in_flight_;  // submitted, not yet read, oldest first
   // Passes submitted after one that ran out of memory: read and thrown away (they may have failed with it), then
   // their texts are submitted again.

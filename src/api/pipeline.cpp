@@ -66,6 +66,18 @@ JobShape Pipeline::job_shape(BatchOutput output) const {
   return shape;
 }
 
+namespace {
+
+// A text's ids as embed() has them: the call's prompt first.
+struct PromptedText final : TextEncoder {
+  PromptedText(const Pipeline& p, PromptChoice c) : pipeline(p), prompt(std::move(c)) {}
+  std::vector<int32_t> encode(std::string_view text) const override { return pipeline.encode_with_prompt(text, prompt); }
+  const Pipeline& pipeline;
+  PromptChoice prompt;
+};
+
+}  // namespace
+
 static void check_batch_size(size_t texts) {
   if (texts > kMaxBatchTexts) {
     throw Error(ErrorCode::kInvalidInput, std::to_string(texts) + " texts exceed the limit of " +
@@ -76,8 +88,12 @@ static void check_batch_size(size_t texts) {
 Job Pipeline::start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options) const {
   check_batch_size(texts.size());
   const PromptChoice prompt = choose_prompt(options);
-  std::vector<std::vector<int32_t>> ids(texts.size());
-  for (size_t i = 0; i < texts.size(); ++i) ids[i] = encode_with_prompt(texts[i], prompt);
+  // Late tokenizing (api/job.h) unless an error of tokenizing can be seen coming: a text over kMaxTextBytes, or a
+  // tokenizer that adds no special tokens (an empty text then has none). Tokenizing every text first, the job then
+  // fails before any pass runs, as it always did; the tokenizer's own errors on a text (an unknown character where
+  // the vocabulary has no unk) come late.
+  const bool late = model_.tokenizer->num_special_tokens() > 0 &&
+                    std::none_of(texts.begin(), texts.end(), [](std::string_view t) { return t.size() > kMaxTextBytes; });
   // Pooling modes beyond the backend's, or prompt tokens left out of pooling: the backend gives the hidden states
   // and the CPU pools them; either way the modules after pooling (Dense, Normalize, truncate_dim) run on each pass.
   const bool backend_pools = model_.modules.backend_pools(prompt);
@@ -87,7 +103,7 @@ Job Pipeline::start_job(const std::vector<std::string_view>& texts, const EmbedO
                 skip = prompt.pool_skip](const float* out, size_t n, size_t seq, const int32_t* lengths, float* rows) {
     modules->rows_from_backend(out, backend_pools, backend_normalized, n, seq, lengths, skip, rows);
   };
-  return Job(std::move(ids), shape);
+  return Job(texts, std::make_unique<PromptedText>(*this, prompt), shape, late);
 }
 
 Job Pipeline::start_hidden_job(std::string_view text) const {

@@ -55,8 +55,9 @@ class Pipeline {
   // Token ids of one text, truncated to max_seq_length; kInvalidInput past kMaxTextBytes.
   std::vector<int32_t> encode_ids(std::string_view text) const;
 
-  // Asynchronous use (WebGPU in WASM): the texts tokenized (with the call's prompt) and checked into a job, which
-  // the caller then steps on a backend of its own (Job::step) while it awaits the device between steps. The job's
+  // Asynchronous use (WebGPU in WASM): a job of the texts, tokenized (with the call's prompt) when it begins
+  // (Job::begin; late, behind the device, where api/job.h says), which the caller then steps on a backend of its own
+  // (Job::step) while it awaits the device between steps. The texts' bytes must live as long as the job. The job's
   // result is embed()'s: [texts, dimension()] after the modules that follow pooling; its passes ask the backend for
   // hidden states when the CPU must pool (SentenceModules::backend_pools).
   Job start_job(const std::vector<std::string_view>& texts, const EmbedOptions& options = {}) const;

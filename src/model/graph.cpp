@@ -174,24 +174,6 @@ Graph build_graph(const ModelSpec& spec, const ModelWeights& weights) {
   return g;
 }
 
-double graph_flops(const Graph& g, const int32_t* lengths, size_t texts) {
-  double per_token = 0, per_text = 0, per_token_squared = 0;
-  for (const Op& op : g.ops) {
-    if (op.kind == OpKind::kLinear) {
-      const double f = 2.0 * double(op.in_features()) * double(op.out_features());
-      (g.tensors[static_cast<size_t>(op.in)].per_text ? per_text : per_token) += f;
-    } else if (op.kind == OpKind::kAttention) {
-      per_token_squared += 4.0 * op.heads * op.head_dim;
-    }
-  }
-  double flops = 0;
-  for (size_t b = 0; b < texts; ++b) {
-    const double n = lengths[b];
-    flops += per_text + n * per_token + n * n * per_token_squared;
-  }
-  return flops;
-}
-
 double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t texts) {
   double n = 0, n2 = 0;
   for (size_t b = 0; b < texts; ++b) {
@@ -203,6 +185,12 @@ double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t tex
            (g.tensors[static_cast<size_t>(op.in)].per_text ? double(texts) : n);
   }
   return op.kind == OpKind::kAttention ? 4.0 * op.heads * op.head_dim * n2 : 0;
+}
+
+double graph_flops(const Graph& g, const int32_t* lengths, size_t texts) {
+  double flops = 0;
+  for (const Op& op : g.ops) flops += op_flops(g, op, lengths, texts);
+  return flops;
 }
 
 }  // namespace gpuembed

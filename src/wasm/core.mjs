@@ -42,6 +42,8 @@ export class CoreError extends Error {
 }
 
 const enc = new TextEncoder();
+// An address from the module as an unsigned number (GpuEmbedCore.alloc says why).
+const ptr = (p) => p >>> 0;
 
 // The most recently started module: where a js/index.mjs VectorIndex made without an embedder keeps its rows.
 let latestCore = null;
@@ -82,10 +84,20 @@ export class GpuEmbedCore {
     return new CoreError(this.errorCodes[code] || 'INTERNAL', M.UTF8ToString(M._ge_last_error_message()));
   }
 
+  // n bytes on the heap (caller frees). Every address the module hands to JS goes through ptr(): the heap reaches
+  // 4 GiB (-sMAXIMUM_MEMORY), and an address >= 2 GiB comes out of WASM as a negative i32. Unsigned here once, it
+  // indexes HEAPU8 as it is and the wider views by `>>> 2` / `>>> 3`; JS numbers up to 2^32 - 1 go back into WASM
+  // as the same i32.
+  alloc(n) {
+    const p = ptr(this.M._malloc(n));
+    if (!p) throw new CoreError('OUT_OF_MEMORY', `the WebAssembly heap (${this.M.HEAPU8.length} bytes) cannot grow by ${n} bytes`);
+    return p;
+  }
+
   // NUL-terminated UTF-8 copy on the heap (caller frees).
   cstr(s) {
     const b = typeof s === 'string' ? enc.encode(s) : s || new Uint8Array(0);
-    const p = this.M._malloc(b.length + 1);
+    const p = this.alloc(b.length + 1);
     this.M.HEAPU8.set(b, p);
     this.M.HEAPU8[p + b.length] = 0;
     return p;
@@ -95,15 +107,15 @@ export class GpuEmbedCore {
   texts(list) {
     const parts = list.map((t) => enc.encode(String(t)));
     const total = parts.reduce((a, p) => a + p.length, 0);
-    const blob = this.M._malloc(Math.max(1, total));
-    const offs = this.M._malloc(4 * (parts.length + 1));
+    const blob = this.alloc(Math.max(1, total));
+    const offs = this.alloc(4 * (parts.length + 1));
     let at = 0;
     parts.forEach((p, i) => {
       this.M.HEAPU8.set(p, blob + at);
-      this.M.HEAPU32[(offs >> 2) + i] = at;
+      this.M.HEAPU32[(offs >>> 2) + i] = at;
       at += p.length;
     });
-    this.M.HEAPU32[(offs >> 2) + parts.length] = at;
+    this.M.HEAPU32[(offs >>> 2) + parts.length] = at;
     return [blob, offs];
   }
 
@@ -119,7 +131,7 @@ export class GpuEmbedCore {
     const M = this.M;
     for (const [name, bytes] of Object.entries(files.extra || {})) {
       const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-      const np = this.cstr(name), bp = M._malloc(Math.max(1, b.length));
+      const np = this.cstr(name), bp = this.alloc(Math.max(1, b.length));
       M.HEAPU8.set(b, bp);
       M._ge_stage_file(np, bp, b.length);
       M._free(np);
@@ -130,7 +142,7 @@ export class GpuEmbedCore {
     const strs = [files.config, files.modules, files.pooling, files.sentenceBert, files.tokenizer, files.vocab,
                   files.tokenizerConfig].map((s) => this.cstr(s));
     const origin = this.cstr(files.origin || 'model');
-    const stPtr = M._malloc(Math.max(1, st.length));
+    const stPtr = this.alloc(Math.max(1, st.length));
     M.HEAPU8.set(st, stPtr);
     const h = M._ge_load(...strs, stPtr, st.length, normalize, maxBatch, origin);
     [...strs, origin, stPtr].forEach((p) => M._free(p));
@@ -157,9 +169,9 @@ export class CoreModel {
     const b = enc.encode(String(text));
     const p = this.core.cstr(b);
     const cap = this.info.max_seq_length + 2;
-    const out = M._malloc(4 * cap);
+    const out = this.core.alloc(4 * cap);
     const n = M._ge_tokenize(this.h, p, b.length, out, cap);
-    const ids = n >= 0 ? M.HEAP32.slice(out >> 2, (out >> 2) + n) : null;
+    const ids = n >= 0 ? M.HEAP32.slice(out >>> 2, (out >>> 2) + n) : null;
     M._free(p);
     M._free(out);
     if (!ids) throw this.core.lastError();
@@ -189,9 +201,9 @@ export class CoreModel {
     const M = this.M;
     const [blob, offs] = this.core.texts(texts);
     this.stagePrompt(prompt);
-    const out = M._malloc(Math.max(4, 4 * texts.length * this.dimension));
+    const out = this.core.alloc(Math.max(4, 4 * texts.length * this.dimension));
     const rc = M._ge_embed_cpu(this.h, blob, offs, texts.length, out);
-    const res = rc === 0 ? M.HEAPF32.slice(out >> 2, (out >> 2) + texts.length * this.dimension) : null;
+    const res = rc === 0 ? M.HEAPF32.slice(out >>> 2, (out >>> 2) + texts.length * this.dimension) : null;
     [blob, offs, out].forEach((p) => M._free(p));
     if (!res) throw this.core.lastError();
     return res;
@@ -202,9 +214,9 @@ export class CoreModel {
     const b = enc.encode(String(text));
     const p = this.core.cstr(b);
     const cap = (this.info.max_seq_length + 2) * this.hiddenSize;
-    const out = M._malloc(4 * cap);
+    const out = this.core.alloc(4 * cap);
     const n = M._ge_hidden_cpu(this.h, p, b.length, out, cap);
-    const res = n >= 0 ? M.HEAPF32.slice(out >> 2, (out >> 2) + n * this.hiddenSize) : null;
+    const res = n >= 0 ? M.HEAPF32.slice(out >>> 2, (out >>> 2) + n * this.hiddenSize) : null;
     M._free(p);
     M._free(out);
     if (!res) throw this.core.lastError();
@@ -218,9 +230,9 @@ export class CoreModel {
   gpuStats() {
     const M = this.M;
     const s = JSON.parse(M.UTF8ToString(M._ge_gpu_stats_json(this.h)));
-    const slot = M._malloc(4);
+    const slot = this.core.alloc(4);
     const n = M._ge_gpu_pass_log(this.h, slot);
-    const at = M.HEAPU32[slot >> 2] >> 3;
+    const at = M.HEAPU32[slot >>> 2] >>> 3;
     M._free(slot);
     const keys = ['texts', 'seq', 'record_start', 'submitted', 'mapped', 'read_start', 'read_end', 'gpu_exec', 'flops'];
     s.last_job_passes = [];
@@ -277,9 +289,9 @@ export class CoreModel {
     while ((r = M._ge_gpu_step(this.h)) === 1) await M.gpuembedWait();
     if (r < 0) throw this.core.lastError();
     const n = M._ge_gpu_result(this.h, 0);
-    const out = M._malloc(Math.max(4, 4 * n));
+    const out = this.core.alloc(Math.max(4, 4 * n));
     M._ge_gpu_result(this.h, out);
-    const res = M.HEAPF32.slice(out >> 2, (out >> 2) + n);
+    const res = M.HEAPF32.slice(out >>> 2, (out >>> 2) + n);
     M._free(out);
     return res;
   }
@@ -359,11 +371,11 @@ export class CoreGpuIndex {
   add(rows) {
     const M = this.M, dim = this.dimension, n = rows.length / dim;
     const per = Math.max(1, Math.floor((8 << 20) / (4 * dim)));
-    const p = M._malloc(4 * dim * Math.min(per, Math.max(n, 1)));
+    const p = this.core.alloc(4 * dim * Math.min(per, Math.max(n, 1)));
     try {
       for (let at = 0; at < n; at += per) {
         const m = Math.min(per, n - at);
-        M.HEAPF32.set(rows.subarray(at * dim, (at + m) * dim), p >> 2);
+        M.HEAPF32.set(rows.subarray(at * dim, (at + m) * dim), p >>> 2);
         if (M._ge_gpu_index_add(this.h, p, m) < 0) throw CoreGpuIndex.#error(M);
       }
     } finally {
@@ -380,18 +392,18 @@ export class CoreGpuIndex {
   // device was lost: the caller answers on the CPU.
   async search(queries, n, k) {
     const M = this.M;
-    const q = M._malloc(Math.max(4, 4 * queries.length));
-    M.HEAPF32.set(queries, q >> 2);
+    const q = this.core.alloc(Math.max(4, 4 * queries.length));
+    M.HEAPF32.set(queries, q >>> 2);
     const rc = M._ge_gpu_index_search_begin(this.h, q, n, k);
     M._free(q);
     if (rc < 0) throw CoreGpuIndex.#error(M);
     let r;
     while ((r = M._ge_gpu_index_step(this.h)) === 1) await M.gpuembedWait();
     if (r < 0) throw CoreGpuIndex.#error(M);
-    const s = M._malloc(Math.max(4, 8 * n * k));
+    const s = this.core.alloc(Math.max(4, 8 * n * k));
     const count = M._ge_gpu_index_result(this.h, s, s + 4 * n * k);
-    const out = count >= 0 ? { scores: M.HEAPF32.slice(s >> 2, (s >> 2) + count),
-                               ids: M.HEAPU32.slice((s >> 2) + count, (s >> 2) + 2 * count) } : null;
+    const out = count >= 0 ? { scores: M.HEAPF32.slice(s >>> 2, (s >>> 2) + count),
+                               ids: M.HEAPU32.slice((s >>> 2) + count, (s >>> 2) + 2 * count) } : null;
     M._free(s);
     if (!out) throw CoreGpuIndex.#error(M);
     return out;
@@ -417,7 +429,7 @@ export class CoreIndex {
 
   // bytes: Uint8Array of a "GPEMBIDX" file.
   static load(core, bytes) {
-    const M = core.M, p = M._malloc(Math.max(1, bytes.length));
+    const M = core.M, p = core.alloc(Math.max(1, bytes.length));
     M.HEAPU8.set(bytes, p);
     const h = M._ge_index_load(p, bytes.length);
     M._free(p);
@@ -442,8 +454,8 @@ export class CoreIndex {
 
   // Copies `values` (Float32Array) into the heap for f(pointer); returns f's result.
   #withHeap(values, f) {
-    const M = this.M, p = M._malloc(Math.max(4, 4 * values.length));
-    M.HEAPF32.set(values, p >> 2);
+    const M = this.M, p = this.core.alloc(Math.max(4, 4 * values.length));
+    M.HEAPF32.set(values, p >>> 2);
     try {
       return f(p);
     } finally {
@@ -459,26 +471,26 @@ export class CoreIndex {
 
   // Stored rows [first, end): a pointer into the heap (valid until the next add), for the GPU copy.
   rowsPointer(first) {
-    const p = this.M._ge_index_rows(this.h, first);
+    const p = ptr(this.M._ge_index_rows(this.h, first));
     if (!p) throw this.core.lastError();
     return p;
   }
 
   rows(first, end) {
-    const p = this.rowsPointer(first) >> 2;
+    const p = this.rowsPointer(first) >>> 2;
     return this.M.HEAPF32.slice(p, p + (end - first) * this.dimension);
   }
 
   // n raw queries [n * dimension]: { scores, ids } [n, kk] and kk = min(k, size), best first.
   search(queries, n, k) {
     const M = this.M, kk = Math.min(k, this.size);
-    const out = M._malloc(Math.max(8, 8 * n * kk));
+    const out = this.core.alloc(Math.max(8, 8 * n * kk));
     try {
       if (this.#withHeap(queries, (q) => M._ge_index_search(this.h, q, n, k, out, out + 4 * n * kk)) < 0) {
         throw this.core.lastError();
       }
-      return { kk, scores: M.HEAPF32.slice(out >> 2, (out >> 2) + n * kk),
-               ids: M.HEAPU32.slice((out >> 2) + n * kk, (out >> 2) + 2 * n * kk) };
+      return { kk, scores: M.HEAPF32.slice(out >>> 2, (out >>> 2) + n * kk),
+               ids: M.HEAPU32.slice((out >>> 2) + n * kk, (out >>> 2) + 2 * n * kk) };
     } finally {
       M._free(out);
     }
@@ -488,7 +500,7 @@ export class CoreIndex {
   normalized(rows, n) {
     return this.#withHeap(rows, (p) => {
       this.M._ge_index_normalize_rows(p, n, this.dimension);
-      return this.M.HEAPF32.slice(p >> 2, (p >> 2) + rows.length);
+      return this.M.HEAPF32.slice(p >>> 2, (p >>> 2) + rows.length);
     });
   }
 
@@ -496,7 +508,7 @@ export class CoreIndex {
   save(dtype) {
     const n = this.M._ge_index_save(this.h, dtype === 'f16' ? 1 : 0);
     if (n < 0) throw this.core.lastError();
-    const p = this.M._ge_index_saved();
+    const p = ptr(this.M._ge_index_saved());
     return this.M.HEAPU8.slice(p, p + n);
   }
 }

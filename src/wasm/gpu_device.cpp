@@ -176,6 +176,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
                            {"bind_groups_created", rec.bind_groups_created()},
                            {"oom_splits", c.oom_splits},
                            {"begin_ms", c.begin_ms},
+                           {"tokenize_overlap_ms", c.tokenize_overlap_ms},
                            {"record_ms", ph.record_ms},
                            {"gpu_wait_ms", ph.gpu_wait_ms},
                            {"read_ms", ph.read_ms}};

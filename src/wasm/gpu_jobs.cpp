@@ -34,8 +34,13 @@ int begin(int id, const std::vector<std::string_view>& texts, bool embedding) {
   require_gpu(s);
   s.job.reset();
   s.gpu->begin_pass_log();
-  s.job.emplace(embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0)));
-  s.job->set_overlap(s.gpu_overlap, s.gpu_overlap_min_tokens);
+  // Tokenized here (all texts, or the first chunk where the job tokenizes the rest behind the device: api/job.h);
+  // the job reads the caller's bytes until it is done (core.mjs frees them after the last step). A job that fails to
+  // begin is no job.
+  Job job = embedding ? s.pipeline->start_job(texts, options) : s.pipeline->start_hidden_job(texts.at(0));
+  job.set_overlap(s.gpu_overlap, s.gpu_overlap_min_tokens);
+  job.begin(*s.gpu, s.gpu_limit);
+  s.job.emplace(std::move(job));
   GpuJobCounters& c = gpu_job_counters();
   if (embedding) {
     ++c.jobs;
@@ -66,7 +71,9 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_hidden_begin(int id, const char* text, size_t le
 // OUT_OF_MEMORY (the caller answers that request on the CPU path).
 EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
   Session* s = find_session(id);
-  size_t splits_before = s && s->job ? s->job->oom_splits() : 0;
+  const Job* job = s && s->job ? &*s->job : nullptr;
+  const size_t splits_before = job ? job->oom_splits() : 0;
+  const double exposed_before = job ? job->tokenize_exposed_ms() : 0, hidden_before = job ? job->tokenize_hidden_ms() : 0;
   const int r = model_errors().guarded(
       [&]() -> int {
         Session& ss = session(id);
@@ -76,7 +83,13 @@ EMSCRIPTEN_KEEPALIVE int ge_gpu_step(int id) {
         return ss.job->step(*ss.gpu, ss.gpu_limit) ? 0 : 1;
       },
       -1);
-  if (s && s->job) gpu_job_counters().oom_splits += s->job->oom_splits() - splits_before;
+  if (s && s->job) {
+    // Chunks tokenized late (api/job.h): with no pass on the device they were on the critical path, as begin's.
+    GpuJobCounters& c = gpu_job_counters();
+    c.oom_splits += s->job->oom_splits() - splits_before;
+    c.begin_ms += s->job->tokenize_exposed_ms() - exposed_before;
+    c.tokenize_overlap_ms += s->job->tokenize_hidden_ms() - hidden_before;
+  }
   if (r < 0 && s) {
     s->job.reset();
     if (model_errors().is(ErrorCode::kDeviceLost)) {

@@ -1,9 +1,44 @@
 // --js-library for Emscripten 3.1.6's WebGPU glue (library_webgpu.js, early 2022) against today's WebGPU
 // (Chromium, Firefox, Safari, Dawn for Node). The C++ side of the same seam is src/backend/webgpu/wgpu_port.cpp.
+//
+// Addresses: the heap may grow to 4 GiB (-sMAXIMUM_MEMORY), and an address of 2 GiB or more reaches JS as a negative
+// i32. Emscripten unsigns HEAP*[p >> 2], HEAP*.set(a, p) and HEAP*.subarray(p, q) in the linked JS (its
+// unsignPointers pass: `p >> 2` becomes `p >>> 2`, any other index gets `>>> 0`), which is right only where the
+// whole index is the shift or the address: `(p >> 2) + i` becomes `((p >> 2) + i) >>> 0`, wrong for p >= 2 GiB, and
+// an address passed on as an argument (writeBuffer's dataOffset) or to slice() is left signed. So the code here
+// unsigns every address itself (`p >>> 2`, `p >>> 0`), as do the 3.1.6 functions below that did not.
+// tests/wasm/heap_above_2g.test.mjs runs the modules with every heap block above 2 GiB (the main thread's C stack
+// stays below: wgpuQueueSubmit's list and buffer_stats' `out` are on it today, so only writeBuffer and the limits
+// block were wrong in practice; GPU buffers of 2 GiB, for copyBufferToBuffer, are not tested).
 mergeInto(LibraryManager.library, {
   // GPUComputePassEncoder.dispatch was renamed dispatchWorkgroups (2022); 3.1.6 still calls the old name.
   wgpuComputePassEncoderDispatch: function(passId, x, y, z) {
     WebGPU.mgrComputePassEncoder.get(passId)["dispatchWorkgroups"](x, y, z);
+  },
+
+  // 3.1.6 passes `data` signed as writeBuffer's dataOffset ("Values are out of the range of that integer" above
+  // 2 GiB). (The threaded module replaces this again: threads/webgpu_threads.js.)
+  wgpuQueueWriteBuffer: function(queueId, bufferId, {{{ defineI64Param('bufferOffset') }}}, data, size) {
+    {{{ receiveI64ParamAsI32s('bufferOffset') }}}
+    WebGPU.mgrQueue.get(queueId)["writeBuffer"](WebGPU.mgrBuffer.get(bufferId),
+      bufferOffset_high * 4294967296 + (bufferOffset_low >>> 0), HEAPU8, data >>> 0, size >>> 0);
+  },
+  // 3.1.6 adds the signed low words of the 64-bit offsets and size (2 GiB or more: gpu_index.cpp's row copy).
+  wgpuCommandEncoderCopyBufferToBuffer: function(encoderId, srcId, {{{ defineI64Param('srcOffset') }}}, dstId,
+                                                 {{{ defineI64Param('dstOffset') }}}, {{{ defineI64Param('size') }}}) {
+    {{{ receiveI64ParamAsI32s('srcOffset') }}}
+    {{{ receiveI64ParamAsI32s('dstOffset') }}}
+    {{{ receiveI64ParamAsI32s('size') }}}
+    var B = WebGPU.mgrBuffer;
+    WebGPU.mgrCommandEncoder.get(encoderId)["copyBufferToBuffer"](
+      B.get(srcId), srcOffset_high * 4294967296 + (srcOffset_low >>> 0),
+      B.get(dstId), dstOffset_high * 4294967296 + (dstOffset_low >>> 0), size_high * 4294967296 + (size_low >>> 0));
+  },
+  // 3.1.6 ends the command list at ((commands >> 2) + count) >>> 0.
+  wgpuQueueSubmit: function(queueId, commandCount, commands) {
+    var at = commands >>> 2;
+    WebGPU.mgrQueue.get(queueId)["submit"](Array.from(HEAP32.subarray(at, at + commandCount),
+      function(id) { return WebGPU.mgrCommandBuffer.get(id); }));
   },
 
   // Adapter + device with the adapter's largest storage-buffer limits. 3.1.6's wgpuAdapterGetLimits aborts
@@ -60,7 +95,7 @@ mergeInto(LibraryManager.library, {
         var msgPtr = allocateUTF8(String(msg || ''));
         var notePtr = allocateUTF8(String(f16Note || ''));
         var lim = 0;
-        if (limits) { lim = _malloc(52); for (var i = 0; i < 13; ++i) HEAPU32[(lim >> 2) + i] = limits[i] >>> 0; }
+        if (limits) { lim = _malloc(52); for (var i = 0; i < 13; ++i) HEAPU32[(lim >>> 2) + i] = limits[i] >>> 0; }
         var id = 0;
         if (device) id = WebGPU.mgrDevice.create(device, { queueId: WebGPU.mgrQueue.create(device["queue"]) });
         {{{ makeDynCall('viiiiii', 'cb') }}}(status, id, msgPtr, lim, notePtr, user);
@@ -149,8 +184,8 @@ mergeInto(LibraryManager.library, {
   gpuembedjs_buffer_stats: function(out) {
     var n = 0, bytes = 0, objs = WebGPU.mgrBuffer.objects;
     for (var id in objs) { ++n; bytes += Number(objs[id].object["size"]) || 0; }
-    HEAPF64[out >> 3] = n;
-    HEAPF64[(out >> 3) + 1] = bytes;
+    HEAPF64[out >>> 3] = n;
+    HEAPF64[(out >>> 3) + 1] = bytes;
   },
 
   // wgpu_port.cpp's create_timestamp_set / begin_timed_pass (3.1.6's descriptors have no timestampWrites).

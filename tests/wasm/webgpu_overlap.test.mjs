@@ -4,6 +4,9 @@
 // pass, and a device lost while a pass is in flight. The cut's minimum is lowered to MIN_PASS_TOKENS (still far
 // above the few tokens at which the kernels choose another matmul) so that the software adapter gets several
 // pieces from small requests; the job driver's own constants are tested natively (tests/job_overlap_test.cpp).
+// Late tokenizing (the first chunk of texts tokenized before the first pass, the rest in the steps while passes run):
+// the same bits, texts below 32 tokens kept in their passes' size class, and a text the tokenizer fails on in a later
+// chunk failing the request with the error of tokenizing first.
 // Also: the pass log's FLOP count, and GPU timestamps where the adapter offers them (absent where not asked for).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +75,69 @@ test('overlap on and off give the same bits, at many pass counts and mixed lengt
     if (passes.length > plainPasses.length) ++cutCases;
   }
   assert.ok(cutCases >= 2, 'the big buckets were not cut');
+  m.free();
+});
+
+test('late tokenizing: the first chunk before the first pass, the rest behind the GPU, the bits of tokenizing first', async () => {
+  const { m } = await gpuModel();
+  const cases = [['120 texts of 32-52 tokens', texts(120, 30, 20)], ['200 texts below 32 tokens', texts(200, 1, 12)],
+                 ['150 mixed texts', texts(150, 1, 60)], ['40 texts around 32 tokens', texts(40, 26, 8)]];
+  for (const [label, list] of cases) {
+    m.setGpuOverlap(false);
+    const plain = await m.embedGpu(list);
+    m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
+    const c0 = m.gpuStats().counters;
+    const got = await m.embedGpu(list);
+    const c1 = m.gpuStats().counters;
+    const hidden = c1.tokenize_overlap_ms - c0.tokenize_overlap_ms;
+    console.log(`# ${label}: tokenizing ${(c1.begin_ms - c0.begin_ms).toFixed(2)} ms before passes, ` +
+                `${hidden.toFixed(2)} ms behind them`);
+    assertSameBits(got, plain, label);
+    // texts below 32 tokens wait until all are tokenized: nothing on the GPU to hide behind
+    if (label.startsWith('200')) assert.equal(hidden, 0, label);
+    if (label.startsWith('120')) assert.ok(hidden > 0, `${label}: no tokenizing behind the passes`);
+  }
+  m.free();
+});
+
+test('a text the tokenizer fails on in a later chunk: the error of tokenizing first, after the passes before it', async () => {
+  // xlmr-random without its unk: a character outside the vocabulary is an error (INVALID_INPUT)
+  const files = readModelFiles(path.join(requireModels(), 'xlmr-random'));
+  const tok = JSON.parse(files.tokenizer);
+  tok.model.unk_id = null;
+  files.tokenizer = JSON.stringify(tok);
+  const core = await GpuEmbedCore.create(factory, { gpu });
+  const m = core.loadModel(files, { maxBatch: 64 });
+  await m.initGpu();
+  const list = texts(80, 5, 20);
+  list[7] = 'snow \u2603 man';  // the fewest bytes: the last chunk
+  const failure = async () => {
+    try {
+      await m.embedGpu(list);
+    } catch (e) {
+      return e;
+    }
+    return assert.fail('no error');
+  };
+  m.setGpuOverlap(false);
+  const first = await failure();
+  const firstPasses = m.gpuStats().last_job_passes.length;
+  m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
+  const late = await failure();
+  const latePasses = m.gpuStats().last_job_passes.length;
+  console.log(`# ${late.code}: "${late.message}" after ${latePasses} passes (tokenizing first: ${firstPasses})`);
+  assert.equal(first.code, 'INVALID_INPUT');
+  assert.equal(late.code, first.code);
+  assert.equal(late.message, first.message);
+  assert.equal(firstPasses, 0);
+  assert.ok(latePasses > 0, 'the late chunk failed before any pass');
+  assert.throws(() => m.embedCpu(list), (e) => e.code === first.code && e.message === first.message);
+  // the model goes on
+  list[7] = 'snow man';
+  m.setGpuOverlap(false);
+  const want = await m.embedGpu(list);
+  m.setGpuOverlap(true, { minPassTokens: MIN_PASS_TOKENS });
+  assertSameBits(await m.embedGpu(list), want, 'after the failure');
   m.free();
 });
 
