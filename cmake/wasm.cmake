@@ -151,7 +151,9 @@ list(FILTER GPUEMBED_WASM_SOURCES EXCLUDE REGEX "ops_exports\\.cpp$")
 add_executable(gpuembed_wasm ${GPUEMBED_WASM_SOURCES})
 target_link_libraries(gpuembed_wasm PRIVATE gpuembed_webgpu gpuembed_core)
 set_target_properties(gpuembed_wasm PROPERTIES OUTPUT_NAME gpuembed SUFFIX ".mjs" LINK_DEPENDS "${GPUEMBED_WASM_LINK_DEPS}")
-target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sEXPORT_NAME=createGpuEmbedModule)
+# emmalloc instead of dlmalloc: 4 KB less to download (gzipped), the module's budget; same-run check in
+# bench/RESULTS.md ("WASM module size"). The threaded module, which has no such budget, keeps dlmalloc.
+target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sMALLOC=emmalloc -sEXPORT_NAME=createGpuEmbedModule)
 
 add_executable(gpuembed_ops ${GPUEMBED_WASM_DIR}/ops_exports.cpp)
 target_link_libraries(gpuembed_ops PRIVATE gpuembed_webgpu gpuembed_core)
