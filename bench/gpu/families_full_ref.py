@@ -56,9 +56,10 @@ def main(d, n):
     golden = json.load(open(os.path.join(ROOT, "tests", "golden", "minilm-l6-random.shared.json")))
     sentences = [s["text"] for s in golden["sentences"]][:n]
     b32 = json.load(open(os.path.join(ROOT, "bench", "inputs.json")))["cases"]["b32x128"]["texts"]
+    only = os.environ.get("GPUEMBED_FULL_MODELS", "").split()  # families_full.sh's selection: skip the others
     for name in sorted(os.listdir(d)):
         md = os.path.join(d, name)
-        if not name.endswith("-full") or not os.path.isdir(md):
+        if not name.endswith("-full") or not os.path.isdir(md) or (only and name not in only):
             continue
         t0 = time.time()
         if name.startswith("nomic"):
