@@ -46,7 +46,9 @@ rm -rf "$W" && mkdir -p "$W/bin" "$W/node_modules" "$W/models" "$W/shared/golden
   "$W/peer/bench/peer/node_modules" "$W/peer-model/onnx"
 xz -dc "$C/node.xz" > "$W/bin/node" && chmod +x "$W/bin/node" || die "node"
 tar -xJf "$C/webgpu.tar.xz" -C "$W/node_modules" || die "webgpu"
-tar -xJf "$C/tjs.tar.xz" -C "$W/peer/bench/peer/node_modules" || die "transformers.js tree"
+# transformers.js may be left out of the carry (64 MiB cap) by runs that do not time the peer
+if [ -f "$C/tjs.tar.xz" ]; then tar -xJf "$C/tjs.tar.xz" -C "$W/peer/bench/peer/node_modules" || die "transformers.js tree"
+else echo "run_gpu: no $C/tjs.tar.xz in the carry: the transformers.js peer cannot run"; fi
 tar -xJf "$C/models/all-MiniLM-L6-v2.tar.xz" -C "$W/shared/models" || die "tokenizer files"
 xz -dc "$C/golden.json.xz" > "$W/shared/golden/minilm-l6-random.shared.json"
 [ -f "$C/golden-tiny.json.xz" ] && xz -dc "$C/golden-tiny.json.xz" > "$W/shared/golden/tiny-bert-cls.shared.json"
