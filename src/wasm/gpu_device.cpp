@@ -174,6 +174,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
                            {"submits", rec.submits()},
                            {"dispatches", rec.dispatches()},
                            {"bind_groups_created", rec.bind_groups_created()},
+                           {"uniform_bytes_uploaded", rec.uniform_bytes_uploaded()},
                            {"oom_splits", c.oom_splits},
                            {"begin_ms", c.begin_ms},
                            {"tokenize_overlap_ms", c.tokenize_overlap_ms},

@@ -93,6 +93,20 @@ test('WebGPU: batch independence, input order, buffer reuse', async () => {
     assert.ok(d < 1e-5, `order: sentence ${i} differs by ${d}`);
   }
   assert.equal(m.gpuStats().activation_bytes, before, 'activation buffers grew for smaller batches');
+  // Kernel parameters are uploaded only where they differ from the previous pass's: a repeated request uploads none,
+  // a request of another shape in between uploads some and must not leave stale parameters for the next one.
+  const uploaded = () => m.gpuStats().counters.uniform_bytes_uploaded;
+  const bySize = [...texts].sort((x, y) => x.length - y.length);
+  const [a, b] = [bySize[0], bySize[bySize.length - 1]];
+  const a1 = await m.embedGpu([a]);
+  const u0 = uploaded();
+  const a2 = await m.embedGpu([a]);
+  assert.equal(uploaded(), u0, 'a repeated request uploaded parameters again');
+  assert.deepEqual(a2, a1);
+  const b1 = await m.embedGpu([b]);
+  assert.ok(uploaded() > u0, 'a request of another length uploaded no parameters');
+  assert.ok(maxAbsDiff(b1, batched.subarray(texts.indexOf(b) * g.dim, (texts.indexOf(b) + 1) * g.dim)) < 1e-5);
+  assert.deepEqual(await m.embedGpu([a]), a1);
   assert.equal((await m.embedGpu([])).length, 0);
 });
 

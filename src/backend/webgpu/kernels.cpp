@@ -206,7 +206,7 @@ bool same_refs(const std::array<BufferRef, 8>& a, const std::array<BufferRef, 8>
 void Recorder::clear() {
   ops_.clear();
   copies_.clear();
-  uniforms_.clear();
+  used_ = 0;
 }
 
 void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
@@ -217,9 +217,11 @@ void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const 
   Op op{k, {}, n_storage, groups};
   for (int i = 0; i < n_storage; ++i) op.storage[i] = storage[i];
   ops_.push_back(op);
-  const size_t at = uniforms_.size();
-  uniforms_.resize(at + slot_, 0);
-  std::memcpy(uniforms_.data() + at, params, params_size);
+  if (used_ + slot_ > uniforms_.size()) uniforms_.resize(std::max<size_t>(2 * uniforms_.size(), 64 * size_t(slot_)));
+  uint8_t* at = uniforms_.data() + used_;
+  std::memset(at, 0, slot_);
+  std::memcpy(at, params, params_size);
+  used_ += slot_;
 }
 
 void Recorder::tag(size_t first, uint32_t a, uint32_t b, int tensor, double flops) {
@@ -243,11 +245,27 @@ void Recorder::release_uniforms() {
     uniform_buffer_ = nullptr;
   }
   uniform_capacity_ = 0;
+  uploaded_.clear();
+}
+
+void Recorder::upload_uniforms() {
+  // The first and last slot that differ from the buffer's content; slots past uploaded_ always differ.
+  const size_t same = std::min(used_, uploaded_.size());
+  size_t lo = 0, hi = used_;
+  while (lo < same && std::memcmp(uniforms_.data() + lo, uploaded_.data() + lo, slot_) == 0) lo += slot_;
+  if (used_ == same) {
+    while (hi > lo && std::memcmp(uniforms_.data() + hi - slot_, uploaded_.data() + hi - slot_, slot_) == 0) hi -= slot_;
+  }
+  if (hi <= lo) return;
+  wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, lo, uniforms_.data() + lo, hi - lo);
+  uniform_bytes_uploaded_ += hi - lo;
+  if (uploaded_.size() < hi) uploaded_.resize(hi);
+  std::memcpy(uploaded_.data() + lo, uniforms_.data() + lo, hi - lo);
 }
 
 void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
   if (profile) profile->runs.clear();
-  if (uniforms_.size() > uniform_capacity_) {
+  if (used_ > uniform_capacity_) {
     invalidate();
     if (uniform_buffer_) {
       wgpuBufferDestroy(uniform_buffer_);
@@ -256,8 +274,9 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
     uniform_capacity_ = std::max<uint64_t>(uniforms_.size(), 64 * slot_);
     uniform_buffer_ =
         ctx_.create_buffer(uniform_capacity_, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, "gpuembed uniforms");
+    uploaded_.clear();
   }
-  if (!uniforms_.empty()) wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, 0, uniforms_.data(), uniforms_.size());
+  upload_uniforms();
 
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
   if (!ops_.empty()) {

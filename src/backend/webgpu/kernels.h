@@ -144,10 +144,12 @@ class Recorder {
   // Drops the uniform buffer too (after an out-of-memory pass it may be the invalid object a failed allocation
   // returns); the next submit() allocates it again.
   void release_uniforms();
-  // Counters since construction: submits, dispatches recorded, bind groups created (cache misses).
+  // Counters since construction: submits, dispatches recorded, bind groups created (cache misses), parameter bytes
+  // written to the uniform buffer.
   uint64_t submits() const { return submits_; }
   uint64_t dispatches() const { return dispatches_; }
   uint64_t bind_groups_created() const { return bind_groups_created_; }
+  uint64_t uniform_bytes_uploaded() const { return uniform_bytes_uploaded_; }
 
  private:
   struct Op {
@@ -159,12 +161,17 @@ class Recorder {
     int tensor = 0;
     double flops = 0;
   };
+  void upload_uniforms();
   GpuContext& ctx_;
   const Kernels& kernels_;
   uint32_t slot_;  // uniform slot stride
   std::vector<Op> ops_;
   std::vector<Copy> copies_;
-  std::vector<uint8_t> uniforms_;
+  // The parameter slots of the recorded dispatches: uniforms_[0, used_) (the vector only grows, so recording a pass
+  // writes bytes instead of constructing them); uploaded_ mirrors what uniform_buffer_ holds, so a pass whose
+  // parameters repeat the previous one's (same shapes) uploads only the slots that differ, often none.
+  std::vector<uint8_t> uniforms_, uploaded_;
+  size_t used_ = 0;
   WGPUBuffer uniform_buffer_ = nullptr;
   uint64_t uniform_capacity_ = 0;
   struct Cached {
@@ -174,7 +181,7 @@ class Recorder {
     WGPUBindGroup group = nullptr;
   };
   std::vector<Cached> cache_;  // by dispatch position; all use uniform_buffer_ at offset position * slot_
-  uint64_t submits_ = 0, dispatches_ = 0, bind_groups_created_ = 0;
+  uint64_t submits_ = 0, dispatches_ = 0, bind_groups_created_ = 0, uniform_bytes_uploaded_ = 0;
 };
 
 }  // namespace gpuembed::webgpu
