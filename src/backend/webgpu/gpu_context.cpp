@@ -35,14 +35,11 @@ GpuContext::~GpuContext() {
   }
 }
 
-void GpuContext::on_lost(bool destroyed, const char* message, void* user) {
+void GpuContext::on_lost(const char* reason, void* user) {
   auto it = registry().find(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(user)));
-  if (it != registry().end()) {
-    it->second->lost_ = true;
-    it->second->lost_message_ = std::string(destroyed ? "WebGPU device destroyed" : "WebGPU device lost") +
-                                (message && *message ? std::string(": ") + message : std::string());
-  }
-  port::notify_host();
+  if (it == registry().end()) return;
+  it->second->lost_ = true;
+  it->second->lost_message_ = reason;
 }
 
 void GpuContext::destroy() {

@@ -34,7 +34,7 @@ class GpuContext {
   WGPUBuffer create_buffer(uint64_t size, WGPUBufferUsageFlags usage, const char* label = nullptr);
 
  private:
-  static void on_lost(bool destroyed, const char* message, void* user);
+  static void on_lost(const char* reason, void* user);
   port::DeviceInfo info_;
   WGPUDevice device_ = nullptr;
   WGPUQueue queue_ = nullptr;

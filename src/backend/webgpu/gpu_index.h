@@ -42,7 +42,7 @@ class SearchDevice {
   WGPUBindGroupLayout layout() const { return layout_; }  // both kernels: uniform, 2 read-only, 1 read_write
 
  private:
-  static void on_lost(bool destroyed, const char* message, void* user);
+  static void on_lost(const char* reason, void* user);
   port::DeviceInfo info_;
   WGPUDevice device_ = nullptr;
   WGPUQueue queue_ = nullptr;

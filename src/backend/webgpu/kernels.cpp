@@ -10,15 +10,17 @@
 namespace gpuembed::webgpu {
 
 namespace {
+// Shared WGSL prepended to a kernel (after the precision prelude): one definition of each helper.
+enum Prelude : unsigned { kErf = 1, kReduce = 2 };  // kernels/erf.wgsl (GELU), kernels/reduce.wgsl (row sums)
 struct KernelDesc {
   const char* name;     // kernels/<name>.wgsl
-  bool needs_erf;       // prepend kernels/erf.wgsl
+  unsigned preludes;    // Prelude bits
   int storage;          // storage bindings after the uniform (the last is read_write)
 };
 constexpr KernelDesc kDescs[] = {
-    {"embed_layernorm", false, 7}, {"layernorm", false, 4}, {"matmul", true, 5},  {"attention", false, 4},
-    {"gelu", true, 2},             {"residual_add", false, 3}, {"pooling", false, 3}, {"l2_normalize", false, 2},
-    {"matmul_small", true, 5},     {"rotary", false, 2},       {"gated", true, 2},    {"rms_norm", false, 3},
+    {"embed_layernorm", kReduce, 7}, {"layernorm", kReduce, 4}, {"matmul", kErf, 5},  {"attention", 0, 4},
+    {"gelu", kErf, 2},               {"residual_add", 0, 3},    {"pooling", 0, 3},    {"l2_normalize", kReduce, 2},
+    {"matmul_small", kErf, 5},       {"rotary", 0, 2},          {"gated", kErf, 2},   {"rms_norm", kReduce, 3},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 
@@ -82,7 +84,7 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   }
   // First in every module: `enable f16;` must precede all declarations.
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
-  const std::string erf = source_of("erf");
+  const std::string erf = source_of("erf"), reduce = source_of("reduce");
   // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
   // SG_SIZE invocations multiply SM x SK by SK x SN blocks, a grid of subgroups per workgroup, each 2 x 2 blocks,
   // the first grid of kSgmatGrids whose workgroup fits the device (invocations, workgroup memory: the sizes of
@@ -118,7 +120,8 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     const KernelDesc& d = kDescs[i];
     const char* file = static_cast<Kernel>(i) == Kernel::kMatmul ? matmul_kernel_ : d.name;
     std::string src = source_of(file);
-    if (d.needs_erf) src = erf + "\n" + src;
+    if (d.preludes & kErf) src = erf + "\n" + src;
+    if (d.preludes & kReduce) src = reduce + "\n" + src;
     src = hoist_directives(prelude + "\n" + src);
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
       substitute(src, file, "HEAD_DIM", head_dim);

@@ -172,7 +172,10 @@ struct LostHook {
 };
 void on_lost(WGPUDeviceLostReason reason, const char* message, void* user) {
   auto* h = static_cast<LostHook*>(user);
-  h->cb(reason == WGPUDeviceLostReason_Destroyed, message ? message : "", h->user);
+  const std::string why = std::string(reason == WGPUDeviceLostReason_Destroyed ? "WebGPU device destroyed" : "WebGPU device lost") +
+                          (message && *message ? std::string(": ") + message : std::string());
+  h->cb(why.c_str(), h->user);
+  notify_host();
   delete h;  // device.lost resolves once per device (destroy() resolves it too): nothing stays per device
 }
 }  // namespace

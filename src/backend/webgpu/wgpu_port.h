@@ -75,8 +75,9 @@ using ErrorCallback = void (*)(int error_type, const char* message, void* user);
 void push_error_scopes(WGPUDevice device);
 void pop_error_scopes(WGPUDevice device, ErrorCallback callback, void* user);  // one callback, first error
 
-// Device loss (device.lost resolves: driver reset, destroy(), ...). `destroyed` when the app destroyed it.
-using LostCallback = void (*)(bool destroyed, const char* message, void* user);
+// Device loss (device.lost resolves: driver reset, destroy(), ...). `reason`: "WebGPU device destroyed" (the app
+// destroyed it) or "WebGPU device lost", with the driver's message; the host is notified after the callback.
+using LostCallback = void (*)(const char* reason, void* user);
 void set_lost_callback(WGPUDevice device, LostCallback callback, void* user);
 void destroy_device(WGPUDevice device);
 

@@ -21,20 +21,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read> beta: array<f32>;
 @group(0) @binding(7) var<storage, read_write> out: array<act>;
 
-const WG: u32 = 128u;
-var<workgroup> red: array<f32, WG>;
-
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+const WG: u32 = 128u;  // reduce.wgsl sums over it
 
 fn emb(wrow: u32, prow: u32, h: u32) -> f32 {
   var v = f32(word[wrow + h]);

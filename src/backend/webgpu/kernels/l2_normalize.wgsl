@@ -4,8 +4,7 @@ struct Params { rows: u32, dim: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-const WG: u32 = 128u;
-var<workgroup> red: array<f32, WG>;
+const WG: u32 = 128u;  // reduce.wgsl sums over it
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -15,12 +14,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * p.dim;
   var s = 0.0;
   for (var i = lid; i < p.dim; i = i + WG) { let v = x[base + i]; s = s + v * v; }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) { red[lid] = red[lid] + red[lid + k]; }
-    workgroupBarrier();
-  }
-  let n = max(sqrt(red[0]), 1e-12);
+  let n = max(sqrt(reduce_sum(s, lid)), 1e-12);
   for (var i = lid; i < p.dim; i = i + WG) { y[base + i] = x[base + i] / n; }
 }

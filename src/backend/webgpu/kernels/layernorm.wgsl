@@ -8,24 +8,11 @@ struct Params { rows: u32, hidden: u32, eps: f32, inplace: u32 }
 @group(0) @binding(3) var<storage, read> beta: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<act>;
 
-const WG: u32 = 128u;
-var<workgroup> red: array<f32, WG>;
+const WG: u32 = 128u;  // reduce.wgsl sums over it
 
 fn ld(i: u32) -> f32 {
   if (p.inplace != 0u) { return f32(y[i]); }
   return f32(x[i]);
-}
-
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
 }
 
 @compute @workgroup_size(128)

@@ -8,8 +8,7 @@ struct Params { rows: u32, stride: u32, first: u32, width: u32, groups: u32, eps
 @group(0) @binding(2) var<storage, read> gamma: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<act>;
 
-const WG: u32 = 128u;
-var<workgroup> red: array<f32, WG>;
+const WG: u32 = 128u;  // reduce.wgsl sums over it
 
 fn ld(i: u32) -> f32 {
   if ((p.flags & 2u) != 0u) { return f32(y[i]); }
@@ -27,13 +26,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let v = ld(base + i);
     s = s + v * v;
   }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k = k / 2u) {
-    if (lid < k) { red[lid] = red[lid] + red[lid + k]; }
-    workgroupBarrier();
-  }
-  let inv = 1.0 / sqrt(red[0] / f32(p.width) + p.eps);
+  let inv = 1.0 / sqrt(reduce_sum(s, lid) / f32(p.width) + p.eps);
   for (var i = lid; i < p.width; i = i + WG) {
     let v = ld(base + i) * inv;
     if ((p.flags & 1u) != 0u) {
