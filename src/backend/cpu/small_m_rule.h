@@ -2,14 +2,14 @@
 // The small-M rule: how many threads a forward pass of m rows may use when its matmuls run oneDNN's bf16 or int8
 // kernels (cpu_backend.cpp applies it to the whole pass).
 //
-// Why: oneDNN's low-precision kernels (AMX brgemm, AVX512-BF16, VNNI) work on 16-row tiles. A matmul with fewer rows
-// than 16 per thread is split over the output columns instead, into slices so thin that each thread's fixed cost per
-// call (tile configuration, kernel setup, its share of the barriers) exceeds its work: on the GPU machine's 16-vCPU
-// Sapphire Rapids host one 12-token sentence took 16 ms in bf16 and 34 ms in int8 on 16 threads, against 2.8 ms in
-// fp32 and 1.45 ms in bf16 on 2 threads (bench/RESULTS.md, "Native CPU, session 3"). So such a pass uses
-// at most ceil(m / 16) threads, but not fewer than 2 where 2 are available (on 2 threads 12 rows in bf16 measured
-// 1.6x faster than fp32 there, so the floor keeps what was known to work). fp32 matmuls are not capped: they showed
-// no such collapse.
+// Why: on the GPU machine's 16-vCPU Sapphire Rapids host (AMX) one 12-token sentence on 16 threads ran several times
+// slower in bf16 and int8 than in fp32, while on 2 threads bf16 was the faster one (bench/RESULTS.md, "Native CPU,
+// session 3": oneDNN's own time inside the bf16 matmuls grew, not ours). AMX works on tiles of 16 rows; with fewer
+// rows than threads x 16 the work is cut into slices whose fixed cost per thread and call (tile configuration, kernel
+// setup, barriers) exceeds their share of the arithmetic. So such a pass uses at most ceil(m / 16) threads, and not
+// fewer than 2 where 2 are available (the floor keeps the 2-thread case, which was measured to work). fp32 is not
+// capped: it showed no such collapse. Applied per pass, not per matmul: changing OpenMP's team size around every
+// matmul measured far slower on an oversubscribed machine (bench/RESULTS.md, "Session 4").
 //
 // GPUEMBED_SMALL_M_ROWS=<rows per thread> changes the 16 (0 turns the rule off), for calibration on other hosts.
 #include <cstddef>
