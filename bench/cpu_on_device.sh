@@ -41,6 +41,16 @@ for p in fp32 bf16 int8; do
     "impls: $(grep '^onednn_verbose,exec' /tmp/verbose-$p.txt | cut -d, -f4,5 | sort | uniq -c | sort -rn | head -3 | tr '\n' ' ')"
   grep '"median_ms"' /tmp/verbose-$p.txt | head -1
 done
+# The small-M rule (src/backend/cpu/small_m_rule.h) on and off, interleaved, one short sentence at all cores.
+for r in 1 2 3; do
+  for p in fp32 bf16 int8; do
+    for rows in 0 16; do
+      echo "small-M rule rows=$rows (0: off), round $r, $p, $(nproc) threads, short: $(GPUEMBED_SMALL_M_ROWS=$rows \
+        /tmp/devcpu/gpuembed_bench --model "$GPUEMBED_MODEL_DIR" --inputs bench/inputs.json --cases short \
+        --threads "$(nproc)" --precision $p | grep -m1 '"median_ms"')"
+    done
+  done
+done
 for t in ${CPU_THREADS:-2 $(nproc)}; do
   echo "== threads $t"
   node bench/run_cpu.mjs --threads "$t" --rounds "${ROUNDS:-3}" --cases short,b32x128 2>&1 | tee "$OUT/cpu-$t.txt"

@@ -2,7 +2,7 @@
 // (process CPU seconds, which excludes time the threads were descheduled: steadier on a shared machine).
 //
 //   gemm_bench [--threads 1,2] [--reps 9] [--engines sgemm,onednn,onednn-bf16,avx512,avx512-bf16w,portable]
-//              [--model-only]
+//              [--model-only] [--rows 4096,12 (the model rows' M)]
 //
 // Engines: sgemm = dnnl_sgemm on the row-major weights (+ bias/GELU pass); onednn = oneDNN matmul primitive, blocked
 // weights, fused bias/GELU; onednn-bf16 = the same in bf16 (activations converted per call); avx512 / portable = the
@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> engines = {"sgemm", "onednn", "onednn-bf16", "avx512", "avx512-bf16w", "portable"};
   int reps = 9;
   bool model_only = false;
+  std::vector<size_t> model_rows = {4096, 12};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) {
@@ -112,8 +113,11 @@ int main(int argc, char** argv) {
       engines = split_list(argv[++i]);
     } else if (a == "--model-only") {
       model_only = true;
+    } else if (a == "--rows" && i + 1 < argc) {
+      model_rows.clear();
+      for (auto& r : split_list(argv[++i])) model_rows.push_back(std::strtoull(r.c_str(), nullptr, 10));
     } else {
-      std::fprintf(stderr, "usage: %s [--threads 1,2] [--reps N] [--engines a,b,...] [--model-only]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--threads 1,2] [--reps N] [--engines a,b,...] [--model-only] [--rows 4096,12]\n", argv[0]);
       return 2;
     }
   }
@@ -190,7 +194,8 @@ int main(int argc, char** argv) {
   std::printf("%-12s %5s %3s %10s %9s %14s  (model: 24 Linear layers, %.1f MB fp32 weights)\n", "engine", "M", "thr",
               "ms", "GF/s", "cpuGF/s/core", model_flops_per_row / 2 * 4 / 1e6);
   std::vector<float> h(max_m * 1536);
-  for (size_t m : {size_t{4096}, size_t{12}}) {
+  for (size_t& m : model_rows) m = std::clamp<size_t>(m, 1, max_m);
+  for (size_t m : model_rows) {
     for (const std::string& engine : engines) {
       if (engine == "portable" && m >= 1024) continue;  // seconds per run; shown per shape above
       EngineRun run = build(engine, model);

@@ -2,7 +2,10 @@
 // thread cap it is applied with.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/small_m_rule.h"
 #include "backend/cpu/thread_chooser.h"
 
 using gpuembed::cpu::ThreadChooser;
@@ -67,4 +70,34 @@ TEST(ThreadCap, CapsParallelThreadsOnThisThreadOnly) {
     EXPECT_EQ(gpuembed::cpu::parallel_threads(), 1);
   }
   EXPECT_EQ(gpuembed::cpu::parallel_threads(), all);
+}
+
+// The small-M rule (backend/cpu/small_m_rule.h): bf16/int8 matmuls of few rows run on few threads.
+TEST(SmallMRule, FewRowsFewThreadsManyRowsAll) {
+  using gpuembed::cpu::small_m_threads;
+  EXPECT_EQ(small_m_threads(12, 16), 2);     // a short sentence: the floor of 2
+  EXPECT_EQ(small_m_threads(12, 2), 2);      // 2 threads: unchanged
+  EXPECT_EQ(small_m_threads(12, 1), 1);
+  EXPECT_EQ(small_m_threads(1, 16), 2);
+  EXPECT_EQ(small_m_threads(32, 16), 2);
+  EXPECT_EQ(small_m_threads(33, 16), 3);     // ceil(33 / 16)
+  EXPECT_EQ(small_m_threads(128, 16), 8);    // one 128-token text
+  EXPECT_EQ(small_m_threads(256, 16), 16);
+  EXPECT_EQ(small_m_threads(4096, 16), 16);  // 32 x 128: all threads
+  EXPECT_EQ(small_m_threads(4096, 2), 2);
+  EXPECT_EQ(small_m_threads(12, 16, 0), 16);  // rows per thread 0: the rule is off
+  EXPECT_EQ(small_m_threads(12, 16, 4), 3);
+  if (std::getenv("GPUEMBED_SMALL_M_ROWS") == nullptr)
+    EXPECT_EQ(gpuembed::cpu::small_m_rows_per_thread(), gpuembed::cpu::kSmallMRowsPerThread);
+}
+
+// Never more threads than the caller's cap, and the pass's own cap survives a matmul (linear.cpp applies the rule
+// with a ThreadCap only when it lowers the count).
+TEST(SmallMRule, NeverRaisesTheCount) {
+  for (int all = 1; all <= 64; ++all)
+    for (size_t m : {size_t{0}, size_t{1}, size_t{12}, size_t{100}, size_t{5000}}) {
+      const int t = gpuembed::cpu::small_m_threads(m, all);
+      EXPECT_GE(t, 1);
+      EXPECT_LE(t, all);
+    }
 }

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/linear.h"
 #include "backend/cpu/ops.h"
 #include "backend/cpu/parallel.h"
+#include "backend/cpu/small_m_rule.h"
 #include "backend/cpu/thread_chooser.h"
 #include "gpuembed/error.h"
 #include "model/graph.h"
@@ -59,6 +61,7 @@ class CpuBackend final : public Backend {
       linears_.push_back(op.kind == OpKind::kLinear
                              ? std::make_unique<Linear>(make_linear(op, linear_precision(graph_, i, precision)))
                              : nullptr);
+      if (linears_.back() && linears_.back()->low_precision()) low_precision_ = true;
     }
     buffers_.resize(graph_.tensors.size());
     size_t widest = 0;
@@ -161,7 +164,14 @@ class CpuBackend final : public Backend {
 
   // Runs the encoder on packed rows and returns the final token states [rows, hidden]. With the thread count left
   // to the library, each pass runs on all threads or on one, whichever measures faster now (thread_chooser.h).
+  // bf16/int8 passes of few rows run on fewer threads (small_m_rule.h). The cap holds for the whole pass, not per
+  // matmul: changing OpenMP's team size around every matmul measured far slower on an oversubscribed machine.
   const std::vector<float>& run(const TokenBatch& batch, const PackedRows& rows) {
+    std::optional<cpu::ThreadCap> small_m;
+    if (low_precision_) {
+      const int capped = cpu::small_m_threads(rows.rows(), cpu::parallel_threads(), cpu::small_m_rows_per_thread());
+      if (capped < cpu::parallel_threads()) small_m.emplace(capped);
+    }
     if (!cpu::cpu_threads_automatic()) return encode(batch, rows);
     const int all = cpu::parallel_threads();
     const int use = chooser_.pick(rows.rows(), all);
@@ -260,6 +270,7 @@ class CpuBackend final : public Backend {
   std::vector<float> zeros_;   // beta_of()
   std::vector<float> result_;  // the finished pass, until read()
   bool done_ = false;
+  bool low_precision_ = false;  // some matmul runs bf16/int8 kernels
   cpu::ThreadChooser chooser_;
 };
 

@@ -70,6 +70,7 @@ struct Linear::Impl {
   size_t in = 0, out = 0;
   MatmulEngine engine = MatmulEngine::kAuto;
   Precision precision = Precision::kFloat32;
+  bool low_precision = false;
   std::unique_ptr<OneDnnMatmul> onednn;
   std::unique_ptr<PackedLinear> packed;
   std::unique_ptr<Int8Matmul> int8;
@@ -93,11 +94,13 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
   s.engine = resolve(engine, precision);
   if (precision == Precision::kInt8) {
     s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // oneDNN, else the portable engine
+    s.low_precision = onednn_available();  // the rule is about oneDNN's kernels, not the portable one
     return;
   }
   switch (s.engine) {
     case MatmulEngine::kOneDnn:
       s.onednn = std::make_unique<OneDnnMatmul>(weight.data, bias.data, out, in, uses_bf16(s.engine, precision));
+      s.low_precision = uses_bf16(s.engine, precision);
       break;
     case MatmulEngine::kAvx512:
       s.packed = std::make_unique<PackedLinear>(*avx512_gemm_kernel(), weight.data, bias.data, out, in);
@@ -124,6 +127,7 @@ void Linear::forward(const float* x, size_t m, float* y, Epilogue epilogue) cons
 
 size_t Linear::in_features() const { return impl_->in; }
 size_t Linear::out_features() const { return impl_->out; }
+bool Linear::low_precision() const { return impl_->low_precision; }
 std::string Linear::engine_name() const { return engine_label(impl_->engine, impl_->precision); }
 
 std::string matmul_engine_name(Precision precision) {

@@ -33,6 +33,8 @@ class Linear {
   void forward(const float* x, size_t m, float* y, Epilogue epilogue = Epilogue::kNone) const;
   size_t in_features() const;
   size_t out_features() const;
+  // Whether it runs bf16 or int8 kernels (the small-M rule applies to its passes: small_m_rule.h).
+  bool low_precision() const;
   // What this instance runs, in the words of matmul_engine_name().
   std::string engine_name() const;
 

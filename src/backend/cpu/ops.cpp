@@ -50,21 +50,6 @@ __attribute__((always_inline)) inline float exp_nonpositive(float x) {
   return p * scale;
 }
 
-GPUEMBED_HOT_BODY
-void layer_norm_row_body(float* x, size_t h, const float* gamma, const float* beta, float eps) {
-  float mean = 0.0f;
-  for (size_t i = 0; i < h; ++i) mean += x[i];
-  mean /= static_cast<float>(h);
-  float var = 0.0f;
-  for (size_t i = 0; i < h; ++i) {
-    const float d = x[i] - mean;
-    var += d * d;
-  }
-  var /= static_cast<float>(h);
-  const float inv = 1.0f / std::sqrt(var + eps);
-  for (size_t i = 0; i < h; ++i) x[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
-}
-
 // scores[r][j] += rel[j - (i0 + r)] for the block's query rows (rel points at the bias of distance 0).
 GPUEMBED_HOT_BODY
 void add_relative_bias(float* scores, size_t len, size_t i0, size_t nb, const float* rel) {
@@ -119,12 +104,21 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
       store16(scores + 2 * len + j0, a2);
       store16(scores + 3 * len + j0, a3);
     }
-    for (; j0 < len; ++j0) {
-      for (size_t r = 0; r < kRows; ++r) {
-        float acc = 0.0f;
-        for (size_t c = 0; c < hd; ++c) acc += qs[c * kRows + r] * kt[c * len + j0];
-        scores[r * len + j0] = acc;
+    if (j0 < len) {
+      // The last keys (all of them in a text under 16 tokens) in one vector too, the same sums per lane; kt has 16
+      // floats of slack past its end for the lanes beyond the text, which are not stored.
+      v16f a0{}, a1{}, a2{}, a3{};
+      for (size_t c = 0; c < hd; ++c) {
+        const v16f k = load16(kt + c * len + j0);
+        const float* q = qs + c * kRows;
+        a0 += k * q[0];
+        a1 += k * q[1];
+        a2 += k * q[2];
+        a3 += k * q[3];
       }
+      const v16f acc[kRows] = {a0, a1, a2, a3};
+      for (size_t r = 0; r < kRows; ++r)
+        for (size_t j = j0; j < len; ++j) scores[r * len + j] = acc[r][j - j0];
     }
     if (rel) add_relative_bias(scores, len, i0, nb, rel);
     for (size_t r = 0; r < nb; ++r) {
@@ -179,30 +173,15 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
 }
 
 // One copy of each hot loop per ISA (the bodies above are always_inline), selected once per call by features.
-#define GPUEMBED_LN_ARGS float *x, size_t h, const float *gamma, const float *beta, float eps
 #define GPUEMBED_ATT_ARGS                                                                                            \
   const float *qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col, size_t v_col, float scale,  \
       const float *rel, float *kt, float *vv, float *qs, float *scores, float *ctx, size_t ctx_stride
 #define GPUEMBED_ATT_CALL qkv, stride, len, hd, q_col, k_col, v_col, scale, rel, kt, vv, qs, scores, ctx, ctx_stride
 #if defined(GPUEMBED_X86_VARIANTS)
-GPUEMBED_TARGET_AVX512 void layer_norm_row_avx512(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
-GPUEMBED_TARGET_AVX2 void layer_norm_row_avx2(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
 GPUEMBED_TARGET_AVX512 void attention_head_avx512(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
 GPUEMBED_TARGET_AVX2 void attention_head_avx2(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
 #endif
-void layer_norm_row_base(GPUEMBED_LN_ARGS) { layer_norm_row_body(x, h, gamma, beta, eps); }
 void attention_head_base(GPUEMBED_ATT_ARGS) { attention_head_body(GPUEMBED_ATT_CALL); }
-
-void layer_norm_row(GPUEMBED_LN_ARGS) {
-#if defined(GPUEMBED_X86_VARIANTS)
-  switch (active_simd_level()) {
-    case SimdLevel::kAvx512: return layer_norm_row_avx512(x, h, gamma, beta, eps);
-    case SimdLevel::kAvx2: return layer_norm_row_avx2(x, h, gamma, beta, eps);
-    case SimdLevel::kBaseline: break;
-  }
-#endif
-  layer_norm_row_base(x, h, gamma, beta, eps);
-}
 
 void attention_head(GPUEMBED_ATT_ARGS) {
 #if defined(GPUEMBED_X86_VARIANTS)
@@ -325,87 +304,9 @@ void attention_head_wasm(const float* qkv, size_t stride, size_t len, size_t hd,
   }
 }
 
-// layer_norm_row() with 4-lane sums (the mean and variance are summed in 4 lanes, then across them).
-void layer_norm_row_wasm(float* x, size_t h, const float* gamma, const float* beta, float eps) {
-  if (h % 4 != 0) {
-    layer_norm_row(x, h, gamma, beta, eps);
-    return;
-  }
-  v128_t acc = wasm_f32x4_splat(0.0f);
-  for (size_t i = 0; i < h; i += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(x + i));
-  const float mean = hsum_f32x4(acc) / static_cast<float>(h);
-  const v128_t vmean = wasm_f32x4_splat(mean);
-  acc = wasm_f32x4_splat(0.0f);
-  for (size_t i = 0; i < h; i += 4) {
-    const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), vmean);
-    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(d, d));
-  }
-  const float var = hsum_f32x4(acc) / static_cast<float>(h);
-  const v128_t vinv = wasm_f32x4_splat(1.0f / std::sqrt(var + eps));
-  for (size_t i = 0; i < h; i += 4) {
-    const v128_t y = wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(x + i), vmean), vinv),
-                                    wasm_v128_load(gamma + i));
-    wasm_v128_store(x + i, wasm_f32x4_add(y, wasm_v128_load(beta + i)));
-  }
-}
-#define GPUEMBED_LAYER_NORM_ROW layer_norm_row_wasm
-#else
-#define GPUEMBED_LAYER_NORM_ROW layer_norm_row
 #endif  // __wasm_simd128__
 
 }  // namespace
-
-void embed_tokens(const EmbeddingTables& w, const int32_t* ids, const PackedRows& rows, size_t h, float eps,
-                  float* x) {
-  const float* type0 = w.token_type;
-  parallel_for(rows.texts(), [&](size_t b0, size_t b1) {
-    for (size_t b = b0; b < b1; ++b) {
-      for (size_t t = 0; t < rows.length(b); ++t) {
-        const size_t r = rows.offsets[b] + t;
-        const float* word = w.word + static_cast<size_t>(ids[r]) * h;
-        float* out = x + r * h;
-        if (!w.gamma) {  // a decoder's plain gather
-          if (w.scale == 1.0f) {
-            std::copy_n(word, h, out);
-          } else {
-            for (size_t i = 0; i < h; ++i) out[i] = word[i] * w.scale;
-          }
-          continue;
-        }
-        if (!w.position && !type0) {  // rotary positions come later, in attention
-          for (size_t i = 0; i < h; ++i) out[i] = word[i];
-        } else if (!w.position) {
-          for (size_t i = 0; i < h; ++i) out[i] = word[i] + type0[i];
-        } else if (type0) {
-          const float* pos = w.position + (t + w.position_offset) * h;
-          for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i] + type0[i];
-        } else {
-          const float* pos = w.position + (t + w.position_offset) * h;
-          for (size_t i = 0; i < h; ++i) out[i] = word[i] + pos[i];
-        }
-        GPUEMBED_LAYER_NORM_ROW(out, h, w.gamma, w.beta, eps);
-      }
-    }
-  });
-}
-
-void add_layer_norm(float* x, const float* delta, size_t n, size_t h, const float* gamma, const float* beta,
-                    float eps) {
-  parallel_for(n, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) {
-      float* row = x + r * h;
-      const float* d = delta + r * h;
-      for (size_t i = 0; i < h; ++i) row[i] = d[i] + row[i];
-      GPUEMBED_LAYER_NORM_ROW(row, h, gamma, beta, eps);
-    }
-  });
-}
-
-void layer_norm(float* x, size_t n, size_t h, const float* gamma, const float* beta, float eps) {
-  parallel_for(n, [&](size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r) GPUEMBED_LAYER_NORM_ROW(x + r * h, h, gamma, beta, eps);
-  });
-}
 
 int relative_position_bucket(int relative_position, int num_buckets, int max_distance) {
   // HF MPNet's relative_position_bucket in its float32 arithmetic: half the buckets per direction, exact up to a
@@ -466,7 +367,7 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
   return;
 #endif
   parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
-    std::vector<float> kt(max_len * hd), vv(max_len * hd), qs(4 * hd), scores(4 * max_len);
+    std::vector<float> kt(max_len * hd + 16), vv(max_len * hd), qs(4 * hd), scores(4 * max_len);
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
