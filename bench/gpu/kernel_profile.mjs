@@ -121,7 +121,8 @@ async function main() {
     const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
     console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +
                 `intermediate ${cfg.intermediate_size}, ${cfg.num_hidden_layers} layers) on ${out.adapter}: ` +
-                `${out.precision}, ${out.matmul_kernel}, ${out.attention_kernel}${toggles ? `, toggles ${toggles}` : ''}` +
+                `${out.precision}, ${out.matmul_kernel}, ${out.attention_kernel}` +
+                `${toggles ? `, toggles ${toggles}` : ''}` +
                 `${a.quantization ? ', timestamps quantized' : ''}`);
     for (const spec of a.cases.split(',').filter(Boolean)) {
       const [name, r] = spec.split(':');

@@ -37,7 +37,8 @@ namespace {
 int g_state = 0;  // 0 none/pending, 1 ready, < 0 failed (-InitStatus)
 std::string g_message;
 std::shared_ptr<GpuContext> g_ctx;
-std::map<std::tuple<uint32_t, int, int, uint32_t>, std::unique_ptr<Kernels>> g_kernels;  // (head_dim, precision, attention)
+// by (head_dim, precision, attention mode, lanes)
+std::map<std::tuple<uint32_t, int, int, uint32_t>, std::unique_ptr<Kernels>> g_kernels;
 AttentionChoice g_attention;
 std::unique_ptr<Recorder> g_recorder;
 std::vector<WGPUBuffer> g_buffers;

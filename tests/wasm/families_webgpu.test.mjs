@@ -29,7 +29,7 @@ async function gpuModel(name, options = {}) {
   const cfg = JSON.parse(readFamilyFiles(path.join(requireModels(), name)).config);
   const headDim = cfg.head_dim || (cfg.hidden_size ?? cfg.n_embd) / (cfg.num_attention_heads ?? cfg.n_head);
   const attention = m.gpuStats().attention_kernel;
-  assert.equal(attention, headDim >= 64 ? 'attention_tiled' : 'attention', `${name}: attention kernel for head dim ${headDim}`);
+  assert.equal(attention, headDim >= 64 ? 'attention_tiled' : 'attention', `${name}: head dim ${headDim}`);
   console.log(`# ${name}: WebGPU ${m.precision} on ${driver}: ${adapter}; ${attention}`);
   return m;
 }

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { erf, gelu } from './reference.mjs';
 import { fromF16, mulberry32, toF16 } from '../../bench/common.mjs';
-import { K, PRECISION, attentionGrid, check, deviceFeatures, grid1, randArray, run, runF16, useOpsHarness } from './ops_harness.mjs';
+import { K, PRECISION, attentionGrid, check, deviceFeatures, grid1, randArray, run, runF16,
+         useOpsHarness } from './ops_harness.mjs';
 import { nodeGpu } from './env.mjs';
 
 useOpsHarness();

@@ -91,4 +91,5 @@ export function attentionKernel(D, precision = 0) {
   assert.ok(queries > 0, M.UTF8ToString(M._ops_message()));
   return { kernel: M.UTF8ToString(M._ops_message()), queries };
 }
-export const attentionGrid = (S, NH, B, D, precision = 0) => [Math.ceil(S / attentionKernel(D, precision).queries), NH, B];
+export const attentionGrid = (S, NH, B, D, precision = 0) =>
+  [Math.ceil(S / attentionKernel(D, precision).queries), NH, B];

@@ -86,11 +86,13 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   choice.lanes = ctx.info().attention_lanes;
   if (attention) choice = *attention;
   const uint32_t d4 = (head_dim + 3) / 4;
-  const uint32_t lanes = std::clamp<uint32_t>(choice.lanes ? choice.lanes : (d4 + 7) / 8, 1, std::min<uint32_t>(d4, 16));
+  const uint32_t lanes =
+      std::clamp<uint32_t>(choice.lanes ? choice.lanes : (d4 + 7) / 8, 1, std::min<uint32_t>(d4, 16));
   const uint32_t s4 = (d4 + lanes - 1) / lanes;
   const uint32_t tq = lanes <= 4 ? 64 : lanes <= 8 ? 32 : 16;
   const uint64_t tiled_key_bytes = 2ull * lanes * s4 * (precision == GpuPrecision::kF16 ? 8 : 16) + 4ull * tq * lanes;
-  const uint32_t tiled_keys = static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
+  const uint32_t tiled_keys =
+      static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
   const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
   const bool tiled = tiled_fits && (choice.mode == AttentionChoice::kTiled ||
                                     (choice.mode == AttentionChoice::kAuto && head_dim >= 64));
