@@ -2,6 +2,9 @@
 // GPU time per kernel of one WebGPU request (one process; needs an adapter with 'timestamp-query'):
 //   node bench/gpu/kernel_profile.mjs [--model DIR] [--webgpu-dir DIR] [--wasm-build DIR] [--cases b32x128:5,...]
 //        [--precision fp32|fp16] [--subgroup-matrix] [--gpu-toggles LIST] [--keep-quantization]
+//        [--attention auto|simple|tiled] [--attention-lanes N]
+// --attention: force attention.wgsl (simple) or attention_tiled.wgsl (tiled) instead of the engine's choice (A/B
+// in one build; the module option gpuembedAttention), --attention-lanes: the tiled kernel's invocations per query.
 // --model: a sentence-transformers folder, family folders of tools/gen_family_models.py included (read as
 // tests/wasm/env.mjs readFamilyFiles reads them). --gpu-toggles: Dawn toggles to enable, as bench/gpu/phases.mjs
 // (default vulkan_enable_f16_on_nvidia with --precision fp16, allow_unsafe_apis with --subgroup-matrix). Dawn's
@@ -69,7 +72,7 @@ export function formatTable(rows) {
 function parseArgs(argv) {
   const a = { model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), webgpuDir: '', cases: 'b32x128:5',
     wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), precision: 'fp32', sgmat: false,
-    toggles: null, quantization: false };
+    toggles: null, quantization: false, attention: 'auto', attentionLanes: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = () => argv[++i];
     if (k === '--model') a.model = path.resolve(v());
@@ -80,6 +83,8 @@ function parseArgs(argv) {
     else if (k === '--subgroup-matrix') a.sgmat = true;
     else if (k === '--gpu-toggles') a.toggles = v();
     else if (k === '--keep-quantization') a.quantization = true;
+    else if (k === '--attention') a.attention = v();
+    else if (k === '--attention-lanes') a.attentionLanes = +v();
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -102,19 +107,22 @@ async function main() {
     const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
     const files = readFamilyFiles(a.model);
     const cfg = JSON.parse(files.config);
-    const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}) });
+    const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}),
+      gpuembedAttention: a.attention, gpuembedAttentionLanes: a.attentionLanes });
     const model = core.loadModel(files, { maxBatch: 256 });
     out.adapter = await model.initGpu({ precision: a.precision, timestamps: true });
     const st0 = model.gpuStats();
     out.precision = st0.precision;
     out.matmul_kernel = st0.matmul_kernel;
+    out.attention_kernel = st0.attention_kernel;
     if (out.precision !== a.precision) throw new Error(`asked for ${a.precision}, the device ran ${out.precision}`);
     if (a.sgmat && out.matmul_kernel !== 'matmul_sgmat') throw new Error(`asked for matmul_sgmat, got ${out.matmul_kernel}`);
     if (st0.counters.gpu_exec_ms === undefined) throw new Error("the adapter offers no 'timestamp-query'");
     const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
     console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +
                 `intermediate ${cfg.intermediate_size}, ${cfg.num_hidden_layers} layers) on ${out.adapter}: ` +
-                `${out.precision}, ${out.matmul_kernel}${toggles ? `, toggles ${toggles}` : ''}` +
+                `${out.precision}, ${out.matmul_kernel}, ${out.attention_kernel}` +
+                `${toggles ? `, toggles ${toggles}` : ''}` +
                 `${a.quantization ? ', timestamps quantized' : ''}`);
     for (const spec of a.cases.split(',').filter(Boolean)) {
       const [name, r] = spec.split(':');

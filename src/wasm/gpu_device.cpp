@@ -145,8 +145,9 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_message(int id) {
 }
 
 // {"state", "adapter", "live_buffers", "live_buffer_bytes"; once ready: "weight_bytes", "activation_bytes",
-//  "max_tokens", "precision", "matmul_kernel", "precision_note", "oom_token_limit", "counters" (gpu_exec_ms and
-//  timed_passes only on a device with timestamps), "last_pass_ms", "kernel_profile" (while ge_gpu_set_profile is on:
+//  "max_tokens", "precision", "matmul_kernel", "attention_kernel", "precision_note", "oom_token_limit", "counters"
+//  (gpu_exec_ms and timed_passes only on a device with timestamps), "last_pass_ms", "kernel_profile" (while
+//  ge_gpu_set_profile is on:
 //  [kernel, out width, in width, dispatches, gpu ms, flops, output tensor] per kernel and shape)} (each pass of the last job: ge_gpu_pass_log)
 EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
   static std::string out;
@@ -164,6 +165,7 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
           j["max_tokens"] = s.gpu->max_tokens();
           j["precision"] = gpuembed::webgpu::precision_name(s.gpu->precision());
           j["matmul_kernel"] = s.gpu->matmul_kernel();
+          j["attention_kernel"] = s.gpu->attention_kernel();
           j["precision_note"] = s.precision_note;
           j["oom_token_limit"] = s.gpu_limit.tokens;
           const auto& ph = s.gpu->phase_stats();
@@ -189,8 +191,10 @@ EMSCRIPTEN_KEEPALIVE const char* ge_gpu_stats_json(int id) {
           if (s.gpu->profiling()) {
             auto& prof = j["kernel_profile"] = nlohmann::json::array();
             for (const auto& k : s.gpu->kernel_profile()) {
-              prof.push_back({k.kernel == gpuembed::webgpu::Kernel::kMatmul ? s.gpu->matmul_kernel()
-                                                                            : gpuembed::webgpu::kernel_name(k.kernel),
+              using gpuembed::webgpu::Kernel;
+              prof.push_back({k.kernel == Kernel::kMatmul      ? s.gpu->matmul_kernel()
+                              : k.kernel == Kernel::kAttention ? s.gpu->attention_kernel()
+                                                               : gpuembed::webgpu::kernel_name(k.kernel),
                               k.a, k.b, k.dispatches, k.ms, k.flops, s.gpu->graph().tensors[size_t(k.tensor)].name});
             }
           }

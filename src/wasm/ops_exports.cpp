@@ -9,6 +9,10 @@
 //                                    matmul is matmul_f16.wgsl), 2 fp16 with matmul_sgmat.wgsl where the device has
 //                                    the subgroup-matrix feature (else as 1)
 //   ops_features()                   bit 0: the device has 'shader-f16', bit 1: the subgroup-matrix feature
+//   ops_set_attention(mode, lanes)  the attention kernel of later runs (kernels.h AttentionChoice: 0 auto, 1 simple,
+//                                    2 tiled; lanes 0 = default)
+//   ops_attention_queries(head_dim, precision)  queries per workgroup of the attention kernel chosen (< 0: error);
+//                                    ops_message() then names the kernel file
 //   ops_poll()                       1 pending, 0 ready, -1 failed;  ops_read(out) copies the output
 //   ops_message()                    the last error / adapter description
 #include <emscripten.h>
@@ -19,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "backend/webgpu/gpu_context.h"
@@ -32,7 +37,9 @@ namespace {
 int g_state = 0;  // 0 none/pending, 1 ready, < 0 failed (-InitStatus)
 std::string g_message;
 std::shared_ptr<GpuContext> g_ctx;
-std::map<std::pair<uint32_t, int>, std::unique_ptr<Kernels>> g_kernels;  // by (head_dim, precision)
+// by (head_dim, precision, attention mode, lanes)
+std::map<std::tuple<uint32_t, int, int, uint32_t>, std::unique_ptr<Kernels>> g_kernels;
+AttentionChoice g_attention;
 std::unique_ptr<Recorder> g_recorder;
 std::vector<WGPUBuffer> g_buffers;
 WGPUBuffer g_readback = nullptr;
@@ -56,6 +63,15 @@ void on_device(const port::DeviceInfo& info, void*) {
     }
   }
   port::notify_host();
+}
+
+Kernels& kernels_for(int head_dim, int precision) {
+  auto& ks = g_kernels[{static_cast<uint32_t>(head_dim), precision, g_attention.mode, g_attention.lanes}];
+  if (!ks) {
+    ks = std::make_unique<Kernels>(*g_ctx, static_cast<uint32_t>(head_dim),
+                                   precision ? GpuPrecision::kF16 : GpuPrecision::kF32, precision == 2, &g_attention);
+  }
+  return *ks;
 }
 
 void release_buffers() {
@@ -95,12 +111,8 @@ EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_param
       throw Error(ErrorCode::kInvalidInput, "wrong number of inputs");
     }
     if (precision < 0 || precision > 2) throw Error(ErrorCode::kInvalidInput, "precision");
-    auto& ks = g_kernels[{static_cast<uint32_t>(head_dim), precision}];
-    if (!ks) {
-      ks = std::make_unique<Kernels>(*g_ctx, static_cast<uint32_t>(head_dim),
-                                     precision ? GpuPrecision::kF16 : GpuPrecision::kF32, precision == 2);
-    }
-    g_recorder = std::make_unique<Recorder>(*g_ctx, *ks);
+    Kernels& ks = kernels_for(head_dim, precision);
+    g_recorder = std::make_unique<Recorder>(*g_ctx, ks);
     release_buffers();
     const WGPUBufferUsageFlags usage = WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst | WGPUBufferUsage_CopySrc;
     std::vector<BufferRef> refs;
@@ -141,6 +153,23 @@ EMSCRIPTEN_KEEPALIVE int ops_run(int kernel, const uint32_t* params, int n_param
       port::notify_host();
     }, nullptr);
     return 0;
+  } catch (const std::exception& e) {
+    g_message = e.what();
+    return -1;
+  }
+}
+
+EMSCRIPTEN_KEEPALIVE void ops_set_attention(int mode, int lanes) {
+  g_attention.mode = static_cast<AttentionChoice::Mode>(mode);
+  g_attention.lanes = static_cast<uint32_t>(lanes);
+}
+
+EMSCRIPTEN_KEEPALIVE int ops_attention_queries(int head_dim, int precision) {
+  try {
+    if (g_state != 1) throw Error(ErrorCode::kBackendUnavailable, "no device");
+    const Kernels& ks = kernels_for(head_dim, precision);
+    g_message = ks.attention_kernel();
+    return static_cast<int>(ks.attention_queries());
   } catch (const std::exception& e) {
     g_message = e.what();
     return -1;

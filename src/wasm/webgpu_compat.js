@@ -52,7 +52,8 @@ mergeInto(LibraryManager.library, {
   // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
   // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16,
   // bit 1: subgroup matrix, bit 2: timestamp-query), the subgroup-matrix configuration's M, N, K, the adapter's
-  // subgroup max size].
+  // subgroup max size, the attention kernel the host forces (Module.gpuembedAttention 'simple' 1, 'tiled' 2, else 0),
+  // Module.gpuembedAttentionLanes (0: the engine's choice)].
   // With shader-f16 and Module.gpuembedSubgroupMatrix === true (opt-in: the kernel has not run on such hardware yet),
   // the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16 -> f32
   // configuration; without it the device is the f16 one.
@@ -86,7 +87,8 @@ mergeInto(LibraryManager.library, {
       return [b % TWO32, Math.floor(b / TWO32), s % TWO32, Math.floor(s / TWO32),
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
               l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"],
-              (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0) | (has(device, "timestamp-query") ? 4 : 0)].concat(sgm);
+              (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0) | (has(device, "timestamp-query") ? 4 : 0)].concat(sgm,
+              [["simple", "tiled"].indexOf(Module["gpuembedAttention"]) + 1, Module["gpuembedAttentionLanes"] | 0]);
     }
     runtimeKeepalivePush();
     function done(status, device, msg, limits, f16Note) {
@@ -95,7 +97,7 @@ mergeInto(LibraryManager.library, {
         var msgPtr = allocateUTF8(String(msg || ''));
         var notePtr = allocateUTF8(String(f16Note || ''));
         var lim = 0;
-        if (limits) { lim = _malloc(52); for (var i = 0; i < 13; ++i) HEAPU32[(lim >>> 2) + i] = limits[i] >>> 0; }
+        if (limits) { lim = _malloc(60); for (var i = 0; i < 15; ++i) HEAPU32[(lim >>> 2) + i] = limits[i] >>> 0; }
         var id = 0;
         if (device) id = WebGPU.mgrDevice.create(device, { queueId: WebGPU.mgrQueue.create(device["queue"]) });
         {{{ makeDynCall('viiiiii', 'cb') }}}(status, id, msgPtr, lim, notePtr, user);

@@ -7,8 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gelu } from './reference.mjs';
-import { mulberry32 } from '../../bench/common.mjs';
-import { K, check, grid1, randArray, run, useOpsHarness } from './ops_harness.mjs';
+import { fromF16, mulberry32, toF16 } from '../../bench/common.mjs';
+import { ATTENTION, K, PRECISION, attentionGrid, attentionKernel, check, deviceFeatures, grid1, randArray, run, runF16,
+         setAttention, useOpsHarness } from './ops_harness.mjs';
 
 useOpsHarness();
 const GUARD = 7777;
@@ -138,6 +139,30 @@ function attentionRef({ B, S, NH, KV, D, lens, causal, window, rel, nrel, scale 
   return want;
 }
 
+// Each case runs every attention kernel that may serve its head dimension: attention.wgsl, attention_tiled.wgsl with
+// its default lanes per query and with uneven ones (slices past the head read zeros), and the engine's own choice,
+// which must be the tiled kernel from head dimension 64 on (so these rows cover what production runs).
+const ATTN_VARIANTS = [['simple', ATTENTION.simple, 0], ['tiled', ATTENTION.tiled, 0],
+                       ['tiled 3 lanes', ATTENTION.tiled, 3], ['tiled 16 lanes', ATTENTION.tiled, 16],
+                       ['auto', ATTENTION.auto, 0]];
+
+async function runAttention(c, qkv, rel, precision, variant) {
+  const { B, S, NH, KV, D, causal = false, window = 0, nrel = 0 } = c;
+  const [label, mode, lanes] = variant;
+  setAttention(mode, lanes);
+  const { kernel } = attentionKernel(D, precision);
+  if (mode === ATTENTION.auto) assert.equal(kernel, D >= 64 ? 'attention_tiled' : 'attention', `auto, head dim ${D}`);
+  const params = [['u', B], ['u', S], ['u', NH], ['u', KV], ['f', c.scale ?? 1 / Math.sqrt(D)], ['u', window],
+                  ['u', (causal ? 1 : 0) | (rel ? 2 : 0)], ['u', nrel]];
+  const inputs = [qkv, Uint32Array.from(c.lens), rel || new Float32Array(1)];
+  const grid = attentionGrid(S, NH, B, D, precision);
+  const n = B * S * NH * D;
+  const got = precision ? await runF16(K.attention, params, inputs, n, grid, D, precision)
+                        : await run(K.attention, params, inputs, n, grid, D);
+  setAttention(ATTENTION.auto);
+  return { got, name: `${kernel} (${label}${precision ? ', fp16' : ''})` };
+}
+
 test('attention: grouped-query heads, causal, sliding window, relative bias, query scale; head dims 32..256, seq 1..513', async () => {
   const cases = [
     { B: 1, S: 1, NH: 2, KV: 1, D: 80, lens: [1] },
@@ -146,6 +171,9 @@ test('attention: grouped-query heads, causal, sliding window, relative bias, que
     { B: 1, S: 513, NH: 2, KV: 2, D: 64, lens: [513], nrel: 513 },
     { B: 2, S: 70, NH: 3, KV: 1, D: 256, lens: [70, 41], window: 32, scale: 1 / 16 },
     { B: 1, S: 130, NH: 4, KV: 1, D: 128, lens: [130], causal: true, window: 20, nrel: 200 },
+    { B: 2, S: 97, NH: 6, KV: 2, D: 256, lens: [97, 60], causal: true },
+    { B: 2, S: 45, NH: 2, KV: 1, D: 80, lens: [45, 30], causal: true, nrel: 50 },
+    { B: 1, S: 200, NH: 2, KV: 1, D: 64, lens: [180], causal: true, window: 40 },
   ];
   let seed = 1300;
   for (const c of cases) {
@@ -155,15 +183,44 @@ test('attention: grouped-query heads, causal, sliding window, relative bias, que
     const qkv = randArray(r, B * S * (NH + 2 * KV) * D, 2);
     const rel = nrel ? randArray(r, NH * (2 * nrel + 1), 2) : null;
     const want = attentionRef({ ...c, causal, window, rel, nrel, scale }, qkv);
-    const flags = (causal ? 1 : 0) | (rel ? 2 : 0);
-    const got = await run(K.attention, [['u', B], ['u', S], ['u', NH], ['u', KV], ['f', scale], ['u', window], ['u', flags], ['u', nrel]],
-                          [qkv, Uint32Array.from(lens), rel || new Float32Array(1)], B * S * NH * D,
-                          [Math.ceil(S / 64), NH, B], D);
-    const name = `attention B${B} S${S} heads ${NH}/${KV}x${D} lens ${lens}${causal ? ' causal' : ''}` +
-                 `${window ? ` window ${window}` : ''}${rel ? ' relative bias' : ''}`;
-    check(name, got, want, 1e-5, { rel: 1e-5 });
-    for (let b = 0; b < B; ++b) for (let i = lens[b]; i < S; ++i) for (let k = 0; k < NH * D; ++k) {
-      assert.equal(got[(b * S + i) * NH * D + k], 0, `${name}: padded row ${b},${i} not zero`);
+    const shape = `B${B} S${S} heads ${NH}/${KV}x${D} lens ${lens}${causal ? ' causal' : ''}` +
+                  `${window ? ` window ${window}` : ''}${rel ? ' relative bias' : ''}`;
+    for (const variant of ATTN_VARIANTS) {
+      const { got, name } = await runAttention(c, qkv, rel, PRECISION.fp32, variant);
+      check(`${name} ${shape}`, got, want, 1e-5, { rel: 1e-5 });
+      for (let b = 0; b < B; ++b) for (let i = lens[b]; i < S; ++i) for (let k = 0; k < NH * D; ++k) {
+        assert.equal(got[(b * S + i) * NH * D + k], 0, `${name} ${shape}: padded row ${b},${i} not zero`);
+      }
+    }
+  }
+});
+
+// fp16 storage: qkv and ctx are f16, the K / V tiles f16, q, scores and sums f32. The reference takes the same f16
+// inputs, so the bound is the output's rounding to f16 (half an ulp: 2^-11 relative) plus f32 sums.
+test('attention fp16 (f16 activations and tiles): both kernels, causal, window, GQA, relative bias', async (t) => {
+  if (!(deviceFeatures() & 1)) { t.skip("the device has no 'shader-f16'"); return; }
+  const cases = [
+    { B: 2, S: 7, NH: 4, KV: 2, D: 32, lens: [7, 3], causal: true },
+    { B: 2, S: 130, NH: 2, KV: 1, D: 64, lens: [130, 77], window: 24, nrel: 140 },
+    { B: 1, S: 255, NH: 4, KV: 2, D: 128, lens: [255], causal: true },
+    { B: 2, S: 70, NH: 3, KV: 1, D: 256, lens: [70, 33], causal: true, window: 16, scale: 1 / 16 },
+  ];
+  let seed = 1350;
+  for (const c of cases) {
+    const { B, S, NH, KV, D, lens, causal = false, window = 0, nrel = 0 } = c;
+    const r = mulberry32(seed++);
+    const scale = c.scale ?? 1 / Math.sqrt(D);
+    const bits = Uint16Array.from(randArray(r, B * S * (NH + 2 * KV) * D, 2), toF16);
+    const rel = nrel ? randArray(r, NH * (2 * nrel + 1), 2) : null;
+    const want = attentionRef({ ...c, causal, window, rel, nrel, scale }, Array.from(bits, fromF16));
+    const shape = `B${B} S${S} heads ${NH}/${KV}x${D} lens ${lens}${causal ? ' causal' : ''}` +
+                  `${window ? ` window ${window}` : ''}${rel ? ' relative bias' : ''}`;
+    for (const variant of ATTN_VARIANTS.filter(([label]) => !label.includes('lanes'))) {
+      const { got, name } = await runAttention(c, bits, rel, PRECISION.fp16, variant);
+      check(`${name} ${shape}`, got, want, 2e-4, { rel: 2 ** -10 });
+      for (let b = 0; b < B; ++b) for (let i = lens[b]; i < S; ++i) for (let k = 0; k < NH * D; ++k) {
+        assert.equal(got[(b * S + i) * NH * D + k], 0, `${name} ${shape}: padded row ${b},${i} not zero`);
+      }
     }
   }
 });

@@ -80,3 +80,16 @@ export async function runF16(kernel, params, inputs, n, grid, headDim = 64, prec
   const raw = await run(kernel, params, inputs, Math.ceil(n / 2), grid, headDim, precision);
   return Array.from(new Uint16Array(raw.buffer, raw.byteOffset, n), fromF16);
 }
+
+// The attention kernel of later runs (kernels.h AttentionChoice): mode 0 the engine's choice, 1 attention.wgsl,
+// 2 attention_tiled.wgsl; lanes: the tiled kernel's invocations per query (0: its default).
+export const ATTENTION = { auto: 0, simple: 1, tiled: 2 };
+export function setAttention(mode, lanes = 0) { M._ops_set_attention(mode, lanes); }
+// { kernel: the WGSL file, queries: per workgroup } that the harness runs for head dimension D.
+export function attentionKernel(D, precision = 0) {
+  const queries = M._ops_attention_queries(D, precision);
+  assert.ok(queries > 0, M.UTF8ToString(M._ops_message()));
+  return { kernel: M.UTF8ToString(M._ops_message()), queries };
+}
+export const attentionGrid = (S, NH, B, D, precision = 0) =>
+  [Math.ceil(S / attentionKernel(D, precision).queries), NH, B];

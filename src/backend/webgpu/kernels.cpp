@@ -64,7 +64,8 @@ const char* kernel_name(Kernel k) { return kDescs[static_cast<int>(k)].name; }
 const char* precision_name(GpuPrecision p) { return p == GpuPrecision::kF16 ? "fp16" : "fp32"; }
 int Kernels::storage_bindings(Kernel k) { return kDescs[static_cast<int>(k)].storage; }
 
-Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, bool subgroup_matrix)
+Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, bool subgroup_matrix,
+                 const AttentionChoice* attention)
     : ctx_(ctx), head_dim_(head_dim), precision_(precision) {
   if (head_dim == 0 || head_dim > 256) {
     throw Error(ErrorCode::kModelInvalid, "head dimension " + std::to_string(head_dim) + " not supported (1..256)");
@@ -78,6 +79,29 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
                 "WebGPU device limit too small: maxComputeWorkgroupStorageSize " +
                     std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(tile_bytes * 8) +
                     " bytes that attention needs for head dimension " + std::to_string(head_dim));
+  }
+  // attention_tiled.wgsl: G invocations per query, S4 vec4s of the head each (8 by default: q and accumulator in
+  // registers), 64 queries per workgroup or 32 where 64 * G invocations would pass the default limit of 256; K / V
+  // tiles of act vec4s plus one f32 partial dot product per invocation and key.
+  AttentionChoice choice;
+  choice.mode = static_cast<AttentionChoice::Mode>(ctx.info().attention_mode);
+  choice.lanes = ctx.info().attention_lanes;
+  if (attention) choice = *attention;
+  const uint32_t d4 = (head_dim + 3) / 4;
+  const uint32_t lanes =
+      std::clamp<uint32_t>(choice.lanes ? choice.lanes : (d4 + 7) / 8, 1, std::min<uint32_t>(d4, 16));
+  const uint32_t s4 = (d4 + lanes - 1) / lanes;
+  const uint32_t tq = lanes <= 4 ? 64 : lanes <= 8 ? 32 : 16;
+  const uint64_t tiled_key_bytes = 2ull * lanes * s4 * (precision == GpuPrecision::kF16 ? 8 : 16) + 4ull * tq * lanes;
+  const uint32_t tiled_keys =
+      static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
+  const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
+  const bool tiled = tiled_fits && (choice.mode == AttentionChoice::kTiled ||
+                                    (choice.mode == AttentionChoice::kAuto && head_dim >= 64));
+  if (tiled) {
+    attention_kernel_ = "attention_tiled";
+    attention_queries_ = tq;
+    keys_per_tile_ = tiled_keys;
   }
   if (precision == GpuPrecision::kF16 && !ctx.info().shader_f16) {
     throw Error(ErrorCode::kBackendUnavailable, "fp16 kernels need a WebGPU device with the 'shader-f16' feature");
@@ -118,7 +142,9 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   }
   for (int i = 0; i < static_cast<int>(Kernel::kCount); ++i) {
     const KernelDesc& d = kDescs[i];
-    const char* file = static_cast<Kernel>(i) == Kernel::kMatmul ? matmul_kernel_ : d.name;
+    const char* file = static_cast<Kernel>(i) == Kernel::kMatmul      ? matmul_kernel_
+                       : static_cast<Kernel>(i) == Kernel::kAttention ? attention_kernel_
+                                                                       : d.name;
     std::string src = source_of(file);
     if (d.preludes & kErf) src = erf + "\n" + src;
     if (d.preludes & kReduce) src = reduce + "\n" + src;
@@ -126,6 +152,11 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
       substitute(src, file, "HEAD_DIM", head_dim);
       substitute(src, file, "KT", keys_per_tile_);
+      if (tiled) {
+        substitute(src, file, "G", lanes);
+        substitute(src, file, "S4", s4);
+        substitute(src, file, "QT", tq);
+      }
     }
     if (static_cast<Kernel>(i) == Kernel::kMatmul && sgmat) {
       substitute(src, file, "SM", info.sgm_m);

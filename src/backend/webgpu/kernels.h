@@ -19,7 +19,7 @@ enum class Kernel : int {
   kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
   kLayerNorm,           // layernorm.wgsl
   kMatmul,              // matmul.wgsl; fp16: matmul_f16.wgsl, or matmul_sgmat.wgsl on subgroup-matrix devices (+ erf)
-  kAttention,           // attention.wgsl (HEAD_DIM and KT substituted)
+  kAttention,           // attention.wgsl, or attention_tiled.wgsl for wide heads (sizes substituted)
   kGelu,                // gelu.wgsl (+ erf.wgsl)
   kResidualAdd,         // residual_add.wgsl
   kPooling,             // pooling.wgsl
@@ -38,13 +38,23 @@ const char* kernel_name(Kernel k);
 enum class GpuPrecision : int { kF32 = 0, kF16 = 1 };
 const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
 
+// Which attention kernel: kAuto picks attention_tiled.wgsl for head dimensions >= 64 where its tiles fit the
+// device, attention.wgsl otherwise; kSimple / kTiled force one (A/B runs: the module option gpuembedAttention,
+// webgpu_compat.js). lanes: invocations per query of the tiled kernel (0: one per 8 vec4s of the head).
+struct AttentionChoice {
+  enum Mode : int { kAuto = 0, kSimple = 1, kTiled = 2 } mode = kAuto;
+  uint32_t lanes = 0;
+};
+
 class Kernels {
  public:
   // Compiles every kernel; attention is specialised for head_dim (<= 256) and for the keys per tile that its K/V
   // tiles (8 * keys * head_dim bytes, half that in fp16) fit in the device's workgroup memory. Throws gpuembed::Error
   // when the device cannot. kF16 on a device with the subgroup-matrix feature (port::DeviceInfo::subgroup_matrix) compiles
   // matmul_sgmat.wgsl for its configuration unless subgroup_matrix is false (the op tests of matmul_f16.wgsl).
-  Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32, bool subgroup_matrix = true);
+  // attention: the device's choice (port::DeviceInfo) unless given.
+  Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision = GpuPrecision::kF32, bool subgroup_matrix = true,
+          const AttentionChoice* attention = nullptr);
   ~Kernels();
   Kernels(const Kernels&) = delete;
   Kernels& operator=(const Kernels&) = delete;
@@ -55,6 +65,10 @@ class Kernels {
   static int storage_bindings(Kernel k);
   uint32_t head_dim() const { return head_dim_; }
   uint32_t attention_keys_per_tile() const { return keys_per_tile_; }
+  // The source file of Kernel::kAttention ("attention", "attention_tiled") and its queries per workgroup: the grid is
+  // [ceil(seq / queries), heads, batch].
+  const char* attention_kernel() const { return attention_kernel_; }
+  uint32_t attention_queries() const { return attention_queries_; }
   // The source file of Kernel::kMatmul ("matmul", "matmul_f16", "matmul_sgmat") and its output tile: the grid is
   // [ceil(N / cols), ceil(M / rows) (or fewer: row tiles are grid-strided)].
   const char* matmul_kernel() const { return matmul_kernel_; }
@@ -70,6 +84,8 @@ class Kernels {
   uint32_t keys_per_tile_ = 32;
   GpuPrecision precision_;
   const char* matmul_kernel_ = "matmul";
+  const char* attention_kernel_ = "attention";
+  uint32_t attention_queries_ = 64;
   uint32_t matmul_rows_ = 64, matmul_cols_ = 64;
   std::array<WGPUComputePipeline, static_cast<int>(Kernel::kCount)> pipelines_{};
   std::array<WGPUBindGroupLayout, static_cast<int>(Kernel::kCount)> layouts_{};

@@ -132,7 +132,8 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output, const int32_t* 
         AttnParams p{u32(B), u32(S), op.heads, op.kv(), scale, op.window,
                      (op.causal ? kAttnCausal : 0) | (op.relative_bias.data ? kAttnRelativeBias : 0), nrel};
         r.dispatch(Kernel::kAttention, &p, sizeof p,
-                   {whole(tensor(op.in)), whole(lengths_), w[0], whole(tensor(op.out))}, {ceil_div(S, 64), op.heads, u32(B)});
+                   {whole(tensor(op.in)), whole(lengths_), w[0], whole(tensor(op.out))},
+                   {ceil_div(S, kernels_.attention_queries()), op.heads, u32(B)});
         break;
       }
       case OpKind::kRotary: {

@@ -62,6 +62,7 @@ class WebGpuModel final : public Backend {
   const ModelSpec& spec() const { return spec_; }
   GpuPrecision precision() const { return kernels_.precision(); }
   const char* matmul_kernel() const { return kernels_.matmul_kernel(); }  // kernels.h: which matmul*.wgsl runs
+  const char* attention_kernel() const { return kernels_.attention_kernel(); }  // which attention*.wgsl runs
   // Why these weights cannot be stored as f16 (a value f16 cannot hold), or "" when they can.
   static std::string f16_unsuitable(const ModelWeights& weights);
   uint64_t weight_bytes() const { return weight_bytes_; }

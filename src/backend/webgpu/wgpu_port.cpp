@@ -49,7 +49,7 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
   info.f16_note = f16_note ? f16_note : "";
   if (limits) {  // [binding lo, binding hi, buffer lo, buffer hi, wg storage, invocations, uniform align, wg/dim,
                  //  device features: bit 0 shader-f16, bit 1 subgroup matrix, bit 2 timestamp-query;
-                 //  the subgroup matrix's M, N, K; subgroup max size]
+                 //  the subgroup matrix's M, N, K; subgroup max size; attention mode, lanes]
     info.max_storage_binding = limits[0] | (uint64_t(limits[1]) << 32);
     info.max_buffer_size = limits[2] | (uint64_t(limits[3]) << 32);
     info.max_workgroup_storage = limits[4];
@@ -65,6 +65,8 @@ void on_device(int status, int device_id, const char* message, const uint32_t* l
       info.subgroup_max_size = limits[12];
     }
     info.timestamps = (limits[8] & 4u) != 0;
+    info.attention_mode = static_cast<int>(limits[13]);
+    info.attention_lanes = limits[14];
   }
   DeviceCallback cb = p->cb;
   void* u = p->user;

@@ -48,6 +48,10 @@ struct DeviceInfo {
   uint32_t sgm_m = 0, sgm_n = 0, sgm_k = 0;
   uint32_t subgroup_max_size = 0;
   bool timestamps = false;   // the device was created with 'timestamp-query'
+  // The host's module option gpuembedAttention ('simple' 1, 'tiled' 2, else 0) and gpuembedAttentionLanes
+  // (kernels.h AttentionChoice).
+  int attention_mode = 0;
+  uint32_t attention_lanes = 0;
 };
 
 using DeviceCallback = void (*)(const DeviceInfo& info, void* user);
