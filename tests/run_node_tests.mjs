@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 // Files whose tests take longest on the software adapter, longest first; the rest follow in path order.
-const LONGEST_FIRST = ['tests/wasm/webgpu_overlap.test.mjs', 'tests/wasm/browser.test.mjs', 'tests/js/load.test.mjs',
-                       'tests/wasm/families_webgpu.test.mjs', 'tests/wasm/families.test.mjs', 'tests/js/demo.test.mjs',
-                       'tests/wasm/ops.test.mjs', 'tests/js/lifecycle.test.mjs', 'tests/wasm/webgpu_kernel_profile.test.mjs'];
+const LONGEST_FIRST = ['tests/js/lifecycle.test.mjs', 'tests/wasm/webgpu_overlap.test.mjs', 'tests/wasm/browser.test.mjs',
+                       'tests/js/load.test.mjs', 'tests/wasm/families_webgpu.test.mjs', 'tests/wasm/families.test.mjs',
+                       'tests/js/demo.test.mjs', 'tests/wasm/ops.test.mjs', 'tests/wasm/webgpu_kernel_profile.test.mjs'];
 
 const args = process.argv.slice(2);
 const concurrency = Number((args.find((a) => a.startsWith('--concurrency=')) || '--concurrency=2').split('=')[1]);
