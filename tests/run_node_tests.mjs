@@ -36,7 +36,8 @@ files.sort((a, b) => rank(a) - rank(b));  // stable: path order after the listed
 const perFile = new Map();
 let failed = false;
 const stream = run({ files, concurrency });
-stream.on('test:fail', (d) => { failed = true; if (d.nesting === 0) add(d); });
+// A failing test marked TODO is reported as a failure but, as with `node --test`, does not fail the run.
+stream.on('test:fail', (d) => { if (!d.todo) failed = true; if (d.nesting === 0) add(d); });
 stream.on('test:pass', (d) => { if (d.nesting === 0) add(d); });
 function add(d) {
   perFile.set(d.file, (perFile.get(d.file) || 0) + (d.details?.duration_ms || 0));
