@@ -4,10 +4,11 @@
 #      gpuembed-mt.mjs + .wasm + .worker.js; prints the gzipped sizes),
 #   2. sets up WebGPU in Node (scripts/setup_webgpu_node.sh: npm webgpu, a software Vulkan driver, chromium),
 #   3. generates the test models (scripts/gen_models.sh) and installs the real ones (scripts/get_models.sh),
-#   4. runs `node --test tests/wasm/ tests/js/`: golden checks on the WASM CPU path (both modules; 1 and 2 threads:
-#      tests/wasm/threads.test.mjs) and WebGPU (Dawn on a software adapter), the JS API (errors, device loss,
-#      reloads, HTTP loading, vector index, npm package; in Node it runs the threaded module), and headless
-#      Chromium (playwright-core) pages (the threaded module on a COOP/COEP page: tests/js/browser_threads.test.mjs).
+#   4. runs `node --test tests/wasm/ tests/js/` (as tests/run_node_tests.mjs, the longest files first): golden checks
+#      on the WASM CPU path (both modules; 1 and 2 threads: tests/wasm/threads.test.mjs) and WebGPU (Dawn on a
+#      software adapter), the JS API (errors, device loss, reloads, HTTP loading, vector index, npm package; in Node
+#      it runs the threaded module), and headless Chromium (playwright-core) pages (the threaded module on a
+#      COOP/COEP page: tests/js/browser_threads.test.mjs).
 # Default run: about 10 minutes on 2 cores. GPUEMBED_SLOW=1 adds the long runs (whole golden sets on the software GPU).
 #   GPUEMBED_SKIP_BUILD=1   use the existing build (no scripts/build_wasm.sh)
 #   BUILD_DIR=build-wasm-x  build into / test another folder
@@ -42,6 +43,7 @@ step "node --test ${TEST_FILTER:-tests/wasm/ tests/js/}${GPUEMBED_SLOW:+ (GPUEMB
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
 # Two test files at a time (Node's default on 2 cores is one): most of them wait on one thread (WASM) or on the
 # software GPU, so the second core would otherwise idle. GPUEMBED_TEST_CONCURRENCY=1 runs them one by one.
+# tests/run_node_tests.mjs is `node --test` with the longest files started first.
 # shellcheck disable=SC2086
-node --test --test-concurrency="${GPUEMBED_TEST_CONCURRENCY:-2}" ${TEST_FILTER:-tests/wasm/ tests/js/}
+node tests/run_node_tests.mjs --concurrency="${GPUEMBED_TEST_CONCURRENCY:-2}" ${TEST_FILTER:-tests/wasm/ tests/js/}
 step "done"
