@@ -96,8 +96,11 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   const uint32_t tiled_keys =
       static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
   const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
+  // The engine's own choice from head dimension 128 on, where attention.wgsl's 2 x 128 floats per invocation must
+  // spill; at 64 the two kernels were not yet compared on a real GPU (on the software adapter the tiled one was slower).
+  constexpr uint32_t kTiledFromHeadDim = 128;
   const bool tiled = tiled_fits && (choice.mode == AttentionChoice::kTiled ||
-                                    (choice.mode == AttentionChoice::kAuto && head_dim >= 64));
+                                    (choice.mode == AttentionChoice::kAuto && head_dim >= kTiledFromHeadDim));
   if (tiled) {
     attention_kernel_ = "attention_tiled";
     attention_queries_ = tq;
