@@ -194,7 +194,7 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     WGPUPipelineLayout pl = wgpuDeviceCreatePipelineLayout(ctx.device(), &pld);
 
     WGPUComputePipelineDescriptor cpd = {};
-    cpd.label = d.name;
+    cpd.label = file;  // the WGSL file that runs (matmul_f16, attention_tiled, ...): what profiles and traces name
     cpd.layout = pl;
     cpd.compute.module = module;
     cpd.compute.entryPoint = "main";
