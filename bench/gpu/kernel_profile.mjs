@@ -165,7 +165,7 @@ async function main() {
         gflop_per_call: r3(prof.flops / 1e9), kernel_gflop_per_call: r3(kernelFlops / 1e9),
         tflops_gpu_exec: sig4(plain.flops / (plain.gpu_exec * 1e9)), tflops_kernel_sum: sig4(kernelFlops / (kernelMs * 1e9)),
         pct_matmul: share(isMatmul), pct_attention: share((k) => k.startsWith('attention')),
-        pct_other: share((k) => !isMatmul(k) && k !== 'attention'), kernels: rows };
+        pct_other: share((k) => !isMatmul(k) && !k.startsWith('attention')), kernels: rows };
       out.cases[name] = e;
       console.log(`\n## ${name}: ${texts.length} texts, ${reps} calls; per call: ${plain.passes} pass(es) as requests run ` +
                   `(overlap on), ${prof.passes} profiled (one at a time, none cut) of ${e.dispatches_per_call} dispatches, ` +
