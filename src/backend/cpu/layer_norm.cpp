@@ -5,20 +5,15 @@
 #include <cstring>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
 
-// LayerNorm and the embedding lookup that ends in one (split from ops.cpp, whose attention shares the same per-ISA
-// scheme): hot loops compiled per ISA and chosen at run time by CPU features (cpu::simd_level()).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GPUEMBED_X86_VARIANTS 1
-#define GPUEMBED_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2")))
-#define GPUEMBED_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2")))
-#endif
-#define GPUEMBED_HOT_BODY __attribute__((always_inline)) inline
+// LayerNorm and the embedding lookup that ends in one (split from ops.cpp): hot loops compiled per ISA
+// (isa_targets.h) and chosen at run time by CPU features (cpu::simd_level()).
 
 namespace gpuembed::cpu {
 namespace {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 
 #if defined(__wasm_simd128__)
@@ -13,15 +14,6 @@
 #include "backend/cpu/gemm_packed.h"
 #endif
 
-// Hot loops are compiled for several ISAs and chosen at run time by CPU *features* (cpu::simd_level()), so the
-// same binary runs AVX-512 code on any CPU that has it, Intel or AMD. (GCC's target_clones("arch=...") picks a
-// clone by CPU model instead: AMD processors with AVX-512 ran the SSE2 clone.)
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define GPUEMBED_X86_VARIANTS 1
-#define GPUEMBED_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c,bmi,bmi2")))
-#define GPUEMBED_TARGET_AVX2 __attribute__((target("avx2,fma,f16c,bmi,bmi2")))
-#endif
-#define GPUEMBED_HOT_BODY __attribute__((always_inline)) inline
 
 namespace gpuembed::cpu {
 namespace {
@@ -71,6 +63,21 @@ __attribute__((always_inline)) inline v16f load16(const float* p) {
   return v;
 }
 __attribute__((always_inline)) inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
+// Scores of 4 query rows (qs[c][r]) against the 16 keys j0.. (kt[c][j]), each summed over the channels in order.
+GPUEMBED_HOT_BODY
+void key_block_dots(const float* kt, const float* qs, size_t hd, size_t len, size_t j0, v16f a[4]) {
+  v16f a0{}, a1{}, a2{}, a3{};  // four named accumulators: kept in registers
+  for (size_t c = 0; c < hd; ++c) {
+    const v16f k = load16(kt + c * len + j0);
+    const float* q = qs + c * 4;
+    a0 += k * q[0];
+    a1 += k * q[1];
+    a2 += k * q[2];
+    a3 += k * q[3];
+  }
+  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
+}
+
 GPUEMBED_HOT_BODY
 void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
                     size_t v_col, float scale, const float* rel, float* kt, float* vv, float* qs, float* scores,
@@ -90,33 +97,15 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
     }
     size_t j0 = 0;
     for (; j0 + 16 <= len; j0 += 16) {
-      v16f a0{}, a1{}, a2{}, a3{};
-      for (size_t c = 0; c < hd; ++c) {
-        const v16f k = load16(kt + c * len + j0);
-        const float* q = qs + c * kRows;
-        a0 += k * q[0];
-        a1 += k * q[1];
-        a2 += k * q[2];
-        a3 += k * q[3];
-      }
-      store16(scores + j0, a0);
-      store16(scores + len + j0, a1);
-      store16(scores + 2 * len + j0, a2);
-      store16(scores + 3 * len + j0, a3);
+      v16f a[4];
+      key_block_dots(kt, qs, hd, len, j0, a);
+      for (size_t r = 0; r < kRows; ++r) store16(scores + r * len + j0, a[r]);
     }
     if (j0 < len) {
       // The last keys (all of them in a text under 16 tokens) in one vector too, the same sums per lane; kt has 16
       // floats of slack past its end for the lanes beyond the text, which are not stored.
-      v16f a0{}, a1{}, a2{}, a3{};
-      for (size_t c = 0; c < hd; ++c) {
-        const v16f k = load16(kt + c * len + j0);
-        const float* q = qs + c * kRows;
-        a0 += k * q[0];
-        a1 += k * q[1];
-        a2 += k * q[2];
-        a3 += k * q[3];
-      }
-      const v16f acc[kRows] = {a0, a1, a2, a3};
+      v16f acc[kRows];
+      key_block_dots(kt, qs, hd, len, j0, acc);
       for (size_t r = 0; r < kRows; ++r)
         for (size_t j = j0; j < len; ++j) scores[r * len + j] = acc[r][j - j0];
     }

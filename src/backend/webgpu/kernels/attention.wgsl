@@ -11,12 +11,6 @@
 // past the length are written as zeros. HEAD_DIM and KT (ks + vs fit the device's workgroup memory) are substituted
 // at pipeline creation. qkv and ctx are activations (`act`); the K/V tiles hold `act` too (in fp16 the values are f16
 // already, so the tiles lose nothing and take half the workgroup memory); q, scores and accumulators are f32.
-struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<act>;
-@group(0) @binding(2) var<storage, read> lengths: array<u32>;
-@group(0) @binding(3) var<storage, read> rel: array<f32>;
-@group(0) @binding(4) var<storage, read_write> ctx: array<act>;
 
 const HEAD_DIM: u32 = 64u;  // substituted
 const KT: u32 = 32u;  // substituted
@@ -24,18 +18,6 @@ const D4: u32 = (HEAD_DIM + 3u) / 4u;
 const QT: u32 = 64u;
 var<workgroup> ks: array<vec4<act>, KT * D4>;
 var<workgroup> vs: array<vec4<act>, KT * D4>;
-
-// [begin, end) of the keys that queries first ..= last see: the workgroup's range (uniform: from the workgroup id and
-// the lengths) bounds the tile loop, the query's own range masks the scores; one function so the two cannot disagree.
-fn key_range(first: u32, last: u32, len: u32) -> vec2<u32> {
-  var r = vec2<u32>(0u, len);
-  if (p.window > 0u) {
-    r.x = first - min(first, p.window);
-    r.y = min(r.y, last + p.window + 1u);
-  }
-  if ((p.flags & 1u) != 0u) { r.y = min(r.y, last + 1u); }
-  return r;
-}
 
 fn ld(i: u32, d: u32) -> f32 {
   if (d < HEAD_DIM) { return f32(qkv[i + d]); }

@@ -7,12 +7,6 @@
 // and slice lid / QT, so the 32 lanes of a warp (QT >= 32) read the same K / V address, a broadcast.
 // HEAD_DIM, KT (keys per tile), G, S4 (G * S4 >= ceil(HEAD_DIM / 4)) and QT (queries per workgroup) are substituted
 // in kernels.cpp; QT * G invocations must fit the device.
-struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> qkv: array<act>;
-@group(0) @binding(2) var<storage, read> lengths: array<u32>;
-@group(0) @binding(3) var<storage, read> rel: array<f32>;
-@group(0) @binding(4) var<storage, read_write> ctx: array<act>;
 
 const HEAD_DIM: u32 = 128u;  // substituted
 const KT: u32 = 16u;  // substituted
@@ -24,16 +18,6 @@ const WG: u32 = QT * G;
 var<workgroup> ks: array<vec4<act>, KT * DP4>;
 var<workgroup> vs: array<vec4<act>, KT * DP4>;
 var<workgroup> part: array<f32, KT * WG>;
-
-fn key_range(first: u32, last: u32, len: u32) -> vec2<u32> {
-  var r = vec2<u32>(0u, len);
-  if (p.window > 0u) {
-    r.x = first - min(first, p.window);
-    r.y = min(r.y, last + p.window + 1u);
-  }
-  if ((p.flags & 1u) != 0u) { r.y = min(r.y, last + 1u); }
-  return r;
-}
 
 // Four elements from qkv[i + d], zeros past the head (the padding vec4 slots of the last slices).
 fn ld4(i: u32, d: u32) -> vec4<f32> {
