@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The matmul kernels alone, straight from src/backend/webgpu/kernels/*.wgsl (assembled as kernels.cpp does: the
-// precision prelude, erf.wgsl, the kernel, directives first, constants substituted), on one WebGPU device:
+// precision prelude, matmul_common.wgsl, erf.wgsl, the kernel, directives first, constants substituted), on one
+// WebGPU device:
 //   matmul        fp32 (matmul.wgsl, the default path)
 //   matmul_f16    fp16 storage, f16 tiles and multiply-adds, f32 sums across k-slices (matmul_f16.wgsl)
 //   matmul_sgmat  fp16 on Dawn's 'chromium-experimental-subgroup-matrix' (matmul_sgmat.wgsl), where the adapter offers
@@ -61,7 +62,7 @@ function substitute(text, name, value) {
   return text.replace(re, `const ${name}: u32 = ${value}u;`);
 }
 function assemble(kernel, f16, consts = {}) {
-  let t = hoist(`${src(f16 ? 'precision_f16' : 'precision_f32')}\n${src('erf')}\n${src(kernel)}`);
+  let t = hoist(`${src(f16 ? 'precision_f16' : 'precision_f32')}\n${src('matmul_common')}\n${src('erf')}\n${src(kernel)}`);
   for (const [k, v] of Object.entries(consts)) t = substitute(t, k, v);
   return t;
 }

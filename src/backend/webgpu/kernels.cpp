@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "backend/webgpu/kernel_sources.h"
@@ -10,18 +11,26 @@
 namespace gpuembed::webgpu {
 
 namespace {
-// Shared WGSL prepended to a kernel (after the precision prelude): one definition of each helper.
-// kernels/erf.wgsl (GELU), kernels/reduce.wgsl (row sums), kernels/attention_common.wgsl (both attention kernels)
-enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4 };
+// Shared WGSL prepended to a kernel (after the precision prelude): one definition of each helper. Bit i of a kernel's
+// preludes prepends kernels/<kPreludeFiles[i]>.wgsl, in this order (the later ones first in the module).
+enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4, kMatmulCommon = 8 };
+constexpr const char* kPreludeFiles[] = {
+    "erf",               // GELU
+    "reduce",            // row sums of the norms
+    "attention_common",  // both attention kernels' bindings and key range
+    "matmul_common",     // every matmul kernel's bindings and epilogue (which calls erf.wgsl's GELU)
+};
+constexpr unsigned kMatmulPreludes = kErf | kMatmulCommon;
 struct KernelDesc {
   const char* name;     // kernels/<name>.wgsl
   unsigned preludes;    // Prelude bits
   int storage;          // storage bindings after the uniform (the last is read_write)
 };
 constexpr KernelDesc kDescs[] = {
-    {"embed_layernorm", kReduce, 7}, {"layernorm", kReduce, 4}, {"matmul", kErf, 5},  {"attention", kAttention, 4},
-    {"gelu", kErf, 2},               {"residual_add", 0, 3},    {"pooling", 0, 3},    {"l2_normalize", kReduce, 2},
-    {"matmul_small", kErf, 5},       {"rotary", 0, 2},          {"gated", kErf, 2},   {"rms_norm", kReduce, 3},
+    {"embed_layernorm", kReduce, 7}, {"layernorm", kReduce, 4},    {"matmul", kMatmulPreludes, 5},
+    {"attention", kAttention, 4},    {"gelu", kErf, 2},            {"residual_add", 0, 3},
+    {"pooling", 0, 3},               {"l2_normalize", kReduce, 2}, {"matmul_small", kMatmulPreludes, 5},
+    {"rotary", 0, 2},                {"gated", kErf, 2},           {"rms_norm", kReduce, 3},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 
@@ -112,8 +121,6 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   }
   // First in every module: `enable f16;` must precede all declarations.
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
-  const std::string erf = source_of("erf"), reduce = source_of("reduce");
-  const std::string attention_src = source_of("attention_common");
   // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
   // SG_SIZE invocations multiply SM x SK by SK x SN blocks, a grid of subgroups per workgroup, each 2 x 2 blocks,
   // the first grid of kSgmatGrids whose workgroup fits the device (invocations, workgroup memory: the sizes of
@@ -151,9 +158,9 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
                        : static_cast<Kernel>(i) == Kernel::kAttention ? attention_kernel_
                                                                        : d.name;
     std::string src = source_of(file);
-    if (d.preludes & kErf) src = erf + "\n" + src;
-    if (d.preludes & kReduce) src = reduce + "\n" + src;
-    if (d.preludes & kAttention) src = attention_src + "\n" + src;
+    for (size_t b = 0; b < std::size(kPreludeFiles); ++b) {
+      if (d.preludes & (1u << b)) src = source_of(kPreludeFiles[b]) + "\n" + src;
+    }
     src = hoist_directives(prelude + "\n" + src);
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
       substitute(src, file, "HEAD_DIM", head_dim);

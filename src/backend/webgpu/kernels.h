@@ -18,13 +18,13 @@ namespace gpuembed::webgpu {
 enum class Kernel : int {
   kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
   kLayerNorm,           // layernorm.wgsl
-  kMatmul,              // matmul.wgsl; fp16: matmul_f16.wgsl, or matmul_sgmat.wgsl on subgroup-matrix devices (+ erf)
+  kMatmul,              // matmul.wgsl; fp16: matmul_f16.wgsl or (subgroup matrices) matmul_sgmat.wgsl; + matmul_common, erf
   kAttention,           // attention.wgsl, or attention_tiled.wgsl for wide heads (sizes substituted)
   kGelu,                // gelu.wgsl (+ erf.wgsl)
   kResidualAdd,         // residual_add.wgsl
   kPooling,             // pooling.wgsl
   kL2Normalize,         // l2_normalize.wgsl
-  kMatmulSmall,         // matmul_small.wgsl (+ erf.wgsl): few rows / software adapters
+  kMatmulSmall,         // matmul_small.wgsl (+ matmul_common, erf): few rows / software adapters
   kRotary,              // rotary.wgsl
   kGated,               // gated.wgsl (+ erf.wgsl)
   kRmsNorm,             // rms_norm.wgsl

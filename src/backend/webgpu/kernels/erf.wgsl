@@ -2,7 +2,7 @@
 //   |x| <= 1 : x * P1(2x^2 - 1)                 (degree 7 Chebyshev fit of erf(x)/x in x^2)
 //   1 < |x| < 4 : 1 - exp(-x^2) * P2((x-2.5)/1.5)  (degree 12 fit of erfc(x) e^{x^2})
 //   |x| >= 4 : +-1                               (erfc(4) = 1.5e-8)
-// Not a kernel: prepended by the C++ side to the kernels that call it (gelu.wgsl, matmul.wgsl).
+// Not a kernel: prepended by the C++ side to the kernels that call it (gelu.wgsl, gated.wgsl, the matmuls).
 fn gpuembed_erf(x: f32) -> f32 {
   let a = abs(x);
   if (a <= 1.0) {

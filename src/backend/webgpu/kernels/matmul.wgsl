@@ -5,17 +5,9 @@
 // step of k reads RV + 1 vec4s from workgroup memory for 16 * RV multiply-adds. K is walked in slices of 16; the
 // tiles are stored k-major as vec4s of 4 rows / 4 columns, rows padded to 17 vec4s (no bank conflicts on the stores).
 // Any M, N, K (edges are guarded). Row tiles are grid-strided (workgroup_id.y), so any grid of at least ceil(N / 64)
-// columns is correct; the best is [ceil(N / 64), ceil(M / BM)]. gpuembed_gelu comes from erf.wgsl, prepended.
+// columns is correct; the best is [ceil(N / 64), ceil(M / BM)]. Bindings and epilogue (store_y): matmul_common.wgsl.
 // x, residual, y are activations (`act`), w a weight matrix (`wt`): converted to f32 as the tiles are filled, so the
 // products and sums are f32 in both precisions; y is rounded to `act` once, after bias, GELU and residual.
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> w: array<wt>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<act>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
-
 const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: matmul_tile_rows() = 64 * RV)
 const BM: u32 = 64u * RV;
 const BN: u32 = 64u;
@@ -81,10 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var j = 0u; j < 4u; j = j + 1u) {
           let gn = nb + j;
           if (gn >= p.N) { continue; }
-          var v = a[j] + bias[gn];
-          if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-          if ((p.flags & 2u) != 0u) { v = v + f32(residual[gm * p.N + gn]); }
-          y[gm * p.N + gn] = act(v);
+          store_y(gm, gn, a[j]);
         }
       }
     }

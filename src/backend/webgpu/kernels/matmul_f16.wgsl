@@ -6,15 +6,7 @@
 //  - within one k-slice the products are summed by vec4<f16> multiply-adds (packed f16 math on GPUs that have it);
 //  - each slice's f16 partial sums are added into f32 accumulators, so an f16 sum never spans more than 16 products
 //    and the rounding error does not grow with K (a whole-K f16 sum loses the small terms of a long row);
-//  - the epilogue (bias, GELU, residual) is f32 as in matmul.wgsl; y is rounded to f16 once.
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> w: array<wt>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<act>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
-
+//  - the epilogue (bias, GELU, residual: store_y of matmul_common.wgsl) is f32; y is rounded to f16 once.
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;
@@ -79,10 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var j = 0u; j < 4u; j = j + 1u) {
         let gn = nb + j;
         if (gn >= p.N) { continue; }
-        var v = a[j] + bias[gn];
-        if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-        if ((p.flags & 2u) != 0u) { v = v + f32(residual[gm * p.N + gn]); }
-        y[gm * p.N + gn] = act(v);
+        store_y(gm, gn, a[j]);
       }
     }
   }

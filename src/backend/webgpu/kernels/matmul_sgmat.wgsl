@@ -1,7 +1,7 @@
 // The fp16 path's matmul on devices with Dawn's 'chromium-experimental-subgroup-matrix' feature (tensor cores and
 // the like), same contract as matmul.wgsl: y[m, n] = sum_k x[m, k] * w[n, k] + bias[n] (+GELU: flags bit 0,
 // + residual[m, n]: flags bit 1); x, w, residual and y are f16 (precision_f16.wgsl), products are f16 x f16 and sums
-// f32 inside the subgroup-matrix unit, the epilogue is f32 as in matmul.wgsl and y is rounded to f16 once.
+// f32 inside the subgroup-matrix unit, the epilogue (store_y, matmul_common.wgsl) is f32 and y is rounded to f16 once.
 // SM x SK (x) times SK x SN (w) -> SM x SN (f32) is the adapter's configuration and SG_SIZE its subgroup max size,
 // substituted by kernels.cpp, as is the grid of SGR x SGC subgroups per workgroup (SGR * SGC * SG_SIZE invocations)
 // that computes a 2 SM SGR x 2 SN SGC tile (64 x 64 for 2 x 2 subgroups of 16 x 16 x 16): subgroup s owns the
@@ -17,14 +17,6 @@
 enable subgroups;
 enable chromium_experimental_subgroup_matrix;
 diagnostic(off, chromium.subgroup_matrix_uniformity);
-
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> w: array<wt>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<act>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
 
 const SM: u32 = 16u;       // substituted
 const SN: u32 = 16u;       // substituted
@@ -113,10 +105,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let gm = m0 + 2u * SM * (s / SGC) + SM * (q / 2u) + r;
         let gn = n0 + 2u * SN * (s % SGC) + SN * (q % 2u) + c;
         if (gm < p.M && gn < p.N) {
-          var v = outs[e] + bias[gn];
-          if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-          if ((p.flags & 2u) != 0u) { v = v + f32(residual[gm * p.N + gn]); }
-          y[gm * p.N + gn] = act(v);
+          store_y(gm, gn, outs[e]);
         }
       }
       workgroupBarrier();

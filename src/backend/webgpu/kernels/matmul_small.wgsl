@@ -5,16 +5,8 @@
 // its weight row at consecutive k (coalesced, 4 loads in flight per thread), each for MB (16) rows at once (x stays in
 // L1), then add their 64 partial sums per (row, column) in workgroup memory.
 // Grid-stride over column blocks (workgroup_id.x) and row blocks (workgroup_id.y): any grid is correct; the best is
-// [ceil(N / 4), ceil(M / 16)]. gpuembed_gelu comes from erf.wgsl, prepended. Types as in matmul.wgsl: `act` / `wt`
-// storage, f32 arithmetic.
-struct Params { M: u32, N: u32, K: u32, flags: u32 }
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> w: array<wt>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read> residual: array<act>;
-@group(0) @binding(5) var<storage, read_write> y: array<act>;
-
+// [ceil(N / 4), ceil(M / 16)]. Bindings and epilogue (store_y): matmul_common.wgsl. Types as in matmul.wgsl: `act` /
+// `wt` storage, f32 arithmetic.
 const NC: u32 = 4u;
 const LANES: u32 = 64u;
 const MB: u32 = 16u;
@@ -76,10 +68,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let n2 = cb * NC + c2;
         let m = m0 + i;
         if (n2 < p.N && m < p.M) {
-          var v = red[i * WG + c2 * LANES] + bias[n2];
-          if ((p.flags & 1u) != 0u) { v = gpuembed_gelu(v); }
-          if ((p.flags & 2u) != 0u) { v = v + f32(residual[m * p.N + n2]); }
-          y[m * p.N + n2] = act(v);
+          store_y(m, n2, red[i * WG + c2 * LANES]);
         }
       }
       workgroupBarrier();
