@@ -64,6 +64,7 @@ add_custom_command(
           -P ${CMAKE_SOURCE_DIR}/cmake/wasm.cmake
   DEPENDS ${GPUEMBED_WGSL} ${CMAKE_SOURCE_DIR}/cmake/wasm.cmake
   COMMENT "Embedding WGSL kernels")
+set_source_files_properties(${GPUEMBED_WGSL_CPP} PROPERTIES COMPILE_OPTIONS "-Oz")
 
 # --- Oniguruma (C, from the Debian source package; cmake/onig.cmake) ---------------------------------------------
 include(${CMAKE_SOURCE_DIR}/cmake/onig.cmake)
