@@ -13,24 +13,27 @@ namespace gpuembed::webgpu {
 namespace {
 // Shared WGSL prepended to a kernel (after the precision prelude): one definition of each helper. Bit i of a kernel's
 // preludes prepends kernels/<kPreludeFiles[i]>.wgsl, in this order (the later ones first in the module).
-enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4, kMatmulCommon = 8 };
+enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4, kMatmulCommon = 8, kLayerNorm = 16 };
 constexpr const char* kPreludeFiles[] = {
     "erf",               // GELU
     "reduce",            // row sums of the norms
     "attention_common",  // both attention kernels' bindings and key range
     "matmul_common",     // every matmul kernel's bindings and epilogue (which calls erf.wgsl's GELU)
+    "layernorm_common",  // both LayerNorm kernels' row statistics and output (with reduce.wgsl's sums)
 };
-constexpr unsigned kMatmulPreludes = kErf | kMatmulCommon;
+constexpr unsigned kMatmulPreludes = kErf | kMatmulCommon, kLayerNormPreludes = kReduce | kLayerNorm;
 struct KernelDesc {
   const char* name;     // kernels/<name>.wgsl
   unsigned preludes;    // Prelude bits
   int storage;          // storage bindings after the uniform (the last is read_write)
 };
 constexpr KernelDesc kDescs[] = {
-    {"embed_layernorm", kReduce, 7}, {"layernorm", kReduce, 4},    {"matmul", kMatmulPreludes, 5},
-    {"attention", kAttention, 4},    {"gelu", kErf, 2},            {"residual_add", 0, 3},
-    {"pooling", 0, 3},               {"l2_normalize", kReduce, 2}, {"matmul_small", kMatmulPreludes, 5},
-    {"rotary", 0, 2},                {"gated", kErf, 2},           {"rms_norm", kReduce, 3},
+    {"embed_layernorm", kLayerNormPreludes, 7}, {"layernorm", kLayerNormPreludes, 4},
+    {"matmul", kMatmulPreludes, 5},             {"attention", kAttention, 4},
+    {"gelu", kErf, 2},                          {"residual_add", 0, 3},
+    {"pooling", 0, 3},                          {"l2_normalize", kReduce, 2},
+    {"matmul_small", kMatmulPreludes, 5},       {"rotary", 0, 2},
+    {"gated", kErf, 2},                         {"rms_norm", kReduce, 3},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 

@@ -16,8 +16,8 @@
 namespace gpuembed::webgpu {
 
 enum class Kernel : int {
-  kEmbedLayerNorm = 0,  // embed_layernorm.wgsl
-  kLayerNorm,           // layernorm.wgsl
+  kEmbedLayerNorm = 0,  // embed_layernorm.wgsl (+ layernorm_common, reduce)
+  kLayerNorm,           // layernorm.wgsl (+ layernorm_common, reduce)
   kMatmul,              // matmul.wgsl; fp16: matmul_f16.wgsl or (subgroup matrices) matmul_sgmat.wgsl; + matmul_common, erf
   kAttention,           // attention.wgsl, or attention_tiled.wgsl for wide heads (sizes substituted)
   kGelu,                // gelu.wgsl (+ erf.wgsl)

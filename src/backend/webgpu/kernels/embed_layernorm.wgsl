@@ -1,9 +1,8 @@
 // BERT embeddings: out[row] = LayerNorm(word[id] + position[row % seq + pos_offset] + token_type[0]) for each token
 // row of a right-padded batch [batch, seq] (pos_offset: XLM-R numbers positions from pad_token_id + 1). One
-// workgroup per row; mean first, then the variance of the centred values,
-// both accumulated in f32 (two passes, as PyTorch's LayerNorm is exact to f32 rounding). The embedding sum is
-// recomputed in each pass rather than re-read from `out`, whose type (`act`) may be f16: the statistics then see the
-// exact f32 sum in both precisions (in fp32 the recomputed value equals the one stored before).
+// workgroup per row; the LayerNorm of layernorm_common.wgsl. The embedding sum is recomputed in each of its passes
+// rather than re-read from `out`, whose type (`act`) may be f16: the statistics then see the exact f32 sum in both
+// precisions (in fp32 the recomputed value equals the one stored before).
 // The families' variants (flags): bit 0 no position table (rotary or relative positions), bit 1 no token types,
 // bit 2 no LayerNorm: a decoder's plain gather, word[id] * scale. A missing table's binding is any buffer; it is not
 // read, and x + 0 = x keeps the sum what the CPU path computes without the term.
@@ -23,12 +22,14 @@ struct Params {
 
 const WG: u32 = 128u;  // reduce.wgsl sums over it
 
-fn emb(wrow: u32, prow: u32, h: u32) -> f32 {
-  var v = f32(word[wrow + h]);
-  if ((p.flags & 1u) == 0u) { v = v + f32(pos[prow + h]); }
+// src: the offsets of the token's word row and position row
+fn ln_in(src: vec2<u32>, h: u32) -> f32 {
+  var v = f32(word[src.x + h]);
+  if ((p.flags & 1u) == 0u) { v = v + f32(pos[src.y + h]); }
   if ((p.flags & 2u) == 0u) { v = v + f32(ttype[h]); }
   return v;
 }
+fn ln_out(i: u32, v: f32) { out[i] = act(v); }
 
 @compute @workgroup_size(128)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -45,19 +46,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var h = lid; h < H; h = h + WG) { out[base + h] = act(f32(word[wrow + h]) * p.scale); }
     return;
   }
-  var s = 0.0;
-  for (var h = lid; h < H; h = h + WG) {
-    let v = emb(wrow, prow, h);
-    s = s + v;
-  }
-  let mean = reduce_sum(s, lid) / f32(H);
-  var q = 0.0;
-  for (var h = lid; h < H; h = h + WG) {
-    let d = emb(wrow, prow, h) - mean;
-    q = q + d * d;
-  }
-  let inv = 1.0 / sqrt(reduce_sum(q, lid) / f32(H) + p.eps);
-  for (var h = lid; h < H; h = h + WG) {
-    out[base + h] = act((emb(wrow, prow, h) - mean) * inv * gamma[h] + beta[h]);
-  }
+  layer_norm_row(vec2<u32>(wrow, prow), base, H, p.eps, lid);
 }
