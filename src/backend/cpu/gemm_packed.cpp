@@ -34,9 +34,6 @@ float erf_approx(float x) {
   return p / q;
 }
 
-namespace {
-}  // namespace
-
 float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f)); }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -57,10 +54,30 @@ inline v4f splat4(float s) { return v4f{s, s, s, s}; }
 #error "the portable GEMM kernel needs GCC or Clang vector extensions"
 #endif
 
-// Partial tiles (matrix edges) go through a scalar epilogue; `tile` holds the accumulators of a full MR × NR tile.
-template <size_t MR, size_t NR>
-void store_edge_tile(const float (&tile)[MR][NR], float* c, size_t ldc, size_t mr, size_t nr, const float* bias,
-                     bool accumulate, bool gelu) {
+// A micro-kernel's MR × (NV·4) accumulators (vectors of 4 floats) out to C, plus the bias (or what C holds, when
+// accumulating a later k-block), with GELU on the last one. Full tiles go vector by vector through the kernel's
+// `finish(sum, c, bias)` (its own vector code); partial tiles (matrix edges) through a scalar epilogue.
+template <size_t MR, size_t NV, class V, class Finish>
+__attribute__((always_inline)) inline void store_tile(const V (&acc)[MR][NV], float* c, size_t ldc, size_t mr,
+                                                      size_t nr, const float* bias, bool accumulate, bool gelu,
+                                                      Finish finish) {
+  constexpr size_t NR = NV * 4;
+  if (mr == MR && nr == NR) {
+    GPUEMBED_UNROLL
+    for (size_t i = 0; i < MR; ++i) {
+      float* row = c + i * ldc;
+      GPUEMBED_UNROLL
+      for (size_t j = 0; j < NV; ++j) finish(acc[i][j], row + j * 4, bias + j * 4);
+    }
+    return;
+  }
+  static_assert(sizeof(V) == 4 * sizeof(float));
+  float tile[MR][NR];
+  GPUEMBED_UNROLL
+  for (size_t i = 0; i < MR; ++i) {
+    GPUEMBED_UNROLL
+    for (size_t j = 0; j < NV; ++j) std::memcpy(&tile[i][j * 4], &acc[i][j], sizeof(V));
+  }
   for (size_t i = 0; i < mr; ++i) {
     float* row = c + i * ldc;
     for (size_t j = 0; j < nr; ++j) {
@@ -74,12 +91,7 @@ template <size_t MR, size_t NV>
 void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr, size_t nr,
                      const float* bias, bool accumulate, bool gelu) {
   constexpr size_t NR = NV * 4;
-  v4f acc[MR][NV];
-  GPUEMBED_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    GPUEMBED_UNROLL
-    for (size_t j = 0; j < NV; ++j) acc[i][j] = splat4(0.0f);
-  }
+  v4f acc[MR][NV] = {};
   for (size_t k = 0; k < kc; ++k) {
     v4f bv[NV];
     GPUEMBED_UNROLL
@@ -93,31 +105,16 @@ void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t
     a += MR;
     b += NR;
   }
-  if (mr == MR && nr == NR) {
-    GPUEMBED_UNROLL
-    for (size_t i = 0; i < MR; ++i) {
-      float* row = c + i * ldc;
-      GPUEMBED_UNROLL
-      for (size_t j = 0; j < NV; ++j) {
-        v4f v = acc[i][j] + (accumulate ? load4(row + j * 4) : load4(bias + j * 4));
-        if (gelu) {
-          float t[4];
-          store4(t, v);
-          for (float& e : t) e = gelu_erf(e);
-          v = load4(t);
-        }
-        store4(row + j * 4, v);
-      }
+  store_tile(acc, c, ldc, mr, nr, bias, accumulate, gelu, [=](v4f sum, float* out, const float* bias4) {
+    v4f v = sum + (accumulate ? load4(out) : load4(bias4));
+    if (gelu) {
+      float t[4];
+      store4(t, v);
+      for (float& e : t) e = gelu_erf(e);
+      v = load4(t);
     }
-    return;
-  }
-  float tile[MR][NR];
-  GPUEMBED_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    GPUEMBED_UNROLL
-    for (size_t j = 0; j < NV; ++j) store4(&tile[i][j * 4], acc[i][j]);
-  }
-  store_edge_tile(tile, c, ldc, mr, nr, bias, accumulate, gelu);
+    store4(out, v);
+  });
 }
 
 #if defined(__wasm_simd128__)
@@ -172,12 +169,7 @@ template <size_t MR, size_t NV>
 void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr, size_t nr,
                  const float* bias, bool accumulate, bool gelu) {
   constexpr size_t NR = NV * 4;
-  v128_t acc[MR][NV];
-  GPUEMBED_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    GPUEMBED_UNROLL
-    for (size_t j = 0; j < NV; ++j) acc[i][j] = wasm_f32x4_splat(0.0f);
-  }
+  v128_t acc[MR][NV] = {};
   // One k per iteration: 12 accumulators + 2 B vectors + 1 splat fit x86's 16 XMM registers in V8; unrolling
   // (by hand or by clang) measured slower (spills), other tiles (4x8, 4x12) too.
   _Pragma("clang loop unroll(disable)") for (size_t k = 0; k < kc; ++k) {
@@ -185,26 +177,11 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
     a += MR;
     b += NR;
   }
-  if (mr == MR && nr == NR) {
-    GPUEMBED_UNROLL
-    for (size_t i = 0; i < MR; ++i) {
-      float* row = c + i * ldc;
-      GPUEMBED_UNROLL
-      for (size_t j = 0; j < NV; ++j) {
-        v128_t v = wasm_f32x4_add(acc[i][j], wasm_v128_load(accumulate ? row + j * 4 : bias + j * 4));
-        if (gelu) v = gelu_f32x4(v);
-        wasm_v128_store(row + j * 4, v);
-      }
-    }
-    return;
-  }
-  float tile[MR][NR];
-  GPUEMBED_UNROLL
-  for (size_t i = 0; i < MR; ++i) {
-    GPUEMBED_UNROLL
-    for (size_t j = 0; j < NV; ++j) wasm_v128_store(&tile[i][j * 4], acc[i][j]);
-  }
-  store_edge_tile(tile, c, ldc, mr, nr, bias, accumulate, gelu);
+  store_tile(acc, c, ldc, mr, nr, bias, accumulate, gelu, [=](v128_t sum, float* out, const float* bias4) {
+    v128_t v = wasm_f32x4_add(sum, wasm_v128_load(accumulate ? out : bias4));
+    if (gelu) v = gelu_f32x4(v);
+    wasm_v128_store(out, v);
+  });
 }
 #endif  // __wasm_simd128__
 
