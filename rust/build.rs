@@ -22,6 +22,49 @@ fn link_library_file(path: &Path) {
     println!("cargo:rustc-link-lib=dylib={name}");
 }
 
+// GPUEMBED_MODEL_NOT_FOUND -> ModelNotFound
+fn camel_case(screaming: &str) -> String {
+    screaming
+        .split('_')
+        .map(|w| w[..1].to_string() + &w[1..].to_ascii_lowercase())
+        .collect()
+}
+
+/// The error codes of the C header's `gpuembed_status`, the one list of them, as an invocation of src/error.rs's
+/// `error_codes!` (name = status, a trailing comment as the documentation) in $OUT_DIR/error_codes.rs.
+fn write_error_codes(header: &Path) {
+    let text = fs::read_to_string(header).unwrap_or_else(|e| panic!("{}: {e}", header.display()));
+    let body = text
+        .split_once("typedef enum gpuembed_status {")
+        .and_then(|(_, rest)| rest.split_once("} gpuembed_status;"))
+        .unwrap_or_else(|| panic!("{}: no `typedef enum gpuembed_status {{ ... }} gpuembed_status;`", header.display()))
+        .0;
+    let mut out = String::from("error_codes! {\n");
+    for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (entry, doc) = match line.split_once("/*") {
+            Some((entry, comment)) => (entry.trim(), comment.trim().trim_end_matches("*/").trim()),
+            None => (line, ""),
+        };
+        let (name, value) = entry
+            .trim_end_matches(',')
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{}: `{line}` is not `NAME = value,`", header.display()));
+        let (name, value) = (name.trim(), value.trim());
+        if name == "GPUEMBED_OK" {
+            assert_eq!(value, "0", "{}: GPUEMBED_OK must be 0 (src/ffi.rs)", header.display());
+            continue;
+        }
+        let name = name.strip_prefix("GPUEMBED_").expect("gpuembed_status values are GPUEMBED_*");
+        if !doc.is_empty() {
+            out += &format!("    #[doc = {doc:?}]\n");
+        }
+        out += &format!("    {} = {value},\n", camel_case(name));
+    }
+    out += "}\n";
+    let path = PathBuf::from(env::var("OUT_DIR").unwrap()).join("error_codes.rs");
+    fs::write(&path, out).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().expect("rust/ sits in the gpuembed repository").to_path_buf();
@@ -29,6 +72,7 @@ fn main() {
     for dir in ["src", "include", "cmake", "CMakeLists.txt"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
+    write_error_codes(&root.join("include/gpuembed/gpuembed_c.h"));
 
     let build_dir = match env::var("GPUEMBED_BUILD_DIR") {
         Ok(dir) => PathBuf::from(dir),

@@ -19,12 +19,13 @@
 extern "C" {
 #endif
 
-/* 0 on success; otherwise the C++ gpuembed::ErrorCode plus one (GPUEMBED_MODEL_NOT_FOUND = kModelNotFound + 1, ...). */
+/* 0 on success; otherwise the C++ gpuembed::ErrorCode plus one (GPUEMBED_MODEL_NOT_FOUND = kModelNotFound + 1, ...).
+ * The Rust crate's ErrorCode is generated from this enum (rust/build.rs), its documentation from these comments. */
 typedef enum gpuembed_status {
   GPUEMBED_OK = 0,
-  GPUEMBED_MODEL_NOT_FOUND = 1,
-  GPUEMBED_MODEL_INVALID = 2,
-  GPUEMBED_INVALID_INPUT = 3,
+  GPUEMBED_MODEL_NOT_FOUND = 1, /* The model folder or a required file in it is missing. */
+  GPUEMBED_MODEL_INVALID = 2,   /* A model file exists but is malformed (JSON, safetensors, shapes, dtypes). */
+  GPUEMBED_INVALID_INPUT = 3,   /* A bad text or argument. */
   GPUEMBED_BACKEND_UNAVAILABLE = 4,
   GPUEMBED_DEVICE_LOST = 5,
   GPUEMBED_INTERNAL = 6,
