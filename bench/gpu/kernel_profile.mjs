@@ -20,11 +20,10 @@
 // gaps between the per-dispatch passes included). The last line of stdout is one JSON object.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { readFamilyFiles } from '../../tests/wasm/env.mjs';
+import { REPO, createCore, gpuToggles, importWebgpu, parseGpuArgs, requireAsked } from './gpu_setup.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
 const r3 = (x) => Math.round(x * 1000) / 1000;
 const sig4 = (x) => Number(x.toPrecision(4));
 const isMatmul = (k) => k.startsWith('matmul');
@@ -69,54 +68,31 @@ export function formatTable(rows) {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }
 
-function parseArgs(argv) {
-  const a = { model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), webgpuDir: '', cases: 'b32x128:5',
-    wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), precision: 'fp32', sgmat: false,
-    toggles: null, quantization: false, attention: 'auto', attentionLanes: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i], v = () => argv[++i];
-    if (k === '--model') a.model = path.resolve(v());
-    else if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
-    else if (k === '--cases') a.cases = v();
-    else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
-    else if (k === '--precision') a.precision = v();
-    else if (k === '--subgroup-matrix') a.sgmat = true;
-    else if (k === '--gpu-toggles') a.toggles = v();
-    else if (k === '--keep-quantization') a.quantization = true;
-    else if (k === '--attention') a.attention = v();
-    else if (k === '--attention-lanes') a.attentionLanes = +v();
-    else throw new Error(`unknown argument ${k}`);
-  }
-  return a;
-}
-
 async function main() {
-  const a = parseArgs(process.argv.slice(2));
+  const a = parseGpuArgs(process.argv.slice(2), { cases: 'b32x128:5', quantization: false, attention: 'auto',
+    attentionLanes: 0 }, {
+    '--keep-quantization': (o) => { o.quantization = true; },
+    '--attention': (o, v) => { o.attention = v(); },
+    '--attention-lanes': (o, v) => { o.attentionLanes = +v(); },
+  });
   const out = { ok: false, tool: 'bench/gpu/kernel_profile.mjs', model: a.model, cases: {} };
   try {
-    process.env.XDG_RUNTIME_DIR ||= '/tmp';
-    const webgpu = await import(a.webgpuDir ? pathToFileURL(path.join(a.webgpuDir, 'index.js')).href : 'webgpu');
-    Object.assign(globalThis, webgpu.globals);
-    const toggles = a.toggles ?? [...(a.precision === 'fp16' ? ['vulkan_enable_f16_on_nvidia'] : []),
-      ...(a.sgmat ? ['allow_unsafe_apis'] : [])].join(',');
+    const webgpu = await importWebgpu(a);
+    const toggles = gpuToggles(a);
     out.gpu_toggles = toggles || null;
     out.timestamp_quantization = a.quantization;
     const gpu = webgpu.create([...(toggles ? [`enable-dawn-features=${toggles}`] : []),
       ...(a.quantization ? [] : ['disable-dawn-features=timestamp_quantization'])]);
-    const factory = (await import(pathToFileURL(path.join(a.wasmBuild, 'gpuembed.mjs')).href)).default;
-    const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
     const files = readFamilyFiles(a.model);
     const cfg = JSON.parse(files.config);
-    const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}),
-      gpuembedAttention: a.attention, gpuembedAttentionLanes: a.attentionLanes });
+    const core = await createCore(a, gpu, { gpuembedAttention: a.attention, gpuembedAttentionLanes: a.attentionLanes });
     const model = core.loadModel(files, { maxBatch: 256 });
     out.adapter = await model.initGpu({ precision: a.precision, timestamps: true });
     const st0 = model.gpuStats();
     out.precision = st0.precision;
     out.matmul_kernel = st0.matmul_kernel;
     out.attention_kernel = st0.attention_kernel;
-    if (out.precision !== a.precision) throw new Error(`asked for ${a.precision}, the device ran ${out.precision}`);
-    if (a.sgmat && out.matmul_kernel !== 'matmul_sgmat') throw new Error(`asked for matmul_sgmat, got ${out.matmul_kernel}`);
+    requireAsked(a, st0);
     if (st0.counters.gpu_exec_ms === undefined) throw new Error("the adapter offers no 'timestamp-query'");
     const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
     console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +

@@ -22,37 +22,21 @@
 // Prints one JSON object.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { REPO, createCore, gpuToggles, importWebgpu, parseGpuArgs, requireAsked } from './gpu_setup.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const a = { model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), webgpuDir: '', cases: 'short:50,b32x128:10,b256x128:5',
-  wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), overlap: 'both', precision: 'fp32',
-  peak: { fp32: 0, fp16: 0 }, timestamps: true, sgmat: false, toggles: null };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i++) {
-  const k = argv[i], v = () => argv[++i];
-  if (k === '--model') a.model = path.resolve(v());
-  else if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
-  else if (k === '--cases') a.cases = v();
-  else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
-  else if (k === '--overlap') a.overlap = v();
-  else if (k === '--precision') a.precision = v();
-  else if (k === '--peak-f32-tflops') a.peak.fp32 = +v();
-  else if (k === '--peak-f16-tflops') a.peak.fp16 = +v();
-  else if (k === '--no-timestamps') a.timestamps = false;
-  else if (k === '--subgroup-matrix') a.sgmat = true;
-  else if (k === '--gpu-toggles') a.toggles = v();
-  else throw new Error(`unknown argument ${k}`);
-}
+const a = parseGpuArgs(process.argv.slice(2), { cases: 'short:50,b32x128:10,b256x128:5', overlap: 'both',
+  peak: { fp32: 0, fp16: 0 }, timestamps: true }, {
+  '--overlap': (o, v) => { o.overlap = v(); },
+  '--peak-f32-tflops': (o, v) => { o.peak.fp32 = +v(); },
+  '--peak-f16-tflops': (o, v) => { o.peak.fp16 = +v(); },
+  '--no-timestamps': (o) => { o.timestamps = false; },
+});
 const r3 = (x) => Math.round(x * 1000) / 1000;
 const sig4 = (x) => Number(x.toPrecision(4));  // TFLOP/s: software adapters reach thousandths
 const out = { ok: false, tool: 'bench/gpu/phases.mjs', cases: {} };
 try {
-  process.env.XDG_RUNTIME_DIR ||= '/tmp';
-  const webgpu = await import(a.webgpuDir ? pathToFileURL(path.join(a.webgpuDir, 'index.js')).href : 'webgpu');
-  Object.assign(globalThis, webgpu.globals);
+  const webgpu = await importWebgpu(a);
   const calls = new Map();
   let counting = false;
   for (const cls of ['GPUDevice', 'GPUQueue', 'GPUCommandEncoder', 'GPUComputePassEncoder', 'GPUBuffer']) {
@@ -65,23 +49,19 @@ try {
       P[k] = function (...args) { if (counting) calls.set(`${cls}.${k}`, (calls.get(`${cls}.${k}`) || 0) + 1); return f.apply(this, args); };
     }
   }
-  const toggles = a.toggles ?? [...(a.precision === 'fp16' ? ['vulkan_enable_f16_on_nvidia'] : []),
-    ...(a.sgmat ? ['allow_unsafe_apis'] : [])].join(',');
+  const toggles = gpuToggles(a);
   out.gpu_toggles = toggles || null;
   const gpu = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []);
-  const factory = (await import(pathToFileURL(path.join(a.wasmBuild, 'gpuembed.mjs')).href)).default;
-  const { GpuEmbedCore } = await import(pathToFileURL(path.join(REPO, 'src', 'wasm', 'core.mjs')).href);
   const opt = (f) => (fs.existsSync(path.join(a.model, f)) ? fs.readFileSync(path.join(a.model, f), 'utf8') : '');
   const files = { config: opt('config.json'), modules: opt('modules.json'), pooling: opt('1_Pooling/config.json'),
     sentenceBert: opt('sentence_bert_config.json'), tokenizer: opt('tokenizer.json'), vocab: opt('vocab.txt'),
     tokenizerConfig: opt('tokenizer_config.json'), safetensors: new Uint8Array(fs.readFileSync(path.join(a.model, 'model.safetensors'))) };
-  const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}) });
+  const core = await createCore(a, gpu);
   const model = core.loadModel(files, { maxBatch: 256 });
   out.adapter = await model.initGpu({ precision: a.precision, timestamps: a.timestamps });
   out.precision = model.gpuStats().precision;
   out.matmul_kernel = model.gpuStats().matmul_kernel;
-  if (out.precision !== a.precision) throw new Error(`asked for ${a.precision}, the device ran ${out.precision}`);
-  if (a.sgmat && out.matmul_kernel !== 'matmul_sgmat') throw new Error(`asked for matmul_sgmat, got ${out.matmul_kernel}`);
+  requireAsked(a, model.gpuStats());
   out.timestamps = model.gpuStats().counters.gpu_exec_ms !== undefined;
   const peak = a.peak[out.precision] || 0;
   if (peak) out.peak_tflops = peak;
