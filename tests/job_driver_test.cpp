@@ -17,6 +17,8 @@ namespace {
 
 constexpr size_t kDim = test::kFakeDim;
 using test::expected_row;
+using test::job_shape;
+using test::texts_of_lengths;
 
 // Answers one poll() after submit(); refuses passes of more than `memory_tokens` batch*seq with kOutOfMemory.
 class FakeDevice final : public Backend {
@@ -63,23 +65,6 @@ class FakeDevice final : public Backend {
   bool pending_ = false, ready_ = false;
 };
 
-std::vector<std::vector<int32_t>> texts_of_lengths(const std::vector<size_t>& lengths) {
-  std::vector<std::vector<int32_t>> ids;
-  for (size_t i = 0; i < lengths.size(); ++i) {
-    std::vector<int32_t> row(lengths[i]);
-    for (size_t k = 0; k < row.size(); ++k) row[k] = static_cast<int32_t>(1 + (i * 7 + k * 3) % 50);
-    ids.push_back(row);
-  }
-  return ids;
-}
-
-JobShape shape(size_t max_batch) {
-  JobShape s;
-  s.dimension = kDim;
-  s.max_batch = max_batch;
-  return s;
-}
-
 // Steps the job as the WASM caller does, counting the waits for the device.
 size_t run_async(Job& job, Backend& backend, PassLimit& limit) {
   size_t waits = 0;
@@ -100,7 +85,7 @@ TEST(JobDriver, SplitsByBatchAndDeviceTokensAndKeepsInputOrder) {
   FakeDevice dev;
   dev.device_max_tokens = 20;  // two texts of 9 tokens per pass at most
   PassLimit limit;
-  Job job(ids, shape(4));
+  Job job(ids, job_shape(4));
   std::vector<size_t> progress;
   job.on_progress = [&](size_t done, size_t total) {
     EXPECT_EQ(total, ids.size());
@@ -119,7 +104,7 @@ TEST(JobDriver, OutOfMemoryHalvesThePassAndTheLimitStays) {
   FakeDevice dev;
   dev.memory_tokens = 45;  // 4 texts of 10 tokens fit, 8 and 16 do not
   PassLimit limit;
-  Job job(ids, shape(16));
+  Job job(ids, job_shape(16));
   run_async(job, dev, limit);
   expect_rows_in_order(job, ids);
   EXPECT_EQ(dev.oom_passes, 2u);
@@ -127,7 +112,7 @@ TEST(JobDriver, OutOfMemoryHalvesThePassAndTheLimitStays) {
   EXPECT_EQ(limit.tokens, 40u);
   EXPECT_EQ(dev.pass_sizes, (std::vector<size_t>{16, 8, 4, 4, 4, 4}));
   // the next job on this backend keeps to the smaller passes: no pass fails again
-  Job again(ids, shape(16));
+  Job again(ids, job_shape(16));
   run_async(again, dev, limit);
   expect_rows_in_order(again, ids);
   EXPECT_EQ(dev.oom_passes, 2u);
@@ -138,7 +123,7 @@ TEST(JobDriver, OneTextThatDoesNotFitIsOutOfMemory) {
   FakeDevice dev;
   dev.memory_tokens = 20;
   PassLimit limit;
-  Job job(ids, shape(1));
+  Job job(ids, job_shape(1));
   try {
     run_async(job, dev, limit);
     FAIL() << "no error";
@@ -152,7 +137,7 @@ TEST(JobDriver, OneTextThatDoesNotFitIsOutOfMemory) {
 
 TEST(JobDriver, ATextWithoutTokensIsInvalidInput) {
   try {
-    Job job({{5, 6}, {}}, shape(4));
+    Job job({{5, 6}, {}}, job_shape(4));
     FAIL() << "accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::kInvalidInput);

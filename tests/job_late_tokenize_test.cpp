@@ -16,6 +16,8 @@ namespace gpuembed {
 namespace {
 
 using test::expected_row;
+using test::job_shape;
+using test::lengths_between;
 using test::PipelinedDevice;
 
 // The fake tokenizer: a letter is one token, a space none, and '!' a character it has no token for. Counts its
@@ -60,19 +62,6 @@ std::vector<std::string> make_texts(const std::vector<size_t>& lengths) {
   return texts;
 }
 
-std::vector<size_t> lengths_between(size_t n, size_t shortest, size_t longest) {
-  std::vector<size_t> lengths(n);
-  for (size_t i = 0; i < n; ++i) lengths[i] = shortest + (i * 37 + 11) % (longest - shortest + 1);
-  return lengths;
-}
-
-JobShape shape(size_t max_batch) {
-  JobShape s;
-  s.dimension = test::kFakeDim;
-  s.max_batch = max_batch;
-  return s;
-}
-
 std::vector<float> reference(const std::vector<std::string>& texts) {
   Tokenizing stats;
   const FakeTokenizer encoder(&stats);
@@ -104,7 +93,7 @@ std::unique_ptr<Run> run(const std::vector<std::string>& texts, const RunSetup& 
   r->device.mark_small_passes = true;
   r->tokenizing.device = &r->device;
   const std::vector<std::string_view> views(texts.begin(), texts.end());
-  Job job(views, fake_tokenizer(&r->tokenizing), shape(setup.max_batch), true);
+  Job job(views, fake_tokenizer(&r->tokenizing), job_shape(setup.max_batch), true);
   job.set_overlap(setup.overlap, setup.min_pass_tokens);
   job.on_progress = [&](size_t done, size_t total) {
     EXPECT_EQ(total, texts.size());
@@ -145,7 +134,7 @@ TEST(JobLateTokenize, TheTimeTokenizingBehindTheDeviceIsCountedApart) {
   const std::vector<std::string_view> views(texts.begin(), texts.end());
   Tokenizing stats;
   PipelinedDevice device;
-  Job job(views, fake_tokenizer(&stats), shape(256), true);
+  Job job(views, fake_tokenizer(&stats), job_shape(256), true);
   PassLimit limit;
   while (!job.step(device, limit)) {
   }
@@ -225,7 +214,7 @@ TEST(JobLateTokenize, ATextTheTokenizerFailsOnInALaterChunkGivesTheSameErrorAfte
     PipelinedDevice device;
     const std::vector<std::string_view> views(texts.begin(), texts.end());
     Tokenizing stats;
-    Job job(views, fake_tokenizer(&stats), shape(256), true);
+    Job job(views, fake_tokenizer(&stats), job_shape(256), true);
     PassLimit limit;
     std::string got;
     try {
@@ -254,7 +243,7 @@ TEST(JobLateTokenize, OutOfMemoryInALaterChunksPassRedoesItsTextsInSmallerPasses
   PipelinedDevice device;
   device.mark_small_passes = true;
   device.oom_pass = 2;
-  Job job(views, fake_tokenizer(&stats), shape(256), true);
+  Job job(views, fake_tokenizer(&stats), job_shape(256), true);
   std::vector<size_t> progress;
   job.on_progress = [&](size_t done, size_t) { progress.push_back(done); };
   PassLimit limit;
@@ -286,7 +275,7 @@ TEST(JobLateTokenize, OutOfMemoryAfterALaterChunkBroughtLongerTextsRedoesThemSor
     PipelinedDevice device;
     device.oom_pass = oom_pass;
     device.mark_small_passes = true;
-    Job job(views, fake_tokenizer(&stats), shape(64), true);
+    Job job(views, fake_tokenizer(&stats), job_shape(64), true);
     job.set_overlap(true, 1024);
     PassLimit limit;
     while (!job.step(device, limit)) {
@@ -302,7 +291,7 @@ TEST(JobLateTokenize, OutOfMemoryAfterALaterChunkBroughtLongerTextsRedoesThemSor
     PipelinedDevice device;
     device.lost_at_read = lost_at;
     device.mark_small_passes = true;
-    Job job(views, fake_tokenizer(&stats), shape(64), true);
+    Job job(views, fake_tokenizer(&stats), job_shape(64), true);
     job.set_overlap(true, 1024);
     PassLimit limit;
     EXPECT_THROW(
@@ -325,7 +314,7 @@ TEST(JobLateTokenize, DeviceLostWithChunksLeftRunsTheRestOnTheFallback) {
   Tokenizing stats;
   PipelinedDevice device;
   device.lost_at_read = 0;
-  Job job(views, fake_tokenizer(&stats), shape(64), true);
+  Job job(views, fake_tokenizer(&stats), job_shape(64), true);
   job.set_overlap(true, 256);
   PassLimit limit;
   try {

@@ -15,33 +15,11 @@
 namespace gpuembed {
 namespace {
 
-constexpr size_t kDim = test::kFakeDim;
-using test::expected_row;
+using test::expected_rows;
+using test::job_shape;
+using test::lengths_between;
 using test::PipelinedDevice;
-
-std::vector<std::vector<int32_t>> texts_of_lengths(const std::vector<size_t>& lengths) {
-  std::vector<std::vector<int32_t>> ids;
-  for (size_t i = 0; i < lengths.size(); ++i) {
-    std::vector<int32_t> row(lengths[i]);
-    for (size_t k = 0; k < row.size(); ++k) row[k] = static_cast<int32_t>(1 + (i * 7 + k * 3) % 50);
-    ids.push_back(row);
-  }
-  return ids;
-}
-
-// Mixed lengths, in an order unlike the sorted one.
-std::vector<size_t> mixed_lengths(size_t n, size_t longest) {
-  std::vector<size_t> lengths(n);
-  for (size_t i = 0; i < n; ++i) lengths[i] = 1 + (i * 37 + 11) % longest;
-  return lengths;
-}
-
-JobShape shape(size_t max_batch) {
-  JobShape s;
-  s.dimension = kDim;
-  s.max_batch = max_batch;
-  return s;
-}
+using test::texts_of_lengths;
 
 void run_async(Job& job, Backend& backend, PassLimit& limit) {
   while (!job.step(backend, limit)) {
@@ -64,29 +42,20 @@ void expect_cut_within_plain_passes(const PipelinedDevice& cut, const PipelinedD
   }
 }
 
-std::vector<float> reference(const std::vector<std::vector<int32_t>>& ids) {
-  std::vector<float> want;
-  for (const auto& row : ids) {
-    const auto r = expected_row(row);
-    want.insert(want.end(), r.begin(), r.end());
-  }
-  return want;
-}
-
 TEST(JobOverlap, AFullBucketIsCutIntoChunksAndTwoPassesAreInFlight) {
   const auto ids = texts_of_lengths(std::vector<size_t>(256, 128));
   PipelinedDevice dev;
   PassLimit limit;
-  Job job(ids, shape(256));
+  Job job(ids, job_shape(256));
   run_async(job, dev, limit);
-  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(job.result(), expected_rows(ids));
   EXPECT_EQ(dev.pass_sizes, std::vector<size_t>(kOverlapChunks, 256 / kOverlapChunks));
   EXPECT_EQ(dev.most_in_flight, 2u);
   EXPECT_EQ(dev.texts_read, ids.size());
 
   // the same job without overlap: one pass, one at a time, the same rows
   PipelinedDevice plain;
-  Job off(ids, shape(256));
+  Job off(ids, job_shape(256));
   off.set_overlap(false);
   run_async(off, plain, limit);
   EXPECT_EQ(off.result(), job.result());
@@ -98,9 +67,9 @@ TEST(JobOverlap, PassesBelowTheMinimumAreNotCut) {
   const auto ids = texts_of_lengths(std::vector<size_t>(32, 10));
   PipelinedDevice dev;
   PassLimit limit;
-  Job job(ids, shape(32));
+  Job job(ids, job_shape(32));
   run_async(job, dev, limit);
-  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(job.result(), expected_rows(ids));
   EXPECT_EQ(dev.pass_sizes, std::vector<size_t>{32});
 }
 
@@ -109,23 +78,23 @@ TEST(JobOverlap, MixedLengthsGiveTheRowsOfTheJobWithoutOverlapAtManyChunkCounts)
   for (size_t texts : {1u, 2u, 7u, 33u, 100u, 257u, 600u, 1500u}) {
     for (size_t max_batch : {1u, 4u, 32u, 256u}) {
       for (size_t device_tokens : {size_t(300), size_t(9000), SIZE_MAX}) {
-        const auto ids = texts_of_lengths(mixed_lengths(texts, 260));
+        const auto ids = texts_of_lengths(lengths_between(texts, 1, 260));
         PassLimit limit;
         PipelinedDevice dev;
         dev.device_max_tokens = device_tokens;
-        Job job(ids, shape(max_batch));
+        Job job(ids, job_shape(max_batch));
         std::vector<size_t> progress;
         job.on_progress = [&](size_t done, size_t) { progress.push_back(done); };
         run_async(job, dev, limit);
         PipelinedDevice plain;
         plain.device_max_tokens = device_tokens;
-        Job off(ids, shape(max_batch));
+        Job off(ids, job_shape(max_batch));
         off.set_overlap(false);
         run_async(off, plain, limit);
         const std::string at = std::to_string(texts) + " texts, max_batch " + std::to_string(max_batch) +
                                ", device tokens " + std::to_string(device_tokens);
         EXPECT_EQ(job.result(), off.result()) << at;
-        EXPECT_EQ(job.result(), reference(ids)) << at;
+        EXPECT_EQ(job.result(), expected_rows(ids)) << at;
         EXPECT_EQ(dev.texts_read, ids.size()) << at;
         EXPECT_TRUE(std::is_sorted(progress.begin(), progress.end())) << at;
         EXPECT_EQ(progress.back(), ids.size()) << at;
@@ -142,11 +111,11 @@ TEST(JobOverlap, OutOfMemoryInTheSecondChunkDrainsThePassBehindAndRedoesBoth) {
   PipelinedDevice dev;
   dev.oom_pass = 1;  // the second chunk; the third, submitted behind it, fails with it
   PassLimit limit;
-  Job job(ids, shape(256));
+  Job job(ids, job_shape(256));
   std::vector<size_t> progress;
   job.on_progress = [&](size_t done, size_t) { progress.push_back(done); };
   run_async(job, dev, limit);
-  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(job.result(), expected_rows(ids));
   EXPECT_EQ(job.oom_splits(), 1u);
   EXPECT_EQ(limit.tokens, 32u * 128u);
   // 64 read | 64 out of memory, 64 thrown away | then passes of 32: 4096 tokens, not cut further
@@ -157,11 +126,11 @@ TEST(JobOverlap, OutOfMemoryInTheSecondChunkDrainsThePassBehindAndRedoesBoth) {
 }
 
 TEST(JobOverlap, DeviceLostWithAChunkInFlightRedoesTheUnreadTextsOnTheFallback) {
-  const auto ids = texts_of_lengths(mixed_lengths(300, 128));
+  const auto ids = texts_of_lengths(lengths_between(300, 1, 128));
   PipelinedDevice dev;
   dev.lost_at_read = 1;  // the second read; the third chunk is in flight then
   PassLimit limit;
-  Job job(ids, shape(128));
+  Job job(ids, job_shape(128));
   size_t done_at_loss = 0;
   try {
     run_async(job, dev, limit);
@@ -178,7 +147,7 @@ TEST(JobOverlap, DeviceLostWithAChunkInFlightRedoesTheUnreadTextsOnTheFallback) 
   PipelinedDevice fallback;
   fallback.depth = 1;
   run_async(job, fallback, limit);
-  EXPECT_EQ(job.result(), reference(ids));
+  EXPECT_EQ(job.result(), expected_rows(ids));
   EXPECT_EQ(done_at_loss + fallback.texts_read, ids.size());  // nothing lost, nothing twice
 }
 
