@@ -4,12 +4,11 @@
 // A loss while idle is reported without waiting for the next call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, modelDir, readGolden, compareRows, nodeGpu, exitWhenDone } from './helpers.mjs';
+import { create, modelDir, readGolden, compareRows, requireGpu, exitWhenDone } from './helpers.mjs';
 
 let gpu;
 before(async () => {
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
 });
 exitWhenDone(after);

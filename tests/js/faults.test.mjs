@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { create, modelDir, requireModels, nodeGpu, exitWhenDone, maxDiff } from './helpers.mjs';
 import { serve } from '../../demo/serve.mjs';
+import { gpuWithDeviceHook, oomRefuser } from '../wasm/gpu_wrappers.mjs';
 
 let server, gpu;
 const faults = new Map();  // url path -> (req, res) => void, for GET requests
@@ -264,57 +265,27 @@ test('a corrupt file in the cache is detected (size, SHA-256) and fetched again;
 // A GPU whose devices have `budget` bytes of buffer memory (Infinity until set): see the header comment.
 function oomGpu(realGpu) {
   const ctl = { budget: Infinity, live: 0, injected: 0, largestRefused: 0 };
-  return {
-    ctl,
-    gpu: {
-      async requestAdapter(opts) {
-        const adapter = await realGpu.requestAdapter(opts);
-        if (!adapter) return adapter;
-        const requestDevice = adapter.requestDevice.bind(adapter);
-        adapter.requestDevice = async (desc) => {
-          const device = await requestDevice(desc);
-          const sizes = new Map();  // real buffers -> bytes
-          const scopes = [];        // mirror of the device's error scope stack: { filter, error }
-          const createBuffer = device.createBuffer.bind(device);
-          const push = device.pushErrorScope.bind(device), pop = device.popErrorScope.bind(device);
-          device.pushErrorScope = (filter) => { scopes.push({ filter, error: null }); push(filter); };
-          device.popErrorScope = async () => {
-            const s = scopes.pop();
-            const real = await pop();
-            return (s && s.error) || real;
-          };
-          device.createBuffer = (d) => {
-            if (ctl.live + d.size <= ctl.budget) {
-              const b = createBuffer(d);
-              sizes.set(b, d.size);
-              ctl.live += d.size;
-              const destroy = b.destroy.bind(b);
-              b.destroy = () => { if (sizes.has(b)) { ctl.live -= sizes.get(b); sizes.delete(b); } destroy(); };
-              return b;
-            }
-            // What the device does when it cannot allocate: an invalid buffer (made here by an invalid usage,
-            // inside a scope of our own so that this validation error is not seen) and an out-of-memory error.
-            ctl.injected++;
-            ctl.largestRefused = Math.max(ctl.largestRefused, d.size);
-            push('validation');
-            const invalid = createBuffer({ ...d, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE, mappedAtCreation: false });
-            pop();
-            const oom = new GPUOutOfMemoryError(`could not allocate ${d.size} bytes for buffer "${d.label || ''}" (test budget)`);
-            const s = [...scopes].reverse().find((x) => x.filter === 'out-of-memory');
-            if (s && !s.error) s.error = oom;
-            else if (!s) device.dispatchEvent?.(new GPUUncapturedErrorEvent('uncapturederror', { error: oom }));
-            return invalid;
-          };
-          const destroyDevice = device.destroy.bind(device);
-          device.destroy = () => { for (const sz of sizes.values()) ctl.live -= sz; sizes.clear(); destroyDevice(); };
-          return device;
-        };
-        return adapter;
-      },
-      getPreferredCanvasFormat: () => realGpu.getPreferredCanvasFormat?.(),
-      wgslLanguageFeatures: realGpu.wgslLanguageFeatures,
-    },
-  };
+  const gpu = gpuWithDeviceHook(realGpu, (device) => {
+    const refuse = oomRefuser(device);
+    const sizes = new Map();  // real buffers -> bytes
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (d) => {
+      if (ctl.live + d.size <= ctl.budget) {
+        const b = createBuffer(d);
+        sizes.set(b, d.size);
+        ctl.live += d.size;
+        const destroy = b.destroy.bind(b);
+        b.destroy = () => { if (sizes.has(b)) { ctl.live -= sizes.get(b); sizes.delete(b); } destroy(); };
+        return b;
+      }
+      ctl.injected++;
+      ctl.largestRefused = Math.max(ctl.largestRefused, d.size);
+      return refuse(d, `could not allocate ${d.size} bytes for buffer "${d.label || ''}" (test budget)`);
+    };
+    const destroyDevice = device.destroy.bind(device);
+    device.destroy = () => { for (const sz of sizes.values()) ctl.live -= sz; sizes.clear(); destroyDevice(); };
+  });
+  return { ctl, gpu };
 }
 
 // Texts of 90–126 tokens: every pass has over 32 rows, so it takes the same matmul kernel whatever the batch size,

@@ -5,10 +5,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildDir, requireBuild, requireModels, readGolden, nodeGpu, root, sharedDir, slow } from '../wasm/env.mjs';
+import { buildDir, requireBuild, requireModels, readGolden, nodeGpu, requireGpu, adapterHasF16, exitWhenDone, root, sharedDir,
+  slow } from '../wasm/env.mjs';
+import { gpuWithDeviceHook } from '../wasm/gpu_wrappers.mjs';
 import { GpuEmbedder, GpuEmbedderError } from '../../js/gpuembed.mjs';
 
-export { buildDir, requireModels, readGolden, nodeGpu, root, sharedDir, slow, GpuEmbedder, GpuEmbedderError };
+export { buildDir, requireModels, readGolden, nodeGpu, requireGpu, adapterHasF16, exitWhenDone, root, sharedDir, slow,
+  GpuEmbedder, GpuEmbedderError };
 
 // Debian's chromium for the browser tests (playwright-core drives it); flags from ../shared/notes/toolchain.md.
 export const CHROMIUM = process.env.GPUEMBED_CHROMIUM || ['/usr/bin/chromium', '/usr/lib/chromium/chromium'].find((p) => fs.existsSync(p));
@@ -85,39 +88,27 @@ export function countingGpu(gpu) {
   // live: buffers created and neither destroyed nor on a destroyed device (destroying a device frees its buffers)
   // lost: every device's `lost` promise (a test can wait until the losses are reported before it measures memory)
   const stats = { created: 0, destroyed: 0, devices: 0, devicesDestroyed: 0, live: new Set(), lost: [] };
-  const wrapped = {
-    async requestAdapter(opts) {
-      const adapter = await gpu.requestAdapter(opts);
-      if (!adapter) return adapter;
-      const requestDevice = adapter.requestDevice.bind(adapter);
-      adapter.requestDevice = async (desc) => {
-        const device = await requestDevice(desc);
-        stats.devices++;
-        stats.lost.push(device.lost);
-        const mine = new Set();
-        const createBuffer = device.createBuffer.bind(device);
-        device.createBuffer = (d) => {
-          const b = createBuffer(d);
-          stats.created++;
-          stats.live.add(b);
-          mine.add(b);
-          const destroy = b.destroy.bind(b);
-          b.destroy = () => { if (stats.live.delete(b)) stats.destroyed++; destroy(); };
-          return b;
-        };
-        const destroyDevice = device.destroy.bind(device);
-        device.destroy = () => {
-          stats.devicesDestroyed++;
-          for (const b of mine) stats.live.delete(b);
-          destroyDevice();
-        };
-        return device;
-      };
-      return adapter;
-    },
-    getPreferredCanvasFormat: () => gpu.getPreferredCanvasFormat?.(),
-    wgslLanguageFeatures: gpu.wgslLanguageFeatures,
-  };
+  const wrapped = gpuWithDeviceHook(gpu, (device) => {
+    stats.devices++;
+    stats.lost.push(device.lost);
+    const mine = new Set();
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (d) => {
+      const b = createBuffer(d);
+      stats.created++;
+      stats.live.add(b);
+      mine.add(b);
+      const destroy = b.destroy.bind(b);
+      b.destroy = () => { if (stats.live.delete(b)) stats.destroyed++; destroy(); };
+      return b;
+    };
+    const destroyDevice = device.destroy.bind(device);
+    device.destroy = () => {
+      stats.devicesDestroyed++;
+      for (const b of mine) stats.live.delete(b);
+      destroyDevice();
+    };
+  });
   return { gpu: wrapped, stats };
 }
 
@@ -135,9 +126,4 @@ export async function devicesSettled(stats, ms = 20000) {
     clearTimeout(timer);
   }
   await new Promise((r) => setImmediate(r));
-}
-
-// Exits once the tests are done: Dawn keeps Node's event loop alive while a GPU object exists.
-export function exitWhenDone(afterFn) {
-  afterFn(() => setImmediate(() => process.exit(process.exitCode ?? 0)));
 }

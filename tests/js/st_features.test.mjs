@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { create, modelDir, compareRows, nodeGpu, root, exitWhenDone, requireModels } from './helpers.mjs';
+import { create, modelDir, compareRows, requireGpu, root, exitWhenDone, requireModels } from './helpers.mjs';
 import { serve } from '../../demo/serve.mjs';
 
 const golden = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'golden', 'st-features.json'), 'utf8'));
@@ -102,8 +102,7 @@ test('unknown prompt name: INVALID_INPUT naming the prompts; bad option types re
 
 for (const name of Object.keys(golden.models)) {
   test(`WebGPU: ${name} matches sentence-transformers in every case`, async () => {
-    const g = await nodeGpu();
-    assert.ok(g.gpu, g.why);
+    const g = await requireGpu();
     await checkModel(name, { backend: 'webgpu', gpu: g.gpu }, name === 'st-sharded-cls' ? 'object' : 'folder');
   });
 }

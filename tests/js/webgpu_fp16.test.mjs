@@ -5,17 +5,16 @@
 // tests/wasm/webgpu_fp16.test.mjs's; here a few sentences check that the option reaches the GPU.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, modelDir, readGolden, compareRows, nodeGpu, exitWhenDone } from './helpers.mjs';
+import { create, modelDir, readGolden, compareRows, requireGpu, adapterHasF16, exitWhenDone } from './helpers.mjs';
+import { gpuWithout } from '../wasm/gpu_wrappers.mjs';
 
 let gpu, driver, hasF16;
 const embedders = [];
 before(async () => {
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
   driver = g.driver;
-  hasF16 = (await gpu.requestAdapter()).features.has('shader-f16');
-  if (/lavapipe/.test(driver)) assert.ok(hasF16, `${driver} no longer reports 'shader-f16'`);
+  hasF16 = await adapterHasF16(g);
 });
 after(async () => { for (const e of embedders) await e.dispose(); });
 exitWhenDone(after);
@@ -25,17 +24,6 @@ async function make(options) {
   const e = await create(options);
   embedders.push(e);
   return e;
-}
-
-function gpuWithoutF16() {
-  return {
-    async requestAdapter(options) {
-      const a = await gpu.requestAdapter(options);
-      if (!a) return a;
-      return { features: new Set([...a.features].filter((f) => f !== 'shader-f16')), limits: a.limits, info: a.info,
-               requestDevice: (desc) => a.requestDevice(desc) };
-    },
-  };
 }
 
 function minCosine(rows, sentences) {
@@ -74,7 +62,7 @@ test("precision 'fp16' on an adapter with 'shader-f16': fp16 runs, weights take 
 
 test("precision 'fp16', adapter without 'shader-f16': fp32 on WebGPU with the reason, golden within the fp32 tolerance", async () => {
   const g = readGolden('tiny-bert-cls');
-  const e = await make({ backend: 'auto', gpu: gpuWithoutF16(), precision: 'fp16' });
+  const e = await make({ backend: 'auto', gpu: gpuWithout(gpu, 'shader-f16'), precision: 'fp16' });
   await e.loadModel(modelDir('tiny-bert-cls'));
   assert.equal(e.backend, 'webgpu');
   assert.equal(e.precision, 'fp32');
@@ -86,7 +74,7 @@ test("precision 'fp16', adapter without 'shader-f16': fp32 on WebGPU with the re
 });
 
 test("strictPrecision: fp16 or loadModel() fails with WEBGPU_UNAVAILABLE (fp16_unavailable)", async () => {
-  const e = await make({ backend: 'webgpu', gpu: gpuWithoutF16(), precision: 'fp16', strictPrecision: true });
+  const e = await make({ backend: 'webgpu', gpu: gpuWithout(gpu, 'shader-f16'), precision: 'fp16', strictPrecision: true });
   await assert.rejects(e.loadModel(modelDir('tiny-bert-cls')), (err) => {
     assert.equal(err.code, 'WEBGPU_UNAVAILABLE');
     assert.equal(err.detail, 'fp16_unavailable');

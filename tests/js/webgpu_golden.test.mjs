@@ -5,13 +5,12 @@
 // GPUEMBED_SLOW=1, together with the whole MiniLM set; by default 3 short MiniLM texts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { create, modelDir, readGolden, compareRows, timed, nodeGpu, slow, maxDiff, exitWhenDone } from './helpers.mjs';
+import { create, modelDir, readGolden, compareRows, timed, requireGpu, slow, maxDiff, exitWhenDone } from './helpers.mjs';
 
 let gpu, driver;
 const embedders = [];
 before(async () => {
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
   driver = g.driver;
 });

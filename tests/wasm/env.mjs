@@ -7,6 +7,7 @@
 //   GPUEMBED_DAWN_TOGGLES Dawn toggles to enable, comma-separated (on the lent NVIDIA GPU, fp16 needs
 //                         vulkan_enable_f16_on_nvidia: bench/gpu/js_tests_on_gpu.sh sets it)
 //   GPUEMBED_SLOW=1       the long runs (whole MiniLM golden set on the software adapter, ...)
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -100,6 +101,25 @@ export async function nodeGpu() {
   const toggles = process.env.GPUEMBED_DAWN_TOGGLES;
   const gpu = webgpu.create(toggles ? [`enable-dawn-features=${toggles}`] : []);
   return (cachedGpu = { gpu, driver: driver.name });
+}
+
+// nodeGpu() for a suite that needs it: its before() fails with the reason where there is none.
+export async function requireGpu() {
+  const g = await nodeGpu();
+  assert.ok(g.gpu, g.why);
+  return g;
+}
+
+// Whether the adapter offers 'shader-f16'. lavapipe does: there its absence fails rather than skips the fp16 tests.
+export async function adapterHasF16({ gpu, driver }) {
+  const has = (await gpu.requestAdapter()).features.has('shader-f16');
+  if (/lavapipe/.test(driver)) assert.ok(has, `${driver} no longer reports 'shader-f16'`);
+  return has;
+}
+
+// Exits once the tests are done (pass node:test's after): Dawn keeps Node's event loop alive while a GPU object exists.
+export function exitWhenDone(afterFn) {
+  afterFn(() => setImmediate(() => process.exit(process.exitCode ?? 0)));
 }
 
 export async function loadModuleFactory(name = 'gpuembed.mjs') {

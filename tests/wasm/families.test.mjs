@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readFamilyFiles, readGolden, requireModels, maxAbsDiff } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory, readFamilyFiles, readGolden, requireModels, maxAbsDiff } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareIds, compareMatrix } from './golden_util.mjs';
 
@@ -13,11 +13,10 @@ const FAMILIES = ['xlmr-random', 'xlmr-old-random', 'mpnet-random', 'nomic-rando
 let core;
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   core = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: g.gpu });
 });
-after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
+exitWhenDone(after);
 
 const load = (name) => core.loadModel(readFamilyFiles(path.join(requireModels(), name)));
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readFamilyFiles, readGolden, requireModels, slow, maxAbsDiff } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory, readFamilyFiles, readGolden, requireModels, slow, maxAbsDiff } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareCosine, compareEmbeddings, compareMatrix } from './golden_util.mjs';
 
@@ -14,13 +14,12 @@ const FAMILIES = ['xlmr-random', 'mpnet-random', 'nomic-random', 'modernbert-ran
 let core, driver, hasF16;
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   driver = g.driver;
   hasF16 = (await g.gpu.requestAdapter()).features.has('shader-f16');
   core = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: g.gpu });
 });
-after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
+exitWhenDone(after);
 
 async function gpuModel(name, options = {}) {
   const m = core.loadModel(readFamilyFiles(path.join(requireModels(), name)));

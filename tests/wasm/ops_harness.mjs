@@ -2,7 +2,7 @@
 // dispatched on buffers the test fills, its output read back.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeGpu, loadModuleFactory } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory } from './env.mjs';
 import { fromF16 } from '../../bench/common.mjs';
 
 export const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
@@ -13,8 +13,7 @@ let adapter = '';
 // Registers the harness's set-up and tear-down in the calling test file.
 export function useOpsHarness() {
   before(async () => {
-    const { gpu, driver, why } = await nodeGpu();
-    assert.ok(gpu, why);
+    const { gpu, driver } = await requireGpu();
     const create = await loadModuleFactory('gpuembed_ops.mjs');
     M = await create({ gpu });
     M._ops_init();
@@ -23,7 +22,7 @@ export function useOpsHarness() {
     assert.equal(M._ops_state(), 1, `no WebGPU device: ${M.UTF8ToString(M._ops_message())}`);
     console.log(`# ops harness on ${adapter}`);
   });
-  after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's loop alive
+  exitWhenDone(after);
 }
 
 export const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);

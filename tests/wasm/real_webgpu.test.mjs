@@ -7,7 +7,7 @@
 // 2 queries).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireRealModel, slow } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory, readModelFiles, readGolden, requireRealModel, slow } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings } from './golden_util.mjs';
 import { evalSet, evalSubset, checkEval, cosine } from './eval_util.mjs';
@@ -15,18 +15,15 @@ import { evalSet, evalSubset, checkEval, cosine } from './eval_util.mjs';
 const name = 'all-MiniLM-L6-v2';
 let model, driver, core, hasF16;
 before(async () => {
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   driver = g.driver;
   hasF16 = (await g.gpu.requestAdapter()).features.has('shader-f16');
   core = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: g.gpu });
   model = core.loadModel(readModelFiles(requireRealModel(name)));
   console.log(`# ${name}: WebGPU on ${driver}: ${await model.initGpu()}`);
 });
-after(() => {
-  model?.free();
-  setImmediate(() => process.exit(process.exitCode ?? 0));  // Dawn keeps Node's event loop alive
-});
+after(() => model?.free());
+exitWhenDone(after);
 
 test(`WebGPU: ${name} (real weights) golden (${slow ? 'all sentences' : 'every 6th short sentence'})`, async () => {
   const g = readGolden(name);

@@ -9,27 +9,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, slow } from './env.mjs';
+import { requireGpu, adapterHasF16, exitWhenDone, loadModuleFactory, readModelFiles, readGolden, requireModels, slow } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareCosine, compareEmbeddings } from './golden_util.mjs';
+import { gpuWithout } from './gpu_wrappers.mjs';
 
 let gpu, driver, core, hasF16;
 const models = [];
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
   driver = g.driver;
-  hasF16 = (await gpu.requestAdapter()).features.has('shader-f16');
-  // lavapipe offers 'shader-f16'; another software driver may not, and then the fp16 path cannot be tested here
-  if (/lavapipe/.test(driver)) assert.ok(hasF16, `${driver} no longer reports 'shader-f16'`);
+  hasF16 = await adapterHasF16(g);
   core = await GpuEmbedCore.create(await loadModuleFactory(), { gpu });
 });
-after(() => {
-  for (const m of models) m.free();
-  setImmediate(() => process.exit(process.exitCode ?? 0));  // Dawn keeps Node's event loop alive
-});
+after(() => { for (const m of models) m.free(); });
+exitWhenDone(after);
 const SGM = 'chromium-experimental-subgroup-matrix';
 const needF16 = () => (hasF16 === false ? `the adapter of ${driver} has no 'shader-f16'` : false);
 
@@ -91,26 +87,9 @@ test('fp16: last hidden state of sentence 0 (read back as f16, widened on the ho
                 want.map((row) => ({ embedding: row, text: hs.text })), H, 'token');
 });
 
-// The real adapter behind a wrapper whose feature set lacks 'shader-f16' (what a browser on NVIDIA's Vulkan driver
-// reports); every device descriptor asked for is recorded.
-function gpuWithout(feature, seen) {
-  return {
-    async requestAdapter(options) {
-      const a = await gpu.requestAdapter(options);
-      if (!a) return a;
-      return {
-        features: new Set([...a.features].filter((f) => f !== feature)),
-        limits: a.limits,
-        info: a.info,
-        requestDevice: (desc) => { seen.push(desc); return a.requestDevice(desc); },
-      };
-    },
-  };
-}
-
 test("fp16 asked for, adapter without 'shader-f16': fp32 runs (golden within the fp32 tolerance), the reason is given", async () => {
   const seen = [];
-  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout('shader-f16', seen) });
+  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout(gpu, 'shader-f16', seen) });
   const g = readGolden('tiny-bert-cls');
   const m = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
   assert.equal(m.precision, 'fp32');
@@ -123,7 +102,7 @@ test("fp16 asked for, adapter without 'shader-f16': fp32 runs (golden within the
 });
 
 test("strict fp16 on an adapter without 'shader-f16': WEBGPU_UNAVAILABLE (fp16_unavailable); the CPU path answers", async () => {
-  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout('shader-f16', []) });
+  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout(gpu, 'shader-f16', []) });
   const m = c.loadModel(readModelFiles(path.join(requireModels(), 'tiny-bert-cls')));
   models.push(m);
   await assert.rejects(m.initGpu({ precision: 'fp16', strict: true }), (e) =>
@@ -136,7 +115,7 @@ test("strict fp16 on an adapter without 'shader-f16': WEBGPU_UNAVAILABLE (fp16_u
 test("device descriptors: fp16 asks for 'shader-f16'; fp32 (the default) asks exactly as before, without features",
      { skip: needF16() }, async () => {
   const seen = [];
-  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout('no-such-feature', seen) });
+  const c = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: gpuWithout(gpu, 'no-such-feature', seen) });
   const m16 = await gpuModel('tiny-bert-cls', { precision: 'fp16' }, c);
   assert.equal(m16.precision, 'fp16');
   // subgroup matrices are asked for only on the module option gpuembedSubgroupMatrix: true (next test)

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readModelFiles, readGolden, requireModels, slow, maxAbsDiff } from './env.mjs';
+import { nodeGpu, requireGpu, exitWhenDone, loadModuleFactory, readModelFiles, readGolden, requireModels, slow, maxAbsDiff } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { compareEmbeddings, compareMatrix } from './golden_util.mjs';
 
@@ -13,15 +13,12 @@ let core, driver;
 const models = {};
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   driver = g.driver;
   core = await GpuEmbedCore.create(await loadModuleFactory(), { gpu: g.gpu });
 });
-after(() => {
-  for (const m of Object.values(models)) m.free();
-  setImmediate(() => process.exit(process.exitCode ?? 0));  // Dawn keeps Node's event loop alive
-});
+after(() => { for (const m of Object.values(models)) m.free(); });
+exitWhenDone(after);
 
 async function gpuModel(name) {
   if (!models[name]) {

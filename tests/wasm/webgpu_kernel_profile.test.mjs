@@ -6,21 +6,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readFamilyFiles, requireModels } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory, readFamilyFiles, requireModels } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
 import { matmulRole, profileRows } from '../../bench/gpu/kernel_profile.mjs';
 
 let gpu, factory, hasTimestamps;
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
   factory = await loadModuleFactory();
   hasTimestamps = (await gpu.requestAdapter()).features.has('timestamp-query');
   wrapWebGpu();
 });
-after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
+exitWhenDone(after);
 
 // Counts, while `on`, the compute passes begun (and those with timestampWrites) and the dispatches per pipeline label
 // (kernels.cpp labels each pipeline with its kernel's name).

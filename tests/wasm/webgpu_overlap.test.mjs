@@ -11,20 +11,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { nodeGpu, loadModuleFactory, readModelFiles, requireModels } from './env.mjs';
+import { requireGpu, exitWhenDone, loadModuleFactory, readModelFiles, requireModels } from './env.mjs';
 import { GpuEmbedCore } from '../../src/wasm/core.mjs';
+import { gpuWithDeviceHook, oomRefuser } from './gpu_wrappers.mjs';
 
 const MODEL = 'tiny-bert-cls';
 const MIN_PASS_TOKENS = 256;
 let gpu, factory;
 before(async () => {
   requireModels();
-  const g = await nodeGpu();
-  assert.ok(g.gpu, g.why);
+  const g = await requireGpu();
   gpu = g.gpu;
   factory = await loadModuleFactory();
 });
-after(() => setImmediate(() => process.exit(process.exitCode ?? 0)));  // Dawn keeps Node's event loop alive
+exitWhenDone(after);
 
 const WORDS = 'river stone morning quiet market engine paper silver garden window thunder candle harbor'.split(' ');
 // n texts of about `min` to `min + spread` words, in an order unlike the sorted one.
@@ -147,40 +147,16 @@ test('a text the tokenizer fails on in a later chunk: the error of tokenizing fi
 // out-of-memory error, as a device does: an invalid buffer and the error in the innermost out-of-memory scope.
 function gpuFailingSecondReadback(realGpu) {
   const ctl = { readbacks: 0, injected: 0 };
-  return {
-    ctl,
-    gpu: {
-      async requestAdapter(opts) {
-        const adapter = await realGpu.requestAdapter(opts);
-        const requestDevice = adapter.requestDevice.bind(adapter);
-        adapter.requestDevice = async (desc) => {
-          const device = await requestDevice(desc);
-          const scopes = [];
-          const push = device.pushErrorScope.bind(device), pop = device.popErrorScope.bind(device);
-          device.pushErrorScope = (filter) => { scopes.push({ filter, error: null }); push(filter); };
-          device.popErrorScope = async () => {
-            const s = scopes.pop();
-            const real = await pop();
-            return (s && s.error) || real;
-          };
-          const createBuffer = device.createBuffer.bind(device);
-          device.createBuffer = (d) => {
-            if (d.label !== 'readback' || ++ctl.readbacks !== 2) return createBuffer(d);
-            ctl.injected++;
-            push('validation');
-            const invalid = createBuffer({ ...d, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
-            pop();
-            const s = [...scopes].reverse().find((x) => x.filter === 'out-of-memory');
-            s.error = new GPUOutOfMemoryError(`could not allocate ${d.size} bytes for "readback" (test)`);
-            return invalid;
-          };
-          return device;
-        };
-        return adapter;
-      },
-      wgslLanguageFeatures: realGpu.wgslLanguageFeatures,
-    },
-  };
+  const gpu = gpuWithDeviceHook(realGpu, (device) => {
+    const refuse = oomRefuser(device);
+    const createBuffer = device.createBuffer.bind(device);
+    device.createBuffer = (d) => {
+      if (d.label !== 'readback' || ++ctl.readbacks !== 2) return createBuffer(d);
+      ctl.injected++;
+      return refuse(d, `could not allocate ${d.size} bytes for "readback" (test)`);
+    };
+  });
+  return { ctl, gpu };
 }
 
 test('out of memory in the second pass: redone in smaller passes, the same bits as without overlap', async () => {
