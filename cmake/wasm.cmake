@@ -25,6 +25,11 @@ if(CMAKE_SCRIPT_MODE_FILE AND GPUEMBED_EMBED_OUT)
     string(REGEX REPLACE "[ \t]*//[^\n]*" "" text "${text}")
     string(REGEX REPLACE "\n[ \t]+" "\n" text "${text}")
     string(REGEX REPLACE "\n\n+" "\n" text "${text}")
+    # Spaces next to punctuation, and between an operator and a name or number, carry no meaning (two operator
+    # characters keep theirs: `a = -b`, `x - -1`); WGSL finds template lists by characters, not spacing.
+    string(REGEX REPLACE "[ ]*([][(){},;:])[ ]*" "\\1" text "${text}")
+    string(REGEX REPLACE "([]A-Za-z0-9_)])[ ]+([=+*/%<>!&|^~-])" "\\1\\2" text "${text}")
+    string(REGEX REPLACE "([=+*/%<>!&|^~-])[ ]+([A-Za-z0-9_(])" "\\1\\2" text "${text}")
     string(APPEND body "    {\"${name}\", R\"wgsl(${text})wgsl\"},\n")
   endforeach()
   string(APPEND body "};\n}  // namespace\n\nconst char* wgsl_source(std::string_view name) {\n")
@@ -111,7 +116,8 @@ set_source_files_properties(${CMAKE_SOURCE_DIR}/src/tokenizer/tokenizer_load.cpp
 # GEMM files), WebGPU set-up, and the JS <-> C++ conversions in src/wasm/.
 file(GLOB GPUEMBED_WASM_COLD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/model/*.cpp
   ${CMAKE_SOURCE_DIR}/src/model/families/*.cpp ${CMAKE_SOURCE_DIR}/src/api/*.cpp ${CMAKE_SOURCE_DIR}/src/wasm/*.cpp
-  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/cpu_backend.cpp)
+  ${CMAKE_SOURCE_DIR}/src/backend/webgpu/*.cpp ${CMAKE_SOURCE_DIR}/src/backend/cpu/cpu_backend.cpp
+  ${CMAKE_SOURCE_DIR}/src/pooling/pooling.cpp)
 list(FILTER GPUEMBED_WASM_COLD_SOURCES EXCLUDE REGEX "webgpu/(webgpu_graph|wgpu_port|pass_readback)\\.cpp$")
 set_source_files_properties(${GPUEMBED_WASM_COLD_SOURCES} PROPERTIES COMPILE_OPTIONS "-Oz")
 # The per-token tokenizer code (branchy, scalar) at -O2: -O3's unrolling and inlining buy it little and cost bytes.

@@ -52,7 +52,9 @@ suite() {  # suite NAME ENV... -- COMMAND...
 }
 suite index_gpu GPUEMBED_SLOW=0 -- node --test tests/js/index_gpu.test.mjs
 if [ -f build-wasm/gpuembed_ops.wasm ]; then  # carry build-wasm/gpuembed_ops.{mjs,wasm} for the kernel harnesses
-  suite ops -- node --test tests/wasm/ops.test.mjs tests/wasm/ops_families.test.mjs
+  # the f16 toggle and Dawn's unsafe APIs (subgroup matrices) so the fp16 kernels, matmul_sgmat.wgsl included, run
+  suite ops GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia,allow_unsafe_apis -- \
+    node --test tests/wasm/ops.test.mjs tests/wasm/ops_families.test.mjs
 fi
 suite golden_fp32 GPUEMBED_SLOW=1 -- node --test tests/wasm/webgpu_golden.test.mjs
 suite fp16 GPUEMBED_SLOW=1 GPUEMBED_DAWN_TOGGLES=vulkan_enable_f16_on_nvidia -- \

@@ -9,6 +9,7 @@
 //
 //   node bench/gpu/precision.mjs --model DIR [--cases short:50,b256x128:10] [--golden N|all] [--warmup 2]
 //        [--gpu-toggles vulkan_enable_f16_on_nvidia] [--webgpu-dir DIR] [--wasm-build DIR] [--inputs FILE]
+//        [--subgroup-matrix] (the module option gpuembedSubgroupMatrix; needs the toggle allow_unsafe_apis too)
 // NVIDIA's Vulkan driver hides 'shader-f16' unless Dawn's toggle vulkan_enable_f16_on_nvidia is on (bench_gpu.mjs
 // passes it); without the feature the fp16 model runs fp32 and the JSON says so (fp16_ran false, the reason).
 // Cases longer than the model's max_seq_length (the s512 ones) load it with max_seq_length 512; --golden then needs a
@@ -31,6 +32,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--golden') { const g = v(); a.golden = g === 'all' ? 1e9 : +g; }
   else if (k === '--warmup') a.warmup = +v();
   else if (k === '--gpu-toggles') a.toggles = v();
+  else if (k === '--subgroup-matrix') a.sgmat = true;
   else if (k === '--webgpu-dir') a.webgpuDir = path.resolve(v());
   else if (k === '--wasm-build') a.wasmBuild = path.resolve(v());
   else if (k === '--inputs') a.inputs = path.resolve(v());
@@ -82,7 +84,7 @@ try {
   const files = { config: opt('config.json'), modules: opt('modules.json'), pooling: opt('1_Pooling/config.json'), sentenceBert,
     tokenizer: opt('tokenizer.json'), vocab: opt('vocab.txt'), tokenizerConfig: opt('tokenizer_config.json'),
     safetensors: new Uint8Array(fs.readFileSync(path.join(a.model, 'model.safetensors'))), origin: a.model };
-  const core = await GpuEmbedCore.create(factory, { gpu });
+  const core = await GpuEmbedCore.create(factory, { gpu, ...(a.sgmat ? { gpuembedSubgroupMatrix: true } : {}) });
   const models = {};
   out.precisions = {};
   for (const p of PRECISIONS) {

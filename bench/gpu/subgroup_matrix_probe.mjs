@@ -5,9 +5,8 @@
 //   matmul        fp32 (matmul.wgsl, the default path)
 //   matmul_f16    fp16 storage, f16 tiles and multiply-adds, f32 sums across k-slices (matmul_f16.wgsl)
 //   matmul_sgmat  fp16 on Dawn's 'chromium-experimental-subgroup-matrix' (matmul_sgmat.wgsl), where the adapter offers
-//                 the feature with an f16 x f16 -> f32 configuration (else reported as not offered), with 2 x 2,
-//                 4 x 2, 2 x 4 and 4 x 4 subgroups per workgroup where the device's limits fit them (the engine
-//                 takes the first of kernels.cpp kSgmatGrids that fits: 2 x 4, else 2 x 2)
+//                 the feature with an f16 x f16 -> f32 configuration (else reported as not offered), with each
+//                 tiling of kernels.cpp kSgmatTiles the device's limits fit (the engine takes the first that fits)
 // Prints the adapter, its features and subgroupMatrixConfigs, then per kernel and shape (M 1 / 7 / 255 / 513 / 32768,
 // N x K 384 x 384, 1152 x 384, 1536 x 384, 384 x 1536; the GELU and residual epilogues on some) the error against a
 // float64 CPU reference of the same (f16-rounded, for the f16 kernels) inputs (per element against a worst-case
@@ -128,15 +127,17 @@ try {
   }
   const kernels = [{ name: 'matmul', f16: false, tile: [64, 64] }, { name: 'matmul_f16', f16: true, tile: [64, 64] }];
   if (!sgmWhy) {
-    // the grids of kernels.cpp kSgmatGrids (2 x 4, 2 x 2) and others, where the device fits them
-    const bk = Math.ceil(32 / cfg.K) * cfg.K;
-    for (const [sgr, sgc] of [[2, 2], [4, 2], [2, 4], [4, 4]]) {
-      const bytes = (2 * cfg.M * sgr + 2 * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * cfg.M * cfg.N * 4;
+    // the tilings of kernels.cpp kSgmatTiles (subgroups sgr x sgc with tm x tn accumulators each, k-slices of bk,
+    // nbuf tile buffers, oq blocks per subgroup per epilogue round), where the device fits them
+    for (const [sgr, sgc, tm, tn, bkw, nbuf, oq] of [[2, 2, 4, 4, 32, 1, 1], [2, 4, 2, 2, 32, 1, 1], [2, 2, 2, 2, 32, 1, 1]]) {
+      const ksteps = Math.max(1, Math.floor(bkw / cfg.K)), bk = ksteps * cfg.K;
+      const bytes = nbuf * (tm * cfg.M * sgr + tn * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * oq * cfg.M * cfg.N * 4;
       if (sgr * sgc * sgSize > Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX) ||
           bytes > device.limits.maxComputeWorkgroupStorageSize) continue;
-      kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc}`, f16: true,
-        tile: [2 * cfg.M * sgr, 2 * cfg.N * sgc],
-        consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc } });
+      kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc} t${tm}${tn}`, f16: true,
+        tile: [tm * cfg.M * sgr, tn * cfg.N * sgc],
+        consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc, TM: tm, TN: tn, KSTEPS: ksteps,
+                  NBUF: nbuf, OQ: oq } });
     }
   }
   for (const k of kernels) k.label ||= k.name;

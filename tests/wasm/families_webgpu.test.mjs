@@ -24,11 +24,11 @@ exitWhenDone(after);
 async function gpuModel(name, options = {}) {
   const m = core.loadModel(readFamilyFiles(path.join(requireModels(), name)));
   const adapter = await m.initGpu(options);
-  // head dimensions 128 (Qwen3) and 256 (Gemma3) run attention_tiled.wgsl (kernels.cpp kTiledFromHeadDim)
+  // from head dimension 64 on attention runs attention_tiled.wgsl (kernels.cpp kTiledFromHeadDim)
   const cfg = JSON.parse(readFamilyFiles(path.join(requireModels(), name)).config);
   const headDim = cfg.head_dim || (cfg.hidden_size ?? cfg.n_embd) / (cfg.num_attention_heads ?? cfg.n_head);
   const attention = m.gpuStats().attention_kernel;
-  assert.equal(attention, headDim >= 128 ? 'attention_tiled' : 'attention', `${name}: head dim ${headDim}`);
+  assert.equal(attention, headDim >= 64 ? 'attention_tiled' : 'attention', `${name}: head dim ${headDim}`);
   console.log(`# ${name}: WebGPU ${m.precision} on ${driver}: ${adapter}; ${attention}`);
   return m;
 }

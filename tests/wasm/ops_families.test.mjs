@@ -141,7 +141,7 @@ function attentionRef({ B, S, NH, KV, D, lens, causal, window, rel, nrel, scale 
 
 // Each case runs every attention kernel that may serve its head dimension: attention.wgsl, attention_tiled.wgsl with
 // its default lanes per query and with uneven ones (slices past the head read zeros), and the engine's own choice,
-// which must be the tiled kernel from head dimension 128 on (so these rows cover what production runs).
+// which must be the tiled kernel from head dimension 64 on (so these rows cover what production runs).
 const ATTN_VARIANTS = [['simple', ATTENTION.simple, 0], ['tiled', ATTENTION.tiled, 0],
                        ['tiled 3 lanes', ATTENTION.tiled, 3], ['tiled 16 lanes', ATTENTION.tiled, 16],
                        ['auto', ATTENTION.auto, 0]];
@@ -151,7 +151,7 @@ async function runAttention(c, qkv, rel, precision, variant) {
   const [label, mode, lanes] = variant;
   setAttention(mode, lanes);
   const { kernel } = attentionKernel(D, precision);
-  if (mode === ATTENTION.auto) assert.equal(kernel, D >= 128 ? 'attention_tiled' : 'attention', `auto, head dim ${D}`);
+  if (mode === ATTENTION.auto) assert.equal(kernel, D >= 64 ? 'attention_tiled' : 'attention', `auto, head dim ${D}`);
   const params = [['u', B], ['u', S], ['u', NH], ['u', KV], ['f', c.scale ?? 1 / Math.sqrt(D)], ['u', window],
                   ['u', (causal ? 1 : 0) | (rel ? 2 : 0)], ['u', nrel]];
   const inputs = [qkv, Uint32Array.from(c.lens), rel || new Float32Array(1)];

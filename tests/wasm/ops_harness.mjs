@@ -15,7 +15,7 @@ export function useOpsHarness() {
   before(async () => {
     const { gpu, driver } = await requireGpu();
     const create = await loadModuleFactory('gpuembed_ops.mjs');
-    M = await create({ gpu });
+    M = await create({ gpu, gpuembedSubgroupMatrix: true });  // every kernel the device can run (matmul_sgmat.wgsl)
     M._ops_init();
     while (M._ops_state() === 0) await M.gpuembedWait();
     adapter = `${driver}: ${M.UTF8ToString(M._ops_message())}`;

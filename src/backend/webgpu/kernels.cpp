@@ -44,9 +44,9 @@ std::string source_of(const char* name) {
 }
 
 // Sets `const NAME: u32 = ...;` of a kernel to value (the specialisation constants: attention's HEAD_DIM and KT,
-// matmul_sgmat's subgroup-matrix shape).
+// matmul_sgmat's subgroup-matrix shape), as cmake/wasm.cmake embeds it: without spaces.
 void substitute(std::string& src, const char* file, const char* name, uint32_t value) {
-  const std::string from = std::string("const ") + name + ": u32 = ";
+  const std::string from = std::string("const ") + name + ":u32=";
   const auto pos = src.find(from);
   const auto end = pos == std::string::npos ? pos : src.find(';', pos);
   if (end == std::string::npos) throw Error(ErrorCode::kInternal, std::string(file) + ".wgsl: no " + name);
@@ -109,9 +109,9 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   const uint32_t tiled_keys =
       static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
   const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
-  // The engine's own choice from head dimension 128 on, where attention.wgsl's 2 x 128 floats per invocation must
-  // spill; at 64 the two kernels were not yet compared on a real GPU (on the software adapter the tiled one was slower).
-  constexpr uint32_t kTiledFromHeadDim = 128;
+  // The engine's own choice from head dimension 64 on, where attention.wgsl's 2 x 64 floats per invocation spill:
+  // faster on the H100 at head dimensions 64, 128 and 256 (ModernBERT, Qwen3, Gemma3; bench/RESULTS.md, session 9).
+  constexpr uint32_t kTiledFromHeadDim = 64;
   const bool tiled = tiled_fits && (choice.mode == AttentionChoice::kTiled ||
                                     (choice.mode == AttentionChoice::kAuto && head_dim >= kTiledFromHeadDim));
   if (tiled) {
@@ -124,34 +124,31 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   }
   // First in every module: `enable f16;` must precede all declarations.
   const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
-  // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) subgroups of
-  // SG_SIZE invocations multiply SM x SK by SK x SN blocks, a grid of subgroups per workgroup, each 2 x 2 blocks,
-  // the first grid of kSgmatGrids whose workgroup fits the device (invocations, workgroup memory: the sizes of
-  // matmul_sgmat.wgsl); 2 x 4 first because it beat 2 x 2 on the H100 (bench/gpu/subgroup_matrix_probe.mjs,
-  // bench/RESULTS.md). Else matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
-  constexpr uint32_t kSgmatGrids[][2] = {{2, 4}, {2, 2}};  // rows x columns of subgroups
+  // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) matmul_sgmat.wgsl
+  // with the first tiling of kSgmatTiles whose workgroup fits the device (invocations, workgroup memory); the order
+  // is the H100's (bench/gpu/subgroup_matrix_probe.mjs, bench/RESULTS.md session 9: 128 x 128 tiles of 4 subgroups
+  // with 4 x 4 accumulators each beat the 64 x 64 tiles of 2 x 2 accumulators at every large shape). Else
+  // matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
+  struct SgmatTile { uint32_t sgr, sgc, tm, tn, bk, nbuf, oq; };  // subgroups, accumulators each, k-slice, buffers, epilogue blocks
+  constexpr SgmatTile kSgmatTiles[] = {{2, 2, 4, 4, 32, 1, 1}, {2, 4, 2, 2, 32, 1, 1}, {2, 2, 2, 2, 32, 1, 1}};
   const port::DeviceInfo& info = ctx.info();
-  bool sgmat = false;
-  uint32_t grid[2] = {0, 0};
+  const SgmatTile* tile = nullptr;
   if (precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
-      info.sgm_n <= 64 && info.sgm_k <= 64) {
-    for (const auto& g : kSgmatGrids) {
-      const uint64_t nsg = g[0] * g[1];
-      const uint64_t bk = (32 + info.sgm_k - 1) / info.sgm_k * info.sgm_k;
-      const uint64_t bytes = (2 * info.sgm_m * g[0] + 2 * info.sgm_n * g[1]) * (bk + 8) * 2 +
-                             nsg * info.sgm_m * info.sgm_n * 4;
+      info.sgm_n <= 64 && info.sgm_k <= 32 && info.sgm_k % 8 == 0) {
+    for (const auto& t : kSgmatTiles) {
+      const uint64_t nsg = t.sgr * t.sgc, bk = std::max<uint64_t>(t.bk / info.sgm_k, 1) * info.sgm_k;
+      const uint64_t bytes = t.nbuf * (t.tm * info.sgm_m * t.sgr + t.tn * info.sgm_n * t.sgc) * (bk + 8) * 2 +
+                             nsg * t.oq * info.sgm_m * info.sgm_n * 4;
       if (nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage) {
-        sgmat = true;
-        grid[0] = g[0];
-        grid[1] = g[1];
+        tile = &t;
         break;
       }
     }
   }
-  if (sgmat) {
+  if (tile) {
     matmul_kernel_ = "matmul_sgmat";
-    matmul_rows_ = 2 * info.sgm_m * grid[0];
-    matmul_cols_ = 2 * info.sgm_n * grid[1];
+    matmul_rows_ = tile->tm * info.sgm_m * tile->sgr;
+    matmul_cols_ = tile->tn * info.sgm_n * tile->sgc;
   } else if (precision == GpuPrecision::kF16) {
     matmul_kernel_ = "matmul_f16";
   }
@@ -174,13 +171,11 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
         substitute(src, file, "QT", tq);
       }
     }
-    if (static_cast<Kernel>(i) == Kernel::kMatmul && sgmat) {
-      substitute(src, file, "SM", info.sgm_m);
-      substitute(src, file, "SN", info.sgm_n);
-      substitute(src, file, "SK", info.sgm_k);
-      substitute(src, file, "SG_SIZE", info.subgroup_max_size);
-      substitute(src, file, "SGR", grid[0]);
-      substitute(src, file, "SGC", grid[1]);
+    if (static_cast<Kernel>(i) == Kernel::kMatmul && tile) {
+      const uint32_t values[] = {info.sgm_m, info.sgm_n, info.sgm_k, info.subgroup_max_size, tile->sgr, tile->sgc,
+                                 tile->tm, tile->tn, std::max<uint32_t>(tile->bk / info.sgm_k, 1), tile->nbuf, tile->oq};
+      const char* names[] = {"SM", "SN", "SK", "SG_SIZE", "SGR", "SGC", "TM", "TN", "KSTEPS", "NBUF", "OQ"};
+      for (int c = 0; c < 11; ++c) substitute(src, file, names[c], values[c]);
     }
     WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, file);
 

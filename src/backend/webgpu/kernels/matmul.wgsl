@@ -8,6 +8,8 @@
 // columns is correct; the best is [ceil(N / 64), ceil(M / BM)]. Bindings and epilogue (store_y): matmul_common.wgsl.
 // x, residual, y are activations (`act`), w a weight matrix (`wt`): converted to f32 as the tiles are filled, so the
 // products and sums are f32 in both precisions; y is rounded to `act` once, after bias, GELU and residual.
+alias mm_x = act;  // matmul_common.wgsl's x and w element types
+alias mm_w = wt;
 const RV: u32 = 1u;          // row groups of 4 per thread (kernels.h: matmul_tile_rows() = 64 * RV)
 const BM: u32 = 64u * RV;
 const BN: u32 = 64u;

@@ -3,8 +3,8 @@
 // Prepended by kernels.cpp, with erf.wgsl for gpuembed_gelu.
 struct Params { M: u32, N: u32, K: u32, flags: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<act>;
-@group(0) @binding(2) var<storage, read> w: array<wt>;
+@group(0) @binding(1) var<storage, read> x: array<mm_x>;  // each kernel: alias mm_x = act, mm_w = wt (or u32 pairs)
+@group(0) @binding(2) var<storage, read> w: array<mm_w>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read> residual: array<act>;
 @group(0) @binding(5) var<storage, read_write> y: array<act>;

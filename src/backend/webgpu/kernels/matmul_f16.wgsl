@@ -7,6 +7,8 @@
 //  - each slice's f16 partial sums are added into f32 accumulators, so an f16 sum never spans more than 16 products
 //    and the rounding error does not grow with K (a whole-K f16 sum loses the small terms of a long row);
 //  - the epilogue (bias, GELU, residual: store_y of matmul_common.wgsl) is f32; y is rounded to f16 once.
+alias mm_x = act;  // matmul_common.wgsl's x and w element types
+alias mm_w = wt;
 const BM: u32 = 64u;
 const BN: u32 = 64u;
 const BK: u32 = 16u;

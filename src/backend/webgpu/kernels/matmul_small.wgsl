@@ -7,6 +7,8 @@
 // Grid-stride over column blocks (workgroup_id.x) and row blocks (workgroup_id.y): any grid is correct; the best is
 // [ceil(N / 4), ceil(M / 16)]. Bindings and epilogue (store_y): matmul_common.wgsl. Types as in matmul.wgsl: `act` /
 // `wt` storage, f32 arithmetic.
+alias mm_x = act;  // matmul_common.wgsl's x and w element types
+alias mm_w = wt;
 const NC: u32 = 4u;
 const LANES: u32 = 64u;
 const MB: u32 = 16u;
