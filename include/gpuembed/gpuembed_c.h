@@ -29,6 +29,7 @@ typedef enum gpuembed_status {
   GPUEMBED_BACKEND_UNAVAILABLE = 4,
   GPUEMBED_DEVICE_LOST = 5,
   GPUEMBED_INTERNAL = 6,
+  GPUEMBED_OUT_OF_MEMORY = 7,   /* The device or host could not allocate a forward pass of one text. */
 } gpuembed_status;
 
 typedef struct gpuembed_options {

@@ -194,7 +194,8 @@ NB_MODULE(_core, m) {
       .value("INVALID_INPUT", ErrorCode::kInvalidInput)
       .value("BACKEND_UNAVAILABLE", ErrorCode::kBackendUnavailable)
       .value("DEVICE_LOST", ErrorCode::kDeviceLost)
-      .value("INTERNAL", ErrorCode::kInternal);
+      .value("INTERNAL", ErrorCode::kInternal)
+      .value("OUT_OF_MEMORY", ErrorCode::kOutOfMemory);
 
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {

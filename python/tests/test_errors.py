@@ -13,10 +13,10 @@ def e():
 def test_every_cpp_error_code_has_its_own_class():
     classes = {gpuembed._errors.error_class(code) for code in gpuembed.ErrorCode}
     assert len(classes) == len(gpuembed.ErrorCode) and all(issubclass(c, gpuembed.Error) for c in classes)
-    # The values of the C++ enum class, in its order (kModelNotFound = 0 ... kInternal = 5).
+    # The values of the C++ enum class, in its order (kModelNotFound = 0 ... kOutOfMemory = 6).
     assert [(c.name, int(c)) for c in gpuembed.ErrorCode] == [
         ("MODEL_NOT_FOUND", 0), ("MODEL_INVALID", 1), ("INVALID_INPUT", 2), ("BACKEND_UNAVAILABLE", 3), ("DEVICE_LOST", 4),
-        ("INTERNAL", 5)]
+        ("INTERNAL", 5), ("OUT_OF_MEMORY", 6)]
 
 
 def test_missing_folder(tmp_path):

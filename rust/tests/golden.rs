@@ -72,6 +72,7 @@ fn tiny_bert_cls_matches_golden() {
 fn errors_carry_the_cpp_codes() {
     assert_eq!(ErrorCode::ModelNotFound as i32, 0);
     assert_eq!(ErrorCode::Internal as i32, 5);
+    assert_eq!(ErrorCode::OutOfMemory as i32, 6);
     let missing = Embedder::load(repo().join("no-such-model")).err().unwrap();
     assert!(matches!(missing, Error::ModelNotFound(ref m) if m.contains("no-such-model")), "{missing}");
     assert_eq!(missing.code(), ErrorCode::ModelNotFound);

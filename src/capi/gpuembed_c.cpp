@@ -21,7 +21,8 @@ struct gpuembed_index {
 namespace {
 
 static_assert(GPUEMBED_MODEL_NOT_FOUND == static_cast<int>(gpuembed::ErrorCode::kModelNotFound) + 1 &&
-                  GPUEMBED_INTERNAL == static_cast<int>(gpuembed::ErrorCode::kInternal) + 1,
+                  GPUEMBED_INTERNAL == static_cast<int>(gpuembed::ErrorCode::kInternal) + 1 &&
+                  GPUEMBED_OUT_OF_MEMORY == static_cast<int>(gpuembed::ErrorCode::kOutOfMemory) + 1,
               "gpuembed_status must stay ErrorCode + 1 (the Rust crate's ErrorCode relies on it)");
 
 thread_local std::string last_error;
@@ -39,7 +40,7 @@ gpuembed_status guarded(F&& body) {
   } catch (const gpuembed::Error& e) {
     return fail(static_cast<gpuembed_status>(static_cast<int>(e.code()) + 1), e.what());
   } catch (const std::bad_alloc&) {
-    return fail(GPUEMBED_INTERNAL, "out of memory");
+    return fail(GPUEMBED_OUT_OF_MEMORY, "out of memory");
   } catch (const std::exception& e) {
     return fail(GPUEMBED_INTERNAL, e.what());
   } catch (...) {

@@ -16,10 +16,10 @@ import sys
 from . import _core
 from ._core import ErrorCode, Index
 from ._errors import (BackendUnavailableError, DeviceLostError, Error, InternalError, InvalidInputError,
-                      ModelInvalidError, ModelNotFoundError)
+                      ModelInvalidError, ModelNotFoundError, OutOfMemoryError)
 
 __all__ = ["Embedder", "Index", "ErrorCode", "Error", "ModelNotFoundError", "ModelInvalidError", "InvalidInputError",
-           "BackendUnavailableError", "DeviceLostError", "InternalError"]
+           "BackendUnavailableError", "DeviceLostError", "InternalError", "OutOfMemoryError"]
 __version__ = "0.1.0"
 
 

@@ -42,8 +42,14 @@ class InternalError(Error):
     default_code = ErrorCode.INTERNAL
 
 
+class OutOfMemoryError(Error, MemoryError):
+    """A device or the host could not allocate the buffers of a forward pass of one text."""
+    default_code = ErrorCode.OUT_OF_MEMORY
+
+
 _BY_CODE = {cls.default_code: cls for cls in (ModelNotFoundError, ModelInvalidError, InvalidInputError,
-                                               BackendUnavailableError, DeviceLostError, InternalError)}
+                                               BackendUnavailableError, DeviceLostError, InternalError,
+                                               OutOfMemoryError)}
 
 
 def error_class(code):
