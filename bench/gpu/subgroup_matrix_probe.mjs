@@ -127,17 +127,16 @@ try {
   }
   const kernels = [{ name: 'matmul', f16: false, tile: [64, 64] }, { name: 'matmul_f16', f16: true, tile: [64, 64] }];
   if (!sgmWhy) {
-    // the tilings of kernels.cpp kSgmatTiles (subgroups sgr x sgc with tm x tn accumulators each, k-slices of bk,
-    // nbuf tile buffers, oq blocks per subgroup per epilogue round), where the device fits them
-    for (const [sgr, sgc, tm, tn, bkw, nbuf, oq] of [[2, 2, 4, 4, 32, 1, 1], [2, 4, 2, 2, 32, 1, 1], [2, 2, 2, 2, 32, 1, 1]]) {
+    // the tilings of kernels.cpp kSgmatTiles (subgroups sgr x sgc with tm x tn accumulators each, k-slices of bk),
+    // where the device fits them
+    for (const [sgr, sgc, tm, tn, bkw] of [[2, 2, 4, 4, 32], [2, 4, 2, 2, 32], [2, 2, 2, 2, 32]]) {
       const ksteps = Math.max(1, Math.floor(bkw / cfg.K)), bk = ksteps * cfg.K;
-      const bytes = nbuf * (tm * cfg.M * sgr + tn * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * oq * cfg.M * cfg.N * 4;
+      const bytes = (tm * cfg.M * sgr + tn * cfg.N * sgc) * (bk + 8) * 2 + sgr * sgc * cfg.M * cfg.N * 4;
       if (sgr * sgc * sgSize > Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX) ||
           bytes > device.limits.maxComputeWorkgroupStorageSize) continue;
       kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc} t${tm}${tn}`, f16: true,
         tile: [tm * cfg.M * sgr, tn * cfg.N * sgc],
-        consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc, TM: tm, TN: tn, KSTEPS: ksteps,
-                  NBUF: nbuf, OQ: oq } });
+        consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc, TM: tm, TN: tn, KSTEPS: ksteps } });
     }
   }
   for (const k of kernels) k.label ||= k.name;

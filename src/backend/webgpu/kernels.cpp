@@ -129,16 +129,18 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
   // is the H100's (bench/gpu/subgroup_matrix_probe.mjs, bench/RESULTS.md session 9: 128 x 128 tiles of 4 subgroups
   // with 4 x 4 accumulators each beat the 64 x 64 tiles of 2 x 2 accumulators at every large shape). Else
   // matmul_f16.wgsl (f16 tiles and multiply-adds, f32 sums across k-slices).
-  struct SgmatTile { uint32_t sgr, sgc, tm, tn, bk, nbuf, oq; };  // subgroups, accumulators each, k-slice, buffers, epilogue blocks
-  constexpr SgmatTile kSgmatTiles[] = {{2, 2, 4, 4, 32, 1, 1}, {2, 4, 2, 2, 32, 1, 1}, {2, 2, 2, 2, 32, 1, 1}};
+  // One tile buffer and one block per subgroup per epilogue round (the kernel's NBUF and OQ stay 1: the probe's
+  // double-buffered and row-of-blocks variants were slower).
+  struct SgmatTile { uint32_t sgr, sgc, tm, tn, bk; };  // subgroups, accumulators per subgroup, k-slice
+  constexpr SgmatTile kSgmatTiles[] = {{2, 2, 4, 4, 32}, {2, 4, 2, 2, 32}, {2, 2, 2, 2, 32}};
   const port::DeviceInfo& info = ctx.info();
   const SgmatTile* tile = nullptr;
   if (precision == GpuPrecision::kF16 && subgroup_matrix && info.subgroup_matrix && info.sgm_m <= 64 &&
       info.sgm_n <= 64 && info.sgm_k <= 32 && info.sgm_k % 8 == 0) {
     for (const auto& t : kSgmatTiles) {
       const uint64_t nsg = t.sgr * t.sgc, bk = std::max<uint64_t>(t.bk / info.sgm_k, 1) * info.sgm_k;
-      const uint64_t bytes = t.nbuf * (t.tm * info.sgm_m * t.sgr + t.tn * info.sgm_n * t.sgc) * (bk + 8) * 2 +
-                             nsg * t.oq * info.sgm_m * info.sgm_n * 4;
+      const uint64_t bytes = (t.tm * info.sgm_m * t.sgr + t.tn * info.sgm_n * t.sgc) * (bk + 8) * 2 +
+                             nsg * info.sgm_m * info.sgm_n * 4;
       if (nsg * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage) {
         tile = &t;
         break;
@@ -173,9 +175,9 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     }
     if (static_cast<Kernel>(i) == Kernel::kMatmul && tile) {
       const uint32_t values[] = {info.sgm_m, info.sgm_n, info.sgm_k, info.subgroup_max_size, tile->sgr, tile->sgc,
-                                 tile->tm, tile->tn, std::max<uint32_t>(tile->bk / info.sgm_k, 1), tile->nbuf, tile->oq};
-      const char* names[] = {"SM", "SN", "SK", "SG_SIZE", "SGR", "SGC", "TM", "TN", "KSTEPS", "NBUF", "OQ"};
-      for (int c = 0; c < 11; ++c) substitute(src, file, names[c], values[c]);
+                                 tile->tm, tile->tn, std::max<uint32_t>(tile->bk / info.sgm_k, 1)};
+      const char* names[] = {"SM", "SN", "SK", "SG_SIZE", "SGR", "SGC", "TM", "TN", "KSTEPS"};
+      for (int c = 0; c < 9; ++c) substitute(src, file, names[c], values[c]);
     }
     WGPUShaderModule module = port::create_wgsl_module(ctx.device(), src, file);
 
