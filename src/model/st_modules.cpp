@@ -274,6 +274,10 @@ void SentenceModules::pool_padded(const float* hidden, size_t batch, size_t seq,
 
 void SentenceModules::finish(const float* pooled, size_t batch, bool normalized, float* out) const {
   const size_t dim = dimension();
+  if (normalized || (steps_.empty() && !final_normalize_)) {  // nothing to apply: the rows as they are
+    for (size_t r = 0; r < batch; ++r) std::copy_n(pooled + r * pooled_dim_, dim, out + r * dim);
+    return;
+  }
   size_t widest = pooled_dim_;
   for (const DenseModule& d : dense_) widest = std::max(widest, d.out_features);
   std::vector<float> a(widest), b(widest);

@@ -251,28 +251,64 @@ bool same_refs(const std::array<BufferRef, 8>& a, const std::array<BufferRef, 8>
 }  // namespace
 
 void Recorder::clear() {
-  ops_.clear();
+  n_ops_ = 0;
   copies_.clear();
   used_ = 0;
 }
+
+namespace {
+// memcmp of Emscripten's libc compares byte by byte; parameter blocks are a few u32s
+bool same_bytes(const uint8_t* a, const void* b, size_t n) {
+  const auto* q = static_cast<const uint8_t*>(b);
+  for (size_t i = 0; i + 4 <= n; i += 4) {
+    uint32_t x, y;
+    std::memcpy(&x, a + i, 4);
+    std::memcpy(&y, q + i, 4);
+    if (x != y) return false;
+  }
+  for (size_t i = n & ~size_t(3); i < n; ++i) {
+    if (a[i] != q[i]) return false;
+  }
+  return true;
+}
+}  // namespace
 
 void Recorder::dispatch(Kernel k, const void* params, size_t params_size, const BufferRef* storage, int n_storage,
                         std::array<uint32_t, 3> groups) {
   if (n_storage != Kernels::storage_bindings(k) || params_size > 256) {
     throw Error(ErrorCode::kInternal, std::string("bad dispatch of ") + kernel_name(k));
   }
-  Op op{k, {}, n_storage, groups};
-  for (int i = 0; i < n_storage; ++i) op.storage[i] = storage[i];
-  ops_.push_back(op);
+  // The entries of the previous pass are overwritten, not constructed again (a short request records ~50 of them).
+  if (n_ops_ == ops_.size()) {
+    ops_.emplace_back();
+    sizes_.push_back(0);
+  }
+  const size_t i = n_ops_++;
+  Op& op = ops_[i];
+  op.kernel = k;
+  std::copy(storage, storage + n_storage, op.storage.begin());
+  op.n_storage = n_storage;
+  op.groups = groups;
+  op.a = op.b = 0;
+  op.tensor = 0;
+  op.flops = 0;
   if (used_ + slot_ > uniforms_.size()) uniforms_.resize(std::max<size_t>(2 * uniforms_.size(), 64 * size_t(slot_)));
+  // A slot holds its parameters followed by zeros. It is written, and marked for upload, only when it differs from
+  // what the uniform buffer holds, so a pass with the previous pass's shapes uploads nothing.
   uint8_t* at = uniforms_.data() + used_;
-  std::memset(at, 0, slot_);
-  std::memcpy(at, params, params_size);
+  const bool on_device = used_ + slot_ <= valid_;
+  if (!on_device || sizes_[i] != params_size || !same_bytes(at, params, params_size)) {
+    std::memcpy(at, params, params_size);
+    if (sizes_[i] > params_size) std::memset(at + params_size, 0, sizes_[i] - params_size);
+    sizes_[i] = static_cast<uint16_t>(params_size);
+    dirty_lo_ = std::min(dirty_lo_, used_);
+    dirty_hi_ = used_ + slot_;
+  }
   used_ += slot_;
 }
 
 void Recorder::tag(size_t first, uint32_t a, uint32_t b, int tensor, double flops) {
-  for (size_t i = first; i < ops_.size(); ++i) {
+  for (size_t i = first; i < n_ops_; ++i) {
     ops_[i].a = a;
     ops_[i].b = b;
     ops_[i].tensor = tensor;
@@ -292,22 +328,17 @@ void Recorder::release_uniforms() {
     uniform_buffer_ = nullptr;
   }
   uniform_capacity_ = 0;
-  uploaded_.clear();
+  valid_ = 0;
 }
 
 void Recorder::upload_uniforms() {
-  // The first and last slot that differ from the buffer's content; slots past uploaded_ always differ.
-  const size_t same = std::min(used_, uploaded_.size());
-  size_t lo = 0, hi = used_;
-  while (lo < same && std::memcmp(uniforms_.data() + lo, uploaded_.data() + lo, slot_) == 0) lo += slot_;
-  if (used_ == same) {
-    while (hi > lo && std::memcmp(uniforms_.data() + hi - slot_, uploaded_.data() + hi - slot_, slot_) == 0) hi -= slot_;
+  if (dirty_lo_ < dirty_hi_) {
+    wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, dirty_lo_, uniforms_.data() + dirty_lo_, dirty_hi_ - dirty_lo_);
+    uniform_bytes_uploaded_ += dirty_hi_ - dirty_lo_;
+    valid_ = std::max(valid_, dirty_hi_);
   }
-  if (hi <= lo) return;
-  wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, lo, uniforms_.data() + lo, hi - lo);
-  uniform_bytes_uploaded_ += hi - lo;
-  if (uploaded_.size() < hi) uploaded_.resize(hi);
-  std::memcpy(uploaded_.data() + lo, uniforms_.data() + lo, hi - lo);
+  dirty_lo_ = SIZE_MAX;
+  dirty_hi_ = 0;
 }
 
 void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
@@ -321,18 +352,20 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
     uniform_capacity_ = std::max<uint64_t>(uniforms_.size(), 64 * slot_);
     uniform_buffer_ =
         ctx_.create_buffer(uniform_capacity_, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, "gpuembed uniforms");
-    uploaded_.clear();
+    valid_ = 0;
+    dirty_lo_ = 0;
+    dirty_hi_ = used_;
   }
   upload_uniforms();
 
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
-  if (!ops_.empty()) {
-    if (cache_.size() < ops_.size()) cache_.resize(ops_.size());
+  if (n_ops_ > 0) {
+    if (cache_.size() < n_ops_) cache_.resize(n_ops_);
     WGPUComputePassEncoder pass = profile ? nullptr
                                   : timed ? port::begin_timed_pass(enc, timed->set, timed->first)
                                           : wgpuCommandEncoderBeginComputePass(enc, nullptr);
     WGPUComputePipeline current = nullptr;
-    for (size_t i = 0; i < ops_.size(); ++i) {
+    for (size_t i = 0; i < n_ops_; ++i) {
       const Op& op = ops_[i];
       Cached& c = cache_[i];
       if (!c.group || c.kernel != op.kernel || c.n_storage != op.n_storage || !same_refs(c.storage, op.storage, op.n_storage)) {

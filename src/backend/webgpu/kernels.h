@@ -154,7 +154,7 @@ class Recorder {
   // Uploads the parameters, encodes one compute pass (one per dispatch with `profile`) + the copies into one
   // command buffer, submits it.
   void submit(const TimedPass* timed = nullptr, ProfiledPass* profile = nullptr);
-  size_t dispatch_count() const { return ops_.size(); }
+  size_t dispatch_count() const { return n_ops_; }
   // Drops the cached bind groups (call before destroying or replacing any buffer they may bind).
   void invalidate();
   // Drops the uniform buffer too (after an out-of-memory pass it may be the invalid object a failed allocation
@@ -181,13 +181,15 @@ class Recorder {
   GpuContext& ctx_;
   const Kernels& kernels_;
   uint32_t slot_;  // uniform slot stride
-  std::vector<Op> ops_;
+  std::vector<Op> ops_;  // [0, n_ops_): this pass's dispatches; the vector only grows
+  size_t n_ops_ = 0;
   std::vector<Copy> copies_;
   // The parameter slots of the recorded dispatches: uniforms_[0, used_) (the vector only grows, so recording a pass
-  // writes bytes instead of constructing them); uploaded_ mirrors what uniform_buffer_ holds, so a pass whose
-  // parameters repeat the previous one's (same shapes) uploads only the slots that differ, often none.
-  std::vector<uint8_t> uniforms_, uploaded_;
-  size_t used_ = 0;
+  // writes bytes instead of constructing them). uniforms_[0, valid_) is what uniform_buffer_ holds once
+  // uniforms_[dirty_lo_, dirty_hi_) is uploaded; sizes_: the parameter bytes in each slot (zeros follow them).
+  std::vector<uint8_t> uniforms_;
+  std::vector<uint16_t> sizes_;
+  size_t used_ = 0, valid_ = 0, dirty_lo_ = SIZE_MAX, dirty_hi_ = 0;
   WGPUBuffer uniform_buffer_ = nullptr;
   uint64_t uniform_capacity_ = 0;
   struct Cached {
