@@ -174,22 +174,34 @@ Graph build_graph(const ModelSpec& spec, const ModelWeights& weights) {
   return g;
 }
 
-double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t texts) {
+namespace {
+// The texts' tokens and squared lengths: what linear layers and attention scale with.
+struct TokenSums {
   double n = 0, n2 = 0;
-  for (size_t b = 0; b < texts; ++b) {
-    n += lengths[b];
-    n2 += double(lengths[b]) * lengths[b];
+  TokenSums(const int32_t* lengths, size_t texts) {
+    for (size_t b = 0; b < texts; ++b) {
+      n += lengths[b];
+      n2 += double(lengths[b]) * lengths[b];
+    }
   }
+};
+double flops_of(const Graph& g, const Op& op, const TokenSums& t, size_t texts) {
   if (op.kind == OpKind::kLinear) {
     return 2.0 * double(op.in_features()) * double(op.out_features()) *
-           (g.tensors[static_cast<size_t>(op.in)].per_text ? double(texts) : n);
+           (g.tensors[static_cast<size_t>(op.in)].per_text ? double(texts) : t.n);
   }
-  return op.kind == OpKind::kAttention ? 4.0 * op.heads * op.head_dim * n2 : 0;
+  return op.kind == OpKind::kAttention ? 4.0 * op.heads * op.head_dim * t.n2 : 0;
+}
+}  // namespace
+
+double op_flops(const Graph& g, const Op& op, const int32_t* lengths, size_t texts) {
+  return flops_of(g, op, TokenSums(lengths, texts), texts);
 }
 
 double graph_flops(const Graph& g, const int32_t* lengths, size_t texts) {
+  const TokenSums t(lengths, texts);
   double flops = 0;
-  for (const Op& op : g.ops) flops += op_flops(g, op, lengths, texts);
+  for (const Op& op : g.ops) flops += flops_of(g, op, t, texts);
   return flops;
 }
 
