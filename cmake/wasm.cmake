@@ -161,6 +161,31 @@ set_target_properties(gpuembed_wasm PROPERTIES OUTPUT_NAME gpuembed SUFFIX ".mjs
 # emmalloc instead of dlmalloc: 4 KB less to download (gzipped), the module's budget; same-run check in
 # bench/RESULTS.md ("WASM module size"). The threaded module, which has no such budget, keeps dlmalloc.
 target_link_options(gpuembed_wasm PRIVATE ${GPUEMBED_WASM_LINK_FLAGS} -sMALLOC=emmalloc -sEXPORT_NAME=createGpuEmbedModule)
+# Closure (ADVANCED) on the shipped module's JS glue, a third of gpuembed.mjs gzipped: it renames everything that is not
+# quoted, so src/wasm/*.js reach what lives outside the glue (Module's options and members, WebGPU, Node) by quoted
+# names, and core.mjs only uses what the glue sets by quoted name (exports, HEAP*, UTF8ToString, gpuembedWait).
+# scripts/build_wasm.sh installs the pinned compiler.jar; Emscripten finds it through EM_CLOSURE_COMPILER, which must
+# name a single executable. The threaded module and the kernel harness have no size budget and are linked as before.
+set(GPUEMBED_WASM_CLOSURE_JAR "" CACHE FILEPATH "Closure compiler jar for gpuembed.mjs (scripts/build_wasm.sh sets it)")
+if(GPUEMBED_WASM_CLOSURE_JAR)
+  find_program(GPUEMBED_JAVA java REQUIRED NO_CMAKE_FIND_ROOT_PATH)
+  set(_closure ${CMAKE_BINARY_DIR}/closure-compiler)
+  # (C1 only: the JIT's second tier does not pay off within one short run)
+  file(WRITE ${_closure} "#!/bin/sh\nexec '${GPUEMBED_JAVA}' -XX:TieredStopAtLevel=1 -jar '${GPUEMBED_WASM_CLOSURE_JAR}' \"$@\"\n")
+  file(CHMOD ${_closure} PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+       WORLD_EXECUTE)
+  target_link_options(gpuembed_wasm PRIVATE --closure 1)
+  set_target_properties(gpuembed_wasm PROPERTIES CXX_LINKER_LAUNCHER "${CMAKE_COMMAND};-E;env;EM_CLOSURE_COMPILER=${_closure}")
+  # 3.1.6 leaves heap indices signed when Closure runs (tools/unsign_closure_heap.mjs says how); fixed after the link.
+  find_program(GPUEMBED_NODE node REQUIRED NO_CMAKE_FIND_ROOT_PATH)
+  add_custom_command(TARGET gpuembed_wasm POST_BUILD
+    COMMAND ${GPUEMBED_NODE} ${CMAKE_SOURCE_DIR}/tools/unsign_closure_heap.mjs gpuembed.mjs
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR} VERBATIM)
+  set_property(TARGET gpuembed_wasm APPEND PROPERTY LINK_DEPENDS ${CMAKE_SOURCE_DIR}/tools/unsign_closure_heap.mjs)
+else()
+  message(WARNING "GPUEMBED_WASM_CLOSURE_JAR is not set: gpuembed.mjs is linked without Closure and is larger than "
+                  "the module's size budget allows (scripts/build_wasm.sh installs and sets it)")
+endif()
 
 add_executable(gpuembed_ops ${GPUEMBED_WASM_DIR}/ops_exports.cpp)
 target_link_libraries(gpuembed_ops PRIVATE gpuembed_webgpu gpuembed_core)
