@@ -5,9 +5,13 @@
 // the rounds, and writes JSON to --out.
 //
 //   node bench/gpu/before_after.mjs --before DIR --work W [--rounds 3] [--cases short,b32x128,b256x128] [--out DIR]
+//        [--dawn null]
 // DIR: a checkout of the older commit with its build-wasm/gpuembed.{mjs,wasm}; W: bench/run_gpu.sh's work folder
-// (node, webgpu, the regenerated minilm-l6-random).
+// (node, webgpu, the regenerated minilm-l6-random). --dawn null: Dawn's null backend, which runs no GPU work,
+// so a request's time is host time alone (our JS and WASM, the WebGPU glue, Dawn's validation): where a launch-bound
+// request's difference between two builds comes from.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runProcess, why, table, fmt, log } from '../wasm/harness.mjs';
@@ -15,7 +19,7 @@ import { runProcess, why, table, fmt, log } from '../wasm/harness.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const AFTER = path.resolve(HERE, '..', '..');
 const a = { before: '', work: process.env.GPUEMBED_GPU_WORK || '/tmp/gpuembed-gpu', rounds: 3,
-  cases: 'short,b32x128,b256x128', out: process.env.OUT || '/tmp/gpuembed-out', timeoutS: 240 };
+  cases: 'short,b32x128,b256x128', out: process.env.OUT || '/tmp/gpuembed-out', timeoutS: 240, dawn: '' };
 for (let i = 2; i < process.argv.length; i += 2) {
   const k = process.argv[i].replace(/^--/, ''), v = process.argv[i + 1];
   if (!(k in a) || v === undefined) { log(`before_after: unknown or valueless option ${process.argv[i]}`); process.exit(2); }
@@ -26,8 +30,18 @@ if (!a.before || !fs.existsSync(path.join(a.before, 'build-wasm', 'gpuembed.wasm
 }
 const cases = a.cases.split(',');
 const sides = { before: path.resolve(a.before), after: AFTER };
+let webgpuDir = path.join(a.work, 'node_modules', 'webgpu');
+if (a.dawn) {  // a package that forwards to npm webgpu with Dawn's backend chosen
+  const shim = fs.mkdtempSync(path.join(os.tmpdir(), 'gpuembed-dawn-'));
+  fs.copyFileSync(path.join(webgpuDir, 'package.json'), path.join(shim, 'package.json'));
+  fs.writeFileSync(path.join(shim, 'index.js'), `import * as w from ${JSON.stringify(path.join(webgpuDir, 'index.js'))};
+export const globals = w.globals;
+export const create = (flags = []) => w.create([${JSON.stringify(`backend=${a.dawn}`)}, ...flags]);
+`);
+  webgpuDir = shim;
+}
 const cmd = (tree) => [process.execPath, path.join(tree, 'bench', 'wasm', 'ours.mjs'), '--backend', 'webgpu',
-  '--model', path.join(a.work, 'models', 'minilm-l6-random'), '--webgpu-dir', path.join(a.work, 'node_modules', 'webgpu'),
+  '--model', path.join(a.work, 'models', 'minilm-l6-random'), '--webgpu-dir', webgpuDir,
   '--cases', a.cases, '--max-time-s', '30'];
 
 const runs = { before: [], after: [] };
