@@ -341,6 +341,11 @@ void Recorder::upload_uniforms() {
   dirty_hi_ = 0;
 }
 
+namespace {
+// Dispatch counts after which an untimed pass is submitted so far: the first part small, so that the GPU starts early.
+constexpr size_t kSubmitAfter[] = {8, 24};
+}  // namespace
+
 void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
   if (profile) profile->runs.clear();
   if (used_ > uniform_capacity_) {
@@ -365,7 +370,23 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
                                   : timed ? port::begin_timed_pass(enc, timed->set, timed->first)
                                           : wgpuCommandEncoderBeginComputePass(enc, nullptr);
     WGPUComputePipeline current = nullptr;
+    size_t next_split = 0;
     for (size_t i = 0; i < n_ops_; ++i) {
+      // A pass goes to the device in parts (kSubmitAfter): the GPU runs the first layers while the host still
+      // records the rest, which on a launch-bound request is as long as the GPU's work. Timed passes stay whole
+      // (one pair of timestamps spans them), profiled ones are a pass per dispatch anyway.
+      if (!timed && !profile && next_split < std::size(kSubmitAfter) && i == kSubmitAfter[next_split]) {
+        ++next_split;
+        wgpuComputePassEncoderEnd(pass);
+        wgpuComputePassEncoderRelease(pass);
+        WGPUCommandBuffer part = wgpuCommandEncoderFinish(enc, nullptr);
+        wgpuQueueSubmit(ctx_.queue(), 1, &part);
+        wgpuCommandBufferRelease(part);
+        wgpuCommandEncoderRelease(enc);
+        enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
+        pass = wgpuCommandEncoderBeginComputePass(enc, nullptr);
+        current = nullptr;
+      }
       const Op& op = ops_[i];
       Cached& c = cache_[i];
       if (!c.group || c.kernel != op.kernel || c.n_storage != op.n_storage || !same_refs(c.storage, op.storage, op.n_storage)) {
