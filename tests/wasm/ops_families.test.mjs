@@ -242,12 +242,14 @@ test('attention_sgmat (subgroup matrices, emulated where absent): GQA, causal, w
     { B: 1, S: 75, NH: 2, KV: 2, D: 32, lens: [75], causal: true, nrel: 80 },
     { B: 2, S: 33, NH: 3, KV: 1, D: 256, lens: [33, 18], causal: true, window: 16, scale: 1 / 16 },
     { B: 2, S: 50, NH: 4, KV: 2, D: 64, lens: [47, 50], window: 20 },
+    { B: 1, S: 255, NH: 4, KV: 2, D: 128, lens: [255], causal: true },
+    { B: 2, S: 513, NH: 2, KV: 1, D: 256, lens: [513, 300], window: 64, nrel: 513 },
+    { B: 3, S: 128, NH: 12, KV: 12, D: 32, lens: [128, 1, 77] },
   ];
-  if (!sgmatEmulated()) {
-    cases.push({ B: 1, S: 255, NH: 4, KV: 2, D: 128, lens: [255], causal: true },
-               { B: 2, S: 513, NH: 2, KV: 1, D: 256, lens: [513, 300], window: 64, nrel: 513 },
-               { B: 3, S: 128, NH: 12, KV: 12, D: 32, lens: [128, 1, 77] });
-  }
+  // a head of 5 blocks of 16 cannot be split into slices of at most 4 result matrices: the tiled kernel serves it
+  setAttention(ATTENTION.sgmat);
+  assert.equal(attentionKernel(80, PRECISION.fp16SubgroupMatrix).kernel, 'attention_tiled', 'forced sgmat, head dim 80');
+  setAttention(ATTENTION.auto);
   const u = 2 ** -11, GUARD = 37, G = toF16(-1234.5);
   let seed = 1370;
   for (const c of cases) {

@@ -17,7 +17,7 @@ enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4, kMatmulCommon =
 constexpr const char* kPreludeFiles[] = {
     "erf",               // GELU
     "reduce",            // row sums of the norms
-    "attention_common",  // both attention kernels' bindings and key range
+    "attention_common",  // every attention kernel's bindings and key range
     "matmul_common",     // every matmul kernel's bindings and epilogue (which calls erf.wgsl's GELU)
     "layernorm_common",  // both LayerNorm kernels' row statistics and output (with reduce.wgsl's sums)
 };

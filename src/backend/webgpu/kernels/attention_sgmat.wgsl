@@ -5,8 +5,8 @@
 // A result matrix cannot be scaled per row, which the online softmax's rescale of O would need: two passes over the
 // keys instead. The first finds each query's score maximum m; the second forms P = exp(S - m) (f16, <= 1) and
 // accumulates O = P V in result matrices that are never rescaled, and the row sums l of the same f16 P, so that
-// O / l is an exact weighted average of the rounded weights. S is computed twice: cheaper than O through workgroup
-// memory per key tile.
+// O / l is an exact weighted average of the rounded weights. S is computed twice (HEAD_DIM / SK multiply-accumulates
+// more per block of keys) rather than O stored, rescaled and reloaded through workgroup memory per key tile.
 // The NSG subgroups split the head dimension: subgroup s owns columns [s DS, (s + 1) DS) of q, k, v and o. Its
 // products over its slice are partial scores, summed across subgroups by the invocations that read S; its O blocks
 // (OB of SN columns, named: arrays of subgroup matrices spill on some compilers) need no sharing.
@@ -70,20 +70,6 @@ fn load_tiles(lid: u32, base: u32, n: u32, stride: u32, voff: u32, with_v: bool)
   }
 }
 
-// The subgroup's partial scores of the tile: its slice of Q times its slice of the keys, into sp.
-fn partial_scores(sg: u32) {
-  let d0 = sg * DS;
-  for (var nb = 0u; nb < KT; nb = nb + SN) {
-    var acc = subgroup_matrix_result<f32, SN, SM>();
-    for (var kk = 0u; kk < DS; kk = kk + SK) {
-      let a = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>, row_major>(&qs, d0 + kk, ST);
-      let b = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, col_major>(&ks, nb * ST + d0 + kk, ST);
-      acc = subgroupMatrixMultiplyAccumulate(a, b, acc);
-    }
-    subgroupMatrixStore<row_major>(&sp, sg * SM * KT + nb, acc, KT);
-  }
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_size) sg_size: u32) {
@@ -110,53 +96,60 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     rl[r] = 0.0;
   }
 
-  for (var k0 = krange.x; k0 < krange.y; k0 = k0 + KT) {
-    load_tiles(lid, (row0 + k0) * stride + kcol, krange.y - k0, stride, 0u, false);
-    workgroupBarrier();
-    if (computes) { partial_scores(sg); }
-    workgroupBarrier();
-    for (var r = lid; r < SM; r = r + WG) {
-      var m = rm[r];
-      for (var c = 0u; c < KT; c = c + 1u) { m = max(m, score(r, c, q0, k0, len, h)); }
-      rm[r] = m;
-    }
-    workgroupBarrier();
-  }
-
   var o0 = subgroup_matrix_result<f32, SN, SM>();
   var o1 = subgroup_matrix_result<f32, SN, SM>();
   var o2 = subgroup_matrix_result<f32, SN, SM>();
   var o3 = subgroup_matrix_result<f32, SN, SM>();
-  for (var k0 = krange.x; k0 < krange.y; k0 = k0 + KT) {
-    load_tiles(lid, (row0 + k0) * stride + kcol, krange.y - k0, stride, p.kv_heads * HEAD_DIM, true);
-    workgroupBarrier();
-    if (computes) { partial_scores(sg); }
-    workgroupBarrier();
-    for (var e = lid; e < SM * KT; e = e + WG) {
-      let r = e / KT;
-      let t = score(r, e % KT, q0, k0, len, h);
-      var w = f16(0.0);
-      if (t > NEG) { w = f16(exp(t - rm[r])); }
-      pt[r * PST + e % KT] = w;
-    }
-    workgroupBarrier();
-    for (var r = lid; r < SM; r = r + WG) {
-      var l = rl[r];
-      for (var c = 0u; c < KT; c = c + 1u) { l = l + f32(pt[r * PST + c]); }
-      rl[r] = l;
-    }
-    if (computes) {
-      let d0 = sg * DS;
-      for (var kk = 0u; kk < KT; kk = kk + SK) {
-        let a = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>, row_major>(&pt, kk, PST);
-        let vb = kk * ST + d0;
-        o0 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb, ST), o0);
-        if (OB > 1u) { o1 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + SN, ST), o1); }
-        if (OB > 2u) { o2 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + 2u * SN, ST), o2); }
-        if (OB > 3u) { o3 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + 3u * SN, ST), o3); }
+  let d0 = sg * DS;
+  for (var second = 0u; second < 2u; second = second + 1u) {
+    for (var k0 = krange.x; k0 < krange.y; k0 = k0 + KT) {
+      load_tiles(lid, (row0 + k0) * stride + kcol, krange.y - k0, stride, p.kv_heads * HEAD_DIM, second == 1u);
+      workgroupBarrier();
+      if (computes) {  // the subgroup's partial scores: its slice of Q times its slice of the keys
+        for (var nb = 0u; nb < KT; nb = nb + SN) {
+          var acc = subgroup_matrix_result<f32, SN, SM>();
+          for (var kk = 0u; kk < DS; kk = kk + SK) {
+            let a = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>, row_major>(&qs, d0 + kk, ST);
+            let bk = subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, col_major>(&ks, nb * ST + d0 + kk, ST);
+            acc = subgroupMatrixMultiplyAccumulate(a, bk, acc);
+          }
+          subgroupMatrixStore<row_major>(&sp, sg * SM * KT + nb, acc, KT);
+        }
       }
+      workgroupBarrier();
+      if (second == 0u) {
+        for (var r = lid; r < SM; r = r + WG) {
+          var m = rm[r];
+          for (var c = 0u; c < KT; c = c + 1u) { m = max(m, score(r, c, q0, k0, len, h)); }
+          rm[r] = m;
+        }
+      } else {
+        for (var e = lid; e < SM * KT; e = e + WG) {
+          let r = e / KT;
+          let t = score(r, e % KT, q0, k0, len, h);
+          var w = f16(0.0);
+          if (t > NEG) { w = f16(exp(t - rm[r])); }
+          pt[r * PST + e % KT] = w;
+        }
+        workgroupBarrier();
+        for (var r = lid; r < SM; r = r + WG) {
+          var l = rl[r];
+          for (var c = 0u; c < KT; c = c + 1u) { l = l + f32(pt[r * PST + c]); }
+          rl[r] = l;
+        }
+        if (computes) {
+          for (var kk = 0u; kk < KT; kk = kk + SK) {
+            let a = subgroupMatrixLoad<subgroup_matrix_left<f16, SK, SM>, row_major>(&pt, kk, PST);
+            let vb = kk * ST + d0;
+            o0 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb, ST), o0);
+            if (OB > 1u) { o1 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + SN, ST), o1); }
+            if (OB > 2u) { o2 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + 2u * SN, ST), o2); }
+            if (OB > 3u) { o3 = subgroupMatrixMultiplyAccumulate(a, subgroupMatrixLoad<subgroup_matrix_right<f16, SN, SK>, row_major>(&vs, vb + 3u * SN, ST), o3); }
+          }
+        }
+      }
+      workgroupBarrier();
     }
-    workgroupBarrier();
   }
 
   // Rows without a key the query sees (past the length) have l = 0: zeros.
