@@ -94,6 +94,8 @@ async function main() {
     out.matmul_kernel = st0.matmul_kernel;
     out.attention_kernel = st0.attention_kernel;
     requireAsked(a, st0);
+    const forced = { simple: 'attention', tiled: 'attention_tiled', sgmat: 'attention_sgmat' }[a.attention];
+    if (forced && st0.attention_kernel !== forced) throw new Error(`asked for ${forced}, got ${st0.attention_kernel}`);
     if (st0.counters.gpu_exec_ms === undefined) throw new Error("the adapter offers no 'timestamp-query'");
     const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
     console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +
