@@ -32,7 +32,7 @@ if ! ldconfig -p | grep -q 'libvulkan.so.1 '; then for f in .gpucarry/gl/*.deb; 
 mkdir -p node_modules .cache
 [ -e node_modules/webgpu ] || ln -s "$W/node_modules/webgpu" node_modules/webgpu
 [ -e .cache/models ] || ln -s "$W/models" .cache/models
-touch "$W/models/.complete"
+[ -f "$W/models/.complete" ] || touch "$W/models/.complete"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null
 TOGGLES=vulkan_enable_f16_on_nvidia,allow_unsafe_apis
 STEPS=",${SGATTN_STEPS:-ops,profile,golden},"
@@ -85,7 +85,9 @@ if [[ $STEPS == *,golden,* ]]; then
   grep -a -E '^\[precision\]' "$OUT/precision_golden.log" | sed 's/^/   /'
   grep -a '^{' "$OUT/precision_golden.log" | tail -1 | tee "$OUT/precision_golden.json" | node -e 'let s = "";
 process.stdin.on("data", (d) => { s += d; }).on("end", () => { try { const j = JSON.parse(s);
-console.log("   golden:", JSON.stringify(j.golden), "kernels:", JSON.stringify(j.precisions)); } catch (e) { console.log("   no JSON:", e.message); } });'
+console.log("   golden:", JSON.stringify(j.golden), "kernels:", JSON.stringify(j.precisions));
+if (j.precisions?.fp16?.attention_kernel !== "attention_sgmat") { console.log("   fp16 did not run attention_sgmat"); process.exitCode = 1; }
+} catch (e) { console.log("   no JSON:", e.message); process.exitCode = 1; } });' || failed=$((failed + 1))
 fi
 step "sgattn_device_check: $failed step(s) failed"
 exit $failed
