@@ -2,10 +2,9 @@
 // GPU time per kernel of one WebGPU request (one process; needs an adapter with 'timestamp-query'):
 //   node bench/gpu/kernel_profile.mjs [--model DIR] [--webgpu-dir DIR] [--wasm-build DIR] [--cases b32x128:5,...]
 //        [--precision fp32|fp16] [--subgroup-matrix] [--gpu-toggles LIST] [--keep-quantization]
-//        [--attention auto|simple|tiled|sgmat] [--attention-lanes N]
-// --attention: force attention.wgsl (simple), attention_tiled.wgsl (tiled) or attention_sgmat.wgsl (sgmat: fp16 with
-// --subgroup-matrix only, else the engine's choice) instead of the engine's choice (A/B in one build; the module
-// option gpuembedAttention), --attention-lanes: the tiled kernel's invocations per query.
+//        [--attention auto|simple|tiled] [--attention-lanes N]
+// --attention: force attention.wgsl (simple) or attention_tiled.wgsl (tiled) instead of the engine's choice (A/B
+// in one build; the module option gpuembedAttention), --attention-lanes: the tiled kernel's invocations per query.
 // --model: a sentence-transformers folder, family folders of tools/gen_family_models.py included (read as
 // tests/wasm/env.mjs readFamilyFiles reads them). --gpu-toggles: Dawn toggles to enable, as bench/gpu/phases.mjs
 // (default vulkan_enable_f16_on_nvidia with --precision fp16, allow_unsafe_apis with --subgroup-matrix). Dawn's
@@ -94,8 +93,6 @@ async function main() {
     out.matmul_kernel = st0.matmul_kernel;
     out.attention_kernel = st0.attention_kernel;
     requireAsked(a, st0);
-    const forced = { simple: 'attention', tiled: 'attention_tiled', sgmat: 'attention_sgmat' }[a.attention];
-    if (forced && st0.attention_kernel !== forced) throw new Error(`asked for ${forced}, got ${st0.attention_kernel}`);
     if (st0.counters.gpu_exec_ms === undefined) throw new Error("the adapter offers no 'timestamp-query'");
     const doc = JSON.parse(fs.readFileSync(path.join(REPO, 'bench', 'inputs.json'), 'utf8'));
     console.log(`# ${path.basename(a.model)} (${cfg.model_type || 'bert'}, hidden ${cfg.hidden_size}, ` +

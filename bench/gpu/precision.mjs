@@ -93,10 +93,10 @@ try {
     out.adapter = await m.initGpu({ precision: p });
     const st = m.gpuStats();
     out.precisions[p] = { ran: m.precision, note: m.precisionNote, init_ms: r3(performance.now() - t0), weight_bytes: st.weight_bytes,
-      matmul_kernel: st.matmul_kernel, attention_kernel: st.attention_kernel };
+      matmul_kernel: st.matmul_kernel };
     models[p] = m;
     log(`${p}: runs ${m.precision}${m.precisionNote ? ` (${m.precisionNote})` : ''}, weights ${st.weight_bytes} B, ` +
-        `matmul ${st.matmul_kernel}, attention ${st.attention_kernel}`);
+        `matmul ${st.matmul_kernel}`);
   }
   out.fp16_ran = out.precisions.fp16.ran === 'fp16';
 

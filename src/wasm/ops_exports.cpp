@@ -10,7 +10,7 @@
 //                                    the subgroup-matrix feature (else as 1)
 //   ops_features()                   bit 0: the device has 'shader-f16', bit 1: the subgroup-matrix feature
 //   ops_set_attention(mode, lanes)  the attention kernel of later runs (kernels.h AttentionChoice: 0 auto, 1 simple,
-//                                    2 tiled, 3 sgmat; lanes 0 = default)
+//                                    2 tiled; lanes 0 = default)
 //   ops_attention_queries(head_dim, precision)  queries per workgroup of the attention kernel chosen (< 0: error);
 //                                    ops_message() then names the kernel file
 //   ops_poll()                       1 pending, 0 ready, -1 failed;  ops_read(out) copies the output

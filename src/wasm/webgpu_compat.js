@@ -52,8 +52,8 @@ mergeInto(LibraryManager.library, {
   // too small, 4 device refused. limits = u32 [binding lo, binding hi, buffer lo, buffer hi, workgroup storage,
   // invocations per workgroup, min uniform offset alignment, workgroups per dimension, features (bit 0: shader-f16,
   // bit 1: subgroup matrix, bit 2: timestamp-query), the subgroup-matrix configuration's M, N, K, the adapter's
-  // subgroup max size, the attention kernel the host forces (Module.gpuembedAttention 'simple' 1, 'tiled' 2,
-  // 'sgmat' 3, else 0), Module.gpuembedAttentionLanes (0: the engine's choice)].
+  // subgroup max size, the attention kernel the host forces (Module.gpuembedAttention 'simple' 1, 'tiled' 2, else 0),
+  // Module.gpuembedAttentionLanes (0: the engine's choice)].
   // With shader-f16 and Module.gpuembedSubgroupMatrix === true (opt-in: the kernel has not run on such hardware yet),
   // the subgroup-matrix feature is asked for too (matmul_sgmat.wgsl) when the adapter has an f16 x f16 -> f32
   // configuration; without it the device is the f16 one.
@@ -88,7 +88,7 @@ mergeInto(LibraryManager.library, {
               l["maxComputeWorkgroupStorageSize"], l["maxComputeInvocationsPerWorkgroup"],
               l["minUniformBufferOffsetAlignment"], l["maxComputeWorkgroupsPerDimension"],
               (hasF16(device) ? 1 : 0) | (sgm[0] ? 2 : 0) | (has(device, "timestamp-query") ? 4 : 0)].concat(sgm,
-              [["simple", "tiled", "sgmat"].indexOf(Module["gpuembedAttention"]) + 1, Module["gpuembedAttentionLanes"] | 0]);
+              [["simple", "tiled"].indexOf(Module["gpuembedAttention"]) + 1, Module["gpuembedAttentionLanes"] | 0]);
     }
     runtimeKeepalivePush();
     function done(status, device, msg, limits, f16Note) {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { erf, gelu } from './reference.mjs';
 import { fromF16, mulberry32, toF16 } from '../../bench/common.mjs';
-import { K, PRECISION, attentionGrid, check, deviceFeatures, grid1, randArray, run, runF16, sgmatEmulated,
+import { K, PRECISION, attentionGrid, check, deviceFeatures, grid1, randArray, run, runF16,
          useOpsHarness } from './ops_harness.mjs';
 import { nodeGpu } from './env.mjs';
 
@@ -61,8 +61,7 @@ test('fp16 matmul (matmul_f16.wgsl; matmul_sgmat.wgsl where the device has subgr
   // [kernel, harness precision, grid tile (sgmat's depends on the configuration: a grid of 16 x 16 tiles covers any,
   // the extra workgroups write nothing), bound on the sum's error per sum |x w|]
   const variants = [['matmul_f16', PRECISION.fp16, 64, 18 * u]];
-  if ((feats & 2) && !sgmatEmulated()) variants.push(['matmul_sgmat', PRECISION.fp16SubgroupMatrix, 16, 2 ** -10]);
-  else if (feats & 2) console.log('#   matmul_sgmat: subgroup matrices emulated, whose 16 accumulators lavapipe takes minutes to compile (not run)');
+  if (feats & 2) variants.push(['matmul_sgmat', PRECISION.fp16SubgroupMatrix, 16, 2 ** -10]);
   else console.log('#   matmul_sgmat: the device has no subgroup-matrix feature (not run)');
   const shapes = [[1, 1, 1, 0], [7, 13, 5, 1], [65, 70, 33, 2], [12, 384, 384, 0], [33, 130, 200, 1], [255, 96, 64, 2],
                   [129, 1152, 384, 0], [9, 384, 1536, 2], [200, 64, 17, 1]];

@@ -4,28 +4,22 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireGpu, exitWhenDone, loadModuleFactory } from './env.mjs';
 import { fromF16 } from '../../bench/common.mjs';
-import { SGM, emulatedSgmatGpu } from './sgmat_emulation.mjs';
 
 export const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
                    matmulSmall: 8, rotary: 9, gated: 10, rmsNorm: 11 };
 let M;
 let adapter = '';
-let emulated = false;
 
 // Registers the harness's set-up and tear-down in the calling test file.
 export function useOpsHarness() {
   before(async () => {
     const { gpu, driver } = await requireGpu();
     const create = await loadModuleFactory('gpuembed_ops.mjs');
-    // Every kernel the device can run (the subgroup-matrix ones too: emulated where the adapter lacks the feature,
-    // sgmat_emulation.mjs, so that lavapipe tests their logic).
-    const real = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    M = await create({ gpu: emulatedSgmatGpu(gpu), gpuembedSubgroupMatrix: true });
+    M = await create({ gpu, gpuembedSubgroupMatrix: true });  // every kernel the device can run (matmul_sgmat.wgsl)
     M._ops_init();
     while (M._ops_state() === 0) await M.gpuembedWait();
     adapter = `${driver}: ${M.UTF8ToString(M._ops_message())}`;
     assert.equal(M._ops_state(), 1, `no WebGPU device: ${M.UTF8ToString(M._ops_message())}`);
-    emulated = (M._ops_features() & 2) !== 0 && !real.features.has(SGM);
     console.log(`# ops harness on ${adapter}`);
   });
   exitWhenDone(after);
@@ -33,10 +27,8 @@ export function useOpsHarness() {
 
 export const randArray = (r, n, scale = 1, offset = 0) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale + offset);
 
-// Bits of the harness device: 1 'shader-f16', 2 the subgroup-matrix feature (matmul_sgmat.wgsl, attention_sgmat.wgsl),
-// real or emulated (sgmatEmulated(): then keep the shapes of those kernels small).
+// Bits of the harness device: 1 'shader-f16', 2 the subgroup-matrix feature (matmul_sgmat.wgsl).
 export const deviceFeatures = () => M._ops_features();
-export const sgmatEmulated = () => emulated;
 export const PRECISION = { fp32: 0, fp16: 1, fp16SubgroupMatrix: 2 };
 
 // params: array of ['u', v] / ['f', v]; inputs: typed arrays; returns Float32Array of outFloats (the output's
@@ -89,9 +81,8 @@ export async function runF16(kernel, params, inputs, n, grid, headDim = 64, prec
 }
 
 // The attention kernel of later runs (kernels.h AttentionChoice): mode 0 the engine's choice, 1 attention.wgsl,
-// 2 attention_tiled.wgsl, 3 attention_sgmat.wgsl (where it can run); lanes: the tiled kernel's invocations per query
-// (0: its default).
-export const ATTENTION = { auto: 0, simple: 1, tiled: 2, sgmat: 3 };
+// 2 attention_tiled.wgsl; lanes: the tiled kernel's invocations per query (0: its default).
+export const ATTENTION = { auto: 0, simple: 1, tiled: 2 };
 export function setAttention(mode, lanes = 0) { M._ops_set_attention(mode, lanes); }
 // { kernel: the WGSL file, queries: per workgroup } that the harness runs for head dimension D.
 export function attentionKernel(D, precision = 0) {

@@ -17,7 +17,7 @@ enum Prelude : unsigned { kErf = 1, kReduce = 2, kAttention = 4, kMatmulCommon =
 constexpr const char* kPreludeFiles[] = {
     "erf",               // GELU
     "reduce",            // row sums of the norms
-    "attention_common",  // every attention kernel's bindings and key range
+    "attention_common",  // both attention kernels' bindings and key range
     "matmul_common",     // every matmul kernel's bindings and epilogue (which calls erf.wgsl's GELU)
     "layernorm_common",  // both LayerNorm kernels' row statistics and output (with reduce.wgsl's sums)
 };
@@ -93,6 +93,37 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
                     std::to_string(ctx.info().max_workgroup_storage) + " < " + std::to_string(tile_bytes * 8) +
                     " bytes that attention needs for head dimension " + std::to_string(head_dim));
   }
+  // attention_tiled.wgsl: G invocations per query, S4 vec4s of the head each (8 by default: q and accumulator in
+  // registers), 64 queries per workgroup or 32 where 64 * G invocations would pass the default limit of 256; K / V
+  // tiles of act vec4s plus one f32 partial dot product per invocation and key.
+  AttentionChoice choice;
+  choice.mode = static_cast<AttentionChoice::Mode>(ctx.info().attention_mode);
+  choice.lanes = ctx.info().attention_lanes;
+  if (attention) choice = *attention;
+  const uint32_t d4 = (head_dim + 3) / 4;
+  const uint32_t lanes =
+      std::clamp<uint32_t>(choice.lanes ? choice.lanes : (d4 + 7) / 8, 1, std::min<uint32_t>(d4, 16));
+  const uint32_t s4 = (d4 + lanes - 1) / lanes;
+  const uint32_t tq = lanes <= 4 ? 64 : lanes <= 8 ? 32 : 16;
+  const uint64_t tiled_key_bytes = 2ull * lanes * s4 * (precision == GpuPrecision::kF16 ? 8 : 16) + 4ull * tq * lanes;
+  const uint32_t tiled_keys =
+      static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
+  const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
+  // The engine's own choice from head dimension 64 on, where attention.wgsl's 2 x 64 floats per invocation spill:
+  // faster on the H100 at head dimensions 64, 128 and 256 (ModernBERT, Qwen3, Gemma3; bench/RESULTS.md, session 9).
+  constexpr uint32_t kTiledFromHeadDim = 64;
+  const bool tiled = tiled_fits && (choice.mode == AttentionChoice::kTiled ||
+                                    (choice.mode == AttentionChoice::kAuto && head_dim >= kTiledFromHeadDim));
+  if (tiled) {
+    attention_kernel_ = "attention_tiled";
+    attention_queries_ = tq;
+    keys_per_tile_ = tiled_keys;
+  }
+  if (precision == GpuPrecision::kF16 && !ctx.info().shader_f16) {
+    throw Error(ErrorCode::kBackendUnavailable, "fp16 kernels need a WebGPU device with the 'shader-f16' feature");
+  }
+  // First in every module: `enable f16;` must precede all declarations.
+  const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   // The fp16 matmul: on tensor-core style hardware (the subgroup-matrix feature, f16 x f16 -> f32) matmul_sgmat.wgsl
   // with the first tiling of kSgmatTiles whose workgroup fits the device (invocations, workgroup memory); the order
   // is the H100's (bench/gpu/subgroup_matrix_probe.mjs, bench/RESULTS.md session 9: 128 x 128 tiles of 4 subgroups
@@ -116,63 +147,6 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
       }
     }
   }
-  // attention_tiled.wgsl: G invocations per query, S4 vec4s of the head each (8 by default: q and accumulator in
-  // registers), 64 queries per workgroup or 32 where 64 * G invocations would pass the default limit of 256; K / V
-  // tiles of act vec4s plus one f32 partial dot product per invocation and key.
-  AttentionChoice choice;
-  choice.mode = static_cast<AttentionChoice::Mode>(ctx.info().attention_mode);
-  choice.lanes = ctx.info().attention_lanes;
-  if (attention) choice = *attention;
-  const uint32_t d4 = (head_dim + 3) / 4;
-  const uint32_t lanes =
-      std::clamp<uint32_t>(choice.lanes ? choice.lanes : (d4 + 7) / 8, 1, std::min<uint32_t>(d4, 16));
-  const uint32_t s4 = (d4 + lanes - 1) / lanes;
-  const uint32_t tq = lanes <= 4 ? 64 : lanes <= 8 ? 32 : 16;
-  const uint64_t tiled_key_bytes = 2ull * lanes * s4 * (precision == GpuPrecision::kF16 ? 8 : 16) + 4ull * tq * lanes;
-  const uint32_t tiled_keys =
-      static_cast<uint32_t>(std::min<uint64_t>(16, ctx.info().max_workgroup_storage / tiled_key_bytes));
-  const bool tiled_fits = tiled_keys >= 4 && tq * lanes <= ctx.info().max_invocations;
-  // The engine's own choice from head dimension 64 on, where attention.wgsl's 2 x 64 floats per invocation spill:
-  // faster on the H100 at head dimensions 64, 128 and 256 (ModernBERT, Qwen3, Gemma3; bench/RESULTS.md, session 9).
-  constexpr uint32_t kTiledFromHeadDim = 64;
-  // attention_sgmat.wgsl where matmul_sgmat.wgsl runs (fp16 on the subgroup-matrix feature), unless a kernel is
-  // forced: NSG subgroups split the head into slices of whole blocks (blk columns), at most 4 result matrices of O
-  // each; 32 keys per tile where the workgroup memory (Q, K, V tiles of padded f16 rows, partial scores, P, row
-  // statistics) allows, else 16; else (head dimension 80: 5 blocks) the other kernels.
-  uint32_t sg_groups = 0, sg_keys = 0;
-  const uint32_t blk = std::max(info.sgm_n, info.sgm_k);
-  if (tile && (choice.mode == AttentionChoice::kAuto || choice.mode == AttentionChoice::kSgmat) && blk <= 32 &&
-      head_dim % blk == 0) {
-    for (uint32_t g = 4; g >= 1 && !sg_groups; --g) {
-      if ((head_dim / blk) % g == 0) sg_groups = g;
-    }
-    for (uint32_t kt : {32u, 16u}) {
-      const uint64_t bytes = 2ull * (info.sgm_m + 2 * kt) * (head_dim + 8) + 4ull * sg_groups * info.sgm_m * kt +
-                             2ull * info.sgm_m * (kt + 8) + 8ull * info.sgm_m;
-      if (!sg_keys && kt % blk == 0 && head_dim / sg_groups / info.sgm_n <= 4 &&
-          sg_groups * info.subgroup_max_size <= info.max_invocations && bytes <= info.max_workgroup_storage) {
-        sg_keys = kt;
-      }
-    }
-  }
-  const bool tiled = !sg_keys && tiled_fits &&
-                     (choice.mode == AttentionChoice::kTiled ||
-                      (choice.mode != AttentionChoice::kSimple && head_dim >= kTiledFromHeadDim));
-  if (sg_keys) {
-    attention_kernel_ = "attention_sgmat";
-    attention_queries_ = info.sgm_m;
-    keys_per_tile_ = sg_keys;
-  }
-  if (tiled) {
-    attention_kernel_ = "attention_tiled";
-    attention_queries_ = tq;
-    keys_per_tile_ = tiled_keys;
-  }
-  if (precision == GpuPrecision::kF16 && !ctx.info().shader_f16) {
-    throw Error(ErrorCode::kBackendUnavailable, "fp16 kernels need a WebGPU device with the 'shader-f16' feature");
-  }
-  // First in every module: `enable f16;` must precede all declarations.
-  const std::string prelude = source_of(precision == GpuPrecision::kF16 ? "precision_f16" : "precision_f32");
   if (tile) {
     matmul_kernel_ = "matmul_sgmat";
     matmul_rows_ = tile->tm * info.sgm_m * tile->sgr;
@@ -193,11 +167,6 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     if (static_cast<Kernel>(i) == Kernel::kAttention) {
       substitute(src, file, "HEAD_DIM", head_dim);
       substitute(src, file, "KT", keys_per_tile_);
-      if (sg_keys) {
-        const uint32_t values[] = {info.sgm_m, info.sgm_n, info.sgm_k, info.subgroup_max_size, sg_groups};
-        const char* names[] = {"SM", "SN", "SK", "SG_SIZE", "NSG"};
-        for (int c = 0; c < 5; ++c) substitute(src, file, names[c], values[c]);
-      }
       if (tiled) {
         substitute(src, file, "G", lanes);
         substitute(src, file, "S4", s4);

@@ -38,13 +38,11 @@ const char* kernel_name(Kernel k);
 enum class GpuPrecision : int { kF32 = 0, kF16 = 1 };
 const char* precision_name(GpuPrecision p);  // "fp32" | "fp16"
 
-// Which attention kernel: kAuto picks attention_sgmat.wgsl where matmul_sgmat.wgsl runs and the head dimension
-// allows, else attention_tiled.wgsl for head dimensions >= 64 where its tiles fit the device, attention.wgsl
-// otherwise; kSimple / kTiled / kSgmat force one (kSgmat: where it can run, else as kAuto; A/B runs: the module
-// option gpuembedAttention, webgpu_compat.js). lanes: invocations per query of the tiled kernel (0: one per 8 vec4s
-// of the head).
+// Which attention kernel: kAuto picks attention_tiled.wgsl for head dimensions >= 64 where its tiles fit the
+// device, attention.wgsl otherwise; kSimple / kTiled force one (A/B runs: the module option gpuembedAttention,
+// webgpu_compat.js). lanes: invocations per query of the tiled kernel (0: one per 8 vec4s of the head).
 struct AttentionChoice {
-  enum Mode : int { kAuto = 0, kSimple = 1, kTiled = 2, kSgmat = 3 } mode = kAuto;
+  enum Mode : int { kAuto = 0, kSimple = 1, kTiled = 2 } mode = kAuto;
   uint32_t lanes = 0;
 };
 
@@ -67,7 +65,7 @@ class Kernels {
   static int storage_bindings(Kernel k);
   uint32_t head_dim() const { return head_dim_; }
   uint32_t attention_keys_per_tile() const { return keys_per_tile_; }
-  // The source file of Kernel::kAttention ("attention", "attention_tiled", "attention_sgmat") and its queries per workgroup: the grid is
+  // The source file of Kernel::kAttention ("attention", "attention_tiled") and its queries per workgroup: the grid is
   // [ceil(seq / queries), heads, batch].
   const char* attention_kernel() const { return attention_kernel_; }
   uint32_t attention_queries() const { return attention_queries_; }

@@ -1,6 +1,5 @@
-// What the attention kernels (attention.wgsl, attention_tiled.wgsl, attention_sgmat.wgsl) share: their parameters
-// and bindings (one contract, so the engine binds any of them the same way) and the keys a query sees. Prepended by
-// kernels.cpp.
+// What both attention kernels (attention.wgsl, attention_tiled.wgsl) share: their parameters and bindings (one
+// contract, so the engine binds either the same way) and the keys a query sees. Prepended by kernels.cpp.
 struct Params { batch: u32, seq: u32, heads: u32, kv_heads: u32, scale: f32, window: u32, flags: u32, nrel: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> qkv: array<act>;
