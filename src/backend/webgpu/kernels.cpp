@@ -332,10 +332,13 @@ void Recorder::release_uniforms() {
 }
 
 void Recorder::upload_uniforms() {
-  if (dirty_lo_ < dirty_hi_) {
-    wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, dirty_lo_, uniforms_.data() + dirty_lo_, dirty_hi_ - dirty_lo_);
-    uniform_bytes_uploaded_ += dirty_hi_ - dirty_lo_;
-    valid_ = std::max(valid_, dirty_hi_);
+  // Within the buffer: slots marked by a pass that was recorded but never submitted may lie past it (they are past
+  // valid_, so they are marked again when a pass uses them).
+  const size_t hi = std::min<size_t>(dirty_hi_, uniform_capacity_);
+  if (dirty_lo_ < hi) {
+    wgpuQueueWriteBuffer(ctx_.queue(), uniform_buffer_, dirty_lo_, uniforms_.data() + dirty_lo_, hi - dirty_lo_);
+    uniform_bytes_uploaded_ += hi - dirty_lo_;
+    valid_ = std::max(valid_, hi);
   }
   dirty_lo_ = SIZE_MAX;
   dirty_hi_ = 0;
