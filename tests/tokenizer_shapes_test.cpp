@@ -154,3 +154,19 @@ TEST(TokenizerShapesErrors, MalformedParts) {
   j["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "x"}}}, {"behavior", "Sideways"}};
   expect_error(j.dump(), "behavior \"Sideways\"");
 }
+
+// HF tokenizers refuses text outside a Unigram vocabulary that has no unknown token ("unk_id is missing"): a clear
+// error here too, not a made-up id (found by fuzz_tokenizer_json).
+TEST(TokenizerShapesErrors, UnigramWithoutUnkRefusesUnknownText) {
+  json j = json::parse(read(data("xlmr.json")));
+  j["model"]["unk_id"] = nullptr;
+  const Tokenizer t = Tokenizer::from_tokenizer_json(j.dump(), "t.json");
+  EXPECT_FALSE(t.encode("hello", 0).ids.empty());
+  try {
+    t.encode("hello \xee\x80\x80", 0);  // U+E000, a private-use character no vocabulary has
+    ADD_FAILURE() << "no error for a character outside the vocabulary";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("Unigram model without unk"), std::string::npos) << e.what();
+  }
+}
