@@ -366,6 +366,16 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
   }
   upload_uniforms();
 
+  auto end_pass = [](WGPUComputePassEncoder p) {
+    wgpuComputePassEncoderEnd(p);
+    wgpuComputePassEncoderRelease(p);
+  };
+  auto submit_encoder = [&](WGPUCommandEncoder e) {
+    WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(e, nullptr);
+    wgpuQueueSubmit(ctx_.queue(), 1, &cmd);
+    wgpuCommandBufferRelease(cmd);
+    wgpuCommandEncoderRelease(e);
+  };
   WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
   if (n_ops_ > 0) {
     if (cache_.size() < n_ops_) cache_.resize(n_ops_);
@@ -380,12 +390,8 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
       // (one pair of timestamps spans them), profiled ones are a pass per dispatch anyway.
       if (!timed && !profile && next_split < std::size(kSubmitAfter) && i == kSubmitAfter[next_split]) {
         ++next_split;
-        wgpuComputePassEncoderEnd(pass);
-        wgpuComputePassEncoderRelease(pass);
-        WGPUCommandBuffer part = wgpuCommandEncoderFinish(enc, nullptr);
-        wgpuQueueSubmit(ctx_.queue(), 1, &part);
-        wgpuCommandBufferRelease(part);
-        wgpuCommandEncoderRelease(enc);
+        end_pass(pass);
+        submit_encoder(enc);
         enc = wgpuDeviceCreateCommandEncoder(ctx_.device(), nullptr);
         pass = wgpuCommandEncoderBeginComputePass(enc, nullptr);
         current = nullptr;
@@ -427,15 +433,9 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
       wgpuComputePassEncoderSetBindGroup(pass, 0, c.group, 0, nullptr);
       port::dispatch(pass, op.groups[0], op.groups[1], op.groups[2]);
       ++dispatches_;
-      if (profile) {
-        wgpuComputePassEncoderEnd(pass);
-        wgpuComputePassEncoderRelease(pass);
-      }
+      if (profile) end_pass(pass);
     }
-    if (!profile) {
-      wgpuComputePassEncoderEnd(pass);
-      wgpuComputePassEncoderRelease(pass);
-    }
+    if (!profile) end_pass(pass);
     if (timed) wgpuCommandEncoderResolveQuerySet(enc, timed->set, timed->first, 2, timed->resolve, timed->resolve_offset);
     if (profile && !profile->runs.empty()) {
       const uint32_t n = 2 * static_cast<uint32_t>(profile->runs.size());
@@ -447,10 +447,7 @@ void Recorder::submit(const TimedPass* timed, ProfiledPass* profile) {
     wgpuCommandEncoderCopyBufferToBuffer(enc, c.src.buffer, c.src.offset, c.dst, c.dst_offset,
                                          (c.src.size + 3) & ~uint64_t(3));
   }
-  WGPUCommandBuffer cmd = wgpuCommandEncoderFinish(enc, nullptr);
-  wgpuQueueSubmit(ctx_.queue(), 1, &cmd);
-  wgpuCommandBufferRelease(cmd);
-  wgpuCommandEncoderRelease(enc);
+  submit_encoder(enc);
   ++submits_;
   clear();
 }
