@@ -181,8 +181,7 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
                  const float* bias, bool accumulate, bool gelu) {
   constexpr size_t NR = NV * 4;
   v128_t acc[MR][NV] = {};
-  // One k per iteration: 12 accumulators + 2 B vectors + 1 splat fit x86's 16 XMM registers in V8; unrolling
-  // (by hand or by clang) measured slower (spills), other tiles (4x8, 4x12) too.
+  // One k per iteration: unrolling (by hand or by clang) measured slower (spills); the tile: see kPortableMR below.
   _Pragma("clang loop unroll(disable)") for (size_t k = 0; k < kc; ++k) {
     wasm_step<MR, NV>(a, b, acc);
     a += MR;
@@ -196,12 +195,12 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
 }
 #endif  // __wasm_simd128__
 
-// Tile shape (overridable for tuning: -DGPUEMBED_PORTABLE_MR=4 -DGPUEMBED_PORTABLE_NV=3). The relaxed-SIMD kernel
-// uses 4 x 8: V8 kept 4 of the 6 x 8 tile's 12 accumulators on the stack across iterations (--print-wasm-code), and
-// those store/reload round trips on the accumulator chains, not the FMAs, set its pace; 8 accumulators stay in
-// registers and are still enough independent chains to keep two FMA ports busy (bench/RESULTS.md, relaxed SIMD).
-// The tile does not change the results: every output is summed over k in the same order whatever the tile.
-#if defined(GPUEMBED_WASM_FMA)
+// Tile shape (overridable for tuning: -DGPUEMBED_PORTABLE_MR=4 -DGPUEMBED_PORTABLE_NV=3). WebAssembly uses 4 x 8:
+// V8 kept 4 of the 6 x 8 tile's 12 accumulators on the stack across iterations (--print-wasm-code), and those
+// store/reload round trips on the accumulator chains set the pace (of the FMA kernel most); 8 accumulators stay in
+// registers and are still enough independent chains for two FMA ports (bench/RESULTS.md, relaxed SIMD). The tile does
+// not change the results: every output is summed over k in the same order whatever the tile.
+#if defined(__wasm_simd128__)
 #define GPUEMBED_TILE_DEFAULT_MR 4
 #else
 #define GPUEMBED_TILE_DEFAULT_MR 6
