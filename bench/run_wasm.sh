@@ -3,6 +3,7 @@
 # cold start; prints a table (our ms, theirs, ratio) and writes JSON. One documented command:
 #
 #   bench/run_wasm.sh [--cases short,b32x128] [--rounds 3] [--threads 1,2] [--peer-threads 1,2] [--nice -15] [--out FILE] ...
+#   bench/run_wasm.sh --relaxed 1,2 ...   # also the relaxed-SIMD modules (Node 20: run with --experimental-wasm-relaxed-simd)
 #
 # (every option goes to bench/wasm/bench_wasm.mjs; see its header). Defaults: cases short,b32x128, 3 rounds,
 # ours and the peer at 1 and 2 threads (ours: 1 = gpuembed.mjs, 2 = the threaded gpuembed-mt.mjs),

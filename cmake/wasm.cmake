@@ -204,3 +204,6 @@ include(${CMAKE_SOURCE_DIR}/cmake/wasm_op_harness.cmake)
 
 # The threaded module (gpuembed-mt.*): cmake/wasm_threads.cmake.
 include(${CMAKE_SOURCE_DIR}/cmake/wasm_threads.cmake)
+
+# The relaxed-SIMD (FMA) twins of both modules (gpuembed-relaxed.*, gpuembed-mt-relaxed.*): cmake/wasm_relaxed.cmake.
+include(${CMAKE_SOURCE_DIR}/cmake/wasm_relaxed.cmake)

@@ -63,6 +63,16 @@ export interface CreateOptions {
   threads?: number;
   /** URL (or Node path) of gpuembed-mt.mjs, the threaded module (its .wasm and .worker.js lie next to it). Default: next to this file's default module; with moduleUrl given and this not, the single-threaded module runs. */
   threadedModuleUrl?: string | URL;
+  /**
+   * false: never the relaxed-SIMD modules. Otherwise, where WebAssembly validates relaxed SIMD (relaxedSimdSupported();
+   * Chrome >= 114, Node >= 22), create() starts the relaxed-SIMD twin of the module it picked (FMA in the fp32 matmuls;
+   * results within the fp32 tolerance, not bit-identical to the SIMD128 module). simd says which runs.
+   */
+  relaxedSimd?: boolean;
+  /** URL (or Node path) of gpuembed-relaxed.mjs. Default: next to this file's default module; with moduleUrl or wasmUrl given and this not, the relaxed-SIMD module is not used. */
+  relaxedModuleUrl?: string | URL;
+  /** URL (or Node path) of gpuembed-mt-relaxed.mjs (its .wasm and .worker.js next to it). Default: next to this file's default module; with threadedModuleUrl given and this not, the relaxed-SIMD module is not used. */
+  threadedRelaxedModuleUrl?: string | URL;
 }
 
 export interface LoadProgress {
@@ -109,6 +119,8 @@ export interface LoadOptions {
 export interface ModelInfo {
   /** Threads of the CPU path (GpuEmbedder.threads). */
   threads: number;
+  /** The CPU path's SIMD (GpuEmbedder.simd). */
+  simd: 'relaxed-simd' | 'simd128';
   dimension: number;
   hiddenSize: number;
   numLayers: number;
@@ -220,6 +232,8 @@ export class GpuEmbedder extends EventTarget {
   readonly threads: number;
   /** Why fewer threads run than create() asked for (the page is not cross-origin isolated, ...), or null. */
   readonly threadsFallbackReason: string | null;
+  /** The CPU path's SIMD: 'relaxed-simd' (the relaxed-SIMD module, FMA in the fp32 matmuls) or 'simd128'. */
+  readonly simd: 'relaxed-simd' | 'simd128';
   readonly modelInfo: ModelInfo | null;
   readonly loaded: boolean;
   /**
@@ -245,6 +259,8 @@ export class GpuEmbedder extends EventTarget {
 export function clearModelCache(baseUrl?: string, cacheName?: string): Promise<number>;
 /** The folder URL a model id is fetched from: <hubHost>/<id>/resolve/<revision>/. */
 export function hubModelUrl(id: string, options?: { hubHost?: string; revision?: string }): string;
+/** Whether this engine validates relaxed SIMD, i.e. whether create() starts the relaxed-SIMD module (unless relaxedSimd: false). */
+export function relaxedSimdSupported(): boolean;
 
 export const VERSION: string;
 export default GpuEmbedder;

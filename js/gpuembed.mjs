@@ -25,6 +25,9 @@ export const VERSION = '0.1.0';
 const BACKENDS = ['auto', 'webgpu', 'cpu'];
 const DEFAULT_MODULE_URL = new URL('../build-wasm/gpuembed.mjs', import.meta.url);
 const DEFAULT_THREADED_MODULE_URL = new URL('../build-wasm/gpuembed-mt.mjs', import.meta.url);
+// Their relaxed-SIMD twins (FMA in the fp32 matmuls), for engines that have relaxed SIMD (relaxedSimdSupported()).
+const DEFAULT_RELAXED_MODULE_URL = new URL('../build-wasm/gpuembed-relaxed.mjs', import.meta.url);
+const DEFAULT_THREADED_RELAXED_MODULE_URL = new URL('../build-wasm/gpuembed-mt-relaxed.mjs', import.meta.url);
 // The default thread count is the cores there are, up to this many: a page keeps cores for the rest of the browser,
 // and a server process shares its machine. `threads` goes higher.
 const DEFAULT_MAX_THREADS = 4;
@@ -95,10 +98,42 @@ function hardwareThreads() {
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
+// A module of one function whose body is a single f32x4.relaxed_madd (0xfd 0x105): engines without relaxed SIMD
+// (Node 20 without --experimental-wasm-relaxed-simd, Firefox and Safari so far) do not validate it.
+const RELAXED_PROBE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 8, 1, 0x60, 3, 0x7b, 0x7b, 0x7b, 1, 0x7b,
+  3, 2, 1, 0, 10, 13, 1, 11, 0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfd, 0x85, 2, 0x0b]);
+let relaxedSupported = null;
+/** Whether this engine runs relaxed SIMD, i.e. whether create() starts the relaxed-SIMD module. */
+export function relaxedSimdSupported() {
+  if (relaxedSupported === null) {
+    try {
+      relaxedSupported = typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
+    } catch {
+      relaxedSupported = false;
+    }
+  }
+  return relaxedSupported;
+}
+
 // The module to start: the threaded one where threads can run (Node; a browser page that is cross-origin isolated,
 // i.e. served with COOP/COEP, which is what makes SharedArrayBuffer available) and more than one is wanted, else the
-// single-threaded one. Returns { url, wasmName, threaded, reason } (reason: why a wanted threaded module is not used).
+// single-threaded one; then its relaxed-SIMD twin where the engine has relaxed SIMD (unless relaxedSimd: false, or
+// the module's URL was given without the twin's). Returns { url, wasmName, threaded, reason } (reason: why a wanted
+// threaded module is not used).
 function pickModule(options, threads) {
+  const picked = pickThreading(options, threads);
+  if (options.relaxedSimd === false || !relaxedSimdSupported()) return picked;
+  if (picked.threaded) {
+    const url = options.threadedRelaxedModuleUrl ??
+      (options.threadedModuleUrl === undefined ? DEFAULT_THREADED_RELAXED_MODULE_URL : null);
+    return url ? { ...picked, url, wasmName: 'gpuembed-mt-relaxed.wasm', relaxed: true } : picked;
+  }
+  const url = options.relaxedModuleUrl ??
+    (options.moduleUrl === undefined && options.wasmUrl === undefined ? DEFAULT_RELAXED_MODULE_URL : null);
+  return url ? { ...picked, url, wasmName: 'gpuembed-relaxed.wasm', relaxed: true } : picked;
+}
+
+function pickThreading(options, threads) {
   const single = { url: options.moduleUrl ?? DEFAULT_MODULE_URL, wasmName: 'gpuembed.wasm', threaded: false, reason: null };
   if (threads === 1) return single;
   if (typeof SharedArrayBuffer !== 'function' || !(isNodeRuntime || globalThis.crossOriginIsolated === true)) {
@@ -151,7 +186,10 @@ export class GpuEmbedder extends EventTarget {
   //                        | 'int8' (the CPU path's matmuls in int8; WebGPU runs fp32, with precisionFallbackReason),
   //            strictPrecision?: true: fp16 or loadModel() fails (needs backend 'webgpu'); int8 needs backend 'cpu',
   //            threads?: CPU path threads (default: the cores, up to 4); more than 1 runs the threaded module
-  //            (threadedModuleUrl, default build-wasm/gpuembed-mt.mjs) in Node and on cross-origin isolated pages }
+  //            (threadedModuleUrl, default build-wasm/gpuembed-mt.mjs) in Node and on cross-origin isolated pages,
+  //            relaxedSimd?: false: never the relaxed-SIMD modules, which otherwise run where the engine has relaxed
+  //            SIMD (relaxedModuleUrl / threadedRelaxedModuleUrl, default build-wasm/gpuembed-relaxed.mjs and
+  //            gpuembed-mt-relaxed.mjs; a moduleUrl / threadedModuleUrl given alone keeps that module) }
   static async create(options = {}) {
     const backend = options.backend ?? 'auto';
     if (!BACKENDS.includes(backend)) {
@@ -201,7 +239,7 @@ export class GpuEmbedder extends EventTarget {
     if (!isNodeRuntime && typeof WebAssembly === 'object' && !options.factory) {
       // Browsers: fetch + compile the .wasm once per page; every embedder instantiates the compiled module (no
       // refetch: later create() calls work offline and start faster). Fetch errors name the URL.
-      const wasmHref = new URL(options.wasmUrl && !picked.threaded ? String(options.wasmUrl) : picked.wasmName,
+      const wasmHref = new URL(options.wasmUrl && !picked.threaded && !picked.relaxed ? String(options.wasmUrl) : picked.wasmName,
                                new URL(String(moduleUrl instanceof URL ? moduleUrl.href : moduleUrl), globalThis.location?.href)).href;
       const compiled = await compileWasm(wasmHref);
       moduleOptions.instantiateWasm = (imports, receive) => {
@@ -209,7 +247,7 @@ export class GpuEmbedder extends EventTarget {
           (e) => { throw new GpuEmbedderError('INTERNAL', `instantiating ${wasmHref} failed: ${e.message}`, { cause: e }); });
         return {};
       };
-    } else if (options.wasmUrl && !picked.threaded) {
+    } else if (options.wasmUrl && !picked.threaded && !picked.relaxed) {
       const w = options.wasmUrl;
       const wasm = isNodeRuntime && (w instanceof URL ? w.protocol === 'file:' : !/^[a-z]+:/i.test(String(w))) ? toPath(w)
                  : (w instanceof URL ? w.href : String(w));
@@ -274,8 +312,10 @@ export class GpuEmbedder extends EventTarget {
   get threads() { return this.#core.threads; }
   /** Why fewer threads run than were asked for (a page that is not cross-origin isolated, ...), or null. */
   get threadsFallbackReason() { return this.#threadsReason; }
+  /** The CPU path's SIMD: 'relaxed-simd' (the relaxed-SIMD module: FMA in the fp32 matmuls) or 'simd128'. */
+  get simd() { return this.#core.simd; }
   get dimension() { return this.#info ? this.#info.dimension : 0; }
-  get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend, threads: this.threads } : null; }
+  get modelInfo() { return this.#info ? { ...this.#info, backend: this.#backend, threads: this.threads, simd: this.simd } : null; }
   get loaded() { return !!this.#model; }
 
   /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the WebAssembly module (build-wasm/gpuembed.mjs + gpuembed.wasm), its threaded twin (gpuembed-mt.mjs +
-# .wasm + .worker.js; cmake/wasm_threads.cmake) and the WebGPU kernel harness (build-wasm/gpuembed_ops.mjs) with
+# .wasm + .worker.js; cmake/wasm_threads.cmake), the relaxed-SIMD twins of both (gpuembed-relaxed.*,
+# gpuembed-mt-relaxed.*; cmake/wasm_relaxed.cmake) and the WebGPU kernel harness (build-wasm/gpuembed_ops.mjs) with
 # Debian's Emscripten 3.1.6. Installs what it needs with apt-get when missing (emscripten, nlohmann-json3-dev, a Java
 # runtime) and the Closure compiler from npm into .cache/closure-<version>. Idempotent.
 #   BUILD_DIR=build-wasm-debug GPUEMBED_WASM_OPT=-O1 scripts/build_wasm.sh   # other folder / flags
@@ -16,6 +17,8 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+# wabt checks the relaxed-SIMD modules' opcode rewrite (scripts/wasm_relaxed_madd.mjs, cmake/wasm_relaxed.cmake).
+command -v wasm-objdump >/dev/null 2>&1 || need+=(wabt)
 if [ ${#need[@]} -gt 0 ]; then
   echo "build_wasm: apt-get install ${need[*]}" >&2
   $SUDO apt-get update -qq
@@ -55,3 +58,9 @@ if [ -f "$build/gpuembed-mt.wasm" ]; then
        "$(wc -c < "$build/gpuembed-mt.wasm") B, gpuembed-mt.worker.js $(wc -c < "$build/gpuembed-mt.worker.js") B;" \
        "gzipped $mjs + $mwasm + $mworker = $((mjs + mwasm + mworker)) B (downloaded instead of the single-threaded module)"
 fi
+for v in relaxed mt-relaxed; do
+  [ -f "$build/gpuembed-$v.wasm" ] || continue
+  rjs=$(gzip -9c "$build/gpuembed-$v.mjs" | wc -c); rwasm=$(gzip -9c "$build/gpuembed-$v.wasm" | wc -c)
+  echo "gpuembed $v WASM: gpuembed-$v.mjs $(wc -c < "$build/gpuembed-$v.mjs") B, gpuembed-$v.wasm" \
+       "$(wc -c < "$build/gpuembed-$v.wasm") B; gzipped $rjs + $rwasm = $((rjs + rwasm)) B (downloaded instead where the engine has relaxed SIMD)"
+done

@@ -4,11 +4,15 @@
 //
 //   node bench/wasm/bench_wasm.mjs [--cases short,b32x128] [--rounds 3] [--threads 1,2] [--peer-threads 1,2] [--nice -15]
 //        [--repeats short:20,b32x128:3] [--wait-idle S] [--golden N] [--timeout-s S] [--out FILE]
-//        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js] [--int8 1[,2]]
+//        [--wasm-build DIR] [--model DIR] [--peer-model DIR] [--api core|js] [--int8 1[,2]] [--relaxed 1[,2]]
 // --api: how ours is driven: core = src/wasm/core.mjs (default), js = the public API js/gpuembed.mjs.
 // --int8 T,...: also ours with precision int8 (gemm_int8_portable.cpp) and onnxruntime-web on the q8 model
 // (onnx/model_quantized.onnx of --peer-model, bench/peer/quantize_q8.sh: what transformers.js runs for dtype 'q8') at
 // these thread counts, in the same rounds; a second table compares them.
+// --relaxed T,...: also ours on the relaxed-SIMD modules (gpuembed-relaxed / gpuembed-mt-relaxed: FMA in the fp32
+// matmuls) at these thread counts, in the same rounds, in a Node started with --experimental-wasm-relaxed-simd where
+// it needs that flag (Node 20; from 22 on relaxed SIMD is on as is); a table compares them with the peer and with
+// our SIMD128 modules.
 //
 // Each round runs one fresh process per engine and thread count: ours (bench/wasm/ours.mjs --backend cpu --threads N,
 // for each --threads value: 1 = the single-threaded module, N > 1 = the threaded one) and the peer
@@ -21,6 +25,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runProcess, why, median, r3, table, fmt, ratio, log, cpuInfo } from './harness.mjs';
 
@@ -29,7 +34,7 @@ const REPO = path.resolve(HERE, '..', '..');
 
 const a = { cases: 'short,b32x128', rounds: 3, threads: '1,2', peerThreads: '1,2', nice: null, repeats: 'short:20,b32x128:3',
   waitIdle: 0, golden: 10, timeoutS: 900, out: '', wasmBuild: '', model: '', peerModel: path.join(REPO, '.cache', 'peer-model'),
-  warmup: null, api: 'core', int8: '' };
+  warmup: null, api: 'core', int8: '', relaxed: '' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -49,6 +54,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--peer-model') a.peerModel = path.resolve(v());
   else if (k === '--api') a.api = v();
   else if (k === '--int8') a.int8 = v();
+  else if (k === '--relaxed') a.relaxed = v();
   else { log(`bench_wasm: unknown argument ${k}`); process.exit(2); }
 }
 const cases = a.cases.split(',').filter(Boolean);
@@ -57,15 +63,30 @@ const caseArg = cases.map((c) => (reps[c] ? `${c}:${reps[c]}` : c)).join(',');
 const peerThreads = a.peerThreads.split(',').filter(Boolean).map(Number);
 const ourThreads = a.threads.split(',').filter(Boolean).map(Number);
 const int8Threads = a.int8.split(',').filter(Boolean).map(Number);
+const relaxedThreads = a.relaxed.split(',').filter(Boolean).map(Number);
+
+// The node flags under which relaxed SIMD validates (js/gpuembed.mjs's probe): none, or Node 20's experimental flag.
+function relaxedNodeFlags() {
+  const probe = `import('${new URL('../../js/gpuembed.mjs', import.meta.url).href}')` +
+                '.then((m) => process.exit(m.relaxedSimdSupported() ? 0 : 1))';
+  for (const flags of [[], ['--experimental-wasm-relaxed-simd']]) {
+    if (spawnSync(process.execPath, [...flags, '-e', probe]).status === 0) return flags;
+  }
+  log('bench_wasm: this Node has no relaxed SIMD, not even with --experimental-wasm-relaxed-simd');
+  process.exit(2);
+}
+const relaxedFlags = relaxedThreads.length ? relaxedNodeFlags() : [];
 
 const ours = (t = 1, precision = 'fp32') => {
-  const cmd = [process.execPath, path.join(HERE, 'ours.mjs'), '--backend', 'cpu', '--api', a.api, '--cases', caseArg,
-    '--threads', String(t)];
+  const relaxed = precision === 'relaxed';
+  const cmd = [process.execPath, ...(relaxed ? relaxedFlags : []), path.join(HERE, 'ours.mjs'), '--backend', 'cpu',
+    '--api', a.api, '--cases', caseArg, '--threads', String(t)];
+  if (relaxed) cmd.push('--simd', 'relaxed');
   if (a.wasmBuild) cmd.push('--wasm-build', a.wasmBuild);
   if (a.model) cmd.push('--model', a.model);
   if (a.waitIdle) cmd.push('--wait-idle', String(a.waitIdle));
   if (a.warmup !== null) cmd.push('--warmup', a.warmup);
-  if (precision !== 'fp32') cmd.push('--precision', precision);
+  if (precision === 'int8') cmd.push('--precision', precision);
   return { engine: precision === 'fp32' ? 'gpuembed-wasm-cpu' : `gpuembed-wasm-cpu-${precision}`, threads: t, cmd };
 };
 const peer = (t, engine = 'ort-web-wasm') => {
@@ -79,7 +100,8 @@ const peer = (t, engine = 'ort-web-wasm') => {
 const runs = [];
 const t0 = Date.now();
 for (let r = 1; r <= a.rounds; r++) {
-  const order = [...ourThreads.map((t) => ours(t)), ...int8Threads.map((t) => ours(t, 'int8')), ...peerThreads.map((t) => peer(t)),
+  const order = [...ourThreads.map((t) => ours(t)), ...int8Threads.map((t) => ours(t, 'int8')),
+                 ...relaxedThreads.map((t) => ours(t, 'relaxed')), ...peerThreads.map((t) => peer(t)),
                  ...int8Threads.map((t) => peer(t, 'ort-web-wasm-q8'))];
   if (r % 2 === 0) order.reverse();
   for (const job of order) {
@@ -104,7 +126,8 @@ if (a.golden > 0) {
 // aggregate
 const key = (e, t) => `${e}/${t}`;
 const engines = [...ourThreads.map((t) => key('gpuembed-wasm-cpu', t)), ...peerThreads.map((t) => key('ort-web-wasm', t)),
-                 ...int8Threads.flatMap((t) => [key('gpuembed-wasm-cpu-int8', t), key('ort-web-wasm-q8', t)])];
+                 ...int8Threads.flatMap((t) => [key('gpuembed-wasm-cpu-int8', t), key('ort-web-wasm-q8', t)]),
+                 ...relaxedThreads.map((t) => key('gpuembed-wasm-cpu-relaxed', t))];
 const agg = {};
 for (const k of engines) {
   const rs = runs.filter((x) => key(x.engine, x.threads) === k && x.ok);
@@ -153,6 +176,20 @@ for (const c of [...cases, 'cold']) {
   }
 }
 const head8 = ['case', 'threads', 'ours int8 ms', 'ort-web q8 ms', 'ratio (q8 / ours int8)', 'ours fp32 / int8', 'others max (cores)'];
+// relaxed SIMD: ours on the relaxed-SIMD modules vs the peer (fp32) at the same thread count, and vs our SIMD128 ones.
+const rowsR = [];
+for (const c of [...cases, 'cold']) {
+  for (const t of relaxedThreads) {
+    const rk = key('gpuembed-wasm-cpu-relaxed', t), pk = key('ort-web-wasm', t), fk = key('gpuembed-wasm-cpu', t);
+    const o = at(rk, c), p = at(pk, c), f = at(fk, c);
+    const others = [...othersOf(rk, c), ...othersOf(pk, c)].filter((x) => x != null);
+    rowsR.push([c, String(t), o == null ? '-' : fmt(o), f == null ? '-' : fmt(f), p == null ? '-' : fmt(p),
+                o == null || p == null ? '-' : ratio(p, o), f == null || o == null ? '-' : ratio(f, o),
+                others.length ? fmt(Math.max(...others), 2) : '-']);
+  }
+}
+const headR = ['case', 'threads', 'ours relaxed ms', 'ours simd128 ms', 'ort-web ms', 'ratio (ort-web / relaxed)',
+               'simd128 / relaxed', 'others max (cores)'];
 const doc = {
   generated_by: 'bench/wasm/bench_wasm.mjs', date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length,
   ...cpuInfo(), loadavg_at_end: os.loadavg().map(r3), nice: a.nice, rounds: a.rounds, cases: caseArg, peer_threads: peerThreads,
@@ -163,10 +200,13 @@ const doc = {
     'peer: onnxruntime-web wasm backend (env.wasm.numThreads = N) + transformers.js tokenizer + JS mean pooling/normalize',
     'ratio = peer median / our median: > 1 means gpuembed is faster',
     'cold = create (WASM instantiate + model load from memory for ours; session create from the ONNX bytes for the peer) + first embed of the short sentence, fresh process'],
-  table: { head, rows }, ...(int8Threads.length ? { table_int8: { head: head8, rows: rows8 } } : {}), aggregate: agg, golden_ours: golden, runs,
+  table: { head, rows }, ...(int8Threads.length ? { table_int8: { head: head8, rows: rows8 } } : {}),
+  ...(relaxedThreads.length ? { table_relaxed: { head: headR, rows: rowsR }, relaxed_node_flags: relaxedFlags } : {}),
+  aggregate: agg, golden_ours: golden, runs,
 };
 console.log(table(head, rows));
 if (int8Threads.length) console.log(table(head8, rows8));
+if (relaxedThreads.length) console.log(table(headR, rowsR) + `\n(relaxed SIMD: node ${relaxedFlags.join(' ') || 'without flags'})`);
 if (golden) console.log(`golden (ours, WASM CPU): ${JSON.stringify({ sentences: golden.sentences, ids_match: golden.ids_match, batched: golden.batched, one_at_a_time: golden.one_at_a_time, pass: golden.pass, error: golden.error })}`);
 const failed = runs.filter((x) => !x.ok).length;
 console.log(`processes: ${runs.length}, failed: ${failed}; load average at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; wall ${doc.wall_s} s`);

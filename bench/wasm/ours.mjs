@@ -6,8 +6,11 @@
 //   node bench/wasm/ours.mjs --backend cpu|webgpu [--model DIR] [--cases short,b32x128:3,...] [--warmup W]
 //        [--repeats R] [--golden N|all] [--max-seq N] [--max-batch N] [--inputs FILE] [--wasm-build DIR]
 //        [--webgpu-dir DIR] [--wait-idle S] [--gpu-toggles a,b] [--max-time-s S] [--api core|js] [--threads N]
+//        [--simd simd128|relaxed]
 // --threads N (CPU): 1 (default) runs the single-threaded module gpuembed.mjs, N > 1 the threaded gpuembed-mt.mjs
 // with a pool of N - 1 workers (what js/gpuembed.mjs picks for `threads: N`).
+// --simd relaxed (CPU): their relaxed-SIMD twins gpuembed-relaxed.mjs / gpuembed-mt-relaxed.mjs (FMA in the fp32
+// matmuls); Node 20 must run this process with --experimental-wasm-relaxed-simd (bench_wasm.mjs --relaxed does).
 // --api core (default): src/wasm/core.mjs directly; --api js: the public API js/gpuembed.mjs (GpuEmbedder.create,
 // loadModel(files object), embedBatchFlat), i.e. with its queue and chunking on top.
 //
@@ -35,7 +38,7 @@ function parseArgs(argv) {
   const a = { backend: 'cpu', model: path.join(REPO, '.cache', 'models', 'minilm-l6-random'), cases: 'short,b32x128',
     warmup: null, repeats: null, golden: 0, maxSeq: 0, maxBatch: 0, inputs: path.join(REPO, 'bench', 'inputs.json'),
     wasmBuild: process.env.GPUEMBED_WASM_BUILD || path.join(REPO, 'build-wasm'), webgpuDir: process.env.GPUEMBED_WEBGPU_DIR || '',
-    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core', threads: 1, precision: 'fp32' };
+    waitIdle: 0, toggles: '', maxTimeS: 0, api: 'core', threads: 1, precision: 'fp32', simd: 'simd128' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
@@ -56,10 +59,14 @@ function parseArgs(argv) {
     else if (k === '--api') a.api = v();
     else if (k === '--threads') a.threads = +v();
     else if (k === '--precision') a.precision = v();
+    else if (k === '--simd') a.simd = v();
     else throw new Error(`unknown argument ${k}`);
   }
   if (!['cpu', 'webgpu'].includes(a.backend)) throw new Error('--backend must be cpu or webgpu');
   if (!['core', 'js'].includes(a.api)) throw new Error('--api must be core or js');
+  if (!['simd128', 'relaxed'].includes(a.simd) || (a.simd === 'relaxed' && a.backend !== 'cpu')) {
+    throw new Error('--simd must be simd128 or relaxed (relaxed: --backend cpu; Node 20 needs --experimental-wasm-relaxed-simd)');
+  }
   if (!Number.isInteger(a.threads) || a.threads < 1) throw new Error('--threads must be a positive integer');
   if (!['fp32', 'int8'].includes(a.precision) || (a.precision === 'int8' && a.backend !== 'cpu')) {
     throw new Error('--precision must be fp32 or int8 (int8: --backend cpu)');
@@ -107,7 +114,8 @@ async function main() {
     host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, platform: `${process.platform}-${process.arch}`,
       nice: os.getPriority(), autogroup: readTrim('/proc/self/autogroup'), loadavg_1m_at_start: r3(os.loadavg()[0]) } };
   try {
-    const base = args.threads > 1 ? 'gpuembed-mt' : 'gpuembed';
+    const base = (args.threads > 1 ? 'gpuembed-mt' : 'gpuembed') + (args.simd === 'relaxed' ? '-relaxed' : '');
+    const simd = args.simd === 'relaxed' ? 'relaxed-simd' : 'simd128';  // what core.simd / e.simd must say
     const wasmJs = path.join(args.wasmBuild, `${base}.mjs`);
     result.wasm = { module: `${base}.mjs`, mjs_bytes: fs.statSync(wasmJs).size, wasm_bytes: fs.statSync(path.join(args.wasmBuild, `${base}.wasm`)).size,
       wasm_mtime: fs.statSync(path.join(args.wasmBuild, `${base}.wasm`)).mtime.toISOString() };
@@ -146,6 +154,8 @@ async function main() {
       t0 = performance.now();
       const core = await GpuEmbedCore.create(factory, { ...(gpu ? { gpu } : {}), threads: args.threads });
       if (core.threads !== args.threads) throw new Error(`the module runs ${core.threads} threads, not ${args.threads}`);
+      if (args.backend === 'cpu' && core.simd !== simd) throw new Error(`the module runs ${core.simd}, not ${simd}`);
+      result.simd = core.simd;
       t1 = performance.now();
       const m = core.loadModel(files, { maxBatch, cpuPrecision: args.precision });
       t2 = performance.now();
@@ -158,8 +168,13 @@ async function main() {
       const e = await GpuEmbedder.create({ backend: args.backend, ...(gpu ? { gpu } : {}), threads: args.threads,
         precision: args.precision,
         moduleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed.mjs')),
-        threadedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-mt.mjs')) });
+        threadedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-mt.mjs')),
+        relaxedSimd: args.simd === 'relaxed',
+        relaxedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-relaxed.mjs')),
+        threadedRelaxedModuleUrl: pathToFileURL(path.join(args.wasmBuild, 'gpuembed-mt-relaxed.mjs')) });
       if (args.backend === 'cpu' && e.threads !== args.threads) throw new Error(`GpuEmbedder runs ${e.threads} threads, not ${args.threads}`);
+      if (args.backend === 'cpu' && e.simd !== simd) throw new Error(`GpuEmbedder runs ${e.simd}, not ${simd}`);
+      result.simd = e.simd;
       t1 = performance.now();
       t2 = t1;
       const info = await e.loadModel(files, { maxBatch });

@@ -4,6 +4,8 @@
 
 #include <new>
 
+#include "backend/cpu/gemm_packed.h"
+
 namespace gpuembed::wasm {
 
 void ErrorChannel::record_current_exception() {
@@ -50,5 +52,9 @@ EMSCRIPTEN_KEEPALIVE const char* ge_error_code_name(int code) {
   if (code < 1 || code > static_cast<int>(gpuembed::ErrorCode::kOutOfMemory) + 1) return "";
   return gpuembed::error_code_name(static_cast<gpuembed::ErrorCode>(code - 1));
 }
+
+// The CPU path's fp32 matmul kernel: "portable-simd128" (gpuembed.wasm, gpuembed-mt.wasm) or
+// "portable-relaxed-simd" (the relaxed-SIMD builds of both); core.mjs reports it as `simd`.
+EMSCRIPTEN_KEEPALIVE const char* ge_cpu_kernel() { return gpuembed::cpu::portable_gemm_kernel().name; }
 
 }  // extern "C"

@@ -77,6 +77,11 @@ export class GpuEmbedCore {
   // Threads the CPU path runs on: 1 on the single-threaded module (it has no ge_threads).
   get threads() { return this.M._ge_threads ? this.M._ge_threads() : 1; }
   get threaded() { return !!this.M._ge_threads; }
+  // The CPU path's SIMD: 'relaxed-simd' on the relaxed-SIMD modules (gpuembed-relaxed.mjs, gpuembed-mt-relaxed.mjs:
+  // the fp32 matmuls multiply-add with f32x4.relaxed_madd), else 'simd128'. The module's own kernel says it.
+  get simd() {
+    return this.M.UTF8ToString(this.M._ge_cpu_kernel()).endsWith('-relaxed-simd') ? 'relaxed-simd' : 'simd128';
+  }
 
   lastError() {
     const M = this.M;

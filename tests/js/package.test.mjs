@@ -39,7 +39,9 @@ test('npm pack -> install into an empty folder offline -> works from Node (CPU g
   const files = packed[0].files.map((f) => f.path).sort();
   console.log(`# ${packed[0].filename}: ${packed[0].size} B packed, ${packed[0].unpackedSize} B unpacked, ${files.length} files: ${files.join(' ')}`);
   for (const f of ['package.json', 'js/gpuembed.mjs', 'js/gpuembed.d.ts', 'src/wasm/core.mjs', 'build-wasm/gpuembed.mjs', 'build-wasm/gpuembed.wasm',
-                 'build-wasm/gpuembed-mt.mjs', 'build-wasm/gpuembed-mt.wasm', 'build-wasm/gpuembed-mt.worker.js', 'build-wasm/gpuembed-mt.worker.cjs']) {
+                 'build-wasm/gpuembed-mt.mjs', 'build-wasm/gpuembed-mt.wasm', 'build-wasm/gpuembed-mt.worker.js', 'build-wasm/gpuembed-mt.worker.cjs',
+                 'build-wasm/gpuembed-relaxed.mjs', 'build-wasm/gpuembed-relaxed.wasm', 'build-wasm/gpuembed-mt-relaxed.mjs',
+                 'build-wasm/gpuembed-mt-relaxed.wasm', 'build-wasm/gpuembed-mt-relaxed.worker.js', 'build-wasm/gpuembed-mt-relaxed.worker.cjs']) {
     assert.ok(files.includes(f), `the tarball lacks ${f}`);
   }
   assert.ok(!files.some((f) => f.startsWith('tests/') || f.startsWith('.cache/') || f.endsWith('.cpp')), 'tests or sources in the tarball');

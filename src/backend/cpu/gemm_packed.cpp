@@ -119,10 +119,9 @@ void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t
 
 #if defined(__wasm_simd128__)
 // WebAssembly SIMD128 micro-kernel with explicit intrinsics: MR rows × (NV·4) columns of f32x4 accumulators,
-// A splatted straight from memory (v128.load32_splat), B panels loaded as f32x4, mul + add (Emscripten 3.1.6's
-// clang 14 has no relaxed-simd FMA; the sums are rounded exactly as in the scalar / generic-vector code).
-// Measured (bench/wasm/cpu_kernels_bench.cpp, Node 20 on a 2.5 GHz Xeon): ≈ 18 GFLOP/s on one core, about 90 % of
-// what mul + add on two 128-bit ports allow (8 flop/cycle); without FMA the kernel cannot go much faster.
+// A splatted straight from memory (v128.load32_splat), B panels loaded as f32x4, mul + add (the sums are rounded
+// exactly as in the scalar / generic-vector code) or, in the relaxed-SIMD module, madd_f32x4's fused multiply-add.
+// Without FMA the kernel is bound by mul + add sharing the SIMD ports (bench/wasm/cpu_kernels_bench.cpp).
 // GELU in the epilogue is vectorised with the same erf formula and operation order as gelu_erf(), so results
 // are bit-identical to the scalar epilogue.
 inline v128_t erf_f32x4(v128_t x) {
@@ -152,6 +151,18 @@ inline v128_t gelu_f32x4(v128_t x) {
   return wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(0.5f), x), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
 }
 
+// acc + a·b for the GEMM's inner loop. With GPUEMBED_WASM_FMA (the relaxed-SIMD build of the module) one fused
+// multiply-add: clang 14 only knows the draft builtin, whose pre-standard opcode scripts/wasm_relaxed_madd.mjs
+// rewrites to the standard f32x4.relaxed_madd (a·b + c) after the link. relaxed_madd may round once (FMA) or twice
+// depending on the engine, so that module is checked against the fp32 golden with its tolerance, not bit for bit.
+__attribute__((always_inline)) inline v128_t madd_f32x4(v128_t a, v128_t b, v128_t acc) {
+#if defined(GPUEMBED_WASM_FMA)
+  return __builtin_wasm_fma_f32x4(a, b, acc);
+#else
+  return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b));
+#endif
+}
+
 template <size_t MR, size_t NV>
 __attribute__((always_inline)) inline void wasm_step(const float* a, const float* b, v128_t (&acc)[MR][NV]) {
   v128_t bv[NV];
@@ -161,7 +172,7 @@ __attribute__((always_inline)) inline void wasm_step(const float* a, const float
   for (size_t i = 0; i < MR; ++i) {
     const v128_t av = wasm_v128_load32_splat(a + i);
     GPUEMBED_UNROLL
-    for (size_t j = 0; j < NV; ++j) acc[i][j] = wasm_f32x4_add(acc[i][j], wasm_f32x4_mul(av, bv[j]));
+    for (size_t j = 0; j < NV; ++j) acc[i][j] = madd_f32x4(av, bv[j], acc[i][j]);
   }
 }
 
@@ -170,8 +181,7 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
                  const float* bias, bool accumulate, bool gelu) {
   constexpr size_t NR = NV * 4;
   v128_t acc[MR][NV] = {};
-  // One k per iteration: 12 accumulators + 2 B vectors + 1 splat fit x86's 16 XMM registers in V8; unrolling
-  // (by hand or by clang) measured slower (spills), other tiles (4x8, 4x12) too.
+  // One k per iteration: unrolling (by hand or by clang) measured slower (spills); the tile: see kPortableMR below.
   _Pragma("clang loop unroll(disable)") for (size_t k = 0; k < kc; ++k) {
     wasm_step<MR, NV>(a, b, acc);
     a += MR;
@@ -185,9 +195,18 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
 }
 #endif  // __wasm_simd128__
 
-// Tile shape (overridable for tuning: -DGPUEMBED_PORTABLE_MR=4 -DGPUEMBED_PORTABLE_NV=3).
+// Tile shape (overridable for tuning: -DGPUEMBED_PORTABLE_MR=4 -DGPUEMBED_PORTABLE_NV=3). WebAssembly uses 4 x 8:
+// V8 kept 4 of the 6 x 8 tile's 12 accumulators on the stack across iterations (--print-wasm-code), and those
+// store/reload round trips on the accumulator chains set the pace (of the FMA kernel most); 8 accumulators stay in
+// registers and are still enough independent chains for two FMA ports (bench/RESULTS.md, relaxed SIMD). The tile does
+// not change the results: every output is summed over k in the same order whatever the tile.
+#if defined(__wasm_simd128__)
+#define GPUEMBED_TILE_DEFAULT_MR 4
+#else
+#define GPUEMBED_TILE_DEFAULT_MR 6
+#endif
 #ifndef GPUEMBED_PORTABLE_MR
-#define GPUEMBED_PORTABLE_MR 6
+#define GPUEMBED_PORTABLE_MR GPUEMBED_TILE_DEFAULT_MR
 #endif
 #ifndef GPUEMBED_PORTABLE_NV
 #define GPUEMBED_PORTABLE_NV 2
@@ -198,8 +217,13 @@ constexpr size_t kPortableMR = GPUEMBED_PORTABLE_MR, kPortableNV = GPUEMBED_PORT
 
 const GemmKernel& portable_gemm_kernel() {
 #if defined(__wasm_simd128__)
+#if defined(GPUEMBED_WASM_FMA)
+  static const GemmKernel kernel{"portable-relaxed-simd", kPortableMR, kPortableNV * 4, 16,
+                                 &wasm_kernel<kPortableMR, kPortableNV>};
+#else
   static const GemmKernel kernel{"portable-simd128", kPortableMR, kPortableNV * 4, 16,
                                  &wasm_kernel<kPortableMR, kPortableNV>};
+#endif
 #else
   static const GemmKernel kernel{"portable", kPortableMR, kPortableNV * 4, 16,
                                  &portable_kernel<kPortableMR, kPortableNV>};

@@ -53,12 +53,8 @@ std::string engine_label(MatmulEngine engine, Precision precision) {
     case MatmulEngine::kOneDnn:
       return std::string("onednn-") + (uses_bf16(engine, precision) ? "bf16-" : "") + onednn_isa_name();
     case MatmulEngine::kAvx512: return "packed-avx512";
-    case MatmulEngine::kPortable:
-#if defined(__wasm_simd128__)
-      return "packed-portable-simd128";
-#else
-      return "packed-portable";
-#endif
+    // (the kernel's name tells the WebAssembly modules apart: SIMD128 mul + add, or relaxed SIMD's FMA)
+    case MatmulEngine::kPortable: return std::string("packed-") + portable_gemm_kernel().name;
     case MatmulEngine::kAuto: break;
   }
   return "unknown";

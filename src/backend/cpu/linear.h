@@ -45,7 +45,7 @@ class Linear {
 
 // Name of the engine and ISA that kAuto runs for this precision (for ModelInfo::backend), e.g. "onednn-avx512_core"
 // (fp32, and bf16 too on a CPU without bf16 hardware: bf16 then runs in fp32), "onednn-bf16-avx512_core_amx",
-// "packed-avx512" (no oneDNN in the build), "packed-portable-simd128" (WebAssembly).
+// "packed-avx512" (no oneDNN in the build), "packed-portable-simd128" / "packed-portable-relaxed-simd" (WebAssembly).
 std::string matmul_engine_name(Precision precision);
 // Sets the worker threads used by the CPU path (0: all cores): parallel_for (backend/cpu/parallel.h) and oneDNN.
 void set_cpu_threads(int threads);
