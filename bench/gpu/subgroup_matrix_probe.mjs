@@ -18,7 +18,8 @@
 // Exit status: 0 all results within tolerance; 1 a wrong result or a kernel that failed to compile / run (the
 // subgroup-matrix kernel included, when offered); 2 no adapter / device.
 //   node bench/gpu/subgroup_matrix_probe.mjs [--webgpu-dir DIR] [--toggles LIST] [--max-m N] [--ms M1,M2,..]
-//        [--reps N] [--no-time] [--json FILE]
+//        [--reps N] [--no-time] [--json FILE] [--small NCxLANESxMBuU,...]
+// --small: matmul_small.wgsl's few-row variants only (its constants substituted), e.g. --ms 1,7,12,31.
 // --toggles: Dawn toggles to enable (default allow_unsafe_apis,vulkan_enable_f16_on_nvidia: the subgroup-matrix
 // feature is experimental, and NVIDIA's Vulkan driver hides 'shader-f16' without the second).
 import fs from 'node:fs';
@@ -32,7 +33,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const KDIR = path.join(REPO, 'src', 'backend', 'webgpu', 'kernels');
 const a = { webgpuDir: '', toggles: 'allow_unsafe_apis,vulkan_enable_f16_on_nvidia', maxM: Infinity, reps: 0, time: true,
-  json: '', ms: [1, 7, 255, 513, 32768] };
+  json: '', ms: [1, 7, 255, 513, 32768], small: '' };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i], v = () => argv[++i];
@@ -43,6 +44,7 @@ for (let i = 0; i < argv.length; i++) {
   else if (k === '--reps') a.reps = +v();
   else if (k === '--no-time') a.time = false;
   else if (k === '--json') a.json = path.resolve(v());
+  else if (k === '--small') a.small = v();
   else throw new Error(`unknown argument ${k}`);
 }
 const SGM = 'chromium-experimental-subgroup-matrix';
@@ -137,6 +139,16 @@ try {
       kernels.push({ name: 'matmul_sgmat', label: `matmul_sgmat ${sgr}x${sgc} t${tm}${tn}`, f16: true,
         tile: [tm * cfg.M * sgr, tn * cfg.N * sgc],
         consts: { SM: cfg.M, SN: cfg.N, SK: cfg.K, SG_SIZE: sgSize, SGR: sgr, SGC: sgc, TM: tm, TN: tn, KSTEPS: ksteps } });
+    }
+  }
+  if (a.small) {
+    // few-row variants of matmul_small.wgsl instead: NCxLANESxMBuU = columns per workgroup x threads per column x
+    // rows per block, U weight loads in flight per thread
+    kernels.length = 0;
+    for (const v of a.small.split(',')) {
+      const [, nc, lanes, mb, u] = v.match(/^(\d+)x(\d+)x(\d+)u(\d+)$/).map(Number);
+      kernels.push({ name: 'matmul_small', label: `small ${v}`, f16: false, tile: [mb, nc],
+        consts: { NC: nc, LANES: lanes, MB: mb, U: u } });
     }
   }
   for (const k of kernels) k.label ||= k.name;

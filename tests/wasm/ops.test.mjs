@@ -33,9 +33,11 @@ test('matmul + bias (+GELU, +residual): tiled and few-rows kernels, edges not mu
     const inputs = [x, w, b, flags & 2 ? res : b];
     const got = await run(K.matmul, params, inputs, m * n, [Math.ceil(n / 64), Math.ceil(m / 64), 1]);
     check(`matmul ${m}x${n}x${k} flags ${flags}`, got, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
-    if (m < 64) {  // the few-rows variant (matmul_small.wgsl), same contract
-      const got2 = await run(K.matmulSmall, params, inputs, m * n, [Math.ceil(n / 64), m, 1]);
-      check(`matmul_small ${m}x${n}x${k} flags ${flags}`, got2, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+    if (m < 64) {  // the few-rows variant (matmul_small.wgsl) in both its shapes, same contract
+      for (const [name, kernel] of [['matmul_small', K.matmulSmall], ['matmul_small_longk', K.matmulSmallLongK]]) {
+        const got2 = await run(kernel, params, inputs, m * n, [Math.ceil(n / 64), m, 1]);
+        check(`${name} ${m}x${n}x${k} flags ${flags}`, got2, want, 2e-6 * Math.sqrt(k), { rel: 2e-6 });
+      }
     }
   }
 });

@@ -6,7 +6,7 @@ import { requireGpu, exitWhenDone, loadModuleFactory } from './env.mjs';
 import { fromF16 } from '../../bench/common.mjs';
 
 export const K = { embedLayerNorm: 0, layerNorm: 1, matmul: 2, attention: 3, gelu: 4, residualAdd: 5, pooling: 6, l2: 7,
-                   matmulSmall: 8, rotary: 9, gated: 10, rmsNorm: 11 };
+                   matmulSmall: 8, rotary: 9, gated: 10, rmsNorm: 11, matmulSmallLongK: 12 };
 let M;
 let adapter = '';
 

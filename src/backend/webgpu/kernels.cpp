@@ -34,6 +34,7 @@ constexpr KernelDesc kDescs[] = {
     {"pooling", 0, 3},                          {"l2_normalize", kReduce, 2},
     {"matmul_small", kMatmulPreludes, 5},       {"rotary", 0, 2},
     {"gated", kErf, 2},                         {"rms_norm", kReduce, 3},
+    {"matmul_small_longk", kMatmulPreludes, 5},
 };
 static_assert(sizeof(kDescs) / sizeof(kDescs[0]) == static_cast<int>(Kernel::kCount));
 
@@ -158,6 +159,7 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
     const KernelDesc& d = kDescs[i];
     const char* file = static_cast<Kernel>(i) == Kernel::kMatmul      ? matmul_kernel_
                        : static_cast<Kernel>(i) == Kernel::kAttention ? attention_kernel_
+                       : static_cast<Kernel>(i) == Kernel::kMatmulSmallLongK ? "matmul_small"
                                                                        : d.name;
     std::string src = source_of(file);
     for (size_t b = 0; b < std::size(kPreludeFiles); ++b) {
@@ -172,6 +174,13 @@ Kernels::Kernels(GpuContext& ctx, uint32_t head_dim, GpuPrecision precision, boo
         substitute(src, file, "S4", s4);
         substitute(src, file, "QT", tq);
       }
+    }
+    if (static_cast<Kernel>(i) == Kernel::kMatmulSmall || static_cast<Kernel>(i) == Kernel::kMatmulSmallLongK) {
+      const SmallMatmulShape& s = kSmallMatmulShapes[static_cast<Kernel>(i) == Kernel::kMatmulSmallLongK];
+      substitute(src, file, "NC", s.cols);
+      substitute(src, file, "LANES", s.lanes);
+      substitute(src, file, "MB", s.rows);
+      substitute(src, file, "U", s.loads);
     }
     if (static_cast<Kernel>(i) == Kernel::kMatmul && tile) {
       const uint32_t values[] = {info.sgm_m, info.sgm_n, info.sgm_k, info.subgroup_max_size, tile->sgr, tile->sgc,

@@ -28,9 +28,18 @@ enum class Kernel : int {
   kRotary,              // rotary.wgsl
   kGated,               // gated.wgsl (+ erf.wgsl)
   kRmsNorm,             // rms_norm.wgsl
+  kMatmulSmallLongK,    // matmul_small.wgsl in its long-K shape (kSmallMatmulShapes[1])
   kCount
 };
 const char* kernel_name(Kernel k);
+
+// matmul_small.wgsl's two shapes (substituted into its constants; the graph sizes the grid by them): columns per
+// workgroup x threads per column (256 in all), rows per block, weight loads in flight per thread. A long K (the FFN
+// output) wants more threads per column, a short one more columns per workgroup; 8-row blocks give a short sentence
+// two row blocks' workgroups (bench/RESULTS.md, session 11: the probe of both on the H100).
+struct SmallMatmulShape { uint32_t cols, lanes, rows, loads; };
+inline constexpr SmallMatmulShape kSmallMatmulShapes[2] = {{4, 64, 8, 4}, {2, 128, 8, 4}};
+inline constexpr uint32_t kSmallMatmulLongK = 1024;  // K from which kMatmulSmallLongK runs
 
 // Storage precision of activations and weight matrices (kernels/precision_*.wgsl). kF32: f32 arithmetic. kF16 (needs
 // a device created with the 'shader-f16' feature): f32 arithmetic too, except the matmul's products and short sums

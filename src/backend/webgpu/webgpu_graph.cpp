@@ -33,8 +33,6 @@ constexpr uint32_t kAttnCausal = 1, kAttnRelativeBias = 2;                      
 constexpr uint32_t kRmsUnitOffset = 1, kRmsInPlace = 2;                             // rms_norm.wgsl flags
 constexpr uint32_t kMatmulGelu = 1, kMatmulResidual = 2;  // matmul*.wgsl flags
 constexpr size_t kSmallMatmulRows = 32;
-constexpr uint32_t kSmallMatmulCols = 4;       // matmul_small.wgsl: NC columns per workgroup
-constexpr uint32_t kSmallMatmulRowBlock = 16;  // matmul_small.wgsl: MB rows per workgroup
 
 uint32_t ceil_div(uint64_t a, uint64_t b) { return static_cast<uint32_t>((a + b - 1) / b); }
 uint32_t u32(size_t v) { return static_cast<uint32_t>(v); }
@@ -96,11 +94,12 @@ void WebGpuModel::record(size_t B, size_t S, BatchOutput output, const int32_t* 
         const BufferRef bias = w[1];
         // Few rows (a short sentence): matmul_small.wgsl's split-K (both kernels grid-stride, so grids may be capped).
         const bool small = T < kSmallMatmulRows;
-        r.dispatch(small ? Kernel::kMatmulSmall : Kernel::kMatmul, &p, sizeof p,
+        const bool long_k = K >= kSmallMatmulLongK;
+        const SmallMatmulShape& shape = kSmallMatmulShapes[long_k];
+        r.dispatch(!small ? Kernel::kMatmul : long_k ? Kernel::kMatmulSmallLongK : Kernel::kMatmulSmall, &p, sizeof p,
                    {whole(tensor(op.in)), w[0], bias,
                     fuse_residual ? whole(tensor(graph_.ops[i + 1].residual)) : bias, whole(tensor(op.out))},
-                   small ? std::array<uint32_t, 3>{std::min(ceil_div(N, kSmallMatmulCols), maxdim),
-                                                   ceil_div(T, kSmallMatmulRowBlock), 1}
+                   small ? std::array<uint32_t, 3>{std::min(ceil_div(N, shape.cols), maxdim), ceil_div(T, shape.rows), 1}
                          : std::array<uint32_t, 3>{ceil_div(N, kernels_.matmul_tile_cols()),
                                                    std::min(ceil_div(T, kernels_.matmul_tile_rows()), maxdim), 1});
         break;

@@ -1,19 +1,22 @@
 // y[m, n] = sum_k x[m, k] * w[n, k] + bias[n] (+GELU: flags bit 0, + residual[m, n]: flags bit 1), the same contract
 // as matmul.wgsl, for few rows (a short sentence: M < 32), where a 64-row tile would be mostly idle and one thread per
 // output walks K alone (latency bound: ~1 warp per SM, K dependent-ish loads each).
-// Split-K instead: a workgroup of 256 threads = NC (4) columns x LANES (64) threads; the 64 threads of a column read
-// its weight row at consecutive k (coalesced, 4 loads in flight per thread), each for MB (16) rows at once (x stays in
-// L1), then add their 64 partial sums per (row, column) in workgroup memory.
+// Split-K instead: a workgroup of 256 threads = NC columns x LANES threads; the LANES threads of a column read its
+// weight row at consecutive k (coalesced, U loads in flight per thread), each for MB rows at once (x stays in L1),
+// then add their LANES partial sums per (row, column) in workgroup memory. NC, LANES, MB and U are substituted
+// (kSmallMatmulShapes in kernels.h: one shape for short K, one for long K).
 // Grid-stride over column blocks (workgroup_id.x) and row blocks (workgroup_id.y): any grid is correct; the best is
-// [ceil(N / 4), ceil(M / 16)]. Bindings and epilogue (store_y): matmul_common.wgsl. Types as in matmul.wgsl: `act` /
+// [ceil(N / NC), ceil(M / MB)]. Bindings and epilogue (store_y): matmul_common.wgsl. Types as in matmul.wgsl: `act` /
 // `wt` storage, f32 arithmetic.
 alias mm_x = act;  // matmul_common.wgsl's x and w element types
 alias mm_w = wt;
-const NC: u32 = 4u;
+const NC: u32 = 4u;  // substituted, as the three below
 const LANES: u32 = 64u;
-const MB: u32 = 16u;
+const MB: u32 = 8u;
+const U: u32 = 4u;  // weight loads in flight per thread
 const WG: u32 = 256u;  // NC * LANES
-var<workgroup> red: array<f32, 4096>;  // [MB][WG]
+const_assert NC * LANES == WG;
+var<workgroup> red: array<f32, MB * WG>;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -36,16 +39,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       if (n < p.N) {
         let wr = n * K;
         var k = lane;
-        for (; k + 3u * LANES < K; k = k + 4u * LANES) {
-          let w0 = f32(w[wr + k]);
-          let w1 = f32(w[wr + k + LANES]);
-          let w2 = f32(w[wr + k + 2u * LANES]);
-          let w3 = f32(w[wr + k + 3u * LANES]);
+        for (; k + (U - 1u) * LANES < K; k = k + U * LANES) {
+          var wv: array<f32, U>;
+          for (var u = 0u; u < U; u = u + 1u) { wv[u] = f32(w[wr + k + u * LANES]); }
           for (var i = 0u; i < MB; i = i + 1u) {
             if (m0 + i < p.M) {
               let xr = rows[i] + k;
-              acc[i] = acc[i] + f32(x[xr]) * w0 + f32(x[xr + LANES]) * w1 + f32(x[xr + 2u * LANES]) * w2 +
-                       f32(x[xr + 3u * LANES]) * w3;
+              var a = acc[i];
+              for (var u = 0u; u < U; u = u + 1u) { a = a + f32(x[xr + u * LANES]) * wv[u]; }
+              acc[i] = a;
             }
           }
         }
