@@ -10,7 +10,7 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 out=build-wasm-cpu-bench
 mkdir -p "$out"
 srcs=(bench/wasm/attention_bench.cpp src/backend/cpu/gemm_packed.cpp src/backend/cpu/ops.cpp
-  src/backend/cpu/cpu_features.cpp)
+  src/backend/cpu/attention_wasm.cpp src/backend/cpu/cpu_features.cpp)
 wasm() {  # name, extra flags
   local name=$1; shift
   em++ -O3 -msimd128 -std=c++17 -Isrc -Iinclude -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node "$@" "${srcs[@]}" \
