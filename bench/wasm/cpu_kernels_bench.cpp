@@ -2,7 +2,9 @@
 // binding: the four Linear shapes of MiniLM-L6 (portable packed GEMM), attention, residual + LayerNorm.
 // Build (WASM, as the module is compiled):
 //   em++ -O3 -msimd128 -std=c++17 -Isrc -Iinclude bench/wasm/cpu_kernels_bench.cpp src/backend/cpu/gemm_packed.cpp \
-//        src/backend/cpu/ops.cpp -o build-wasm-cpu-bench/kb.js && node build-wasm-cpu-bench/kb.js [texts] [len] [reps]
+//        src/backend/cpu/ops.cpp src/backend/cpu/attention_wasm.cpp src/backend/cpu/layer_norm.cpp \
+//        -o build-wasm-cpu-bench/kb.js && node build-wasm-cpu-bench/kb.js [texts] [len] [reps]
+//   (bench/wasm/build_kernels_bench.sh does this)
 // Build natively (no AVX, same portable kernel): g++ -O3 -std=c++17 -Isrc -Iinclude ... -o kb && ./kb 32 128 3
 // parallel_for is stubbed here as serial: this is the 1-thread profile. GELU is fused into the FFN-in GEMM's
 // epilogue, so its cost is shown as that GEMM with the epilogue minus the same GEMM without it (run apart).

@@ -4,15 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/cpu/attention_wasm.h"
 #include "backend/cpu/cpu_features.h"
 #include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
-
-#if defined(__wasm_simd128__)
-#include <wasm_simd128.h>
-
-#include "backend/cpu/gemm_packed.h"
-#endif
 
 
 namespace gpuembed::cpu {
@@ -54,7 +49,7 @@ void add_relative_bias(float* scores, size_t len, size_t i0, size_t nb, const fl
 // One head of one text, register-blocked: 4 query rows at a time, 16 keys (scores) or 16 channels (context) per
 // vector, the sums kept in registers across the whole reduction. (The earlier form added into a row of scores in
 // memory once per channel: perf put the store of every FMA at a third of the 32 x 128 batch.) Each element is still
-// summed in order from 0 (over the head channels, resp. the keys), as the WebAssembly path below does.
+// summed in order from 0 (over the head channels, resp. the keys), as the WebAssembly path (attention_wasm.cpp) does.
 #pragma GCC diagnostic ignored "-Wpsabi"  // the 64-byte vector helpers are inlined; no call passes one
 typedef float v16f __attribute__((vector_size(64)));
 __attribute__((always_inline)) inline v16f load16(const float* p) {
@@ -183,117 +178,6 @@ void attention_head(GPUEMBED_ATT_ARGS) {
   attention_head_base(GPUEMBED_ATT_CALL);
 }
 
-#if defined(__wasm_simd128__)
-// WebAssembly SIMD128 path (the browser's CPU fallback; single-threaded): the loops above do not vectorise well
-// there (no target_clones, clang keeps float reductions scalar, scores are re-loaded and re-stored per channel).
-// Attention runs both of its matmuls on the packed GEMM micro-kernel (scores = Q·Kᵀ with K packed into column
-// panels, context = P·V with V packed into column panels), with the same summation order per element as
-// attention_head() above (sequential over the head dimension resp. the keys, starting from 0), and a
-// vectorised softmax (same exp formula; the row sum is accumulated in 4 lanes).
-
-// exp_nonpositive() on 4 lanes, same operations and order.
-inline v128_t exp_nonpositive_f32x4(v128_t x) {
-  x = wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.0f));  // == std::max(x, -87)
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
-  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693145751953125f)));
-  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(1.428606765330187045e-06f)));
-  v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, bits);
-}
-
-inline float hsum_f32x4(v128_t v) {
-  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
-         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
-}
-
-// In-place softmax of s[0, len) (s has room for a multiple of 4).
-void softmax_row_wasm(float* s, size_t len) {
-  const size_t len4 = len & ~size_t{3};
-  float mx = s[0];
-  if (len4 > 0) {
-    v128_t m = wasm_v128_load(s);
-    for (size_t j = 4; j < len4; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(s + j));
-    mx = std::max(std::max(wasm_f32x4_extract_lane(m, 0), wasm_f32x4_extract_lane(m, 1)),
-                  std::max(wasm_f32x4_extract_lane(m, 2), wasm_f32x4_extract_lane(m, 3)));
-  }
-  for (size_t j = len4; j < len; ++j) mx = std::max(mx, s[j]);
-  const v128_t vmx = wasm_f32x4_splat(mx);
-  v128_t vsum = wasm_f32x4_splat(0.0f);
-  for (size_t j = 0; j < len4; j += 4) {
-    const v128_t e = exp_nonpositive_f32x4(wasm_f32x4_sub(wasm_v128_load(s + j), vmx));
-    wasm_v128_store(s + j, e);
-    vsum = wasm_f32x4_add(vsum, e);
-  }
-  float sum = hsum_f32x4(vsum);
-  for (size_t j = len4; j < len; ++j) {
-    s[j] = exp_nonpositive(s[j] - mx);
-    sum += s[j];
-  }
-  const float inv = 1.0f / sum;
-  const v128_t vinv = wasm_f32x4_splat(inv);
-  for (size_t j = 0; j < len4; j += 4) wasm_v128_store(s + j, wasm_f32x4_mul(wasm_v128_load(s + j), vinv));
-  for (size_t j = len4; j < len; ++j) s[j] *= inv;
-}
-
-struct AttentionScratch {
-  std::vector<float> kp, vp, qa, pa, scores, zeros;
-};
-
-void attention_head_wasm(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
-                         size_t v_col, float scale, const float* rel, AttentionScratch& w, float* ctx,
-                         size_t ctx_stride) {
-  const GemmKernel& K = portable_gemm_kernel();
-  const size_t MR = K.mr, NR = K.nr;
-  const size_t kpanels = (len + NR - 1) / NR, vpanels = (hd + NR - 1) / NR;
-  const size_t lds = kpanels * NR;
-  w.kp.assign(kpanels * hd * NR, 0.0f);
-  w.vp.assign(vpanels * len * NR, 0.0f);
-  w.qa.resize(hd * MR);
-  w.pa.resize(len * MR);
-  w.scores.resize(MR * lds + 4);
-  if (w.zeros.size() < std::max(lds, vpanels * NR)) w.zeros.assign(std::max(lds, vpanels * NR), 0.0f);
-  // K panels: kp[p][c][jj] = K[p·NR + jj][c]; V panels: vp[p][j][cc] = V[j][p·NR + cc].
-  for (size_t j = 0; j < len; ++j) {
-    const float* krow = qkv + j * stride + k_col;
-    float* kdst = w.kp.data() + (j / NR) * hd * NR + j % NR;
-    for (size_t c = 0; c < hd; ++c) kdst[c * NR] = krow[c];
-    const float* vrow = qkv + j * stride + v_col;
-    for (size_t p = 0; p < vpanels; ++p) {
-      const size_t cols = std::min(NR, hd - p * NR);
-      std::memcpy(w.vp.data() + (p * len + j) * NR, vrow + p * NR, cols * sizeof(float));
-    }
-  }
-  for (size_t i0 = 0; i0 < len; i0 += MR) {
-    const size_t nb = std::min(MR, len - i0);
-    for (size_t r = 0; r < MR; ++r) {
-      const float* q = qkv + (i0 + r) * stride + q_col;
-      for (size_t c = 0; c < hd; ++c) w.qa[c * MR + r] = r < nb ? q[c] * scale : 0.0f;
-    }
-    float* s = w.scores.data();
-    for (size_t p = 0; p < kpanels; ++p)
-      K.fn(hd, w.qa.data(), w.kp.data() + p * hd * NR, s + p * NR, lds, nb, std::min(NR, len - p * NR),
-           w.zeros.data(), false, false);
-    for (size_t r = 0; r < nb && rel; ++r) {
-      for (size_t j = 0; j < len; ++j) s[r * lds + j] += rel[static_cast<ptrdiff_t>(j) - static_cast<ptrdiff_t>(i0 + r)];
-    }
-    for (size_t r = 0; r < nb; ++r) softmax_row_wasm(s + r * lds, len);
-    for (size_t j = 0; j < len; ++j)
-      for (size_t r = 0; r < MR; ++r) w.pa[j * MR + r] = r < nb ? s[r * lds + j] : 0.0f;
-    float* out = ctx + i0 * ctx_stride;
-    for (size_t p = 0; p < vpanels; ++p)
-      K.fn(len, w.pa.data(), w.vp.data() + p * len * NR, out + p * NR, ctx_stride, nb, std::min(NR, hd - p * NR),
-           w.zeros.data(), false, false);
-  }
-}
-
-#endif  // __wasm_simd128__
 
 }  // namespace
 
@@ -344,13 +228,13 @@ void attention(const float* qkv, const PackedRows& rows, size_t heads, size_t hd
   }
   auto rel_of = [&](size_t head) { return has_table ? rel_table.data() + head * span + (max_len - 1) : nullptr; };
 #if defined(__wasm_simd128__)
+  // The WebAssembly path: attention_wasm.cpp (the loops below do not vectorise well there).
   parallel_for(rows.texts() * heads, [&](size_t w0, size_t w1) {
-    thread_local AttentionScratch scratch;
     for (size_t work = w0; work < w1; ++work) {
       const size_t b = work / heads, head = work % heads;
       const size_t off = rows.offsets[b];
       attention_head_wasm(qkv + off * stride, stride, rows.length(b), hd, head * hd, k_col(head), v_col(head), scale,
-                          rel_of(head), scratch, ctx + off * hidden + head * hd, hidden);
+                          rel_of(head), ctx + off * hidden + head * hd, hidden);
     }
   });
   return;
