@@ -1,7 +1,7 @@
 // Matmul engines of the CPU backend, shape by shape: median wall ms, GFLOP/s, and CPU-time GFLOP/s per core
 // (process CPU seconds, which excludes time the threads were descheduled: steadier on a shared machine).
 //
-//   gemm_bench [--threads 1,2] [--reps 9] [--engines sgemm,onednn,onednn-bf16,avx512,avx512-bf16w,portable]
+//   gemm_bench [--threads 1,2] [--reps 9] [--engines sgemm,onednn,onednn-bf16,avx512,avx512-bf16w,avx2,portable]
 //              [--model-only] [--rows 4096,12 (the model rows' M)]
 //
 // Engines: sgemm = dnnl_sgemm on the row-major weights (+ bias/GELU pass); onednn = oneDNN matmul primitive, blocked
@@ -86,7 +86,9 @@ EngineRun build(const std::string& engine, std::vector<Layer>& layers) {
       run.fns.push_back([=](const float* x, size_t m, float* y) { mm->forward(x, m, y, gelu); });
     } else {
       const bool bf16w = engine.size() > 6 && engine.compare(engine.size() - 6, 6, "-bf16w") == 0;
-      const GemmKernel* kernel = engine.rfind("avx512", 0) == 0 ? avx512_gemm_kernel() : &portable_gemm_kernel();
+      const GemmKernel* kernel = engine.rfind("avx512", 0) == 0 ? avx512_gemm_kernel()
+                                 : engine.rfind("avx2", 0) == 0  ? avx2_gemm_kernel()
+                                                                 : &portable_gemm_kernel();
       auto pl = std::make_shared<PackedLinear>(*kernel, w, b, n, k, bf16w);
       run.fns.push_back([=](const float* x, size_t m, float* y) { pl->forward(x, m, y, gelu); });
     }
@@ -98,7 +100,7 @@ EngineRun build(const std::string& engine, std::vector<Layer>& layers) {
 
 int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2};
-  std::vector<std::string> engines = {"sgemm", "onednn", "onednn-bf16", "avx512", "avx512-bf16w", "portable"};
+  std::vector<std::string> engines = {"sgemm", "onednn", "onednn-bf16", "avx512", "avx512-bf16w", "avx2", "portable"};
   int reps = 9;
   bool model_only = false;
   std::vector<size_t> model_rows = {4096, 12};
@@ -125,6 +127,7 @@ int main(int argc, char** argv) {
                                [](const std::string& e) {
                                  if ((e == "sgemm" || e == "onednn" || e == "onednn-bf16") && !onednn_available())
                                    return true;
+                                 if (e.rfind("avx2", 0) == 0 && avx2_gemm_kernel() == nullptr) return true;
                                  return e.rfind("avx512", 0) == 0 && avx512_gemm_kernel() == nullptr;
                                }),
                 engines.end());

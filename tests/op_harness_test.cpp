@@ -108,6 +108,7 @@ TEST(OpHarness, Linear) {
   };
   const std::vector<Engine> engines = {{cpu::MatmulEngine::kOneDnn, "onednn"},
                                        {cpu::MatmulEngine::kAvx512, "packed-avx512"},
+                                       {cpu::MatmulEngine::kAvx2, "packed-avx2"},
                                        {cpu::MatmulEngine::kPortable, "packed-portable"}};
   for (auto [in, out] : {std::pair<size_t, size_t>{100, 77}, {384, 1152}, {37, 5}}) {
     const auto w = random_values(out * in, 10, 0.1f), b = random_values(out, 11);

@@ -124,10 +124,24 @@ namespace {
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
+// oneDNN's u8 x s8 kernels are exact only where the CPU multiplies and adds bytes into int32 itself (VNNI's
+// vpdpbusd, AMX). On AVX2 and plain AVX-512 they use vpmaddubsw, whose int16 pair sums saturate (255·127·2 >
+// 32767): on an AMD EPYC (AVX2) its int8 results were off by a fifth of the output range (tests/int8_test.cpp). Those
+// CPUs run the portable engine, whose integer arithmetic is exact.
+bool onednn_int8_exact() {
+  static const bool exact = [] {
+    const std::string isa = onednn_isa_name();
+    return isa.find("vnni") != std::string::npos || isa == "avx512_core_bf16" || isa == "avx512_core_amx";
+  }();
+  return exact;
+}
+
 }  // namespace
 
 bool int8_matmul_available() { return true; }
-std::string int8_matmul_name() { return "onednn-int8-" + onednn_isa_name(); }
+std::string int8_matmul_name() {
+  return onednn_int8_exact() ? "onednn-int8-" + onednn_isa_name() : PortableInt8Matmul::name();
+}
 
 struct Int8Matmul::Impl {
   size_t n = 0, k = 0;
@@ -145,6 +159,7 @@ struct Int8Matmul::Impl {
   };
   mutable std::mutex mutex;
   mutable std::map<std::pair<size_t, int>, std::shared_ptr<const Entry>> cache;
+  std::unique_ptr<PortableInt8Matmul> portable;  // where oneDNN's int8 is not exact (onednn_int8_exact())
 
   dnnl::matmul::primitive_desc make_pd(size_t m, const dnnl::memory::desc& wmd) const {
     const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(n),
@@ -173,6 +188,10 @@ struct Int8Matmul::Impl {
   }
 
   void init(const int8_t* q, const float* scale, const float* b) {
+    if (!onednn_int8_exact()) {
+      portable = std::make_unique<PortableInt8Matmul>(q, scale, b, n, k);
+      return;
+    }
     wscale.assign(scale, scale + n);
     wq_t.resize(n * k);
     zero_term.assign(n, 0.0f);
@@ -212,6 +231,7 @@ Int8Matmul::~Int8Matmul() = default;
 void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
   if (m == 0) return;
   const Impl& s = *impl_;
+  if (s.portable) return s.portable->forward(x, m, y, gelu);
   sync_openmp_threads();
   thread_local std::vector<uint8_t> xq;
   thread_local std::vector<float> xs;

@@ -9,6 +9,7 @@
 //  - "portable": plain C++ with GCC/Clang vector extensions (4 floats), which becomes SSE natively and
 //    WebAssembly SIMD128 under Emscripten -msimd128 (or scalar code elsewhere); always compiled.
 //  - "avx512": AVX-512F intrinsics (x86-64 only; compiled with a function-level target, dispatched by cpuid).
+//  - "avx2": AVX2 + FMA intrinsics, likewise (x86-64 CPUs without AVX-512).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,6 +31,8 @@ struct GemmKernel {
 const GemmKernel& portable_gemm_kernel();
 // nullptr where the AVX-512 kernel was not compiled (not x86-64) or this CPU lacks AVX-512F/BW/VL/DQ.
 const GemmKernel* avx512_gemm_kernel();
+// nullptr where the AVX2 kernel was not compiled (not x86-64) or this CPU lacks AVX2 or FMA.
+const GemmKernel* avx2_gemm_kernel();
 
 class PackedLinear {
  public:

@@ -14,10 +14,12 @@ namespace gpuembed::cpu {
 namespace {
 
 // The engine kAuto resolves to, per precision. Chosen by measurement (bench/gemm_bench.cpp, bench/RESULTS.md):
-//  fp32: oneDNN's matmul primitive where oneDNN is linked (it dispatches AVX2 / AVX-512 / AMX-era AVX-512 by cpuid);
-//        it matched or beat the hand-written AVX-512 kernel on whole-model totals (6 layers × 4 Linear, 2 threads:
-//        264 vs 287 ms at 4096 rows, 1.19 vs 1.39 ms at 12 rows on a quiet Sapphire Rapids). Without oneDNN: the
-//        packed AVX-512 kernel on AVX-512 CPUs, else the portable kernel (also the WebAssembly engine).
+//  fp32: oneDNN's matmul primitive on AVX-512 CPUs where oneDNN is linked (its brgemm kernels); it matched or beat
+//        the hand-written AVX-512 kernel on whole-model totals (6 layers × 4 Linear, 2 threads: 264 vs 287 ms at
+//        4096 rows, 1.19 vs 1.39 ms at 12 rows on a quiet Sapphire Rapids). On CPUs without AVX-512 oneDNN 2.6 runs
+//        its AVX2 sgemm, whose sums depend on the number of rows and threads (a text's embedding changed with its
+//        batch: tests/cli_test.cpp on an AMD EPYC), so there the packed AVX2 kernel runs. Without oneDNN: the packed
+//        AVX-512 / AVX2 kernel by cpuid, else the portable kernel (also the WebAssembly engine).
 //  bf16: oneDNN bf16 where the CPU has AVX512_BF16 or AMX (3-4x faster than fp32 there); elsewhere exactly the fp32
 //        engine: oneDNN's bf16 without bf16 hardware measured 4-8x slower than fp32 on AVX-512 (Skylake-SP), and bf16
 //        weights with fp32 math (PackedLinear's bf16_weights) measured slower than fp32 too.
@@ -27,6 +29,7 @@ MatmulEngine env_override() {
   if (env == nullptr) return MatmulEngine::kAuto;
   if (std::strcmp(env, "onednn") == 0 && onednn_available()) return MatmulEngine::kOneDnn;
   if (std::strcmp(env, "avx512") == 0 && avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
+  if (std::strcmp(env, "avx2") == 0 && avx2_gemm_kernel() != nullptr) return MatmulEngine::kAvx2;
   if (std::strcmp(env, "portable") == 0) return MatmulEngine::kPortable;
   return MatmulEngine::kAuto;
 }
@@ -34,12 +37,14 @@ MatmulEngine env_override() {
 MatmulEngine resolve(MatmulEngine requested, Precision precision) {
   if (requested == MatmulEngine::kOneDnn && !onednn_available()) requested = MatmulEngine::kAuto;
   if (requested == MatmulEngine::kAvx512 && avx512_gemm_kernel() == nullptr) requested = MatmulEngine::kAuto;
+  if (requested == MatmulEngine::kAvx2 && avx2_gemm_kernel() == nullptr) requested = MatmulEngine::kAuto;
   if (requested != MatmulEngine::kAuto) return requested;
   if (precision == Precision::kBFloat16 && onednn_available() && onednn_native_bf16()) return MatmulEngine::kOneDnn;
   static const MatmulEngine forced = env_override();
   if (forced != MatmulEngine::kAuto) return forced;
-  if (onednn_available()) return MatmulEngine::kOneDnn;
+  if (onednn_available() && avx512_gemm_kernel() != nullptr) return MatmulEngine::kOneDnn;
   if (avx512_gemm_kernel() != nullptr) return MatmulEngine::kAvx512;
+  if (avx2_gemm_kernel() != nullptr) return MatmulEngine::kAvx2;
   return MatmulEngine::kPortable;
 }
 
@@ -53,6 +58,7 @@ std::string engine_label(MatmulEngine engine, Precision precision) {
     case MatmulEngine::kOneDnn:
       return std::string("onednn-") + (uses_bf16(engine, precision) ? "bf16-" : "") + onednn_isa_name();
     case MatmulEngine::kAvx512: return "packed-avx512";
+    case MatmulEngine::kAvx2: return "packed-avx2";
     // (the kernel's name tells the WebAssembly modules apart: SIMD128 mul + add, or relaxed SIMD's FMA)
     case MatmulEngine::kPortable: return std::string("packed-") + portable_gemm_kernel().name;
     case MatmulEngine::kAuto: break;
@@ -90,7 +96,8 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
   s.engine = resolve(engine, precision);
   if (precision == Precision::kInt8) {
     s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // oneDNN, else the portable engine
-    s.low_precision = onednn_available();  // the rule is about oneDNN's kernels, not the portable one
+    // the rule is about oneDNN's kernels, not the portable one
+    s.low_precision = int8_matmul_name().rfind("onednn-", 0) == 0;
     return;
   }
   switch (s.engine) {
@@ -100,6 +107,9 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
       break;
     case MatmulEngine::kAvx512:
       s.packed = std::make_unique<PackedLinear>(*avx512_gemm_kernel(), weight.data, bias.data, out, in);
+      break;
+    case MatmulEngine::kAvx2:
+      s.packed = std::make_unique<PackedLinear>(*avx2_gemm_kernel(), weight.data, bias.data, out, in);
       break;
     default:
       s.packed = std::make_unique<PackedLinear>(portable_gemm_kernel(), weight.data, bias.data, out, in);

@@ -18,6 +18,7 @@ enum class MatmulEngine {
   kAuto,
   kOneDnn,    // oneDNN matmul primitive, blocked weights, fused bias/GELU (natively, when linked)
   kAvx512,    // hand-written AVX-512 packed GEMM (x86-64 CPUs with AVX-512F/BW/VL/DQ)
+  kAvx2,      // hand-written AVX2 + FMA packed GEMM (x86-64 CPUs with AVX2 and FMA)
   kPortable,  // portable packed GEMM (GCC/Clang vector extensions; WebAssembly SIMD128 under Emscripten)
 };
 
