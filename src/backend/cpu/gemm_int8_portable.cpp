@@ -23,6 +23,11 @@
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/isa_targets.h"
+#if defined(GPUEMBED_X86_VARIANTS)
+#include <immintrin.h>
+#endif
 
 // The single-threaded WASM module has a download budget: what runs once per load or per matmul over m·k values
 // (packing, outlier scan, quantization, the outlier epilogue) is compiled for size; the kernel and its epilogue (the
@@ -74,7 +79,11 @@ namespace {
 // 16 x86 vector registers. Measured at 4096 rows (bench/wasm/int8_kernels_bench.cpp, same run): QKV 795 ms with 2
 // rows, 1,060 with 3, 1,419 with 4 (4 x 4 = 16 accumulators spill); -DGPUEMBED_INT8_MR=N for such experiments.
 #ifndef GPUEMBED_INT8_MR
+#if defined(GPUEMBED_X86_VARIANTS)
+#define GPUEMBED_INT8_MR 4  // the AVX2 tile: 4 rows x 4 columns in 8 ymm accumulators
+#else
 #define GPUEMBED_INT8_MR 2
+#endif
 #endif
 constexpr size_t kMr = GPUEMBED_INT8_MR;
 constexpr size_t kNr = 4;
@@ -105,7 +114,41 @@ inline void tile(const int16_t* a, size_t lda, const int16_t* b, size_t kp, v128
   }
 }
 #else
+#if defined(GPUEMBED_X86_VARIANTS)
+// The x86 CPUs without VNNI (where oneDNN's u8 x s8 saturates, gemm_int8.cpp) run this engine natively: vpmaddwd
+// multiplies 16 int16 pairs and adds neighbours into 8 int32 lanes, exact like i32x4.dot_i16x8_s. A row's 8 values
+// of a k step go to both 128-bit halves, against columns j and j + 1 (contiguous in the panel layout); the lanes of
+// each column are summed at the end (integer sums: any order gives the same result as the scalar loop).
+GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void tile_avx2(const int16_t* a, size_t lda, const int16_t* b,
+                                                               size_t kp, int32_t out[kMr][kNr]) {
+  static_assert(kNr == 4);
+  __m256i acc[kMr][2];
+  for (size_t i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+  for (size_t c = 0; c < kp; c += 8, b += 8 * kNr) {
+    const __m256i w01 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i w23 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+#pragma GCC unroll 4
+    for (size_t i = 0; i < kMr; ++i) {
+      const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i * lda + c)));
+      acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(x, w01));
+      acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(x, w23));
+    }
+  }
+  for (size_t i = 0; i < kMr; ++i) {
+    // low half: column 0 (acc 0) and 2 (acc 1); high half: columns 1 and 3
+    const __m256i h = _mm256_hadd_epi32(acc[i][0], acc[i][1]);
+    const __m256i h2 = _mm256_hadd_epi32(h, h);
+    alignas(32) int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), h2);
+    out[i][0] = lanes[0], out[i][2] = lanes[1], out[i][1] = lanes[4], out[i][3] = lanes[5];
+  }
+}
+#endif
+
 inline void tile(const int16_t* a, size_t lda, const int16_t* b, size_t kp, int32_t out[kMr][kNr]) {
+#if defined(GPUEMBED_X86_VARIANTS)
+  if (active_simd_level() != SimdLevel::kBaseline) return tile_avx2(a, lda, b, kp, out);
+#endif
   int32_t acc[kMr][kNr] = {};
   for (size_t c = 0; c < kp; c += 8, b += 8 * kNr)
     for (size_t i = 0; i < kMr; ++i)
@@ -138,6 +181,8 @@ GE_SMALL PortableInt8Matmul::PortableInt8Matmul(const int8_t* q, const float* sc
 const char* PortableInt8Matmul::name() {
 #if defined(__wasm_simd128__)
   return "portable-int8-simd128";
+#elif defined(GPUEMBED_X86_VARIANTS)
+  return active_simd_level() != SimdLevel::kBaseline ? "portable-int8-avx2" : "portable-int8";
 #else
   return "portable-int8";
 #endif
