@@ -304,9 +304,12 @@ void PackedLinear::forward(const float* x, size_t m, float* y, bool gelu) const 
   }
   const size_t kc_max = k_block(k_);
   const size_t m_tiles = (m + mr - 1) / mr;
-  const size_t block_tiles = kernel_.row_block_tiles;
-  const size_t m_blocks = (m_tiles + block_tiles - 1) / block_tiles;
   const size_t threads = static_cast<size_t>(parallel_threads());
+  // Row blocks of at most row_block_tiles tiles, as many as a multiple of the threads and all within one tile of
+  // each other: parallel_for hands each thread a contiguous run of items, and with 43 blocks over 2 threads one of
+  // them waited for the other (OpenMP's spin-wait in perf on a 2-core AMD EPYC).
+  size_t m_blocks = (m_tiles + kernel_.row_block_tiles - 1) / kernel_.row_block_tiles;
+  if (threads > 1 && m_blocks > threads) m_blocks = std::min(m_tiles, (m_blocks + threads - 1) / threads * threads);
   // Enough work items for every thread (4 per thread when rows are few; then panels are split between them).
   size_t n_blocks = 1;
   if (threads > 1 && m_blocks < 4 * threads)
@@ -319,7 +322,7 @@ void PackedLinear::forward(const float* x, size_t m, float* y, bool gelu) const 
     thread_local PackBuffer buffer, weight_buffer;
     for (size_t item = item_begin; item < item_end; ++item) {
       const size_t mb = item / n_blocks, nb = item % n_blocks;
-      const size_t tile0 = mb * block_tiles, tile1 = std::min(m_tiles, tile0 + block_tiles);
+      const size_t tile0 = mb * m_tiles / m_blocks, tile1 = (mb + 1) * m_tiles / m_blocks;
       const size_t p0 = nb * panels_per_block, p1 = std::min(panels_, p0 + panels_per_block);
       for (size_t k0 = 0; k0 < k_; k0 += kc_max) {
         const size_t kc = std::min(kc_max, k_ - k0);
