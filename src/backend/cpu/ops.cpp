@@ -80,7 +80,7 @@ void key_block_dots(const float* kt, const float* qs, size_t hd, size_t len, siz
 #if defined(GPUEMBED_X86_VARIANTS)
 // The two FMA loops of attention_head_body on AVX2 (out of line, under the AVX2 target): GCC splits the body's
 // 64-byte vectors into pairs of ymm registers there but kept the accumulators on the stack (perf on an AMD EPYC:
-// attention at a third of the 32 x 128 batch). The same products, each summed in the same order.
+// bench/RESULTS.md, "Native CPU on an AMD EPYC"). The same products, each summed in the same order.
 // out[r·16 + l] = Σ_c kt[c·len + j0 + l] · qs[c·4 + r]
 GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void key_block_dots_avx2(const float* kt, const float* qs, size_t hd,
                                                                         size_t len, size_t j0, float* out) {
