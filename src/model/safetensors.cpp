@@ -115,16 +115,33 @@ std::shared_ptr<SafeTensors> SafeTensors::open(const std::filesystem::path& path
   return st;
 }
 
-std::shared_ptr<SafeTensors> SafeTensors::from_bytes(std::vector<uint8_t> bytes, const std::string& origin) {
-  if (bytes.size() > kMaxModelFileBytes) {
-    throw Error(ErrorCode::kModelInvalid, origin + ": " + std::to_string(bytes.size()) +
+namespace {
+void check_file_size(size_t size, const std::string& origin) {
+  if (size > kMaxModelFileBytes) {
+    throw Error(ErrorCode::kModelInvalid, origin + ": " + std::to_string(size) +
                                               " bytes exceeds the model file size limit of " +
                                               std::to_string(kMaxModelFileBytes) + " bytes");
   }
+}
+}  // namespace
+
+std::shared_ptr<SafeTensors> SafeTensors::from_bytes(std::vector<uint8_t> bytes, const std::string& origin) {
+  check_file_size(bytes.size(), origin);
   std::shared_ptr<SafeTensors> st(new SafeTensors(origin));
   st->owned_ = std::move(bytes);
   st->bytes_ = st->owned_.data();
   st->size_ = st->owned_.size();
+  st->parse();
+  return st;
+}
+
+std::shared_ptr<SafeTensors> SafeTensors::adopt_malloced(uint8_t* bytes, size_t size, const std::string& origin) {
+  std::unique_ptr<uint8_t, void (*)(void*)> owned(bytes, &std::free);
+  check_file_size(size, origin);
+  std::shared_ptr<SafeTensors> st(new SafeTensors(origin));
+  st->malloced_ = std::move(owned);
+  st->bytes_ = bytes;
+  st->size_ = size;
   st->parse();
   return st;
 }

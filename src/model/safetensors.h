@@ -5,6 +5,7 @@
 // sizes matching dtype × shape, no two tensors overlapping.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -36,6 +37,9 @@ class SafeTensors {
   static std::shared_ptr<SafeTensors> open(const std::filesystem::path& path);
   // Takes ownership of bytes already in memory (WASM, tests).
   static std::shared_ptr<SafeTensors> from_bytes(std::vector<uint8_t> bytes, const std::string& origin);
+  // Takes ownership of `size` bytes from malloc() (the WASM module's JS stages the file there) and frees them with
+  // free(), also when the bytes are rejected: no second copy of a model that may be most of the heap.
+  static std::shared_ptr<SafeTensors> adopt_malloced(uint8_t* bytes, size_t size, const std::string& origin);
   // One view over the shards of a sharded checkpoint (model.safetensors.index.json): find() and f32() look a name up
   // in its shard. A name in two shards is rejected (kModelInvalid). tensors() lists every tensor; offsets there are
   // relative to the tensor's own shard.
@@ -62,6 +66,7 @@ class SafeTensors {
   size_t size_ = 0;
   const uint8_t* data_ = nullptr;  // start of the data section
   std::vector<uint8_t> owned_;
+  std::unique_ptr<uint8_t, void (*)(void*)> malloced_{nullptr, &std::free};  // adopt_malloced()
   void* mapping_ = nullptr;
   size_t mapping_size_ = 0;
   std::map<std::string, TensorInfo> tensors_;

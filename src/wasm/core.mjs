@@ -149,8 +149,8 @@ export class GpuEmbedCore {
     const origin = this.cstr(files.origin || 'model');
     const stPtr = this.alloc(Math.max(1, st.length));
     M.HEAPU8.set(st, stPtr);
-    const h = M._ge_load(...strs, stPtr, st.length, normalize, maxBatch, origin);
-    [...strs, origin, stPtr].forEach((p) => M._free(p));
+    const h = M._ge_load(...strs, stPtr, st.length, normalize, maxBatch, origin);  // frees stPtr itself
+    [...strs, origin].forEach((p) => M._free(p));
     if (!h) throw this.lastError();
     const model = new CoreModel(this, h);
     if (cpuPrecision !== 'fp32') model.setCpuPrecision(cpuPrecision);

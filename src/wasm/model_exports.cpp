@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -82,15 +84,18 @@ std::string info_json(const Pipeline& p) {
 extern "C" {
 
 // Loads a model from in-memory files (NUL-terminated UTF-8 strings; absent optional files as "" or NULL).
-// Either tokenizer_json or vocab_txt (+ tokenizer_config_json) must be given. The safetensors bytes are copied.
+// Either tokenizer_json or vocab_txt (+ tokenizer_config_json) must be given. `safetensors` is a malloc() buffer that
+// this call takes over (frees it, on error too): the weights stay where JS wrote them, with no second copy.
 // normalize: -1 as modules.json says, 0 never, 1 always. config_sentence_transformers.json, the Dense folders, the
 // shards of a sharded checkpoint (then safetensors may be NULL) and truncate_dim come staged (st_exports.h).
 // The files become the folder that Embedder::load_from_memory reads, through the same loader (api/model_loader.h).
 // Returns a handle > 0, or 0 on error.
 EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_json, const char* pooling_json,
                                  const char* sentence_bert_json, const char* tokenizer_json, const char* vocab_txt,
-                                 const char* tokenizer_config_json, const uint8_t* safetensors, size_t safetensors_len,
+                                 const char* tokenizer_config_json, uint8_t* safetensors, size_t safetensors_len,
                                  int normalize, int max_batch, const char* origin) {
+  // The weights' buffer is ours from here on, whatever happens (core.mjs does not free it).
+  std::unique_ptr<uint8_t, void (*)(void*)> weight_bytes(safetensors, &std::free);
   return model_errors().guarded(
       [&]() -> int {
         // Taken first, so a failed load leaves nothing staged for the next one.
@@ -108,10 +113,9 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         put("vocab.txt", vocab_txt);
         put("tokenizer_config.json", tokenizer_config_json);
         OpenWeights weights;
-        if (safetensors && safetensors_len) {
+        if (weight_bytes && safetensors_len) {
           weights = [&] {
-            return SafeTensors::from_bytes(std::vector<uint8_t>(safetensors, safetensors + safetensors_len),
-                                           where + "/model.safetensors");
+            return SafeTensors::adopt_malloced(weight_bytes.release(), safetensors_len, where + "/model.safetensors");
           };
         }
         Options options;
