@@ -91,6 +91,15 @@ GPUEMBED_AVX2 void kernel_6x16(size_t kc, const float* a, const float* b, float*
 
 }  // namespace
 
+GPUEMBED_AVX2 void gelu_inplace_avx2(float* x, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i m = lane_mask(n - i);
+    _mm256_maskstore_ps(x + i, m, gelu8(_mm256_maskload_ps(x + i, m)));
+  }
+}
+
 const GemmKernel* avx2_gemm_kernel() {
   static const GemmKernel kernel{"avx2", kMR, kNR, 16, &kernel_6x16};
   const CpuFeatures& f = cpu_features();

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/erf_coefficients.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 #include "model/half.h"
 
@@ -201,6 +203,17 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
 constexpr size_t kPortableMR = GPUEMBED_PORTABLE_MR, kPortableNV = GPUEMBED_PORTABLE_NV;
 
 }  // namespace
+
+void gelu_inplace(float* x, size_t n) {
+#if defined(GPUEMBED_X86_VARIANTS)
+  if (active_simd_level() != SimdLevel::kBaseline) return gelu_inplace_avx2(x, n);
+#endif
+  size_t i = 0;
+#if defined(__wasm_simd128__)
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, gelu_f32x4(wasm_v128_load(x + i)));
+#endif
+  for (; i < n; ++i) x[i] = gelu_erf(x[i]);
+}
 
 const GemmKernel& portable_gemm_kernel() {
 #if defined(__wasm_simd128__)
