@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/cpu/cpu_features.h"
 #include "backend/cpu/gemm_onednn.h"
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/linear.h"
@@ -136,6 +137,37 @@ TEST(LinearTest, GeluErfApproximation) {
   std::printf("erf approximation: max abs err %.2e; gelu: max err/(1+|y|) %.2e\n", max_erf, max_gelu);
   EXPECT_LE(max_erf, 1e-6);
   EXPECT_LE(max_gelu, 1e-6);
+}
+
+// gelu_inplace (the int8 engine's GELU) at every SIMD level this CPU has: as accurate as gelu_erf (the AVX2 form
+// rounds its Horner steps once, with FMA; the others are gelu_erf bit for bit), and a value's result independent of
+// its position and of the length (the vector body and the masked or scalar tail agree).
+TEST(LinearTest, GeluInplaceAtEveryLevel) {
+  std::vector<float> x;
+  for (double v = -12.0; v <= 12.0; v += 1.0 / 1024) x.push_back(static_cast<float>(v));
+  const SimdLevel before = active_simd_level();
+  for (SimdLevel level : {SimdLevel::kBaseline, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    force_simd_level(level);
+    if (active_simd_level() != level) continue;  // above this CPU
+    std::vector<float> y = x;
+    gelu_inplace(y.data(), y.size());
+    double max_gelu = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double exact = gelu_exact(x[i]);
+      max_gelu = std::max(max_gelu, std::fabs(y[i] - exact) / (1.0 + std::fabs(exact)));
+      if (level == SimdLevel::kBaseline) ASSERT_EQ(y[i], gelu_erf(x[i])) << x[i];
+    }
+    EXPECT_LE(max_gelu, 1e-6) << simd_level_name(level);
+    for (size_t offset = 0; offset < 9; ++offset) {
+      for (size_t n = 0; n <= 19; ++n) {
+        std::vector<float> part(x.begin() + 5000 + offset, x.begin() + 5000 + offset + n);
+        gelu_inplace(part.data(), n);
+        for (size_t i = 0; i < n; ++i)
+          ASSERT_EQ(part[i], y[5000 + offset + i]) << simd_level_name(level) << " n=" << n << " i=" << i;
+      }
+    }
+  }
+  force_simd_level(before);
 }
 
 // bf16 (opt-in): where the CPU has bf16 hardware the activations and weights are rounded to bf16 (relative error

@@ -1,4 +1,4 @@
-// cpu::attention alone, serial (parallel_for stubbed as in cpu_kernels_bench.cpp): the best of N calls at MiniLM's
+// cpu::attention alone, serial (parallel_for stubbed: serial_parallel_for.h): the best of N calls at MiniLM's
 // shapes, and a hash of the output bits for a set of awkward shapes (lengths not a multiple of the tiles, the
 // relative-bias table, a causal window, grouped queries), so that a rewrite can be checked bit for bit against the
 // build before it (same hashes = same output).
@@ -10,20 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <random>
 #include <vector>
 
 #include "backend/cpu/ops.h"
-#include "backend/cpu/parallel.h"
-
-namespace gpuembed::cpu {
-int parallel_threads() { return 1; }
-void parallel_for(size_t n, size_t, const std::function<void(size_t, size_t)>& fn) {
-  if (n) fn(0, n);
-}
-void sync_openmp_threads() {}
-}  // namespace gpuembed::cpu
+#include "serial_parallel_for.h"
 
 using namespace gpuembed::cpu;
 

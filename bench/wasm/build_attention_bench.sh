@@ -20,4 +20,5 @@ wasm() {  # name, extra flags
 wasm "ab$sfx"
 wasm "ab-relaxed$sfx" -mrelaxed-simd -DGPUEMBED_WASM_FMA
 node scripts/wasm_relaxed_madd.mjs "$out/ab-relaxed$sfx.wasm" "$out/ab-relaxed$sfx.wasm"
-g++ -O3 -std=c++20 -Isrc -Iinclude "${srcs[@]}" -o "$out/ab-native$sfx"
+# (gemm_avx2.cpp: gemm_packed.cpp calls its GELU on x86)
+g++ -O3 -std=c++20 -Isrc -Iinclude "${srcs[@]}" src/backend/cpu/gemm_avx2.cpp -o "$out/ab-native$sfx"

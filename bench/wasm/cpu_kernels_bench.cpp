@@ -6,27 +6,19 @@
 //        -o build-wasm-cpu-bench/kb.js && node build-wasm-cpu-bench/kb.js [texts] [len] [reps]
 //   (bench/wasm/build_kernels_bench.sh does this)
 // Build natively (no AVX, same portable kernel): g++ -O3 -std=c++17 -Isrc -Iinclude ... -o kb && ./kb 32 128 3
-// parallel_for is stubbed here as serial: this is the 1-thread profile. GELU is fused into the FFN-in GEMM's
-// epilogue, so its cost is shown as that GEMM with the epilogue minus the same GEMM without it (run apart).
+// parallel_for is stubbed as serial (serial_parallel_for.h): this is the 1-thread profile. GELU is fused into the
+// FFN-in GEMM's epilogue, so its cost is shown as that GEMM with the epilogue minus the same GEMM without it (run
+// apart).
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <random>
 #include <vector>
 
 #include "backend/cpu/gemm_packed.h"
 #include "backend/cpu/ops.h"
-#include "backend/cpu/parallel.h"
-
-namespace gpuembed::cpu {
-int parallel_threads() { return 1; }
-void parallel_for(size_t n, size_t, const std::function<void(size_t, size_t)>& fn) {
-  if (n) fn(0, n);
-}
-void sync_openmp_threads() {}
-}  // namespace gpuembed::cpu
+#include "serial_parallel_for.h"
 
 using namespace gpuembed::cpu;
 using clk = std::chrono::steady_clock;

@@ -6,6 +6,7 @@
 // Compiled with a function-level target (the rest of the binary stays baseline x86-64); avx2_gemm_kernel() hands it
 // out only when cpuid reports AVX2 and FMA. Only raw pointers and intrinsics under the target (see gemm_avx512.cpp).
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/erf_coefficients.h"
 #include "backend/cpu/gemm_packed.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -20,26 +21,20 @@ constexpr size_t kMR = 6, kNR = 16;
 
 // The same rational erf as erf_approx() and the AVX-512 kernel.
 GPUEMBED_AVX2 inline __m256 erf8(__m256 x) {
-  x = _mm256_min_ps(_mm256_set1_ps(4.0f), _mm256_max_ps(_mm256_set1_ps(-4.0f), x));
+  x = _mm256_min_ps(_mm256_set1_ps(kErfClamp), _mm256_max_ps(_mm256_set1_ps(-kErfClamp), x));
   const __m256 x2 = _mm256_mul_ps(x, x);
-  __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
-  p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
+  __m256 p = _mm256_set1_ps(kErfP[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfPTerms; ++i) p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(kErfP[i]));
   p = _mm256_mul_ps(p, x);
-  __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
-  q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+  __m256 q = _mm256_set1_ps(kErfQ[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfQTerms; ++i) q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(kErfQ[i]));
   return _mm256_div_ps(p, q);
 }
 
 GPUEMBED_AVX2 inline __m256 gelu8(__m256 v) {
-  const __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+  const __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(kInvSqrt2)));
   return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
 }
 
@@ -95,6 +90,15 @@ GPUEMBED_AVX2 void kernel_6x16(size_t kc, const float* a, const float* b, float*
 }
 
 }  // namespace
+
+GPUEMBED_AVX2 void gelu_inplace_avx2(float* x, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, gelu8(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const __m256i m = lane_mask(n - i);
+    _mm256_maskstore_ps(x + i, m, gelu8(_mm256_maskload_ps(x + i, m)));
+  }
+}
 
 const GemmKernel* avx2_gemm_kernel() {
   static const GemmKernel kernel{"avx2", kMR, kNR, 16, &kernel_6x16};

@@ -4,6 +4,7 @@
 // intrinsics are used under the AVX-512 target (no std templates, whose shared instantiations could otherwise
 // carry AVX-512 code into callers on other CPUs).
 #include "backend/cpu/cpu_features.h"
+#include "backend/cpu/erf_coefficients.h"
 #include "backend/cpu/gemm_packed.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -22,26 +23,20 @@ namespace {
 constexpr size_t kMR = 14, kNR = 32;  // 28 accumulators + 2 weight vectors + 1 broadcast = 31 zmm
 
 GPUEMBED_AVX512 inline __m512 erf16(__m512 x) {
-  x = _mm512_min_ps(_mm512_set1_ps(4.0f), _mm512_max_ps(_mm512_set1_ps(-4.0f), x));
+  x = _mm512_min_ps(_mm512_set1_ps(kErfClamp), _mm512_max_ps(_mm512_set1_ps(-kErfClamp), x));
   const __m512 x2 = _mm512_mul_ps(x, x);
-  __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(2.77068142495902e-08f));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.10102402082508e-06f));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-5.69250639462346e-05f));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-7.34990630326855e-04f));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.95459980854025e-03f));
-  p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-1.60960333262415e-02f));
+  __m512 p = _mm512_set1_ps(kErfP[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfPTerms; ++i) p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(kErfP[i]));
   p = _mm512_mul_ps(p, x);
-  __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-2.13374055278905e-04f));
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.68282697438203e-03f));
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-7.37332916720468e-03f));
-  q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.42647390514189e-02f));
+  __m512 q = _mm512_set1_ps(kErfQ[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfQTerms; ++i) q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(kErfQ[i]));
   return _mm512_div_ps(p, q);
 }
 
 GPUEMBED_AVX512 inline __m512 gelu16(__m512 v) {
-  const __m512 e = erf16(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
+  const __m512 e = erf16(_mm512_mul_ps(v, _mm512_set1_ps(kInvSqrt2)));
   return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 

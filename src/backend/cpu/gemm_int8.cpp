@@ -139,8 +139,9 @@ bool onednn_int8_exact() {
 }  // namespace
 
 bool int8_matmul_available() { return true; }
+bool int8_uses_onednn() { return onednn_int8_exact(); }
 std::string int8_matmul_name() {
-  return onednn_int8_exact() ? "onednn-int8-" + onednn_isa_name() : PortableInt8Matmul::name();
+  return int8_uses_onednn() ? "onednn-int8-" + onednn_isa_name() : PortableInt8Matmul::name();
 }
 
 struct Int8Matmul::Impl {
@@ -289,6 +290,7 @@ void Int8Matmul::forward(const float* x, size_t m, float* y, bool gelu) const {
 
 // Without oneDNN (the WebAssembly build): the portable engine, same quantization (gemm_int8_portable.h).
 bool int8_matmul_available() { return true; }
+bool int8_uses_onednn() { return false; }
 std::string int8_matmul_name() { return PortableInt8Matmul::name(); }
 struct Int8Matmul::Impl {
   std::unique_ptr<PortableInt8Matmul> engine;

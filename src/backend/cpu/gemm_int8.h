@@ -25,6 +25,9 @@ void quantize_rows(const float* x, size_t m, size_t k, uint8_t* q, float* scale,
 // "portable-int8-simd128".
 bool int8_matmul_available();
 std::string int8_matmul_name();
+// Whether oneDNN's int8 kernels run the matmuls (a CPU where they are exact: VNNI or AMX), rather than the portable
+// engine; false in builds without oneDNN.
+bool int8_uses_onednn();
 
 class Int8Matmul {
  public:

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "backend/cpu/cpu_features.h"
+#include "backend/cpu/erf_coefficients.h"
+#include "backend/cpu/isa_targets.h"
 #include "backend/cpu/parallel.h"
 #include "model/half.h"
 
@@ -13,28 +16,22 @@
 
 namespace gpuembed::cpu {
 
-// erf(x) ≈ x·P(x²)/Q(x²) on [-4, 4] (±1 beyond, where float erf rounds to ±1); the rational approximation
-// used by Eigen / XLA for float erf.
+// The approximation: erf_coefficients.h. Each Horner step is a multiply then an add, as in the SIMD128 erf below,
+// so that the WebAssembly GELU epilogue and this one agree bit for bit.
 float erf_approx(float x) {
-  x = std::min(4.0f, std::max(-4.0f, x));
+  x = std::min(kErfClamp, std::max(-kErfClamp, x));
   const float x2 = x * x;
-  float p = -2.72614225801306e-10f;
-  p = p * x2 + 2.77068142495902e-08f;
-  p = p * x2 + -2.10102402082508e-06f;
-  p = p * x2 + -5.69250639462346e-05f;
-  p = p * x2 + -7.34990630326855e-04f;
-  p = p * x2 + -2.95459980854025e-03f;
-  p = p * x2 + -1.60960333262415e-02f;
+  float p = kErfP[0];
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfPTerms; ++i) p = p * x2 + kErfP[i];
   p *= x;
-  float q = -1.45660718464996e-05f;
-  q = q * x2 + -2.13374055278905e-04f;
-  q = q * x2 + -1.68282697438203e-03f;
-  q = q * x2 + -7.37332916720468e-03f;
-  q = q * x2 + -1.42647390514189e-02f;
+  float q = kErfQ[0];
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfQTerms; ++i) q = q * x2 + kErfQ[i];
   return p / q;
 }
 
-float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * 0.70710678118654752f)); }
+float gelu_erf(float x) { return 0.5f * x * (1.0f + erf_approx(x * kInvSqrt2)); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Portable micro-kernel: MR rows × (NV·4) columns with 4-float vectors.
@@ -126,28 +123,20 @@ void portable_kernel(size_t kc, const float* a, const float* b, float* c, size_t
 // are bit-identical to the scalar epilogue.
 inline v128_t erf_f32x4(v128_t x) {
   // std::min(4, std::max(-4, x)) == pmin(4, pmax(-4, x)), NaN included.
-  x = wasm_f32x4_pmin(wasm_f32x4_splat(4.0f), wasm_f32x4_pmax(wasm_f32x4_splat(-4.0f), x));
+  x = wasm_f32x4_pmin(wasm_f32x4_splat(kErfClamp), wasm_f32x4_pmax(wasm_f32x4_splat(-kErfClamp), x));
   const v128_t x2 = wasm_f32x4_mul(x, x);
-#define GE_STEP(acc, c) acc = wasm_f32x4_add(wasm_f32x4_mul(acc, x2), wasm_f32x4_splat(c))
-  v128_t p = wasm_f32x4_splat(-2.72614225801306e-10f);
-  GE_STEP(p, 2.77068142495902e-08f);
-  GE_STEP(p, -2.10102402082508e-06f);
-  GE_STEP(p, -5.69250639462346e-05f);
-  GE_STEP(p, -7.34990630326855e-04f);
-  GE_STEP(p, -2.95459980854025e-03f);
-  GE_STEP(p, -1.60960333262415e-02f);
+  v128_t p = wasm_f32x4_splat(kErfP[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfPTerms; ++i) p = wasm_f32x4_add(wasm_f32x4_mul(p, x2), wasm_f32x4_splat(kErfP[i]));
   p = wasm_f32x4_mul(p, x);
-  v128_t q = wasm_f32x4_splat(-1.45660718464996e-05f);
-  GE_STEP(q, -2.13374055278905e-04f);
-  GE_STEP(q, -1.68282697438203e-03f);
-  GE_STEP(q, -7.37332916720468e-03f);
-  GE_STEP(q, -1.42647390514189e-02f);
-#undef GE_STEP
+  v128_t q = wasm_f32x4_splat(kErfQ[0]);
+#pragma GCC unroll 8
+  for (int i = 1; i < kErfQTerms; ++i) q = wasm_f32x4_add(wasm_f32x4_mul(q, x2), wasm_f32x4_splat(kErfQ[i]));
   return wasm_f32x4_div(p, q);
 }
 
 inline v128_t gelu_f32x4(v128_t x) {
-  const v128_t e = erf_f32x4(wasm_f32x4_mul(x, wasm_f32x4_splat(0.70710678118654752f)));
+  const v128_t e = erf_f32x4(wasm_f32x4_mul(x, wasm_f32x4_splat(kInvSqrt2)));
   return wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_splat(0.5f), x), wasm_f32x4_add(wasm_f32x4_splat(1.0f), e));
 }
 
@@ -214,6 +203,17 @@ void wasm_kernel(size_t kc, const float* a, const float* b, float* c, size_t ldc
 constexpr size_t kPortableMR = GPUEMBED_PORTABLE_MR, kPortableNV = GPUEMBED_PORTABLE_NV;
 
 }  // namespace
+
+void gelu_inplace(float* x, size_t n) {
+#if defined(GPUEMBED_X86_VARIANTS)
+  if (active_simd_level() != SimdLevel::kBaseline) return gelu_inplace_avx2(x, n);
+#endif
+  size_t i = 0;
+#if defined(__wasm_simd128__)
+  for (; i + 4 <= n; i += 4) wasm_v128_store(x + i, gelu_f32x4(wasm_v128_load(x + i)));
+#endif
+  for (; i < n; ++i) x[i] = gelu_erf(x[i]);
+}
 
 const GemmKernel& portable_gemm_kernel() {
 #if defined(__wasm_simd128__)

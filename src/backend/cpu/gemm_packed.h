@@ -62,5 +62,11 @@ class PackedLinear {
 // GELU with an erf accurate to a few float ulps (rational approximation; same formula in every kernel).
 float gelu_erf(float x);
 float erf_approx(float x);
+// gelu_erf over x[0, n) in place, in vectors: AVX2's (with FMA, so the last bits may differ from gelu_erf) where
+// active_simd_level() is above baseline, SIMD128's in WebAssembly (bit-identical to gelu_erf), else gelu_erf. A
+// value's result does not depend on its position or on n.
+void gelu_inplace(float* x, size_t n);
+// gelu_inplace's AVX2 form (gemm_avx2.cpp); only where avx2_gemm_kernel() is not null.
+void gelu_inplace_avx2(float* x, size_t n);
 
 }  // namespace gpuembed::cpu

@@ -97,7 +97,7 @@ Linear::Linear(const TensorView& weight, const TensorView& bias, Precision preci
   if (precision == Precision::kInt8) {
     s.int8 = std::make_unique<Int8Matmul>(weight.data, bias.data, out, in);  // oneDNN, else the portable engine
     // the rule is about oneDNN's kernels, not the portable one
-    s.low_precision = int8_matmul_name().rfind("onednn-", 0) == 0;
+    s.low_precision = int8_uses_onednn();
     return;
   }
   switch (s.engine) {

@@ -62,56 +62,66 @@ __attribute__((always_inline)) inline v16f load16(const float* p) {
   return v;
 }
 __attribute__((always_inline)) inline void store16(float* p, v16f v) { std::memcpy(p, &v, sizeof(v)); }
-// Scores of 4 query rows (qs[c][r]) against the 16 keys j0.. (kt[c][j]), each summed over the channels in order.
-GPUEMBED_HOT_BODY
-void key_block_dots(const float* kt, const float* qs, size_t hd, size_t len, size_t j0, v16f a[4]) {
-  v16f a0{}, a1{}, a2{}, a3{};  // four named accumulators: kept in registers
-  for (size_t c = 0; c < hd; ++c) {
-    const v16f k = load16(kt + c * len + j0);
-    const float* q = qs + c * 4;
-    a0 += k * q[0];
-    a1 += k * q[1];
-    a2 += k * q[2];
-    a3 += k * q[3];
+// The loops of attention_head_body as the baseline and AVX-512 copies compile them (inlined, under their target).
+struct PortableKernels {
+  // out[r·16 + l] = Σ_i v[i·v_stride + l] · w_r[i·w_step], summed in order from i = 0: the scores of 4 query rows
+  // against 16 keys (v = kt + j0, w_r = qs + r), or the context of 4 rows over 16 channels (v = vv + c0, w_r = row
+  // r's softmax weights).
+  GPUEMBED_HOT_BODY static void dot4x16(const float* v, size_t v_stride, size_t n, const float* w0, const float* w1,
+                                        const float* w2, const float* w3, size_t w_step, float* out) {
+    v16f a0{}, a1{}, a2{}, a3{};  // four named accumulators: kept in registers
+    for (size_t i = 0; i < n; ++i) {
+      const v16f x = load16(v + i * v_stride);
+      const size_t w = i * w_step;
+      a0 += x * w0[w];
+      a1 += x * w1[w];
+      a2 += x * w2[w];
+      a3 += x * w3[w];
+    }
+    store16(out, a0), store16(out + 16, a1), store16(out + 32, a2), store16(out + 48, a3);
   }
-  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
-}
+
+  // Max and sum in 16 lanes: as plain loops they stay scalar (float max/add chains are not reassociated).
+  GPUEMBED_HOT_BODY static void softmax_row(float* s, size_t len) {
+    const size_t len16 = len & ~size_t{15};
+    float mx = s[0];
+    if (len16 > 0) {
+      v16f m = load16(s);
+      for (size_t j = 16; j < len16; j += 16) {
+        const v16f x = load16(s + j);
+        m = x > m ? x : m;
+      }
+      for (int l = 0; l < 16; ++l) mx = std::max(mx, m[l]);
+    }
+    for (size_t j = len16; j < len; ++j) mx = std::max(mx, s[j]);
+    for (size_t j = 0; j < len; ++j) s[j] = exp_nonpositive(s[j] - mx);  // vectorises
+    v16f acc{};
+    for (size_t j = 0; j < len16; j += 16) acc += load16(s + j);
+    float sum = 0.0f;
+    for (int l = 0; l < 16; ++l) sum += acc[l];
+    for (size_t j = len16; j < len; ++j) sum += s[j];
+    const float inv = 1.0f / sum;
+    for (size_t j = 0; j < len; ++j) s[j] *= inv;
+  }
+};
 
 #if defined(GPUEMBED_X86_VARIANTS)
-// The two FMA loops of attention_head_body on AVX2 (out of line, under the AVX2 target): GCC splits the body's
-// 64-byte vectors into pairs of ymm registers there but kept the accumulators on the stack (perf on an AMD EPYC:
-// bench/RESULTS.md, "Native CPU on an AMD EPYC"). The same products, each summed in the same order.
-// out[r·16 + l] = Σ_c kt[c·len + j0 + l] · qs[c·4 + r]
-GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void key_block_dots_avx2(const float* kt, const float* qs, size_t hd,
-                                                                        size_t len, size_t j0, float* out) {
+// dot4x16 on AVX2, out of line under the AVX2 target: GCC splits the body's 64-byte vectors into pairs of ymm
+// registers there but kept the accumulators on the stack (perf on an AMD EPYC: bench/RESULTS.md, "Native CPU on an
+// AMD EPYC"). The same products, each summed in the same order.
+GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void dot4x16_avx2(const float* v, size_t v_stride, size_t n,
+                                                                  const float* w0, const float* w1, const float* w2,
+                                                                  const float* w3, size_t w_step, float* out) {
   __m256 a0l = _mm256_setzero_ps(), a0h = a0l, a1l = a0l, a1h = a0l, a2l = a0l, a2h = a0l, a3l = a0l, a3h = a0l;
-  for (size_t c = 0; c < hd; ++c) {
-    const __m256 kl = _mm256_loadu_ps(kt + c * len + j0), kh = _mm256_loadu_ps(kt + c * len + j0 + 8);
-    const float* q = qs + c * 4;
-    const __m256 q0 = _mm256_broadcast_ss(q), q1 = _mm256_broadcast_ss(q + 1), q2 = _mm256_broadcast_ss(q + 2),
-                 q3 = _mm256_broadcast_ss(q + 3);
-    a0l = _mm256_fmadd_ps(kl, q0, a0l), a0h = _mm256_fmadd_ps(kh, q0, a0h);
-    a1l = _mm256_fmadd_ps(kl, q1, a1l), a1h = _mm256_fmadd_ps(kh, q1, a1h);
-    a2l = _mm256_fmadd_ps(kl, q2, a2l), a2h = _mm256_fmadd_ps(kh, q2, a2h);
-    a3l = _mm256_fmadd_ps(kl, q3, a3l), a3h = _mm256_fmadd_ps(kh, q3, a3h);
-  }
-  _mm256_storeu_ps(out, a0l), _mm256_storeu_ps(out + 8, a0h), _mm256_storeu_ps(out + 16, a1l);
-  _mm256_storeu_ps(out + 24, a1h), _mm256_storeu_ps(out + 32, a2l), _mm256_storeu_ps(out + 40, a2h);
-  _mm256_storeu_ps(out + 48, a3l), _mm256_storeu_ps(out + 56, a3h);
-}
-// out[r·16 + l] = Σ_j vv[j·hd + c0 + l] · s_r[j]
-GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void context_block_avx2(const float* vv, size_t hd, size_t len,
-                                                                       size_t c0, const float* s0, const float* s1,
-                                                                       const float* s2, const float* s3, float* out) {
-  __m256 a0l = _mm256_setzero_ps(), a0h = a0l, a1l = a0l, a1h = a0l, a2l = a0l, a2h = a0l, a3l = a0l, a3h = a0l;
-  for (size_t j = 0; j < len; ++j) {
-    const __m256 vl = _mm256_loadu_ps(vv + j * hd + c0), vh = _mm256_loadu_ps(vv + j * hd + c0 + 8);
-    const __m256 p0 = _mm256_broadcast_ss(s0 + j), p1 = _mm256_broadcast_ss(s1 + j), p2 = _mm256_broadcast_ss(s2 + j),
-                 p3 = _mm256_broadcast_ss(s3 + j);
-    a0l = _mm256_fmadd_ps(vl, p0, a0l), a0h = _mm256_fmadd_ps(vh, p0, a0h);
-    a1l = _mm256_fmadd_ps(vl, p1, a1l), a1h = _mm256_fmadd_ps(vh, p1, a1h);
-    a2l = _mm256_fmadd_ps(vl, p2, a2l), a2h = _mm256_fmadd_ps(vh, p2, a2h);
-    a3l = _mm256_fmadd_ps(vl, p3, a3l), a3h = _mm256_fmadd_ps(vh, p3, a3h);
+  for (size_t i = 0; i < n; ++i) {
+    const __m256 xl = _mm256_loadu_ps(v + i * v_stride), xh = _mm256_loadu_ps(v + i * v_stride + 8);
+    const size_t w = i * w_step;
+    const __m256 b0 = _mm256_broadcast_ss(w0 + w), b1 = _mm256_broadcast_ss(w1 + w), b2 = _mm256_broadcast_ss(w2 + w),
+                 b3 = _mm256_broadcast_ss(w3 + w);
+    a0l = _mm256_fmadd_ps(xl, b0, a0l), a0h = _mm256_fmadd_ps(xh, b0, a0h);
+    a1l = _mm256_fmadd_ps(xl, b1, a1l), a1h = _mm256_fmadd_ps(xh, b1, a1h);
+    a2l = _mm256_fmadd_ps(xl, b2, a2l), a2h = _mm256_fmadd_ps(xh, b2, a2h);
+    a3l = _mm256_fmadd_ps(xl, b3, a3l), a3h = _mm256_fmadd_ps(xh, b3, a3h);
   }
   _mm256_storeu_ps(out, a0l), _mm256_storeu_ps(out + 8, a0h), _mm256_storeu_ps(out + 16, a1l);
   _mm256_storeu_ps(out + 24, a1h), _mm256_storeu_ps(out + 32, a2l), _mm256_storeu_ps(out + 40, a2h);
@@ -170,10 +180,18 @@ GPUEMBED_TARGET_AVX2 __attribute__((noinline)) void softmax_row_avx2(float* s, s
   for (j = 0; j < len8; j += 8) _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
   for (; j < len; ++j) s[j] *= 1.0f / sum;
 }
+// Calls into the out-of-line AVX2 functions above (intrinsics cannot be inlined into the generic body).
+struct Avx2Kernels {
+  static void dot4x16(const float* v, size_t v_stride, size_t n, const float* w0, const float* w1, const float* w2,
+                      const float* w3, size_t w_step, float* out) {
+    dot4x16_avx2(v, v_stride, n, w0, w1, w2, w3, w_step, out);
+  }
+  static void softmax_row(float* s, size_t len) { softmax_row_avx2(s, len); }
+};
 #endif
 
-// kAvx2: the FMA loops and the softmax run in the *_avx2 functions above.
-template <bool kAvx2>
+// K: PortableKernels or Avx2Kernels (dot4x16 and softmax_row, the same sums in the same order).
+template <class K>
 GPUEMBED_HOT_BODY
 void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd, size_t q_col, size_t k_col,
                     size_t v_col, float scale, const float* rel, float* kt, float* vv, float* qs, float* scores,
@@ -191,89 +209,37 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
     for (size_t c = 0; c < hd; ++c) {
       for (size_t r = 0; r < kRows; ++r) qs[c * kRows + r] = r < nb ? qkv[(i0 + r) * stride + q_col + c] * scale : 0.0f;
     }
+    alignas(64) float acc[kRows * 16];
     size_t j0 = 0;
     for (; j0 + 16 <= len; j0 += 16) {
-      v16f a[4];
-#if defined(GPUEMBED_X86_VARIANTS)
-      if constexpr (kAvx2) key_block_dots_avx2(kt, qs, hd, len, j0, reinterpret_cast<float*>(a));
-      else
-#endif
-      key_block_dots(kt, qs, hd, len, j0, a);
-      for (size_t r = 0; r < kRows; ++r) store16(scores + r * len + j0, a[r]);
+      K::dot4x16(kt + j0, len, hd, qs, qs + 1, qs + 2, qs + 3, kRows, acc);
+      for (size_t r = 0; r < kRows; ++r) std::memcpy(scores + r * len + j0, acc + r * 16, 16 * sizeof(float));
     }
     if (j0 < len) {
       // The last keys (all of them in a text under 16 tokens) in one vector too, the same sums per lane; kt has 16
       // floats of slack past its end for the lanes beyond the text, which are not stored.
-      v16f acc[kRows];
-#if defined(GPUEMBED_X86_VARIANTS)
-      if constexpr (kAvx2) key_block_dots_avx2(kt, qs, hd, len, j0, reinterpret_cast<float*>(acc));
-      else
-#endif
-      key_block_dots(kt, qs, hd, len, j0, acc);
+      K::dot4x16(kt + j0, len, hd, qs, qs + 1, qs + 2, qs + 3, kRows, acc);
       for (size_t r = 0; r < kRows; ++r)
-        for (size_t j = j0; j < len; ++j) scores[r * len + j] = acc[r][j - j0];
+        for (size_t j = j0; j < len; ++j) scores[r * len + j] = acc[r * 16 + j - j0];
     }
     if (rel) add_relative_bias(scores, len, i0, nb, rel);
-    for (size_t r = 0; r < nb; ++r) {
-#if defined(GPUEMBED_X86_VARIANTS)
-      if constexpr (kAvx2) {
-        softmax_row_avx2(scores + r * len, len);
-        continue;
-      }
-#endif
-      // Max and sum in 16 lanes: as plain loops they stay scalar (float max/add chains are not reassociated).
-      float* s = scores + r * len;
-      const size_t len16 = len & ~size_t{15};
-      float mx = s[0];
-      if (len16 > 0) {
-        v16f m = load16(s);
-        for (size_t j = 16; j < len16; j += 16) {
-          const v16f x = load16(s + j);
-          m = x > m ? x : m;
-        }
-        for (int l = 0; l < 16; ++l) mx = std::max(mx, m[l]);
-      }
-      for (size_t j = len16; j < len; ++j) mx = std::max(mx, s[j]);
-      for (size_t j = 0; j < len; ++j) s[j] = exp_nonpositive(s[j] - mx);  // vectorises
-      v16f acc{};
-      for (size_t j = 0; j < len16; j += 16) acc += load16(s + j);
-      float sum = 0.0f;
-      for (int l = 0; l < 16; ++l) sum += acc[l];
-      for (size_t j = len16; j < len; ++j) sum += s[j];
-      const float inv = 1.0f / sum;
-      for (size_t j = 0; j < len; ++j) s[j] *= inv;
-    }
+    for (size_t r = 0; r < nb; ++r) K::softmax_row(scores + r * len, len);
     const float* s0 = scores;
     const float* s1 = scores + (nb > 1 ? len : 0);  // rows past the text repeat row 0; they are not stored
     const float* s2 = scores + (nb > 2 ? 2 * len : 0);
     const float* s3 = scores + (nb > 3 ? 3 * len : 0);
     size_t c0 = 0;
     for (; c0 + 16 <= hd; c0 += 16) {
-#if defined(GPUEMBED_X86_VARIANTS)
-      if constexpr (kAvx2) {
-        v16f acc[kRows];
-        context_block_avx2(vv, hd, len, c0, s0, s1, s2, s3, reinterpret_cast<float*>(acc));
-        for (size_t r = 0; r < nb; ++r) store16(ctx + (i0 + r) * ctx_stride + c0, acc[r]);
-        continue;
-      }
-#endif
-      v16f a0{}, a1{}, a2{}, a3{};
-      for (size_t j = 0; j < len; ++j) {
-        const v16f v = load16(vv + j * hd + c0);
-        a0 += v * s0[j];
-        a1 += v * s1[j];
-        a2 += v * s2[j];
-        a3 += v * s3[j];
-      }
-      const v16f acc[kRows] = {a0, a1, a2, a3};
-      for (size_t r = 0; r < nb; ++r) store16(ctx + (i0 + r) * ctx_stride + c0, acc[r]);
+      K::dot4x16(vv + c0, hd, len, s0, s1, s2, s3, 1, acc);
+      for (size_t r = 0; r < nb; ++r)
+        std::memcpy(ctx + (i0 + r) * ctx_stride + c0, acc + r * 16, 16 * sizeof(float));
     }
     for (; c0 < hd; ++c0) {
       for (size_t r = 0; r < nb; ++r) {
         const float* s = scores + r * len;
-        float acc = 0.0f;
-        for (size_t j = 0; j < len; ++j) acc += s[j] * vv[j * hd + c0];
-        ctx[(i0 + r) * ctx_stride + c0] = acc;
+        float sum = 0.0f;
+        for (size_t j = 0; j < len; ++j) sum += s[j] * vv[j * hd + c0];
+        ctx[(i0 + r) * ctx_stride + c0] = sum;
       }
     }
   }
@@ -285,10 +251,12 @@ void attention_head_body(const float* qkv, size_t stride, size_t len, size_t hd,
       const float *rel, float *kt, float *vv, float *qs, float *scores, float *ctx, size_t ctx_stride
 #define GPUEMBED_ATT_CALL qkv, stride, len, hd, q_col, k_col, v_col, scale, rel, kt, vv, qs, scores, ctx, ctx_stride
 #if defined(GPUEMBED_X86_VARIANTS)
-GPUEMBED_TARGET_AVX512 void attention_head_avx512(GPUEMBED_ATT_ARGS) { attention_head_body<false>(GPUEMBED_ATT_CALL); }
-GPUEMBED_TARGET_AVX2 void attention_head_avx2(GPUEMBED_ATT_ARGS) { attention_head_body<true>(GPUEMBED_ATT_CALL); }
+GPUEMBED_TARGET_AVX512 void attention_head_avx512(GPUEMBED_ATT_ARGS) {
+  attention_head_body<PortableKernels>(GPUEMBED_ATT_CALL);
+}
+GPUEMBED_TARGET_AVX2 void attention_head_avx2(GPUEMBED_ATT_ARGS) { attention_head_body<Avx2Kernels>(GPUEMBED_ATT_CALL); }
 #endif
-void attention_head_base(GPUEMBED_ATT_ARGS) { attention_head_body<false>(GPUEMBED_ATT_CALL); }
+void attention_head_base(GPUEMBED_ATT_ARGS) { attention_head_body<PortableKernels>(GPUEMBED_ATT_CALL); }
 
 void attention_head(GPUEMBED_ATT_ARGS) {
 #if defined(GPUEMBED_X86_VARIANTS)
