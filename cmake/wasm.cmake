@@ -122,9 +122,6 @@ file(GLOB GPUEMBED_WASM_COLD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/m
 # walk; a launch-bound short request is host work (bench/RESULTS.md, session 10).
 list(FILTER GPUEMBED_WASM_COLD_SOURCES EXCLUDE REGEX "webgpu/(webgpu_graph|webgpu_passes|kernels|wgpu_port|pass_readback)\\.cpp$")
 set_source_files_properties(${GPUEMBED_WASM_COLD_SOURCES} PROPERTIES COMPILE_OPTIONS "-Oz")
-# But nlohmann's parser (its one instantiation is in json_text.cpp): at -Oz every character of a tokenizer.json went
-# through out-of-line calls, most of a model load's time (bench/RESULTS.md, "Model load time in WASM").
-set_source_files_properties(${CMAKE_SOURCE_DIR}/src/model/json_text.cpp PROPERTIES COMPILE_OPTIONS "-O2")
 # The per-token tokenizer code (branchy, scalar) at -O2: -O3's unrolling and inlining buy it little and cost bytes.
 file(GLOB GPUEMBED_WASM_O2_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/tokenizer/*.cpp)
 foreach(_f ${GPUEMBED_WASM_O2_SOURCES})
