@@ -1,7 +1,6 @@
 #pragma once
 // JSON text -> nlohmann::json, the one way the loaders parse. A single input type (a pointer range) also means a
-// single instantiation of nlohmann's parser and lexer in the WASM module, not one per string type; it lives in
-// json_text.cpp, which the WASM build optimises for speed (a tokenizer.json is hundreds of KB to parse per load).
+// single instantiation of nlohmann's parser and lexer in the WASM module, not one per string type (json_text.cpp).
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
