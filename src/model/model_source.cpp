@@ -30,7 +30,8 @@ class MemorySource final : public ModelSource {
     auto it = files_.find(rel);
     if (it == files_.end()) return {};
     check_text_size(origin_ + "/" + rel, it->second.size(), kind);
-    return std::string(it->second.begin(), it->second.end());
+    // (libc++'s compiled (pointer, size) constructor: the iterator-range one copied byte by byte in the -Oz WASM build)
+    return std::string(reinterpret_cast<const char*>(it->second.data()), it->second.size());
   }
   std::vector<uint8_t> read_binary(const std::string& rel) const override {
     auto it = files_.find(rel);

@@ -103,7 +103,9 @@ EMSCRIPTEN_KEEPALIVE int ge_load(const char* config_json, const char* modules_js
         const std::string where = origin && *origin ? origin : "model";
         auto files = std::move(staged.files);
         const auto put = [&](const std::string& rel, const char* text) {
-          if (text && *text) files[rel] = std::vector<uint8_t>(text, text + std::strlen(text));
+          // (from uint8_t pointers: libc++ then copies with memcpy, where a char range went byte by byte at -Oz)
+          const auto* p = reinterpret_cast<const uint8_t*>(text);
+          if (text && *text) files[rel] = std::vector<uint8_t>(p, p + std::strlen(text));
         };
         put("config.json", config_json);
         put("modules.json", modules_json);
