@@ -170,3 +170,77 @@ TEST(TokenizerShapesErrors, UnigramWithoutUnkRefusesUnknownText) {
     EXPECT_NE(std::string(e.what()).find("Unigram model without unk"), std::string::npos) << e.what();
   }
 }
+
+// model.vocab and model.merges are read into tables, not into the JSON tree (tokenizer/model_tables.h): the same
+// tokenizer and the same errors as the tree gave, whatever the entries' shapes.
+TEST(TokenizerShapesTables, SameTokenizerWhateverSurroundsVocabAndMerges) {
+  for (const char* name : {"modernbert", "xlmr", "qwen3"}) {
+    SCOPED_TRACE(name);
+    const json base = json::parse(read(data(std::string(name) + ".json")));
+    json j = base;
+    // "vocab" / "merges" keys elsewhere are ordinary JSON
+    j["extra"] = {{"model", {{"vocab", {1, 2}}, {"merges", {{"x", "y"}}}}}};
+    j["model"]["other"] = {{"vocab", json::object()}};
+    const Tokenizer a = Tokenizer::from_tokenizer_json(base.dump(), "a.json");
+    const Tokenizer b = Tokenizer::from_tokenizer_json(j.dump(), "b.json");
+    for (const char* text : {"Hello world, naïve café!", "  spaced\tout  ", "日本語のテキスト"}) {
+      EXPECT_EQ(a.encode(text, 0).ids, b.encode(text, 0).ids) << text;
+    }
+    // a repeated "model" key: the last one counts, its vocabulary included (the tree's rule)
+    const std::string twice = "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"q\": 0}}, " + base.dump().substr(1);
+    const Tokenizer c = Tokenizer::from_tokenizer_json(twice, "c.json");
+    EXPECT_EQ(a.encode("Hello world", 0).ids, c.encode("Hello world", 0).ids);
+  }
+}
+
+TEST(TokenizerShapesTables, RepeatedKeysAndIdsAsTheTreeHadThem) {
+  const json j = {{"model", {{"type", "WordLevel"}, {"unk_token", "u"},
+                             {"vocab", {{"u", 0}, {"b", 1}, {"c", 1}}}}},
+                  {"pre_tokenizer", {{"type", "Whitespace"}}}};
+  // the same key twice: its last id (only JSON text can say this; the tree above cannot hold it)
+  std::string text = j.dump();
+  const std::string vocab = "\"vocab\":{";
+  text.insert(text.find(vocab) + vocab.size(), "\"a\":5,\"b\":7,");
+  const Tokenizer t = Tokenizer::from_tokenizer_json(text, "t.json");
+  EXPECT_EQ(t.encode("a b", 0).ids, (std::vector<int32_t>{5, 1}));
+  EXPECT_EQ(t.id_to_token(1), "c");  // two tokens with id 1: the one that sorts last, as the tree's order gave
+  EXPECT_EQ(t.id_to_token(5), "a");
+}
+
+TEST(TokenizerShapesTables, MalformedEntriesNameTheFirstOne) {
+  json x = json::parse(read(data("xlmr.json")));
+  json j = x;
+  j["model"]["vocab"][3] = json::array({"piece", json::array({1})});
+  expect_error(j.dump(), "model.vocab[3] must be [piece, score]");
+  j = x;
+  j["model"]["vocab"][4] = json::array({"piece", -1.5, 2});
+  expect_error(j.dump(), "model.vocab[4] must be [piece, score]");
+  j = x;
+  j["model"]["vocab"][2] = {{"piece", -1.5}};
+  expect_error(j.dump(), "model.vocab[2] must be [piece, score]");
+  j = x;
+  j["model"]["vocab"] = json::array();
+  expect_error(j.dump(), "non-empty array");
+  j = x;
+  j["model"]["vocab"][0][1] = 0;  // an integer score is a number
+  EXPECT_NO_THROW(Tokenizer::from_tokenizer_json(j.dump(), "t.json"));
+
+  json b = json::parse(read(data("modernbert.json")));
+  j = b;
+  j["model"]["merges"][1] = 5;
+  j["model"]["merges"][2] = "a b c";
+  expect_error(j.dump(), "model.merges[1] must be \"a b\" or [a, b]");
+  j = b;
+  j["model"]["merges"][1] = "a b c";
+  j["model"]["merges"][2] = json::array({"a", "b", "c"});
+  expect_error(j.dump(), "model.merges[1] must be \"a b\"");
+  j = b;
+  j["model"]["merges"].push_back(json::array({"a", json::object()}));
+  expect_error(j.dump(), "model.merges[" + std::to_string(b["model"]["merges"].size()) + "] must be");
+  j = b;
+  j["model"]["merges"] = {{"a", "b"}};
+  expect_error(j.dump(), "model.merges must be an array");
+  j = b;
+  j["model"]["vocab"]["Ġx"] = json::array({1});
+  expect_error(j.dump(), "model.vocab[\"Ġx\"]");
+}

@@ -208,24 +208,26 @@ int32_t checked_id(const json& id, const std::string& origin, const std::string&
   return static_cast<int32_t>(id.get<uint64_t>());
 }
 
-std::unordered_map<std::string, int32_t> vocab_object(const json& m, const std::string& origin,
+// model.vocab as an object (its entries in `t`): token -> id, and the id -> token table as the JSON tree gave it
+// (a repeated key keeps its last id; of two tokens with one id, the one that sorts last).
+std::unordered_map<std::string, int32_t> vocab_object(const json& m, const ModelTables& t, const std::string& origin,
                                                       std::vector<std::string>& tokens) {
   const json* vocab = field(m, "vocab");
   if (!vocab) invalid(origin, "model.vocab missing");
   if (!vocab->is_object()) invalid(origin, "model.vocab must be an object of token -> id");
-  if (vocab->empty()) invalid(origin, "model.vocab is empty");
+  if (t.vocab_ids.empty()) invalid(origin, "model.vocab is empty");
   std::unordered_map<std::string, int32_t> map;
-  map.reserve(vocab->size());
-  for (auto it = vocab->begin(); it != vocab->end(); ++it) {
-    const int32_t id = checked_id(it.value(), origin, "model.vocab[\"" + it.key() + "\"]");
-    map[it.key()] = id;
+  map.reserve(t.vocab_ids.size());
+  for (const auto& [key, value] : t.vocab_ids) map[key] = checked_id(value, origin, "model.vocab[\"" + key + "\"]");
+  for (const auto& [key, id] : map) {
     if (tokens.size() <= static_cast<size_t>(id)) tokens.resize(static_cast<size_t>(id) + 1);
-    tokens[static_cast<size_t>(id)] = it.key();
+    std::string& slot = tokens[static_cast<size_t>(id)];
+    if (slot.empty() || key > slot) slot = key;
   }
   return map;
 }
 
-void parse_model(const json& m, TokenizerData& impl, Pipeline& p, const std::string& origin) {
+void parse_model(const json& m, ModelTables& t, TokenizerData& impl, Pipeline& p, const std::string& origin) {
   if (!m.is_object()) invalid(origin, "model must be an object");
   std::string type = get_string(m, "type", "", origin, "model");
   if (type.empty()) {  // HF's untagged form: guess from the fields as HF does
@@ -237,18 +239,16 @@ void parse_model(const json& m, TokenizerData& impl, Pipeline& p, const std::str
   if (type == "Unigram") {
     p.model = Pipeline::Model::kUnigram;
     const json* vocab = field(m, "vocab");
-    if (!vocab || !vocab->is_array() || vocab->empty()) invalid(origin, "model.vocab must be a non-empty array of [piece, score]");
-    if (vocab->size() >= kMaxVocabIds) invalid(origin, "model.vocab has too many pieces");
-    std::vector<std::pair<std::string, double>> pieces;
-    pieces.reserve(vocab->size());
-    for (size_t k = 0; k < vocab->size(); ++k) {
-      const json& e = (*vocab)[k];
-      if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number()) {
-        invalid(origin, "model.vocab[" + std::to_string(k) + "] must be [piece, score]");
-      }
-      pieces.emplace_back(e[0].get<std::string>(), e[1].get<double>());
-      tokens.push_back(e[0].get<std::string>());
+    if (!vocab || !vocab->is_array() || t.vocab_entries == 0) {
+      invalid(origin, "model.vocab must be a non-empty array of [piece, score]");
     }
+    if (t.vocab_entries >= kMaxVocabIds) invalid(origin, "model.vocab has too many pieces");
+    if (t.bad_piece != ModelTables::kNone) {
+      invalid(origin, "model.vocab[" + std::to_string(t.bad_piece) + "] must be [piece, score]");
+    }
+    std::vector<std::pair<std::string, double>> pieces = std::move(t.pieces);
+    tokens.reserve(pieces.size());
+    for (const auto& piece : pieces) tokens.push_back(piece.first);
     int32_t unk = -1;
     if (const json* u = field(m, "unk_id")) {
       unk = checked_id(*u, origin, "model.unk_id");
@@ -258,26 +258,28 @@ void parse_model(const json& m, TokenizerData& impl, Pipeline& p, const std::str
     impl.unk = unk;
   } else if (type == "BPE") {
     p.model = Pipeline::Model::kBpe;
-    auto vocab = vocab_object(m, origin, tokens);
+    auto vocab = vocab_object(m, t, origin, tokens);
     const json* merges = field(m, "merges");
     if (!merges || !merges->is_array()) invalid(origin, "model.merges must be an array");
+    const auto bad_merge = [&](size_t k) {
+      invalid(origin, "model.merges[" + std::to_string(k) + "] must be \"a b\" or [a, b]");
+    };
     std::vector<std::pair<std::string, std::string>> pairs;
-    pairs.reserve(merges->size());
-    for (size_t k = 0; k < merges->size(); ++k) {
-      const json& e = (*merges)[k];
-      if (e.is_string()) {
-        const std::string s = e.get<std::string>();
-        const size_t sp = s.find(' ');
-        if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
+    pairs.reserve(t.merges.size());
+    for (size_t k = 0; k < t.merges.size(); ++k) {  // entries before the first malformed one keep their index
+      if (k == t.bad_merge) bad_merge(k);
+      ModelTables::Merge& e = t.merges[k];
+      if (e.joined) {
+        const size_t sp = e.a.find(' ');
+        if (sp == std::string::npos || e.a.find(' ', sp + 1) != std::string::npos) {
           invalid(origin, "model.merges[" + std::to_string(k) + "] must be \"a b\"");
         }
-        pairs.emplace_back(s.substr(0, sp), s.substr(sp + 1));
-      } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
-        pairs.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+        pairs.emplace_back(e.a.substr(0, sp), e.a.substr(sp + 1));
       } else {
-        invalid(origin, "model.merges[" + std::to_string(k) + "] must be \"a b\" or [a, b]");
+        pairs.emplace_back(std::move(e.a), std::move(e.b));
       }
     }
+    if (t.bad_merge != ModelTables::kNone) bad_merge(t.bad_merge);
     BpeOptions o;
     o.unk_token = get_string(m, "unk_token", "", origin, "model");
     o.continuing_subword_prefix = get_string(m, "continuing_subword_prefix", "", origin, "model");
@@ -289,13 +291,13 @@ void parse_model(const json& m, TokenizerData& impl, Pipeline& p, const std::str
     impl.unk = p.bpe.unk_id();
   } else if (type == "WordLevel") {
     p.model = Pipeline::Model::kWordLevel;
-    p.word_level = vocab_object(m, origin, tokens);
+    p.word_level = vocab_object(m, t, origin, tokens);
     auto it = p.word_level.find(get_string(m, "unk_token", "<unk>", origin, "model"));
     p.word_level_unk = it == p.word_level.end() ? -1 : it->second;
     impl.unk = p.word_level_unk;
   } else if (type == "WordPiece") {
     p.model = Pipeline::Model::kWordPiece;
-    auto map = vocab_object(m, origin, tokens);
+    auto map = vocab_object(m, t, origin, tokens);
     VocabMap vm(map.begin(), map.end());
     const std::string unk = get_string(m, "unk_token", "[UNK]", origin, "model");
     auto it = vm.find(std::string_view(unk));
@@ -327,11 +329,11 @@ bool is_bert_shape(const json& j) {
   return wordpiece && bert_norm && str("pre_tokenizer") == "BertPreTokenizer";
 }
 
-void load_pipeline(const json& j, TokenizerData& impl, const std::string& origin) {
+void load_pipeline(const json& j, ModelTables& tables, TokenizerData& impl, const std::string& origin) {
   auto p = std::make_shared<Pipeline>();
   auto mit = j.find("model");
   if (mit == j.end() || mit->is_null()) invalid(origin, "model missing");
-  parse_model(*mit, impl, *p, origin);
+  parse_model(*mit, tables, impl, *p, origin);
   if (const json* n = field(j, "normalizer")) parse_normalizer(*n, p->normalizers, origin, "normalizer");
   if (const json* pt = field(j, "pre_tokenizer")) parse_pre_tokenizer(*pt, p->pre_tokenizers, origin, "pre_tokenizer");
   if (p->model == Pipeline::Model::kWordPiece) p->wordpiece = &impl.model;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "model/json_text.h"
 #include "tokenizer/tokenizer_impl.h"
 
 namespace gpuembed::tok {
@@ -11,8 +12,9 @@ namespace gpuembed::tok {
 // BertNormalizer or none, BertPreTokenizer).
 bool is_bert_shape(const nlohmann::json& j);
 
-// Builds impl.pipeline (model, normalizers, pre-tokenizers) and impl.model_tokens / impl.unk / impl.model_type.
+// Builds impl.pipeline (model, normalizers, pre-tokenizers) and impl.model_tokens / impl.unk / impl.model_type from
+// the tree and the tables of parse_tokenizer_json() (whose pieces and merges it takes over).
 // Throws Error(kModelInvalid) naming `origin` for anything malformed or unsupported.
-void load_pipeline(const nlohmann::json& j, TokenizerData& impl, const std::string& origin);
+void load_pipeline(const nlohmann::json& j, ModelTables& tables, TokenizerData& impl, const std::string& origin);
 
 }  // namespace gpuembed::tok

@@ -276,14 +276,15 @@ std::string read_file(const std::filesystem::path& p) {
 
 Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::string& origin,
                                           std::string_view tokenizer_config_json) {
-  json j = parse_json(text, origin);
+  ModelTables tables;  // model.vocab and model.merges, which the tree holds as empty containers
+  json j = parse_tokenizer_json(text, origin, tables);
   if (!j.is_object()) invalid(origin, "top level must be a JSON object (got " + type_name(j) + ")");
   tok::rebuild_as_class(j, tokenizer_config_json);
   auto impl = std::make_unique<Impl>();
   TokenizerOptions& o = impl->options;
 
   if (!tok::is_bert_shape(j)) {
-    tok::load_pipeline(j, *impl, origin);
+    tok::load_pipeline(j, tables, *impl, origin);
   } else {
   // model
   auto mit = j.find("model");
@@ -295,24 +296,23 @@ Tokenizer Tokenizer::from_tokenizer_json(std::string_view text, const std::strin
   const json* vocab = m.find("vocab");
   if (!vocab || vocab->is_null()) invalid(origin, "model.vocab missing");
   if (!vocab->is_object()) invalid(origin, "model.vocab must be an object of token -> id (got " + type_name(*vocab) + ")");
-  if (vocab->empty()) invalid(origin, "model.vocab is empty");
+  if (tables.vocab_ids.empty()) invalid(origin, "model.vocab is empty");
   tok::VocabMap map;
-  map.reserve(vocab->size());
+  map.reserve(tables.vocab_ids.size());
   size_t max_id = 0;
-  for (auto it = vocab->begin(); it != vocab->end(); ++it) {
-    const json& id = it.value();
+  for (const auto& [key, id] : tables.vocab_ids) {
     if (!id.is_number_unsigned() || id.get<uint64_t>() > INT32_MAX) {
-      invalid(origin, "model.vocab[\"" + it.key() + "\"] must be a non-negative integer id (got " + id.dump() + ")");
+      invalid(origin, "model.vocab[\"" + key + "\"] must be a non-negative integer id (got " + id.dump() + ")");
     }
     // id -> token is a dense table (model_tokens), so an id is also bounded by what a model can hold: config.json's
     // vocab_size is at most 2^24. Without this a 60-byte file with one id of 2^31-1 asked for a 64 GiB table.
     if (id.get<uint64_t>() >= kMaxVocabIds) {
-      invalid(origin, "model.vocab[\"" + it.key() + "\"] id " + id.dump() + " is beyond the largest supported vocabulary (" +
+      invalid(origin, "model.vocab[\"" + key + "\"] id " + id.dump() + " is beyond the largest supported vocabulary (" +
                           std::to_string(kMaxVocabIds) + " ids)");
     }
     const auto v = static_cast<int32_t>(id.get<uint64_t>());
     max_id = std::max(max_id, static_cast<size_t>(v));
-    map[it.key()] = v;
+    map[key] = v;
   }
   o.unk_token = m.get_string("unk_token", "[UNK]");
   o.continuing_subword_prefix = m.get_string("continuing_subword_prefix", "##");
