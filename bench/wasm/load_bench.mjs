@@ -4,8 +4,11 @@
 // repeated; medians. Compares two builds when --before names another checkout (its js/ and build-wasm/): one
 // process per measurement, alternating, so the machine's drift hits both sides alike.
 //
-//   node bench/wasm/load_bench.mjs [--models a,b,...] [--cycles 10] [--rounds 3] [--before DIR] [--out FILE]
-// Models: folders under .cache/models (scripts/gen_models.sh, scripts/get_models.sh). Prints a table and JSON.
+//   node bench/wasm/load_bench.mjs [--models a,b,...] [--models-dir DIR] [--cycles 10] [--rounds 3] [--before DIR]
+//        [--out FILE]
+// Models: folders under --models-dir (default .cache/models: scripts/gen_models.sh, scripts/get_models.sh). A large
+// vocabulary: python3 bench/wasm/make_big_vocab.py, then --models-dir .cache/big-vocab --models xlmr-250k.
+// Prints a table and JSON.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -14,14 +17,14 @@ import { median, r3 } from '../common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
-const a = { models: 'tiny-bert-cls,xlmr-random,qwen3-random,all-MiniLM-L6-v2', cycles: 10, rounds: 3, before: '',
-  out: '', child: '', tree: REPO };
+const a = { models: 'tiny-bert-cls,xlmr-random,qwen3-random,all-MiniLM-L6-v2', modelsDir: '', cycles: 10, rounds: 3,
+  before: '', out: '', child: '', tree: REPO };
 for (let i = 2; i < process.argv.length; i += 2) {
-  const k = process.argv[i].replace(/^--/, ''), v = process.argv[i + 1];
+  const k = process.argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c) => c.toUpperCase()), v = process.argv[i + 1];
   if (!(k in a) || v === undefined) { console.error(`load_bench: unknown or valueless option ${process.argv[i]}`); process.exit(2); }
   a[k] = typeof a[k] === 'number' ? Number(v) : v;
 }
-const modelsDir = path.join(REPO, '.cache', 'models');
+const modelsDir = path.resolve(a.modelsDir || path.join(REPO, '.cache', 'models'));
 
 // The files a model folder gives loadModel() (what the API reads from a folder or URL), read once.
 function filesOf(dir) {
@@ -64,7 +67,7 @@ async function child() {
 
 function measure(tree, model) {
   const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', model, '--tree', tree,
-    '--cycles', String(a.cycles)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    '--cycles', String(a.cycles), '--models-dir', modelsDir], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
